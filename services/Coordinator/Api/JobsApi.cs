@@ -1,0 +1,74 @@
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Sync.Connectors.Postgres;
+using Sync.Contracts.Jobs;
+using Sync.Coordinator.Data;
+using Sync.Coordinator.Jobs;
+using Sync.Jobs;
+
+namespace Sync.Coordinator.Api;
+
+/// <summary>Listing jobs and validating job files.</summary>
+internal static class JobsApi
+{
+    public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/jobs", ListJobsAsync);
+        app.MapPost("/api/jobs/validate", ValidateAsync);
+        return app;
+    }
+
+    private static async Task<Ok<List<JobView>>> ListJobsAsync(JobCatalog jobs, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
+    {
+        var watermarks = await dbContext.Watermarks.AsNoTracking().ToDictionaryAsync(w => w.Key, cancellationToken);
+        var views = jobs.All.Select(job =>
+        {
+            watermarks.TryGetValue(job.Name, out var watermark);
+            return new JobView(job.Name, job.Schedule, job.Mode.ToString(), job.BatchSize, job.Source.Table, job.Destination.Table,
+                watermark?.LastSync, watermark?.Cursor, watermark?.UpdatedAt);
+        }).ToList();
+        return TypedResults.Ok(views);
+    }
+
+    /// <summary>
+    /// Validates one job file sent as the request body (YAML): its syntax and fields, then its
+    /// source and destination against their live schemas. ?file= names it in the errors.
+    /// </summary>
+    private static async Task<Results<Ok<ValidationView>, UnprocessableEntity<ValidationView>>> ValidateAsync(
+        HttpRequest request, JobSchemaCheck schemaCheck, CancellationToken cancellationToken, string file = "job.yml")
+    {
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var yaml = await reader.ReadToEndAsync(cancellationToken);
+        var parsed = JobFile.Parse(yaml, file);
+        if (!parsed.IsValid)
+        {
+            return TypedResults.UnprocessableEntity(new ValidationView(false, parsed.Errors.Select(ErrorView.Of).ToList()));
+        }
+
+        var problems = await schemaCheck.CheckAsync(parsed.Job!, cancellationToken);
+        var errors = problems.Select(p => new ErrorView(file, 0, 0, p.Field, p.Message, null, $"{file}: {p.Field}: {p.Message}")).ToList();
+        return errors.Count == 0
+            ? TypedResults.Ok(new ValidationView(true, errors))
+            : TypedResults.UnprocessableEntity(new ValidationView(false, errors));
+    }
+}
+
+internal sealed record JobView(
+    string Name,
+    string? Schedule,
+    string Mode,
+    int BatchSize,
+    string Source,
+    string Destination,
+    DateTimeOffset? LastSync,
+    string? Watermark,
+    DateTimeOffset? WatermarkUpdatedAt);
+
+internal sealed record ValidationView(bool Valid, List<ErrorView> Errors);
+
+internal sealed record ErrorView(string File, int Line, int Column, string Field, string Message, string? Suggestion, string Text)
+{
+    public static ErrorView Of(JobFileError error) =>
+        new(error.File, error.Line, error.Column, error.Field, error.Message, error.Suggestion, error.ToString());
+}

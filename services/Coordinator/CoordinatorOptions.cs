@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Sync.Coordinator;
+
+/// <summary>The Coordinator's settings, section <c>Coordinator</c>.</summary>
+public sealed class CoordinatorOptions
+{
+    public const string SectionName = "Coordinator";
+
+    /// <summary>An active run with no progress for this long ends Failed, its watermark unchanged. Default 30 minutes.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan RunTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How often active runs are checked against <see cref="RunTimeout"/>, in seconds. Default 15.</summary>
+    [Range(1, 3600)]
+    public int RunTimeoutSweepSeconds { get; set; } = 15;
+}
+
+/// <summary>Where job files are, section <c>Jobs</c>.</summary>
+public sealed class JobsOptions
+{
+    public const string SectionName = "Jobs";
+
+    /// <summary>Folder of *.yml job files. Default "jobs".</summary>
+    [Required]
+    public string Directory { get; set; } = "jobs";
+
+    /// <summary>Check each job against its live source and destination schemas at start-up. Default true.</summary>
+    public bool CheckSchemasOnStart { get; set; } = true;
+}

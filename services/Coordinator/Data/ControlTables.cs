@@ -1,0 +1,11 @@
+namespace Sync.Coordinator.Data;
+
+/// <summary>Names of the Coordinator's bookkeeping tables in the control database.</summary>
+internal static class ControlTables
+{
+    public const string Runs = "sync_runs";
+    public const string RunBatches = "sync_run_batches";
+    public const string Watermarks = "sync_watermarks";
+    public const string Metrics = "sync_metrics";
+    public const string SchemaMigrations = "sync_schema_migrations";
+}

@@ -1,0 +1,23 @@
+namespace Sync.Coordinator.Data;
+
+/// <summary>A loaded batch of a run; its key makes a repeated BatchLoaded count once.</summary>
+public sealed class SyncRunBatch
+{
+    public Guid RunId { get; set; }
+
+    public Guid ExtractionId { get; set; }
+
+    public int BatchSeq { get; set; }
+
+    public int Rows { get; set; }
+
+    public int Inserted { get; set; }
+
+    public int Updated { get; set; }
+
+    public int Skipped { get; set; }
+
+    public int Failed { get; set; }
+
+    public DateTimeOffset LoadedAt { get; set; }
+}

@@ -1,0 +1,81 @@
+using Coravel;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Sync.Connectors;
+using Sync.Connectors.Postgres;
+using Sync.Coordinator;
+using Sync.Coordinator.Api;
+using Sync.Coordinator.Data;
+using Sync.Coordinator.Jobs;
+using Sync.Coordinator.Runs;
+using Sync.Coordinator.Runs.Activities;
+using Sync.Coordinator.Scheduling;
+
+namespace Microsoft.Extensions.Hosting;
+
+internal static class HostingExtensions
+{
+    public static IHostApplicationBuilder AddCoordinator(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<CoordinatorOptions>().BindConfiguration(CoordinatorOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+
+        var control = builder.Configuration.GetConnectionString("Control")
+            ?? throw new InvalidOperationException("ConnectionStrings:Control is not set (environment: ConnectionStrings__Control).");
+        builder.Services.AddDbContext<CoordinatorDbContext>(options => options.UseNpgsql(control));
+
+        builder.Services.AddSingleton<JobCatalog>();
+        builder.Services.AddSingleton<ConnectionCatalog>();
+        builder.Services.AddSingleton<JobSchemaCheck>();
+        builder.Services.AddScoped<BeginRunActivity>();
+        builder.Services.AddScoped<AcceptExtractionActivity>();
+        builder.Services.AddScoped<RecordBatchActivity>();
+        builder.Services.AddScoped<CompleteRunActivity>();
+        builder.Services.AddScoped<FailRunActivity>();
+
+        builder.AddSyncBus(bus =>
+        {
+            bus.AddSagaStateMachine<SyncRunStateMachine, SyncRunState, SyncRunStateMachineDefinition>()
+                .PostgresRepository<SyncRunState, CoordinatorDbContext>();
+        });
+
+        builder.Services.AddScheduler();
+        builder.Services.AddTransient<RunTimeoutSweep>();
+        builder.Services.AddHealthChecks();
+        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        return builder;
+    }
+
+    public static async Task MigrateControlDatabaseAsync(this WebApplication app)
+    {
+        // Refuse to start on invalid job files before anything else happens.
+        _ = app.Services.GetRequiredService<JobCatalog>();
+        await using var scope = app.Services.CreateAsyncScope();
+        await ControlDatabaseMigrator.MigrateAsync(scope.ServiceProvider.GetRequiredService<CoordinatorDbContext>(), app.Lifetime.ApplicationStopping);
+    }
+
+    public static WebApplication MapCoordinatorApi(this WebApplication app)
+    {
+        app.MapHealthChecks("/health");
+        app.MapJobsApi();
+        app.MapRunsApi();
+        return app;
+    }
+
+    public static WebApplication UseCoordinatorSchedules(this WebApplication app)
+    {
+        var jobs = app.Services.GetRequiredService<JobCatalog>();
+        var options = app.Services.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
+        app.Services.UseScheduler(scheduler =>
+        {
+            foreach (var job in jobs.All.Where(j => j.Schedule is not null))
+            {
+                scheduler.ScheduleWithParams<ScheduledRun>(job.Name).Cron(job.Schedule!).PreventOverlapping($"run-{job.Name}");
+            }
+
+            scheduler.Schedule<RunTimeoutSweep>().EverySeconds(options.RunTimeoutSweepSeconds).PreventOverlapping(nameof(RunTimeoutSweep));
+        });
+        return app;
+    }
+}

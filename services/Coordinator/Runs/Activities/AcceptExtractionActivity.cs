@@ -1,0 +1,33 @@
+using System.Text.Json;
+using MassTransit;
+using Sync.Contracts;
+using Sync.Coordinator.Data;
+
+namespace Sync.Coordinator.Runs.Activities;
+
+/// <summary>Takes the first extraction to complete as the run's; a later one (a redelivered ExtractBatches) is ignored.</summary>
+internal sealed class AcceptExtractionActivity(CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState, ExtractionCompleted>
+{
+    public async Task Execute(BehaviorContext<SyncRunState, ExtractionCompleted> context, IBehavior<SyncRunState, ExtractionCompleted> next)
+    {
+        var run = context.Saga;
+        var message = context.Message;
+        if (run.ExtractionId is null)
+        {
+            run.ExtractionId = message.ExtractionId;
+            run.ExpectedBatches = message.BatchCount;
+            run.ExtractedRows = message.RowCount;
+            run.HighCursor = message.High is null ? null : JsonSerializer.Serialize(message.High);
+            await RunProgress.RefreshAsync(dbContext, run, context.CancellationToken);
+        }
+
+        await next.Execute(context);
+    }
+
+    public Task Faulted<TException>(BehaviorExceptionContext<SyncRunState, ExtractionCompleted, TException> context, IBehavior<SyncRunState, ExtractionCompleted> next)
+        where TException : Exception => next.Faulted(context);
+
+    public void Probe(ProbeContext context) => context.CreateScope("accept-extraction");
+
+    public void Accept(StateMachineVisitor visitor) => visitor.Visit(this);
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Sync.Contracts;
+using Sync.Coordinator.Data;
+
+namespace Sync.Coordinator.Runs.Activities;
+
+/// <summary>
+/// Every batch is loaded: commits the watermark, the metrics row and the run's end in the saga's
+/// transaction. The watermark moves only from the position this run started at, so a run can
+/// never move it back or over another's.
+/// </summary>
+internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState>
+{
+    public async Task Execute(BehaviorContext<SyncRunState> context, IBehavior<SyncRunState> next)
+    {
+        await CompleteAsync(context);
+        await next.Execute(context);
+    }
+
+    public async Task Execute<T>(BehaviorContext<SyncRunState, T> context, IBehavior<SyncRunState, T> next)
+        where T : class
+    {
+        await CompleteAsync(context);
+        await next.Execute(context);
+    }
+
+    private async Task CompleteAsync(BehaviorContext<SyncRunState> context)
+    {
+        var run = context.Saga;
+        run.FinishedAt = DateTimeOffset.UtcNow;
+        if (run.HighCursor is not null)
+        {
+            var high = JsonSerializer.Deserialize<CursorPosition>(run.HighCursor)!;
+            var metadata = JsonSerializer.Serialize(new { run_id = run.CorrelationId, rows = run.ExtractedRows, committed_at = run.FinishedAt });
+            var moved = await dbContext.Database.ExecuteSqlAsync(
+                $"""
+                INSERT INTO sync_watermarks AS w (key, last_sync, cursor, metadata, updated_at)
+                VALUES ({run.JobName}, {LastSync(high)}, {run.HighCursor}::jsonb, {metadata}::jsonb, now())
+                ON CONFLICT (key) DO UPDATE
+                SET last_sync = EXCLUDED.last_sync, cursor = EXCLUDED.cursor, metadata = EXCLUDED.metadata, updated_at = EXCLUDED.updated_at
+                WHERE w.cursor IS NOT DISTINCT FROM {run.StartCursor}::jsonb
+                """,
+                context.CancellationToken);
+            if (moved == 0)
+            {
+                throw new InvalidOperationException($"The watermark of job {run.JobName} moved during run {run.CorrelationId}; it is left as it is.");
+            }
+        }
+
+        await RunMetrics.RecordAsync(dbContext, run, context.CancellationToken);
+        await context.Publish(new SyncRunCompleted(
+            run.CorrelationId, run.JobName, run.Processed, run.Inserted, run.Updated, run.Skipped, run.Errors,
+            RunMetrics.DurationMs(run)), context.CancellationToken);
+    }
+
+    // last_sync is the cursor value itself when the cursor is a timestamp (see PgValueText).
+    private static DateTimeOffset? LastSync(CursorPosition high) =>
+        DateTimeOffset.TryParseExact(high.Values[0], "yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture, DateTimeStyles.None, out var value)
+            ? value
+            : null;
+
+    public Task Faulted<TException>(BehaviorExceptionContext<SyncRunState, TException> context, IBehavior<SyncRunState> next)
+        where TException : Exception => next.Faulted(context);
+
+    public Task Faulted<T, TException>(BehaviorExceptionContext<SyncRunState, T, TException> context, IBehavior<SyncRunState, T> next)
+        where T : class
+        where TException : Exception => next.Faulted(context);
+
+    public void Probe(ProbeContext context) => context.CreateScope("complete-run");
+
+    public void Accept(StateMachineVisitor visitor) => visitor.Visit(this);
+}

@@ -1,0 +1,35 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Sync.Contracts;
+using Sync.Coordinator.Data;
+
+namespace Sync.Coordinator.Runs.Activities;
+
+/// <summary>Records a loaded batch once, whatever how often its BatchLoaded arrives, and refreshes the run's counts.</summary>
+internal sealed class RecordBatchActivity(CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState, BatchLoaded>
+{
+    public async Task Execute(BehaviorContext<SyncRunState, BatchLoaded> context, IBehavior<SyncRunState, BatchLoaded> next)
+    {
+        var m = context.Message;
+        await dbContext.Database.ExecuteSqlAsync(
+            $"""
+            INSERT INTO sync_run_batches (run_id, extraction_id, batch_seq, rows, inserted, updated, skipped, failed)
+            VALUES ({m.RunId}, {m.ExtractionId}, {m.BatchSeq}, {m.Rows}, {m.Inserted}, {m.Updated}, {m.Skipped}, {m.Failed})
+            ON CONFLICT DO NOTHING
+            """,
+            context.CancellationToken);
+        if (context.Saga.ExtractionId == m.ExtractionId)
+        {
+            await RunProgress.RefreshAsync(dbContext, context.Saga, context.CancellationToken);
+        }
+
+        await next.Execute(context);
+    }
+
+    public Task Faulted<TException>(BehaviorExceptionContext<SyncRunState, BatchLoaded, TException> context, IBehavior<SyncRunState, BatchLoaded> next)
+        where TException : Exception => next.Faulted(context);
+
+    public void Probe(ProbeContext context) => context.CreateScope("record-batch");
+
+    public void Accept(StateMachineVisitor visitor) => visitor.Visit(this);
+}

@@ -1,0 +1,52 @@
+using MassTransit;
+
+namespace Sync.Coordinator.Runs;
+
+/// <summary>One run of a job, as the run saga keeps it in sync_runs.</summary>
+public sealed class SyncRunState : SagaStateMachineInstance
+{
+    public Guid CorrelationId { get; set; }
+
+    public string CurrentState { get; set; } = null!;
+
+    public string JobName { get; set; } = null!;
+
+    public string Trigger { get; set; } = null!;
+
+    /// <summary>The committed watermark the run reads after (JSON of a CursorPosition), null on a first run.</summary>
+    public string? StartCursor { get; set; }
+
+    /// <summary>The extraction whose batches the run waits for: the first to complete.</summary>
+    public Guid? ExtractionId { get; set; }
+
+    public int? ExpectedBatches { get; set; }
+
+    public int LoadedBatches { get; set; }
+
+    public long ExtractedRows { get; set; }
+
+    /// <summary>The position of the last extracted row (JSON), the watermark to commit.</summary>
+    public string? HighCursor { get; set; }
+
+    public long Processed { get; set; }
+
+    public long Inserted { get; set; }
+
+    public long Updated { get; set; }
+
+    public long Skipped { get; set; }
+
+    public long Errors { get; set; }
+
+    public string? FailureReason { get; set; }
+
+    public DateTimeOffset RequestedAt { get; set; }
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public bool IsFullyLoaded => ExpectedBatches is { } expected && LoadedBatches >= expected;
+}

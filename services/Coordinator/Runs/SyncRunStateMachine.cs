@@ -1,0 +1,108 @@
+using MassTransit;
+using Sync.Contracts;
+using Sync.Coordinator.Runs.Activities;
+
+namespace Sync.Coordinator.Runs;
+
+/// <summary>
+/// The life of one run: Extracting while batches are read, Loading once the extraction reported
+/// its batch count, Completed when every batch of that extraction is loaded and the watermark is
+/// committed. Failed and Rejected leave the watermark where it was.
+/// </summary>
+public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
+{
+    public SyncRunStateMachine()
+    {
+        InstanceState(run => run.CurrentState);
+
+        Event(() => RunRequested, e => e.CorrelateById(m => m.Message.RunId));
+        Event(() => ExtractionCompleted, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => ExtractionFailed, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => BatchLoaded, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => CancelRequested, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => ExtractFaulted, e => { e.CorrelateById(m => m.Message.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => TransformFaulted, e => { e.CorrelateById(m => m.Message.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => LoadFaulted, e => { e.CorrelateById(m => m.Message.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
+
+        Initially(
+            When(RunRequested)
+                .Activity(x => x.OfType<BeginRunActivity>())
+                .IfElse(
+                    context => context.Saga.FailureReason is null,
+                    accepted => accepted.TransitionTo(Extracting),
+                    refused => refused.TransitionTo(Rejected)));
+
+        During(Extracting, Loading,
+            When(ExtractionCompleted)
+                .Activity(x => x.OfType<AcceptExtractionActivity>())
+                .IfElse(
+                    context => context.Saga.IsFullyLoaded,
+                    done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).TransitionTo(Completed),
+                    waiting => waiting.TransitionTo(Loading)),
+            When(BatchLoaded)
+                .Activity(x => x.OfType<RecordBatchActivity>())
+                .If(
+                    context => context.Saga.IsFullyLoaded,
+                    done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).TransitionTo(Completed)),
+            When(ExtractionFailed)
+                .Then(context => context.Saga.FailureReason = $"Extraction failed: {context.Message.Reason}")
+                .Activity(x => x.OfInstanceType<FailRunActivity>())
+                .TransitionTo(Failed),
+            When(CancelRequested)
+                .Then(context => context.Saga.FailureReason = context.Message.Reason)
+                .Activity(x => x.OfInstanceType<FailRunActivity>())
+                .TransitionTo(Failed),
+            When(ExtractFaulted)
+                .Then(context => context.Saga.FailureReason = $"Extraction faulted: {FirstException(context.Message)}")
+                .Activity(x => x.OfInstanceType<FailRunActivity>())
+                .TransitionTo(Failed),
+            When(TransformFaulted)
+                .Then(context => context.Saga.FailureReason = $"Batch {context.Message.Message.BatchSeq} could not be transformed: {FirstException(context.Message)}")
+                .Activity(x => x.OfInstanceType<FailRunActivity>())
+                .TransitionTo(Failed),
+            When(LoadFaulted)
+                .Then(context => context.Saga.FailureReason = $"Batch {context.Message.Message.BatchSeq} could not be loaded: {FirstException(context.Message)}")
+                .Activity(x => x.OfInstanceType<FailRunActivity>())
+                .TransitionTo(Failed));
+
+        // A finished run ignores late and repeated messages; its figures are final.
+        During(Completed, Failed, Rejected,
+            Ignore(RunRequested),
+            Ignore(ExtractionCompleted),
+            Ignore(ExtractionFailed),
+            Ignore(BatchLoaded),
+            Ignore(CancelRequested),
+            Ignore(ExtractFaulted),
+            Ignore(TransformFaulted),
+            Ignore(LoadFaulted));
+    }
+
+    public State Extracting { get; private set; } = null!;
+
+    public State Loading { get; private set; } = null!;
+
+    public State Completed { get; private set; } = null!;
+
+    public State Failed { get; private set; } = null!;
+
+    public State Rejected { get; private set; } = null!;
+
+    public Event<StartSyncRun> RunRequested { get; private set; } = null!;
+
+    public Event<ExtractionCompleted> ExtractionCompleted { get; private set; } = null!;
+
+    public Event<ExtractionFailed> ExtractionFailed { get; private set; } = null!;
+
+    public Event<BatchLoaded> BatchLoaded { get; private set; } = null!;
+
+    public Event<CancelSyncRun> CancelRequested { get; private set; } = null!;
+
+    public Event<Fault<ExtractBatches>> ExtractFaulted { get; private set; } = null!;
+
+    public Event<Fault<TransformBatch>> TransformFaulted { get; private set; } = null!;
+
+    public Event<Fault<LoadBatch>> LoadFaulted { get; private set; } = null!;
+
+    private static string FirstException<T>(Fault<T> fault) =>
+        fault.Exceptions.FirstOrDefault() is { } exception ? $"{exception.ExceptionType}: {exception.Message}" : "unknown error";
+}

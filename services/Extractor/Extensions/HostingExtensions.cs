@@ -1,0 +1,21 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Sync.Connectors;
+using Sync.Connectors.Postgres;
+using Sync.Extractor;
+
+namespace Microsoft.Extensions.Hosting;
+
+internal static class HostingExtensions
+{
+    public static IHostApplicationBuilder AddExtractor(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ConnectionCatalog>();
+        builder.Services.AddSingleton<PostgresSource>();
+        builder.AddSyncBus(bus =>
+        {
+            bus.AddConsumer<ExtractBatchesConsumer, ExtractBatchesConsumerDefinition>();
+        });
+        return builder;
+    }
+}

@@ -1,0 +1,58 @@
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Sync.Connectors;
+using Sync.Connectors.Postgres;
+using Sync.Contracts;
+using Sync.ServiceDefaults;
+
+namespace Sync.Extractor;
+
+/// <summary>
+/// Reads a run's rows and publishes them as batches, several sends in flight at once (publisher
+/// confirms make each one durable), then reports how many batches there were and the last position.
+/// </summary>
+internal sealed partial class ExtractBatchesConsumer(PostgresSource source, ILogger<ExtractBatchesConsumer> logger) : IConsumer<ExtractBatches>
+{
+    private const int SendsInFlight = 16;
+
+    public async Task Consume(ConsumeContext<ExtractBatches> context)
+    {
+        var message = context.Message;
+        var extractionId = NewId.NextGuid();
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["Job"] = message.JobName, ["RunId"] = message.RunId });
+        var inFlight = new Queue<Task>();
+        var batchSeq = 0;
+        try
+        {
+            var summary = await source.ExtractAsync(message.Job, message.After, async (batch, _, cancellationToken) =>
+            {
+                batchSeq++;
+                inFlight.Enqueue(context.Publish(
+                    new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, message.Job, batch),
+                    cancellationToken));
+                SyncTelemetry.RowsExtracted.Add(batch.RowCount);
+                while (inFlight.Count >= SendsInFlight)
+                {
+                    await inFlight.Dequeue();
+                }
+            }, context.CancellationToken);
+
+            await Task.WhenAll(inFlight);
+            await context.Publish(new ExtractionCompleted(
+                message.RunId, message.JobName, extractionId, summary.BatchCount, summary.RowCount, summary.High));
+            LogExtracted(summary.RowCount, summary.BatchCount);
+        }
+        catch (Exception exception) when (exception is SourceSchemaException or UnknownConnectionException)
+        {
+            // The job does not fit its source: retrying cannot help, the run fails with the reason.
+            LogRefused(exception.Message);
+            await context.Publish(new ExtractionFailed(message.RunId, message.JobName, exception.Message));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Extracted {Rows} rows in {Batches} batches")]
+    private partial void LogExtracted(long rows, int batches);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Extraction refused: {Reason}")]
+    private partial void LogRefused(string reason);
+}

@@ -1,0 +1,21 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Sync.Connectors;
+using Sync.Connectors.Postgres;
+using Sync.Loader;
+
+namespace Microsoft.Extensions.Hosting;
+
+internal static class HostingExtensions
+{
+    public static IHostApplicationBuilder AddLoader(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ConnectionCatalog>();
+        builder.Services.AddSingleton<PostgresDestination>();
+        builder.AddSyncBus(bus =>
+        {
+            bus.AddConsumer<LoadBatchConsumer, LoadBatchConsumerDefinition>();
+        });
+        return builder;
+    }
+}

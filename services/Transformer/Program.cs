@@ -1,0 +1,6 @@
+using Microsoft.Extensions.Hosting;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.AddSyncDefaults("sync-transformer");
+builder.AddTransformer();
+await builder.Build().RunAsync();

@@ -1,0 +1,87 @@
+using Npgsql;
+using Sync.Contracts.Jobs;
+
+namespace Sync.Connectors.Postgres;
+
+/// <summary>
+/// Checks a job against the live schemas of its source and destination before it runs: tables and
+/// columns exist, cursor and key types are usable, the destination key is backed by a unique index.
+/// </summary>
+public sealed class JobSchemaCheck(ConnectionCatalog connections)
+{
+    public async Task<IReadOnlyList<SchemaProblem>> CheckAsync(JobSpec job, CancellationToken cancellationToken)
+    {
+        var problems = new List<SchemaProblem>();
+        var source = await ReadTableAsync(job.Source.Connection, job.Source.Table, "source", problems, cancellationToken);
+        if (source is not null)
+        {
+            try
+            {
+                SourcePlan.Resolve(job.Source, job.Transform, source);
+            }
+            catch (SourceSchemaException exception)
+            {
+                problems.Add(new SchemaProblem("source", exception.Message));
+            }
+        }
+
+        var destination = await ReadTableAsync(job.Destination.Connection, job.Destination.Table, "destination", problems, cancellationToken);
+        if (destination is null)
+        {
+            return problems;
+        }
+
+        var names = destination.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var targets = job.Transform.Columns.Count == 0
+            ? source?.Select(c => c.Name).ToList() ?? []
+            : job.Transform.Columns.Select(m => m.Target).ToList();
+        foreach (var target in targets.Where(t => !names.Contains(t)))
+        {
+            problems.Add(new SchemaProblem(
+                job.Transform.Columns.Count == 0 ? "columns" : $"columns.{target}",
+                $"Destination table {job.Destination.Table} has no column \"{target}\". Add it, or map the source column to an existing one under columns:."));
+        }
+
+        if (problems.Count == 0)
+        {
+            await using var connection = await connections.Get(job.Destination.Connection).OpenConnectionAsync(cancellationToken);
+            if (!await PostgresSchema.HasUniqueKeyAsync(connection, job.Destination.Table, job.Destination.Key, cancellationToken))
+            {
+                problems.Add(new SchemaProblem(
+                    "destination.key",
+                    $"No unique index on {job.Destination.Table} ({string.Join(", ", job.Destination.Key)}); upserts need one. Create it, e.g. a primary key on those columns."));
+            }
+        }
+
+        return problems;
+    }
+
+    private async Task<IReadOnlyList<TableColumn>?> ReadTableAsync(string connectionName, string table, string side, List<SchemaProblem> problems, CancellationToken cancellationToken)
+    {
+        if (!connections.IsDefined(connectionName))
+        {
+            problems.Add(new SchemaProblem($"{side}.connection", new UnknownConnectionException(connectionName).Message));
+            return null;
+        }
+
+        try
+        {
+            await using var connection = await connections.Get(connectionName).OpenConnectionAsync(cancellationToken);
+            var columns = await PostgresSchema.GetColumnsAsync(connection, table, cancellationToken);
+            if (columns is null)
+            {
+                problems.Add(new SchemaProblem($"{side}.table", $"Table {table} does not exist in connection \"{connectionName}\"."));
+            }
+
+            return columns;
+        }
+        catch (NpgsqlException exception)
+        {
+            problems.Add(new SchemaProblem($"{side}.connection", $"Cannot reach connection \"{connectionName}\": {exception.Message}"));
+            return null;
+        }
+    }
+}
+
+/// <summary>A mismatch between a job and a live schema, with the job field it concerns.</summary>
+public sealed record SchemaProblem(string Field, string Message);

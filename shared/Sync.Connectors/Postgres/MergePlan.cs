@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using System.Text;
+using Sync.Batches;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+using Sync.Jobs;
+
+namespace Sync.Connectors.Postgres;
+
+/// <summary>
+/// The SQL that loads batches of one shape into one destination table: a staging table typed like
+/// the batch, the COPY into it, and the INSERT … ON CONFLICT merge. Built once per shape from
+/// identifiers that were validated and quoted, and from type names out of the catalog or
+/// <see cref="PgTypes"/>.
+/// </summary>
+public sealed class MergePlan
+{
+    private MergePlan(string createStaging, string copy, string merge)
+    {
+        CreateStaging = createStaging;
+        Copy = copy;
+        Merge = merge;
+    }
+
+    public string CreateStaging { get; }
+
+    public string Copy { get; }
+
+    /// <summary>Returns one row: inserted, updated.</summary>
+    public string Merge { get; }
+
+    public static MergePlan Create(DestinationSpec destination, string cursorTarget, IReadOnlyList<BatchColumn> columns, IReadOnlyList<TableColumn> table)
+    {
+        var byName = table.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        foreach (var column in columns)
+        {
+            if (!byName.ContainsKey(column.Name))
+            {
+                throw new DestinationSchemaException($"Destination table {destination.Table} has no column \"{column.Name}\".");
+            }
+        }
+
+        foreach (var key in destination.Key)
+        {
+            if (!columns.Any(c => c.Name == key))
+            {
+                throw new DestinationSchemaException($"Key column \"{key}\" of {destination.Table} is not among the columns the job writes.");
+            }
+        }
+
+        var staging = StagingName(destination.Table, columns);
+        var quoted = columns.Select(c => SqlIdentifier.Quote(c.Name)).ToList();
+        var createStaging = $"CREATE TEMP TABLE IF NOT EXISTS {staging} ({string.Join(", ", columns.Select((c, i) => $"{quoted[i]} {PgTypes.SqlName(c.TypeOid)}"))}) ON COMMIT DELETE ROWS";
+        var copy = $"COPY {staging} ({string.Join(", ", quoted)}) FROM STDIN (FORMAT BINARY)";
+
+        var values = columns.Select((c, i) => byName[c.Name].TypeOid == c.TypeOid
+            ? $"s.{quoted[i]}"
+            : $"CAST(s.{quoted[i]} AS {byName[c.Name].TypeName})");
+        var keys = string.Join(", ", destination.Key.Select(SqlIdentifier.Quote));
+        var nonKeys = quoted.Where((_, i) => !destination.Key.Contains(columns[i].Name)).ToList();
+        var onConflict = destination.Conflict switch
+        {
+            _ when nonKeys.Count == 0 => "DO NOTHING",
+            ConflictStrategy.DestinationWins => "DO NOTHING",
+            ConflictStrategy.SourceWins =>
+                $"DO UPDATE SET {Assignments(nonKeys)} WHERE ({string.Join(", ", nonKeys.Select(c => $"d.{c}"))}) IS DISTINCT FROM ({string.Join(", ", nonKeys.Select(c => $"EXCLUDED.{c}"))})",
+            _ => $"DO UPDATE SET {Assignments(nonKeys)} WHERE d.{SqlIdentifier.Quote(cursorTarget)} < EXCLUDED.{SqlIdentifier.Quote(cursorTarget)} OR d.{SqlIdentifier.Quote(cursorTarget)} IS NULL",
+        };
+        var merge = $"""
+            WITH m AS (
+                INSERT INTO {SqlIdentifier.QuoteQualified(destination.Table)} AS d ({string.Join(", ", quoted)})
+                SELECT {string.Join(", ", values)} FROM {staging} s
+                ON CONFLICT ({keys}) {onConflict}
+                RETURNING (xmax = 0) AS inserted)
+            SELECT count(*) FILTER (WHERE inserted)::int, count(*) FILTER (WHERE NOT inserted)::int FROM m
+            """;
+        return new MergePlan(createStaging, copy, merge);
+    }
+
+    private static string Assignments(IEnumerable<string> columns) => string.Join(", ", columns.Select(c => $"{c} = EXCLUDED.{c}"));
+
+    // One staging table per destination and batch shape, kept on the pooled connection.
+    private static string StagingName(string table, IReadOnlyList<BatchColumn> columns)
+    {
+        var shape = table + "|" + string.Join("|", columns.Select(c => $"{c.Name}:{c.TypeOid}"));
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(shape)).AsSpan(0, 8));
+        return SqlIdentifier.Quote($"sync_stage_{hash}");
+    }
+}
+
+/// <summary>The destination's schema does not fit the job: a permanent error, not worth a retry.</summary>
+public sealed class DestinationSchemaException(string message) : Exception(message);

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using Npgsql;
+using Sync.Batches;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+
+namespace Sync.Connectors.Postgres;
+
+/// <summary>
+/// Loads batches into a PostgreSQL table idempotently: binary COPY into a staging table, one
+/// INSERT … ON CONFLICT merge, and a row in sync.applied_batches, all in one transaction of the
+/// destination database, so a batch delivered twice is applied and counted once.
+/// </summary>
+public sealed class PostgresDestination(ConnectionCatalog connections)
+{
+    private readonly ConcurrentDictionary<string, MergePlan> _plans = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _prepared = new(StringComparer.Ordinal);
+
+    public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, CancellationToken cancellationToken)
+    {
+        var destination = job.Destination;
+        await using var connection = await connections.Get(destination.Connection).OpenConnectionAsync(cancellationToken);
+        await EnsureBookkeepingAsync(connection, destination.Connection, cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        var applied = await AppliedBatch.FindAsync(connection, runId, extractionId, batchSeq, cancellationToken);
+        if (applied is not null)
+        {
+            return applied with { Replayed = true };
+        }
+
+        var plan = await GetPlanAsync(connection, job, batch.Columns, cancellationToken);
+        await using (var create = new NpgsqlCommand(plan.CreateStaging, connection))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var copy = await connection.BeginRawBinaryCopyAsync(plan.Copy, cancellationToken))
+        {
+            await copy.WriteAsync(CopyFormat.Header.ToArray(), cancellationToken);
+            await copy.WriteAsync(batch.Rows, cancellationToken);
+            await copy.WriteAsync(CopyFormat.Trailer.ToArray(), cancellationToken);
+        }
+
+        int inserted, updated;
+        await using (var merge = new NpgsqlCommand(plan.Merge, connection))
+        await using (var reader = await merge.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            inserted = reader.GetInt32(0);
+            updated = reader.GetInt32(1);
+        }
+
+        var result = new LoadResult(batch.RowCount, inserted, updated, batch.RowCount - inserted - updated, Replayed: false);
+        await AppliedBatch.RecordAsync(connection, job.Name, runId, extractionId, batchSeq, result, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    private async Task<MergePlan> GetPlanAsync(NpgsqlConnection connection, JobSpec job, IReadOnlyList<BatchColumn> columns, CancellationToken cancellationToken)
+    {
+        var key = $"{job.Name}|{job.Destination.Table}|{job.Destination.Conflict}|{string.Join(",", job.Destination.Key)}|" + string.Join("|", columns.Select(c => $"{c.Name}:{c.TypeOid}"));
+        if (_plans.TryGetValue(key, out var plan))
+        {
+            return plan;
+        }
+
+        var table = await PostgresSchema.GetColumnsAsync(connection, job.Destination.Table, cancellationToken)
+            ?? throw new DestinationSchemaException($"Destination table {job.Destination.Table} does not exist.");
+        plan = MergePlan.Create(job.Destination, JobColumns.CursorTarget(job), columns, table);
+        return _plans.GetOrAdd(key, plan);
+    }
+
+    private async Task EnsureBookkeepingAsync(NpgsqlConnection connection, string connectionName, CancellationToken cancellationToken)
+    {
+        if (_prepared.ContainsKey(connectionName))
+        {
+            return;
+        }
+
+        await AppliedBatch.EnsureTableAsync(connection, cancellationToken);
+        _prepared.TryAdd(connectionName, true);
+    }
+}

@@ -1,0 +1,48 @@
+using Npgsql;
+using Sync.Jobs;
+
+namespace Sync.Connectors.Postgres;
+
+/// <summary>Reads table shapes from the PostgreSQL catalog. Table names are passed as parameters, never spliced.</summary>
+public static class PostgresSchema
+{
+    /// <summary>The table's columns in order, or null when the table does not exist.</summary>
+    public static async Task<IReadOnlyList<TableColumn>?> GetColumnsAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT a.attname, a.atttypid, format_type(a.atttypid, NULL), a.attnotnull
+            FROM pg_attribute a
+            WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+            """,
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = SqlIdentifier.QuoteQualified(table) });
+        var columns = new List<TableColumn>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            columns.Add(new TableColumn(reader.GetString(0), reader.GetFieldValue<uint>(1), reader.GetString(2), reader.GetBoolean(3)));
+        }
+
+        return columns.Count == 0 ? null : columns;
+    }
+
+    /// <summary>Whether a unique index without a predicate covers exactly <paramref name="columns"/>, as ON CONFLICT needs.</summary>
+    public static async Task<bool> HasUniqueKeyAsync(NpgsqlConnection connection, string table, IReadOnlyList<string> columns, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM pg_index i
+                WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL
+                  AND (SELECT array_agg(a.attname::text ORDER BY a.attname::text)
+                       FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey))
+                    = (SELECT array_agg(c ORDER BY c) FROM unnest($2::text[]) c))
+            """,
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = SqlIdentifier.QuoteQualified(table) });
+        command.Parameters.Add(new NpgsqlParameter { Value = columns.ToArray() });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+}

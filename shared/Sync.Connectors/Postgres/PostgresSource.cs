@@ -1,0 +1,144 @@
+using System.Data;
+using System.Text;
+using Npgsql;
+using Sync.Batches;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+using Sync.Jobs;
+
+namespace Sync.Connectors.Postgres;
+
+/// <summary>
+/// Reads a PostgreSQL table in (cursor, primary key) order strictly after a position, as binary
+/// COPY, and cuts it into batches. One REPEATABLE READ transaction holds the run's snapshot, so
+/// the rows and the upper bound are seen at one instant.
+/// </summary>
+public sealed class PostgresSource(ConnectionCatalog connections)
+{
+    /// <summary>Reads every row after <paramref name="after"/> and hands each batch to <paramref name="onBatch"/>, in order.</summary>
+    public async Task<ExtractionSummary> ExtractAsync(
+        JobSpec job,
+        CursorPosition? after,
+        Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+
+        var table = await PostgresSchema.GetColumnsAsync(connection, job.Source.Table, cancellationToken)
+            ?? throw new SourceSchemaException($"Source table {job.Source.Table} does not exist.");
+        var plan = SourcePlan.Resolve(job.Source, job.Transform, table);
+        var bounded = plan.Columns[0].TypeOid == 1184;
+
+        await SetBoundsAsync(connection, after, bounded, cancellationToken);
+        var sql = BuildCopySql(job.Source, plan, after is not null, bounded);
+
+        var summary = new ExtractionSummary();
+        var rows = new TupleBuffer();
+        var fields = new FieldSlice[plan.Columns.Count];
+        var lastTupleStart = 0;
+        await using (var stream = await connection.BeginRawBinaryCopyAsync(sql, cancellationToken))
+        {
+            var reader = new CopyStreamReader(stream);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                lastTupleStart = rows.Length;
+                rows.AppendTuple(reader.Current.Span);
+                if (rows.RowCount >= job.BatchSize)
+                {
+                    await EmitAsync();
+                }
+            }
+        }
+
+        if (rows.RowCount > 0)
+        {
+            await EmitAsync();
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return summary;
+
+        async ValueTask EmitAsync()
+        {
+            var bytes = rows.ToArray();
+            var tupleReader = new TupleReader(bytes.AsSpan(lastTupleStart));
+            tupleReader.TryRead(fields, out _, out _);
+            var position = plan.PositionOf(bytes.AsSpan(lastTupleStart), fields);
+            var batch = new RecordBatch(plan.BatchColumns, rows.RowCount, bytes);
+            summary.Add(batch.RowCount, position);
+            rows.Clear();
+            await onBatch(batch, position, cancellationToken);
+        }
+    }
+
+    // COPY takes no parameters, so the position travels as transaction-local settings, bound as
+    // parameters here and read back with current_setting() by the query: no value is spliced.
+    private static async Task SetBoundsAsync(NpgsqlConnection connection, CursorPosition? after, bool bounded, CancellationToken cancellationToken)
+    {
+        var sql = new StringBuilder("SELECT 1");
+        await using var command = new NpgsqlCommand { Connection = connection };
+        if (after is not null)
+        {
+            for (var i = 0; i < after.Values.Count; i++)
+            {
+                sql.Append($", set_config('sync.after_{i}', ${i + 1}, true)");
+                command.Parameters.Add(new NpgsqlParameter { Value = after.Values[i] });
+            }
+        }
+
+        if (bounded)
+        {
+            // Watermark safety (DESIGN.md): a transaction still open may yet commit rows stamped
+            // with its start time, so this run stops short of the oldest open one.
+            sql.Append(
+                """
+                , set_config('sync.upper', (SELECT LEAST(now(), min(xact_start)) FROM pg_stat_activity
+                    WHERE datname = current_database() AND pid <> pg_backend_pid()
+                      AND backend_type = 'client backend' AND xact_start IS NOT NULL)::text, true)
+                """);
+        }
+
+        command.CommandText = sql.ToString();
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    internal static string BuildCopySql(SourceSpec source, SourcePlan plan, bool hasAfter, bool bounded)
+    {
+        var select = string.Join(", ", plan.Columns.Select(c =>
+            c.IsBinary ? SqlIdentifier.Quote(c.Name) : $"{SqlIdentifier.Quote(c.Name)}::text"));
+        var position = plan.Columns.Take(plan.PositionLength).ToList();
+        var orderBy = string.Join(", ", position.Select(c => SqlIdentifier.Quote(c.Name)));
+        var where = new List<string>();
+        if (hasAfter)
+        {
+            var values = string.Join(", ", position.Select((c, i) => $"CAST(current_setting('sync.after_{i}') AS {PgTypes.SqlName(c.TypeOid)})"));
+            where.Add($"({orderBy}) > ({values})");
+        }
+
+        if (bounded)
+        {
+            where.Add($"{SqlIdentifier.Quote(position[0].Name)} < CAST(current_setting('sync.upper') AS timestamp with time zone)");
+        }
+
+        var filter = where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where);
+        return $"COPY (SELECT {select} FROM {SqlIdentifier.QuoteQualified(source.Table)}{filter} ORDER BY {orderBy}) TO STDOUT (FORMAT BINARY)";
+    }
+}
+
+/// <summary>What one extraction produced: batch and row counts and the position of the last row.</summary>
+public sealed class ExtractionSummary
+{
+    public int BatchCount { get; private set; }
+
+    public long RowCount { get; private set; }
+
+    public CursorPosition? High { get; private set; }
+
+    internal void Add(int rows, CursorPosition last)
+    {
+        BatchCount++;
+        RowCount += rows;
+        High = last;
+    }
+}

@@ -1,0 +1,81 @@
+using Sync.Batches;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+using Sync.Jobs;
+
+namespace Sync.Connectors.Postgres;
+
+/// <summary>
+/// What the Extractor reads for a job, resolved against the live source schema: the columns
+/// (cursor and primary key first, as positions are read from them), and how each travels.
+/// </summary>
+public sealed record SourcePlan(IReadOnlyList<SourceColumn> Columns, int PositionLength)
+{
+    public IReadOnlyList<BatchColumn> BatchColumns { get; } = [.. Columns.Select(c => new BatchColumn(c.Name, c.BatchTypeOid))];
+
+    public static SourcePlan Resolve(SourceSpec source, TransformSpec transform, IReadOnlyList<TableColumn> table)
+    {
+        var byName = table.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        var wanted = new List<string> { source.Cursor };
+        wanted.AddRange(source.PrimaryKey.Where(k => !wanted.Contains(k)));
+        var positionLength = 1 + source.PrimaryKey.Count;
+        IEnumerable<string> rest = transform.Columns.Count == 0
+            ? table.Select(c => c.Name)
+            : transform.Columns.Select(m => m.Source);
+        wanted.AddRange(rest.Where(name => !wanted.Contains(name)).Distinct());
+
+        var columns = new List<SourceColumn>(wanted.Count);
+        foreach (var name in wanted)
+        {
+            if (!SqlIdentifier.IsValid(name))
+            {
+                throw new SourceSchemaException(
+                    $"Column \"{name}\" of {source.Table} is not a plain identifier; list the columns to sync under columns: with a view or query that renames it.");
+            }
+
+            if (!byName.TryGetValue(name, out var column))
+            {
+                throw new SourceSchemaException($"Source table {source.Table} has no column \"{name}\".");
+            }
+
+            columns.Add(new SourceColumn(name, column.TypeOid, PgTypes.IsSupported(column.TypeOid)));
+        }
+
+        foreach (var position in columns.Take(positionLength))
+        {
+            if (!PgTypes.IsCursorType(position.TypeOid))
+            {
+                throw new SourceSchemaException(
+                    $"Column \"{position.Name}\" of {source.Table} cannot order a cursor or identify a row (type OID {position.TypeOid}); use a timestamp, integer, numeric, text or uuid column.");
+            }
+        }
+
+        return new SourcePlan(columns, positionLength);
+    }
+
+    /// <summary>The position of a row, read from its first <see cref="PositionLength"/> fields.</summary>
+    public CursorPosition PositionOf(ReadOnlySpan<byte> rows, ReadOnlySpan<FieldSlice> fields)
+    {
+        var values = new string[PositionLength];
+        for (var i = 0; i < PositionLength; i++)
+        {
+            if (fields[i].IsNull)
+            {
+                throw new SourceSchemaException($"Column \"{Columns[i].Name}\" is null in a source row; cursor and primary-key columns must not be null.");
+            }
+
+            values[i] = PgValueText.Format(Columns[i].TypeOid, fields[i].Of(rows));
+        }
+
+        return new CursorPosition(values);
+    }
+}
+
+/// <summary>A source column; one whose type is not carried in binary form is read as text.</summary>
+public sealed record SourceColumn(string Name, uint TypeOid, bool IsBinary)
+{
+    public uint BatchTypeOid => IsBinary ? TypeOid : PgTypes.Text;
+}
+
+/// <summary>The source's schema does not fit the job: a permanent error, not worth a retry.</summary>
+public sealed class SourceSchemaException(string message) : Exception(message);

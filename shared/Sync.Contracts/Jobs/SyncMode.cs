@@ -1,0 +1,7 @@
+namespace Sync.Contracts.Jobs;
+
+public enum SyncMode
+{
+    Incremental,
+    FullRefresh,
+}

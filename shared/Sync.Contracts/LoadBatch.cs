@@ -1,0 +1,6 @@
+using Sync.Contracts.Jobs;
+
+namespace Sync.Contracts;
+
+/// <summary>One transformed batch on its way to the Loader. <see cref="Failed"/> counts records the Transformer set aside.</summary>
+public sealed record LoadBatch(Guid RunId, string JobName, Guid ExtractionId, int BatchSeq, JobSpec Job, RecordBatch Batch, int Failed);

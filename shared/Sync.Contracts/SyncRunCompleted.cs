@@ -1,0 +1,12 @@
+namespace Sync.Contracts;
+
+/// <summary>A run finished and its watermark is committed.</summary>
+public sealed record SyncRunCompleted(
+    Guid RunId,
+    string JobName,
+    long Processed,
+    long Inserted,
+    long Updated,
+    long Skipped,
+    long Errors,
+    long DurationMs);

@@ -1,0 +1,70 @@
+using Sync.Contracts.Jobs;
+
+namespace Sync.Jobs;
+
+internal static class DestinationSection
+{
+    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict"];
+
+    /// <param name="columns">The valid column mapping (empty = same names), or null when it has errors.</param>
+    public static DestinationSpec? Read(YamlNodeReader job, JobFileErrors errors, SourceDraft? source, IReadOnlyList<ColumnMapping>? columns)
+    {
+        var destination = job.Mapping("destination", Keys, required: true);
+        if (destination is null)
+        {
+            return null;
+        }
+
+        var kind = destination.Scalar("type", "postgres", required: true) is { } type
+            && FieldRules.Choice(type, errors, Kinds.Connectors, out var known) ? known : null;
+        var connection = destination.Scalar("connection", "destination_db", required: true) is { } name
+            ? ConnectionRules.Name(name, errors, "destination")
+            : null;
+        var table = destination.Scalar("table", "public.orders_copy", required: true) is { } t ? FieldRules.Table(t, errors) : null;
+        var conflict = ConflictStrategy.LatestWins;
+        var conflictValid = destination.Scalar("conflict", "latest-wins") is not { } c
+            || FieldRules.Choice(c, errors, Kinds.Conflicts, out conflict);
+        var key = destination.Has("key") ? ExplicitKey(destination, errors, columns) : DefaultKey(source, columns);
+        return kind is null || connection is null || table is null || key is null || !conflictValid
+            ? null
+            : new DestinationSpec(kind, connection, table, key, conflict);
+    }
+
+    private static IReadOnlyList<string>? ExplicitKey(YamlNodeReader destination, JobFileErrors errors, IReadOnlyList<ColumnMapping>? columns)
+    {
+        var items = destination.ScalarList("key", "id");
+        var key = FieldRules.ColumnList(items, errors);
+        if (key is null || items is null || columns is not { Count: > 0 })
+        {
+            return key;
+        }
+
+        var targets = columns.Select(c => c.Target).ToList();
+        var valid = true;
+        foreach (var item in items.Where(i => !targets.Contains(i.Value, StringComparer.Ordinal)))
+        {
+            var closest = Suggestions.Closest(item.Value, targets);
+            errors.Add(
+                item.Mark,
+                item.Field,
+                $"{item.Shown} is not a destination column listed under columns:",
+                closest is null ? $"use destination columns from columns: ({string.Join(", ", targets)})" : $"use {closest}");
+            valid = false;
+        }
+
+        return valid ? key : null;
+    }
+
+    // The destination names of the source primary key: the first column mapped from each key column.
+    private static IReadOnlyList<string>? DefaultKey(SourceDraft? source, IReadOnlyList<ColumnMapping>? columns)
+    {
+        if (source?.PrimaryKey is not { } primaryKey || columns is null)
+        {
+            return null;
+        }
+
+        return columns.Count == 0
+            ? primaryKey
+            : primaryKey.Select(k => columns.First(c => c.Source == k).Target).ToList();
+    }
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using Sync.Contracts.Jobs;
+
+namespace Sync.Jobs;
+
+/// <summary>Parses one YAML job file into a validated <see cref="JobSpec"/>, or every error in it.</summary>
+public static class JobFile
+{
+    public const int DefaultBatchSize = 1000;
+    public const int MinBatchSize = 100;
+    public const int MaxBatchSize = 10_000;
+
+    private static readonly string[] Keys = ["name", "schedule", "batch_size", "mode", "source", "destination", "columns"];
+
+    /// <param name="fileName">How errors name the file, e.g. <c>jobs/orders.yml</c>.</param>
+    public static JobFileResult Parse(string yamlText, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(yamlText);
+        ArgumentNullException.ThrowIfNull(fileName);
+
+        var errors = new JobFileErrors(fileName);
+        var root = YamlDocumentLoader.LoadMapping(yamlText, errors);
+        if (root is null)
+        {
+            return JobFileResult.Invalid(errors.All);
+        }
+
+        var job = new YamlNodeReader(root, "", root.Start, errors, Keys);
+        var nameValue = job.Scalar("name", "orders_to_reporting", required: true);
+        var name = nameValue is { } n ? FieldRules.JobName(n, errors) : null;
+        var schedule = ReadSchedule(job, errors);
+        var batchSize = ReadBatchSize(job, errors);
+        var mode = SyncMode.Incremental;
+        if (job.Scalar("mode", "incremental") is { } m)
+        {
+            FieldRules.Choice(m, errors, Kinds.Modes, out mode);
+        }
+
+        var source = SourceSection.Read(job, errors);
+        var columns = ColumnsSection.Read(job, errors, source);
+        var destination = DestinationSection.Read(job, errors, source, columns);
+
+        var nameAt = nameValue?.Mark ?? default;
+
+        // Every null here was reported; the checks only convince the compiler.
+        if (errors.Any || name is null || source?.ToSpec() is not { } sourceSpec || columns is null || destination is null)
+        {
+            return JobFileResult.Invalid(errors.All, name, nameAt);
+        }
+
+        var spec = new JobSpec(name, sourceSpec, new TransformSpec(columns), destination, batchSize, schedule, mode);
+        return JobFileResult.Valid(spec, nameAt);
+    }
+
+    private static string? ReadSchedule(YamlNodeReader job, JobFileErrors errors)
+    {
+        if (job.Scalar("schedule", "\"*/15 * * * *\"") is not { } schedule)
+        {
+            return null;
+        }
+
+        if (CronSchedule.TryParse(schedule.Value, out var error))
+        {
+            return schedule.Value.Trim();
+        }
+
+        errors.Add(schedule.Mark, schedule.Field, $"must be a cron schedule like \"*/15 * * * *\" (got {schedule.Shown}): {error}", ScheduleHint.For(schedule.Value));
+        return null;
+    }
+
+    private static int ReadBatchSize(YamlNodeReader job, JobFileErrors errors)
+    {
+        if (job.Scalar("batch_size", DefaultBatchSize.ToString(CultureInfo.InvariantCulture)) is not { } batch)
+        {
+            return DefaultBatchSize;
+        }
+
+        var range = $"between {MinBatchSize} and {MaxBatchSize}";
+        if (!int.TryParse(batch.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var size))
+        {
+            errors.Add(batch.Mark, batch.Field, $"must be a whole number {range} (got {batch.Shown})", $"write a number of rows, e.g. batch_size: {DefaultBatchSize}");
+        }
+        else if (size is < MinBatchSize or > MaxBatchSize)
+        {
+            errors.Add(batch.Mark, batch.Field, $"must be {range} (got {size})", $"use {Math.Clamp(size, MinBatchSize, MaxBatchSize)}");
+        }
+
+        return size;
+    }
+}

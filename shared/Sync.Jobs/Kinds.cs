@@ -1,0 +1,25 @@
+using Sync.Contracts.Jobs;
+
+namespace Sync.Jobs;
+
+/// <summary>The words a job file may use for its enumerated settings, mapped to their values.</summary>
+internal static class Kinds
+{
+    public static readonly IReadOnlyDictionary<string, string> Connectors = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["postgres"] = "postgres",
+    };
+
+    public static readonly IReadOnlyDictionary<string, SyncMode> Modes = new Dictionary<string, SyncMode>(StringComparer.Ordinal)
+    {
+        ["incremental"] = SyncMode.Incremental,
+        ["full_refresh"] = SyncMode.FullRefresh,
+    };
+
+    public static readonly IReadOnlyDictionary<string, ConflictStrategy> Conflicts = new Dictionary<string, ConflictStrategy>(StringComparer.Ordinal)
+    {
+        ["latest-wins"] = ConflictStrategy.LatestWins,
+        ["source-wins"] = ConflictStrategy.SourceWins,
+        ["dest-wins"] = ConflictStrategy.DestinationWins,
+    };
+}

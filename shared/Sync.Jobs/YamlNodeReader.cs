@@ -1,0 +1,187 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Sync.Jobs;
+
+/// <summary>
+/// Reads one YAML mapping of a job file: reports unknown keys on construction, then hands out typed values,
+/// reporting missing keys and wrong shapes (a list where one value belongs, …) with their paths and positions.
+/// </summary>
+internal sealed class YamlNodeReader
+{
+    private readonly Dictionary<string, (YamlScalarNode Key, YamlNode Value)> entries = new(StringComparer.Ordinal);
+    private readonly string path;
+    private readonly Mark location;
+    private readonly JobFileErrors errors;
+
+    public YamlNodeReader(YamlMappingNode mapping, string path, Mark location, JobFileErrors errors, IReadOnlyList<string> knownKeys)
+    {
+        this.path = path;
+        this.location = location;
+        this.errors = errors;
+        foreach (var (key, value) in mapping.Children)
+        {
+            if (key is not YamlScalarNode { Value: { } name } scalarKey)
+            {
+                errors.Add(key.Start, path, "keys must be plain names", $"use one of: {string.Join(", ", knownKeys)}");
+            }
+            else if (!knownKeys.Contains(name, StringComparer.Ordinal))
+            {
+                var closest = Suggestions.Closest(name, knownKeys);
+                errors.Add(
+                    key.Start,
+                    FieldOf(name),
+                    $"unknown key {ValueText.Show(name)}",
+                    closest is null ? $"use one of: {string.Join(", ", knownKeys)}" : $"rename {name} to {closest}");
+            }
+            else
+            {
+                entries[name] = (scalarKey, value);
+            }
+        }
+    }
+
+    /// <summary>True when the key is present with a value other than null.</summary>
+    public bool Has(string key) => entries.TryGetValue(key, out var entry) && !IsNull(entry.Value);
+
+    public string FieldOf(string key) => path.Length == 0 ? key : $"{path}.{key}";
+
+    /// <summary>Where the key sits, or where this mapping starts when it is absent.</summary>
+    public Mark KeyMark(string key) => entries.TryGetValue(key, out var entry) ? entry.Key.Start : location;
+
+    public YamlScalar? Scalar(string key, string example, bool required = false)
+    {
+        var value = Value(key, example, required);
+        return value is null ? null : AsScalar(value, FieldOf(key), key, example);
+    }
+
+    public YamlNodeReader? Mapping(string key, IReadOnlyList<string> knownKeys, bool required = false)
+    {
+        var value = Value(key, $"followed by {string.Join(", ", knownKeys)} on indented lines", required);
+        if (value is YamlMappingNode mapping)
+        {
+            return new YamlNodeReader(mapping, FieldOf(key), entries[key].Key.Start, errors, knownKeys);
+        }
+
+        if (value is not null)
+        {
+            errors.Add(
+                value.Start,
+                FieldOf(key),
+                $"must be a mapping of keys ({string.Join(", ", knownKeys)}), not {Describe(value)}",
+                $"indent the keys under {key}: on the lines below it");
+        }
+
+        return null;
+    }
+
+    /// <summary>A list of scalars; a single scalar counts as a list of one.</summary>
+    public IReadOnlyList<YamlScalar>? ScalarList(string key, string example, bool required = false)
+    {
+        var value = Value(key, $"[{example}]", required);
+        var field = FieldOf(key);
+        switch (value)
+        {
+            case null:
+                return null;
+            case YamlSequenceNode { Children.Count: 0 }:
+                errors.Add(value.Start, field, "must list at least one column", $"write {key}: [{example}]");
+                return null;
+            case YamlSequenceNode sequence:
+                var items = new List<YamlScalar>();
+                for (var i = 0; i < sequence.Children.Count; i++)
+                {
+                    var item = sequence.Children[i];
+                    if (IsNull(item))
+                    {
+                        errors.Add(item.Start, $"{field}[{i}]", "is empty", $"remove the empty entry or write a column name like {example}");
+                    }
+                    else if (AsScalar(item, $"{field}[{i}]", key, example) is { } scalar)
+                    {
+                        items.Add(scalar);
+                    }
+                }
+
+                return items;
+            default:
+                return AsScalar(value, field, key, example) is { } single ? [single] : null;
+        }
+    }
+
+    /// <summary>The entries of a mapping whose keys are free names (such as <c>columns</c>), in file order.</summary>
+    public IReadOnlyList<(YamlScalar Key, YamlScalar Value)>? Pairs(string key, string example)
+    {
+        var value = Value(key, example, required: false);
+        var field = FieldOf(key);
+        if (value is not YamlMappingNode mapping)
+        {
+            if (value is not null)
+            {
+                errors.Add(value.Start, field, $"must be a mapping, not {Describe(value)}", $"write one \"{example}\" per line under {key}:");
+            }
+
+            return null;
+        }
+
+        var pairs = new List<(YamlScalar, YamlScalar)>();
+        foreach (var (k, v) in mapping.Children)
+        {
+            if (k is not YamlScalarNode { Value: { } name })
+            {
+                errors.Add(k.Start, field, "keys must be plain names", $"write one \"{example}\" per line under {key}:");
+                continue;
+            }
+
+            var entryField = $"{field}.{name}";
+            var target = new YamlScalar(name, entryField, k.Start);
+            if (IsNull(v))
+            {
+                errors.Add(v.Start, entryField, "has no value", $"write {name}: <source column>, e.g. {name}: {name}");
+            }
+            else if (AsScalar(v, entryField, name, name) is { } source)
+            {
+                pairs.Add((target, source));
+            }
+        }
+
+        return pairs;
+    }
+
+    private YamlNode? Value(string key, string example, bool required)
+    {
+        if (entries.TryGetValue(key, out var entry) && !IsNull(entry.Value))
+        {
+            return entry.Value;
+        }
+
+        if (required)
+        {
+            var under = path.Length == 0 ? "" : $" under {path}:";
+            errors.Add(entries.TryGetValue(key, out entry) ? entry.Value.Start : location, FieldOf(key), "is required", $"add {key}: {example}{under}");
+        }
+
+        return null;
+    }
+
+    private YamlScalar? AsScalar(YamlNode node, string field, string key, string example)
+    {
+        if (node is YamlScalarNode { Value: { } value })
+        {
+            return new YamlScalar(value, field, node.Start);
+        }
+
+        errors.Add(node.Start, field, $"must be a single value, not {Describe(node)}", $"write it on one line, e.g. {key}: {example}");
+        return null;
+    }
+
+    // YAML's null: an empty value, ~ or null (unquoted).
+    private static bool IsNull(YamlNode node) =>
+        node is YamlScalarNode { Style: ScalarStyle.Plain, Value: null or "" or "~" or "null" or "Null" or "NULL" };
+
+    private static string Describe(YamlNode node) => node switch
+    {
+        YamlSequenceNode => "a list",
+        YamlMappingNode => "a mapping",
+        _ => "a single value",
+    };
+}

@@ -1,0 +1,22 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Sync.ServiceDefaults;
+
+/// <summary>Sync's own activity source and meter, shared by every service.</summary>
+public static class SyncTelemetry
+{
+    public const string SourceName = "Sync";
+
+    public static readonly ActivitySource Source = new(SourceName);
+
+    public static readonly Meter Meter = new(SourceName);
+
+    public static readonly Counter<long> RowsExtracted = Meter.CreateCounter<long>("sync.rows.extracted", "{row}");
+
+    public static readonly Counter<long> RowsTransformed = Meter.CreateCounter<long>("sync.rows.transformed", "{row}");
+
+    public static readonly Counter<long> RowsLoaded = Meter.CreateCounter<long>("sync.rows.loaded", "{row}");
+
+    public static readonly Histogram<double> BatchLoadDuration = Meter.CreateHistogram<double>("sync.batch.load.duration", "ms");
+}

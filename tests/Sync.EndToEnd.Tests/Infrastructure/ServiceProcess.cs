@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Sync.EndToEnd.Tests.Infrastructure;
+
+/// <summary>One Sync service running as a real process (dotnet Sync.X.dll), killable with SIGKILL.</summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly string _service;
+    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly string[] _arguments;
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    public ServiceProcess(string service, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        _service = service;
+        _environment = environment;
+        _arguments = arguments;
+    }
+
+    public string Name => _service;
+
+    public bool HasExited => _process is null || _process.HasExited;
+
+    public int? ExitCode => _process is { HasExited: true } process ? process.ExitCode : null;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static string DllPath(string service)
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+            ? "Release"
+            : "Debug";
+        return Path.Combine(TestInfrastructure.RepositoryRoot, "services", service, "bin", configuration, "net10.0", $"Sync.{service}.dll");
+    }
+
+    public void Start()
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = TestInfrastructure.RepositoryRoot,
+        };
+        start.ArgumentList.Add(DllPath(_service));
+        foreach (var argument in _arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in _environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["Logging__LogLevel__Default"] = "Information";
+        start.Environment["Logging__LogLevel__Microsoft.EntityFrameworkCore"] = "Warning";
+        start.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
+        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing, no acknowledgements.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancellation = new CancellationTokenSource(timeout);
+        await _process!.WaitForExitAsync(cancellation.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            // Keep the tail: enough to explain a failure, bounded for long runs.
+            if (_output.Length > 400_000)
+            {
+                _output.Remove(0, 200_000);
+            }
+
+            _output.AppendLine(line);
+        }
+    }
+}

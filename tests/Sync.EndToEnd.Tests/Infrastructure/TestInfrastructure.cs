@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace Sync.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// The PostgreSQL and RabbitMQ that ./run test started (scripts/infra.sh), as its SYNC_*
+/// variables describe them. Each test deployment gets its own databases and virtual host.
+/// </summary>
+public static class TestInfrastructure
+{
+    public static string PgHost => Env("SYNC_PG_HOST", "127.0.0.1");
+
+    public static int PgPort => int.Parse(Env("SYNC_PG_PORT", "55432"));
+
+    public static string PgUser => Env("SYNC_PG_USER", "sync");
+
+    public static string PgPassword => Env("SYNC_PG_PASSWORD", "sync");
+
+    public static string RabbitHost => Env("SYNC_RABBIT_HOST", "127.0.0.1");
+
+    public static int RabbitPort => int.Parse(Env("SYNC_RABBIT_PORT", "55672"));
+
+    public static string RabbitUser => Env("SYNC_RABBIT_USER", "sync");
+
+    public static string RabbitPassword => Env("SYNC_RABBIT_PASSWORD", "sync");
+
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    public static string ConnectionString(string database) =>
+        new NpgsqlConnectionStringBuilder
+        {
+            Host = PgHost, Port = PgPort, Username = PgUser, Password = PgPassword, Database = database,
+            Pooling = true, MaxPoolSize = 20,
+        }.ConnectionString;
+
+    public static async Task CreateDatabaseAsync(string name)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static async Task DropDatabaseAsync(string name)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static async Task CreateVirtualHostAsync(string name)
+    {
+        await RabbitMqCtlAsync("add_vhost", name);
+        await RabbitMqCtlAsync("set_permissions", "-p", name, RabbitUser, ".*", ".*", ".*");
+    }
+
+    public static Task DeleteVirtualHostAsync(string name) => RabbitMqCtlAsync("delete_vhost", name);
+
+    public static async Task RabbitMqCtlAsync(params string[] arguments)
+    {
+        var script = Path.Combine(RepositoryRoot, "scripts", "rabbitmqctl.sh");
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
+        }
+    }
+
+    private static string Env(string name, string fallback) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Sync.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Sync.sln not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,46 @@
+using Sync.EndToEnd.Tests.Infrastructure;
+
+namespace Sync.EndToEnd.Tests;
+
+/// <summary>One Sync installation shared by the pg→pg tests; each test has its own job and tables.</summary>
+public sealed class PgToPgFixture : IAsyncLifetime
+{
+    public SyncDeployment Deployment { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Deployment = await SyncDeployment.CreateAsync("pgpg");
+        foreach (var table in new[] { "orders_initial", "orders_incremental", "orders_ties" })
+        {
+            await OrdersTable.CreateAsync(Deployment.Source, table);
+            await OrdersTable.CreateAsync(Deployment.Destination, table);
+            Deployment.WriteJob($"{table}.yml", OrdersTable.Job(table.Replace('_', '-'), table));
+        }
+
+        await OrdersTable.CreateAsync(Deployment.Source, "orders_mapped");
+        await OrdersTable.ExecuteAsync(Deployment.Destination,
+            "CREATE TABLE order_totals (order_id bigint PRIMARY KEY, state text NOT NULL, total numeric(14,2), changed_at timestamptz NOT NULL)");
+        Deployment.WriteJob("orders_mapped.yml", """
+            name: orders-mapped
+            batch_size: 500
+            source:
+              type: postgres
+              connection: source
+              table: public.orders_mapped
+              cursor: updated_at
+              primary_key: [id]
+            destination:
+              type: postgres
+              connection: destination
+              table: public.order_totals
+            columns:
+              order_id: id
+              state: status
+              total: amount
+              changed_at: updated_at
+            """);
+        await Deployment.StartAsync();
+    }
+
+    public async Task DisposeAsync() => await Deployment.DisposeAsync();
+}

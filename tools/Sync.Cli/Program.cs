@@ -1,0 +1,3 @@
+using Sync.Cli;
+
+return await SyncCommands.Build().Parse(args).InvokeAsync();

@@ -1,0 +1,198 @@
+using System.CommandLine;
+using System.Text.Json;
+using Sync.Jobs;
+
+namespace Sync.Cli;
+
+/// <summary>The <c>sync</c> command line: validate job files, list jobs, start and follow runs.</summary>
+internal static class SyncCommands
+{
+    private static readonly Option<string> Api = new("--api")
+    {
+        Description = "Coordinator API base address",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SYNC_API") ?? "http://127.0.0.1:5080",
+        Recursive = true,
+    };
+
+    private static readonly Option<bool> Json = new("--json") { Description = "Print JSON for scripts", Recursive = true };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Sync: incremental data synchronization jobs") { Api, Json };
+        root.Subcommands.Add(Validate());
+        root.Subcommands.Add(Jobs());
+        root.Subcommands.Add(Run());
+        root.Subcommands.Add(Runs());
+        return root;
+    }
+
+    private static Command Validate()
+    {
+        var paths = new Argument<string[]>("paths") { Description = "Job files or folders", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("validate", "Check job files without running them; exit 1 when any is invalid") { paths };
+        command.SetAction(result =>
+        {
+            var errors = new List<JobFileError>();
+            var count = 0;
+            foreach (var path in result.GetValue(paths)!)
+            {
+                if (Directory.Exists(path))
+                {
+                    var directory = JobDirectory.Load(path);
+                    count += directory.Jobs.Count;
+                    errors.AddRange(directory.Errors);
+                }
+                else
+                {
+                    var file = File.Exists(path) ? JobFile.Parse(File.ReadAllText(path), path) : null;
+                    if (file is null)
+                    {
+                        errors.Add(new JobFileError(path, 0, 0, string.Empty, "no such file or folder", null));
+                    }
+                    else if (file.IsValid)
+                    {
+                        count++;
+                    }
+                    else
+                    {
+                        errors.AddRange(file.Errors);
+                    }
+                }
+            }
+
+            foreach (var error in errors)
+            {
+                Console.Error.WriteLine(error);
+            }
+
+            Console.WriteLine(errors.Count == 0 ? $"{count} job(s) valid" : $"{errors.Count} problem(s) found");
+            return errors.Count == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command Jobs()
+    {
+        var command = new Command("jobs", "List jobs with their schedule and watermark");
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = new CoordinatorClient(result.GetValue(Api)!);
+            var jobs = await client.GetAsync("/api/jobs", cancellationToken);
+            if (result.GetValue(Json))
+            {
+                Console.WriteLine(jobs.GetRawText());
+                return 0;
+            }
+
+            Console.WriteLine($"{"JOB",-28} {"SCHEDULE",-16} {"LAST SYNC",-34} SOURCE -> DESTINATION");
+            foreach (var job in jobs.EnumerateArray())
+            {
+                Console.WriteLine($"{job.GetProperty("name").GetString(),-28} {Text(job, "schedule") ?? "manual",-16} {Text(job, "lastSync") ?? "-",-34} {Text(job, "source")} -> {Text(job, "destination")}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Run()
+    {
+        var job = new Argument<string>("job") { Description = "Job name" };
+        var noWait = new Option<bool>("--no-wait") { Description = "Start the run and print its id without following it" };
+        var command = new Command("run", "Start a run and follow it until it ends; exit 1 when it fails") { job, noWait };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = new CoordinatorClient(result.GetValue(Api)!);
+            var started = await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(result.GetValue(job)!)}/runs", cancellationToken);
+            var runId = started.GetProperty("runId").GetGuid();
+            if (result.GetValue(noWait))
+            {
+                Console.WriteLine(runId);
+                return 0;
+            }
+
+            var json = result.GetValue(Json);
+            JsonElement run;
+            var lastLine = string.Empty;
+            while (true)
+            {
+                run = await client.GetAsync($"/api/runs/{runId}", cancellationToken, allowNotFound: true);
+                if (run.ValueKind == JsonValueKind.Object)
+                {
+                    var state = run.GetProperty("state").GetString();
+                    if (!json)
+                    {
+                        var line = $"  {state,-10} batches {run.GetProperty("loadedBatches").GetInt32()}/{Text(run, "expectedBatches") ?? "?"}  rows {run.GetProperty("processed").GetInt64()}";
+                        if (line != lastLine)
+                        {
+                            Console.WriteLine(line);
+                            lastLine = line;
+                        }
+                    }
+
+                    if (state is "Completed" or "Failed" or "Rejected")
+                    {
+                        break;
+                    }
+                }
+
+                await Task.Delay(200, cancellationToken);
+            }
+
+            if (json)
+            {
+                Console.WriteLine(run.GetRawText());
+            }
+            else
+            {
+                PrintRun(run);
+            }
+
+            return run.GetProperty("state").GetString() == "Completed" ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command Runs()
+    {
+        var job = new Argument<string>("job") { Description = "Job name" };
+        var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 20, Description = "How many recent runs" };
+        var command = new Command("runs", "Recent runs of a job") { job, limit };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = new CoordinatorClient(result.GetValue(Api)!);
+            var runs = await client.GetAsync($"/api/jobs/{Uri.EscapeDataString(result.GetValue(job)!)}/runs?limit={result.GetValue(limit)}", cancellationToken);
+            if (result.GetValue(Json))
+            {
+                Console.WriteLine(runs.GetRawText());
+                return 0;
+            }
+
+            foreach (var run in runs.EnumerateArray())
+            {
+                PrintRun(run);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static void PrintRun(JsonElement run)
+    {
+        Console.WriteLine(
+            $"run {run.GetProperty("runId").GetGuid()}  {run.GetProperty("state").GetString()}  " +
+            $"processed {run.GetProperty("processed").GetInt64()}  inserted {run.GetProperty("inserted").GetInt64()}  " +
+            $"updated {run.GetProperty("updated").GetInt64()}  skipped {run.GetProperty("skipped").GetInt64()}  " +
+            $"errors {run.GetProperty("errors").GetInt64()}  duration {Text(run, "durationMs") ?? "-"} ms");
+        if (Text(run, "failureReason") is { } reason)
+        {
+            Console.WriteLine($"  reason: {reason}");
+        }
+    }
+
+    private static string? Text(JsonElement element, string property) =>
+        element.TryGetProperty(property, out var value) && value.ValueKind != JsonValueKind.Null
+            ? value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText()
+            : null;
+}
