@@ -136,7 +136,7 @@ internal static class SyncCommands
                     }
                 }
 
-                await Task.Delay(200, cancellationToken);
+                await Task.Delay(500, cancellationToken);
             }
 
             if (json)

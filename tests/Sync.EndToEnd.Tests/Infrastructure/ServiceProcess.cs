@@ -50,7 +50,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = TestInfrastructure.RepositoryRoot,
+            WorkingDirectory = Path.GetDirectoryName(DllPath(_service))!,
         };
         start.ArgumentList.Add(DllPath(_service));
         foreach (var argument in _arguments)
