@@ -1,5 +1,6 @@
 using MassTransit;
-using Npgsql;
+using Sync.Connectors;
+using Sync.Contracts;
 
 namespace Sync.Extractor;
 
@@ -17,12 +18,14 @@ internal sealed class ExtractBatchesConsumerDefinition : ConsumerDefinition<Extr
         IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = 4;
-        endpointConfigurator.UseMessageRetry(retry =>
+        endpointConfigurator.UseSyncRedelivery(context, TransientErrors.IsTransient, (consume, exception) =>
+            consume.TryGetMessage<ExtractBatches>(out var extract)
+                ? consume.Publish(new ExtractionFailed(extract.Message.RunId, extract.Message.JobName, exception.Message))
+                : Task.CompletedTask);
+        consumerConfigurator.UseMessageRetry(retry =>
         {
-            retry.Exponential(5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(2));
-            retry.Handle<NpgsqlException>(exception => exception.IsTransient);
-            retry.Handle<TimeoutException>();
-            retry.Handle<IOException>();
+            retry.Exponential(3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2));
+            retry.Handle<Exception>(TransientErrors.IsTransient);
         });
     }
 }

@@ -1,7 +1,6 @@
 using MassTransit;
-using Npgsql;
 using Sync.Connectors;
-using Sync.Connectors.Postgres;
+using Sync.Contracts;
 
 namespace Sync.Loader;
 
@@ -19,14 +18,14 @@ internal sealed class LoadBatchConsumerDefinition : ConsumerDefinition<LoadBatch
         IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = 8;
-        endpointConfigurator.UseMessageRetry(retry =>
+        endpointConfigurator.UseSyncRedelivery(context, TransientErrors.IsTransient, (consume, exception) =>
+            consume.TryGetMessage<LoadBatch>(out var load)
+                ? consume.Publish(new BatchFailed(load.Message.RunId, load.Message.JobName, load.Message.BatchSeq, "load", exception.Message))
+                : Task.CompletedTask);
+        consumerConfigurator.UseMessageRetry(retry =>
         {
-            retry.Exponential(6, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(1));
-            retry.Ignore<DestinationSchemaException>();
-            retry.Ignore<UnknownConnectionException>();
-            // A unique violation on the bookkeeping row means a concurrent delivery applied the
-            // batch first: the retry finds its row and reports its counts.
-            retry.Ignore<PostgresException>(exception => !exception.IsTransient && exception.SqlState != PostgresErrorCodes.UniqueViolation);
+            retry.Exponential(3, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(500));
+            retry.Handle<Exception>(TransientErrors.IsTransient);
         });
     }
 }

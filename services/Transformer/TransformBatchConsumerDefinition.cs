@@ -1,4 +1,6 @@
 using MassTransit;
+using Sync.Connectors;
+using Sync.Contracts;
 
 namespace Sync.Transformer;
 
@@ -15,6 +17,14 @@ internal sealed class TransformBatchConsumerDefinition : ConsumerDefinition<Tran
         IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = 16;
-        endpointConfigurator.UseMessageRetry(retry => retry.Intervals(100, 1000));
+        endpointConfigurator.UseSyncRedelivery(context, TransientErrors.IsTransient, (consume, exception) =>
+            consume.TryGetMessage<TransformBatch>(out var transform)
+                ? consume.Publish(new BatchFailed(transform.Message.RunId, transform.Message.JobName, transform.Message.BatchSeq, "transform", exception.Message))
+                : Task.CompletedTask);
+        consumerConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Intervals(100, 1000);
+            retry.Handle<Exception>(TransientErrors.IsTransient);
+        });
     }
 }

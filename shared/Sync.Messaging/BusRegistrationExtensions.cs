@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sync.Messaging;
+using Sync.Messaging.Redelivery;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -17,6 +18,12 @@ public static class BusRegistrationExtensions
             .BindConfiguration(RabbitMqOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+
+        builder.Services.AddOptions<DelayedRedeliveryOptions>()
+            .BindConfiguration(DelayedRedeliveryOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<DelayQueues>();
 
         builder.Services.AddMassTransit(bus =>
         {

@@ -20,9 +20,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
         Event(() => ExtractionFailed, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => BatchLoaded, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => CancelRequested, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
-        Event(() => ExtractFaulted, e => { e.CorrelateById(m => m.Message.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
-        Event(() => TransformFaulted, e => { e.CorrelateById(m => m.Message.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
-        Event(() => LoadFaulted, e => { e.CorrelateById(m => m.Message.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => BatchFailed, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
 
         Initially(
             When(RunRequested)
@@ -52,16 +50,9 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                 .Then(context => context.Saga.FailureReason = context.Message.Reason)
                 .Activity(x => x.OfInstanceType<FailRunActivity>())
                 .TransitionTo(Failed),
-            When(ExtractFaulted)
-                .Then(context => context.Saga.FailureReason = $"Extraction faulted: {FirstException(context.Message)}")
-                .Activity(x => x.OfInstanceType<FailRunActivity>())
-                .TransitionTo(Failed),
-            When(TransformFaulted)
-                .Then(context => context.Saga.FailureReason = $"Batch {context.Message.Message.BatchSeq} could not be transformed: {FirstException(context.Message)}")
-                .Activity(x => x.OfInstanceType<FailRunActivity>())
-                .TransitionTo(Failed),
-            When(LoadFaulted)
-                .Then(context => context.Saga.FailureReason = $"Batch {context.Message.Message.BatchSeq} could not be loaded: {FirstException(context.Message)}")
+            When(BatchFailed)
+                .Then(context => context.Saga.FailureReason =
+                    $"Batch {context.Message.BatchSeq} failed in the {context.Message.Stage} stage and is in its error queue: {context.Message.Reason}")
                 .Activity(x => x.OfInstanceType<FailRunActivity>())
                 .TransitionTo(Failed));
 
@@ -72,9 +63,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
             Ignore(ExtractionFailed),
             Ignore(BatchLoaded),
             Ignore(CancelRequested),
-            Ignore(ExtractFaulted),
-            Ignore(TransformFaulted),
-            Ignore(LoadFaulted));
+            Ignore(BatchFailed));
     }
 
     public State Extracting { get; private set; } = null!;
@@ -97,12 +86,5 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
 
     public Event<CancelSyncRun> CancelRequested { get; private set; } = null!;
 
-    public Event<Fault<ExtractBatches>> ExtractFaulted { get; private set; } = null!;
-
-    public Event<Fault<TransformBatch>> TransformFaulted { get; private set; } = null!;
-
-    public Event<Fault<LoadBatch>> LoadFaulted { get; private set; } = null!;
-
-    private static string FirstException<T>(Fault<T> fault) =>
-        fault.Exceptions.FirstOrDefault() is { } exception ? $"{exception.ExceptionType}: {exception.Message}" : "unknown error";
+    public Event<BatchFailed> BatchFailed { get; private set; } = null!;
 }

@@ -37,5 +37,6 @@ internal sealed class SyncRunStateMachineDefinition : SagaDefinition<SyncRunStat
         sagaConfigurator.Message<ExtractionFailed>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<BatchLoaded>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<CancelSyncRun>(x => x.UsePartitioner(partition, m => m.Message.RunId));
+        sagaConfigurator.Message<BatchFailed>(x => x.UsePartitioner(partition, m => m.Message.RunId));
     }
 }

@@ -34,6 +34,9 @@ internal static class AppliedBatch
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    public static bool IsDuplicate(PostgresException exception) =>
+        exception.SqlState == PostgresErrorCodes.UniqueViolation && exception.TableName == "applied_batches";
+
     public static async Task<LoadResult?> FindAsync(NpgsqlConnection connection, Guid runId, Guid extractionId, int batchSeq, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(

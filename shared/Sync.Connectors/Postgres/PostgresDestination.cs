@@ -52,7 +52,18 @@ public sealed class PostgresDestination(ConnectionCatalog connections)
         }
 
         var result = new LoadResult(batch.RowCount, inserted, updated, batch.RowCount - inserted - updated, Replayed: false);
-        await AppliedBatch.RecordAsync(connection, job.Name, runId, extractionId, batchSeq, result, cancellationToken);
+        try
+        {
+            await AppliedBatch.RecordAsync(connection, job.Name, runId, extractionId, batchSeq, result, cancellationToken);
+        }
+        catch (PostgresException exception) when (AppliedBatch.IsDuplicate(exception))
+        {
+            // A concurrent delivery of this batch committed first; its counts are the batch's.
+            await transaction.RollbackAsync(cancellationToken);
+            var first = await AppliedBatch.FindAsync(connection, runId, extractionId, batchSeq, cancellationToken);
+            return first! with { Replayed = true };
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return result;
     }

@@ -59,11 +59,27 @@ public static class TestInfrastructure
 
     public static Task DeleteVirtualHostAsync(string name) => RabbitMqCtlAsync("delete_vhost", name);
 
-    public static async Task RabbitMqCtlAsync(params string[] arguments)
+    public static Task<string> RabbitMqCtlAsync(params string[] arguments) => ScriptAsync("rabbitmqctl.sh", arguments);
+
+    /// <summary>Stops the shared PostgreSQL (open connections are cut) and starts it again: every deployment sees it.</summary>
+    public static async Task RestartPostgresAsync()
     {
-        var script = Path.Combine(RepositoryRoot, "scripts", "rabbitmqctl.sh");
+        await ScriptAsync("pg.sh", "restart");
+        // The pools of this process hold connections the restart cut.
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    public static Task StartPostgresAsync() => ScriptAsync("pg.sh", "start");
+
+    /// <summary>Stops the shared RabbitMQ's application: every connection drops and the AMQP port closes, durable queues stay.</summary>
+    public static Task StopRabbitMqAsync() => ScriptAsync("rabbit.sh", "stop");
+
+    public static Task StartRabbitMqAsync() => ScriptAsync("rabbit.sh", "start");
+
+    private static async Task<string> ScriptAsync(string script, params string[] arguments)
+    {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(script);
+        start.ArgumentList.Add(Path.Combine(RepositoryRoot, "scripts", script));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -75,8 +91,10 @@ public static class TestInfrastructure
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
+            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await output}{await error}");
         }
+
+        return await output;
     }
 
     private static string Env(string name, string fallback) =>

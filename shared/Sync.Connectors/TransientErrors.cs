@@ -1,0 +1,31 @@
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Sync.Connectors;
+
+/// <summary>
+/// Which failures may pass by themselves (worth a retry) and which will not (a retry only delays
+/// the error): decided by type and SQLSTATE, never by message text.
+/// </summary>
+public static class TransientErrors
+{
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        PostgresException postgres => postgres.IsTransient || IsTransientState(postgres.SqlState),
+        // Connection loss, timeouts and broken streams: Npgsql marks them transient.
+        NpgsqlException npgsql => npgsql.IsTransient,
+        TimeoutException or SocketException or IOException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.All(IsTransient),
+        _ when exception.InnerException is { } inner => IsTransient(inner),
+        _ => false,
+    };
+
+    // Concurrency and availability conditions that another attempt can get past; data errors
+    // (class 22), constraint violations (23) and schema errors (42) are permanent.
+    private static bool IsTransientState(string state) =>
+        state is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
+            or PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.QueryCanceled
+            or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
+        || state.StartsWith("08", StringComparison.Ordinal)
+        || state.StartsWith("53", StringComparison.Ordinal);
+}

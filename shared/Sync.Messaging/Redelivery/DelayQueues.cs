@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using RabbitMQ.Client;
+
+namespace Sync.Messaging.Redelivery;
+
+/// <summary>
+/// Delayed redelivery without the delayed-message-exchange plugin (RabbitMQ 3.10 here has none):
+/// a copy of the message goes to a durable queue <c>{queue}-delay-{ms}</c> whose per-queue TTL
+/// dead-letters it back to <c>{queue}</c> through the default exchange once the wait is over.
+/// </summary>
+public sealed class DelayQueues(IOptions<RabbitMqOptions> options) : IAsyncDisposable
+{
+    public const string CountHeader = "Sync-Redelivery-Count";
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ConcurrentDictionary<string, bool> _declared = new(StringComparer.Ordinal);
+    private IConnection? _connection;
+    private IChannel? _channel;
+
+    /// <summary>Sends the received message back to its queue after <paramref name="delay"/>, as redelivery number <paramref name="count"/>.</summary>
+    public async Task RedeliverAsync(ReceiveContext received, TimeSpan delay, int count, CancellationToken cancellationToken)
+    {
+        var queue = received.InputAddress.AbsolutePath.Trim('/').Split('/')[^1];
+        var delayQueue = $"{queue}-delay-{(long)delay.TotalMilliseconds}";
+        var original = received.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit) ? rabbit.Properties : null;
+
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var channel = await GetChannelAsync(cancellationToken);
+            if (!_declared.ContainsKey(delayQueue))
+            {
+                await channel.QueueDeclareAsync(delayQueue, durable: true, exclusive: false, autoDelete: false, new Dictionary<string, object?>
+                {
+                    ["x-message-ttl"] = (long)delay.TotalMilliseconds,
+                    ["x-dead-letter-exchange"] = string.Empty,
+                    ["x-dead-letter-routing-key"] = queue,
+                }, cancellationToken: cancellationToken);
+                _declared.TryAdd(delayQueue, true);
+            }
+
+            var properties = new BasicProperties
+            {
+                Persistent = true,
+                ContentType = original?.ContentType ?? received.ContentType?.MediaType,
+                MessageId = original?.MessageId,
+                CorrelationId = original?.CorrelationId,
+                Headers = new Dictionary<string, object?>(original?.Headers ?? new Dictionary<string, object?>()) { [CountHeader] = count },
+            };
+            await channel.BasicPublishAsync(string.Empty, delayQueue, mandatory: true, properties, received.Body.GetBytes(), cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<IChannel> GetChannelAsync(CancellationToken cancellationToken)
+    {
+        if (_channel is { IsOpen: true })
+        {
+            return _channel;
+        }
+
+        var settings = options.Value;
+        if (_connection is not { IsOpen: true })
+        {
+            var factory = new ConnectionFactory
+            {
+                HostName = settings.Host,
+                Port = settings.Port,
+                VirtualHost = settings.VirtualHost,
+                UserName = settings.Username,
+                Password = settings.Password,
+                ClientProvidedName = "sync-redelivery",
+            };
+            _connection = await factory.CreateConnectionAsync(cancellationToken);
+        }
+
+        _declared.Clear();
+        _channel = await _connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
+            cancellationToken);
+        return _channel;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_channel is not null)
+        {
+            await _channel.DisposeAsync();
+        }
+
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+        }
+
+        _gate.Dispose();
+    }
+}
