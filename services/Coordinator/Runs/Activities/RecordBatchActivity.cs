@@ -5,22 +5,24 @@ using Sync.Coordinator.Data;
 
 namespace Sync.Coordinator.Runs.Activities;
 
-/// <summary>Records a loaded batch once, whatever how often its BatchLoaded arrives, and refreshes the run's counts.</summary>
+/// <summary>Records a loaded batch once, however often its BatchLoaded arrives, and counts it once.</summary>
 internal sealed class RecordBatchActivity(CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState, BatchLoaded>
 {
     public async Task Execute(BehaviorContext<SyncRunState, BatchLoaded> context, IBehavior<SyncRunState, BatchLoaded> next)
     {
         var m = context.Message;
-        await dbContext.Database.ExecuteSqlAsync(
+        var recorded = await dbContext.Database.ExecuteSqlAsync(
             $"""
             INSERT INTO sync_run_batches (run_id, extraction_id, batch_seq, rows, inserted, updated, skipped, failed)
             VALUES ({m.RunId}, {m.ExtractionId}, {m.BatchSeq}, {m.Rows}, {m.Inserted}, {m.Updated}, {m.Skipped}, {m.Failed})
             ON CONFLICT DO NOTHING
             """,
             context.CancellationToken);
-        if (context.Saga.ExtractionId == m.ExtractionId)
+        // A batch of the accepted extraction seen for the first time adds to the counts; batches
+        // that arrived before the extraction was accepted are summed when it is.
+        if (recorded == 1 && context.Saga.ExtractionId == m.ExtractionId)
         {
-            await RunProgress.RefreshAsync(dbContext, context.Saga, context.CancellationToken);
+            RunProgress.Add(context.Saga, m);
         }
 
         await next.Execute(context);

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Sync.Contracts;
 using Sync.Coordinator.Data;
 
 namespace Sync.Coordinator.Runs.Activities;
@@ -6,6 +7,16 @@ namespace Sync.Coordinator.Runs.Activities;
 /// <summary>Recomputes a run's counts from the batches of its accepted extraction, so repeats never count twice.</summary>
 internal static class RunProgress
 {
+    public static void Add(SyncRunState run, BatchLoaded batch)
+    {
+        run.LoadedBatches++;
+        run.Processed += batch.Rows + batch.Failed;
+        run.Inserted += batch.Inserted;
+        run.Updated += batch.Updated;
+        run.Skipped += batch.Skipped;
+        run.Errors += batch.Failed;
+    }
+
     public static async Task RefreshAsync(CoordinatorDbContext dbContext, SyncRunState run, CancellationToken cancellationToken)
     {
         if (run.ExtractionId is not { } extractionId)

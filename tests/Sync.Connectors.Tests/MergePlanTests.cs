@@ -1,0 +1,67 @@
+using Sync.Connectors.Postgres;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+
+namespace Sync.Connectors.Tests;
+
+public sealed class MergePlanTests
+{
+    private static readonly TableColumn[] Table =
+    [
+        new("id", 20, "bigint", true),
+        new("status", 25, "text", true),
+        new("total", 1700, "numeric", false),
+        new("updated_at", 1184, "timestamp with time zone", true),
+    ];
+
+    private static readonly BatchColumn[] Batch = [new("id", 23), new("status", 25), new("total", 1700), new("updated_at", 1184)];
+
+    [Fact]
+    public void Latest_wins_updates_only_rows_whose_cursor_is_newer()
+    {
+        var plan = MergePlan.Create(Destination(ConflictStrategy.LatestWins), "updated_at", Batch, Table);
+
+        Assert.Contains("ON CONFLICT (\"id\") DO UPDATE SET \"status\" = EXCLUDED.\"status\"", plan.Merge, StringComparison.Ordinal);
+        Assert.Contains("WHERE d.\"updated_at\" < EXCLUDED.\"updated_at\"", plan.Merge, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Source_wins_rewrites_only_rows_that_differ()
+    {
+        var plan = MergePlan.Create(Destination(ConflictStrategy.SourceWins), "updated_at", Batch, Table);
+
+        Assert.Contains("IS DISTINCT FROM", plan.Merge, StringComparison.Ordinal);
+        Assert.DoesNotContain("d.\"updated_at\" <", plan.Merge, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Destination_wins_never_updates()
+    {
+        var plan = MergePlan.Create(Destination(ConflictStrategy.DestinationWins), "updated_at", Batch, Table);
+
+        Assert.Contains("ON CONFLICT (\"id\") DO NOTHING", plan.Merge, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_batch_type_that_differs_from_the_destination_is_cast_to_the_destination_type_without_modifier()
+    {
+        var plan = MergePlan.Create(Destination(ConflictStrategy.LatestWins), "updated_at", Batch, Table);
+
+        // int4 in the batch, bigint in the table; no typmod, so a too-long value still fails the insert.
+        Assert.Contains("CAST(s.\"id\" AS bigint)", plan.Merge, StringComparison.Ordinal);
+        Assert.Contains("\"id\" integer", plan.CreateStaging, StringComparison.Ordinal);
+        Assert.StartsWith("COPY \"sync_stage_", plan.Copy, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_column_the_destination_lacks_is_refused_with_its_name()
+    {
+        BatchColumn[] batch = [.. Batch, new("discount", 1700)];
+
+        var error = Assert.Throws<DestinationSchemaException>(() => MergePlan.Create(Destination(ConflictStrategy.LatestWins), "updated_at", batch, Table));
+
+        Assert.Contains("\"discount\"", error.Message, StringComparison.Ordinal);
+    }
+
+    private static DestinationSpec Destination(ConflictStrategy conflict) => new("postgres", "warehouse", "public.orders", ["id"], conflict);
+}
