@@ -12,22 +12,9 @@ namespace Sync.Coordinator.Runs.Activities;
 /// transaction. The watermark moves only from the position this run started at, so a run can
 /// never move it back or over another's.
 /// </summary>
-internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState>
+internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext) : RunActivity("complete-run")
 {
-    public async Task Execute(BehaviorContext<SyncRunState> context, IBehavior<SyncRunState> next)
-    {
-        await CompleteAsync(context);
-        await next.Execute(context);
-    }
-
-    public async Task Execute<T>(BehaviorContext<SyncRunState, T> context, IBehavior<SyncRunState, T> next)
-        where T : class
-    {
-        await CompleteAsync(context);
-        await next.Execute(context);
-    }
-
-    private async Task CompleteAsync(BehaviorContext<SyncRunState> context)
+    protected override async Task ExecuteAsync(BehaviorContext<SyncRunState> context)
     {
         var run = context.Saga;
         run.FinishedAt = DateTimeOffset.UtcNow;
@@ -61,15 +48,4 @@ internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext) : ISta
         DateTimeOffset.TryParseExact(high.Values[0], "yyyy-MM-dd'T'HH:mm:ss.ffffffzzz", CultureInfo.InvariantCulture, DateTimeStyles.None, out var value)
             ? value
             : null;
-
-    public Task Faulted<TException>(BehaviorExceptionContext<SyncRunState, TException> context, IBehavior<SyncRunState> next)
-        where TException : Exception => next.Faulted(context);
-
-    public Task Faulted<T, TException>(BehaviorExceptionContext<SyncRunState, T, TException> context, IBehavior<SyncRunState, T> next)
-        where T : class
-        where TException : Exception => next.Faulted(context);
-
-    public void Probe(ProbeContext context) => context.CreateScope("complete-run");
-
-    public void Accept(StateMachineVisitor visitor) => visitor.Visit(this);
 }
