@@ -67,7 +67,7 @@ public sealed class RedeliveryTests : IAsyncLifetime
         var secondLong = gaps.FindIndex(g => g >= 3_000);
         Assert.Equal(9, attempts);
         Assert.True(firstLong >= 0 && secondLong > firstLong, $"gaps between attempts (ms): {string.Join(", ", gaps)}");
-        Assert.Equal(0, (await RabbitQueues.DepthsAsync(_sync.Id)).GetValueOrDefault("load-batch_error"));
+        Assert.Equal(0, await ErrorQueueDepthAsync());
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class RedeliveryTests : IAsyncLifetime
         Assert.Contains("refuses_some", run.FailureReason, StringComparison.Ordinal);
         await WaitUntilAsync(async () => await OrdersTable.CountAsync(_sync.Destination, "orders_poisoned") == 2_000);
         Assert.Equal(0L, await OrdersTable.ScalarAsync(_sync.Destination, "SELECT count(*) FROM orders_poisoned WHERE id BETWEEN 1001 AND 2000"));
-        Assert.Equal(1, (await RabbitQueues.DepthsAsync(_sync.Id)).GetValueOrDefault("load-batch_error"));
+        Assert.Equal(1, await ErrorQueueDepthAsync());
         Assert.Null(await OrdersTable.ScalarAsync(_sync.Control, "SELECT cursor FROM sync_watermarks WHERE key = 'orders-poisoned'"));
 
         // Fixed destination: the next run repairs what the failed one could not load.
@@ -91,6 +91,9 @@ public sealed class RedeliveryTests : IAsyncLifetime
         Assert.Equal("Completed", repaired.State);
         Assert.Equal(await OrdersTable.DigestAsync(_sync.Source, "orders_poisoned"), await OrdersTable.DigestAsync(_sync.Destination, "orders_poisoned"));
     }
+
+    private async Task<long> ErrorQueueDepthAsync() =>
+        (await BrokerQueues.ReadAsync(_sync)).FirstOrDefault(q => q.Name == "load-batch_error")?.Ready ?? 0;
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {

@@ -23,14 +23,21 @@ public sealed class PostgresSource(ConnectionCatalog connections)
         CancellationToken cancellationToken)
     {
         await using var connection = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
+        var upper = await UpperBound.ReadAsync(connection, cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
 
         var table = await PostgresSchema.GetColumnsAsync(connection, job.Source.Table, cancellationToken)
             ?? throw new SourceSchemaException($"Source table {job.Source.Table} does not exist.");
         var plan = SourcePlan.Resolve(job.Source, job.Transform, table);
         var bounded = plan.Columns[0].TypeOid == 1184;
+        if (bounded && !upper.SeesEveryTransaction)
+        {
+            throw new SourceSchemaException(
+                $"The role of connection \"{job.Source.Connection}\" cannot see other roles' open transactions (pg_stat_activity), so a row they commit late could be skipped; " +
+                "grant it pg_read_all_stats (GRANT pg_read_all_stats TO <role>).");
+        }
 
-        await SetBoundsAsync(connection, after, bounded, cancellationToken);
+        await SetBoundsAsync(connection, after, bounded ? upper.Value : null, cancellationToken);
         var sql = BuildCopySql(job.Source, plan, after is not null, bounded);
 
         var summary = new ExtractionSummary();
@@ -72,9 +79,10 @@ public sealed class PostgresSource(ConnectionCatalog connections)
         }
     }
 
-    // COPY takes no parameters, so the position travels as transaction-local settings, bound as
-    // parameters here and read back with current_setting() by the query: no value is spliced.
-    private static async Task SetBoundsAsync(NpgsqlConnection connection, CursorPosition? after, bool bounded, CancellationToken cancellationToken)
+    // COPY takes no parameters, so the position and the upper bound travel as transaction-local
+    // settings, bound as parameters here and read back with current_setting() by the query: no
+    // value is spliced.
+    private static async Task SetBoundsAsync(NpgsqlConnection connection, CursorPosition? after, string? upper, CancellationToken cancellationToken)
     {
         var sql = new StringBuilder("SELECT 1");
         await using var command = new NpgsqlCommand { Connection = connection };
@@ -87,16 +95,10 @@ public sealed class PostgresSource(ConnectionCatalog connections)
             }
         }
 
-        if (bounded)
+        if (upper is not null)
         {
-            // Watermark safety (DESIGN.md): a transaction still open may yet commit rows stamped
-            // with its start time, so this run stops short of the oldest open one.
-            sql.Append(
-                """
-                , set_config('sync.upper', (SELECT LEAST(now(), min(xact_start)) FROM pg_stat_activity
-                    WHERE datname = current_database() AND pid <> pg_backend_pid()
-                      AND backend_type = 'client backend' AND xact_start IS NOT NULL)::text, true)
-                """);
+            sql.Append($", set_config('sync.upper', ${command.Parameters.Count + 1}, true)");
+            command.Parameters.Add(new NpgsqlParameter { Value = upper });
         }
 
         command.CommandText = sql.ToString();

@@ -14,6 +14,7 @@ public sealed class SyncDeployment : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly List<ServiceProcess> _services = [];
+    private readonly List<string> _replacedOutputs = [];
     private readonly Dictionary<string, string> _extraEnvironment = new(StringComparer.Ordinal);
 
     private SyncDeployment(string id)
@@ -44,7 +45,9 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public string Control => TestInfrastructure.ConnectionString(ControlDatabase);
 
-    public ServiceProcess Coordinator => _services.Single(s => s.Name == "Coordinator");
+    public ServiceProcess Coordinator => Service("Coordinator");
+
+    public ServiceProcess Service(string name) => _services.Single(s => s.Name == name);
 
     public static async Task<SyncDeployment> CreateAsync(string name)
     {
@@ -100,16 +103,37 @@ public sealed class SyncDeployment : IAsyncDisposable
         await WaitForCoordinatorAsync();
     }
 
-    public async Task RestartCoordinatorAsync()
+    public Task RestartCoordinatorAsync() => RestartServiceAsync("Coordinator");
+
+    /// <summary>SIGKILL of one service, then a fresh process of it; waits for the Coordinator to answer when it is the one.</summary>
+    public async Task RestartServiceAsync(string name)
     {
-        var old = Coordinator;
-        await old.KillAsync();
+        await KillServiceAsync(name);
+        await StartServiceAsync(name);
+    }
+
+    /// <summary>SIGKILL of one service; it stays down until <see cref="StartServiceAsync"/>.</summary>
+    public Task KillServiceAsync(string name) => Service(name).KillAsync();
+
+    /// <summary>Replaces a killed service with a fresh process of it.</summary>
+    public async Task StartServiceAsync(string name)
+    {
+        var old = Service(name);
+        if (!old.HasExited)
+        {
+            throw new InvalidOperationException($"The {name} is still running; kill it first.");
+        }
+
         _services.Remove(old);
         await old.DisposeAsync();
-        var service = CreateService("Coordinator");
+        _replacedOutputs.Add($"----- {name} (killed) -----\n{Tail(old.Output)}");
+        var service = CreateService(name);
         service.Start();
         _services.Add(service);
-        await WaitForCoordinatorAsync();
+        if (name == "Coordinator")
+        {
+            await WaitForCoordinatorAsync();
+        }
     }
 
     public async Task WaitForCoordinatorAsync()
@@ -155,7 +179,7 @@ public sealed class SyncDeployment : IAsyncDisposable
     public async Task<RunResult?> GetRunAsync(Guid runId)
     {
         using var response = await Http.GetAsync($"/api/runs/{runId}");
-        return response.StatusCode == HttpStatusCode.NotFound ? null : await response.Content.ReadFromJsonAsync<RunResult>(Json);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<RunResult>(Json);
     }
 
     public async Task<RunResult> WaitForRunAsync(Guid runId, TimeSpan? timeout = null)
@@ -164,10 +188,17 @@ public sealed class SyncDeployment : IAsyncDisposable
         RunResult? run = null;
         while (DateTime.UtcNow < deadline)
         {
-            run = await GetRunAsync(runId);
-            if (run is { IsFinished: true })
+            try
             {
-                return run;
+                run = await GetRunAsync(runId);
+                if (run is { IsFinished: true })
+                {
+                    return run;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // The Coordinator cannot answer while its database or the broker is down (failure tests): ask again.
             }
 
             await Task.Delay(200);
@@ -181,14 +212,20 @@ public sealed class SyncDeployment : IAsyncDisposable
     public string Logs()
     {
         var text = new StringBuilder();
+        foreach (var replaced in _replacedOutputs)
+        {
+            text.AppendLine(replaced);
+        }
+
         foreach (var service in _services)
         {
-            var output = service.Output;
-            text.AppendLine($"----- {service.Name} -----").AppendLine(output.Length > 8000 ? output[^8000..] : output);
+            text.AppendLine($"----- {service.Name} -----").AppendLine(Tail(service.Output));
         }
 
         return text.ToString();
     }
+
+    private static string Tail(string output) => output.Length > 8000 ? output[^8000..] : output;
 
     public async ValueTask DisposeAsync()
     {
