@@ -10,6 +10,8 @@ namespace Sync.Batches;
 public static class PgTypes
 {
     public const uint Text = 25;
+    public const uint Timestamp = 1114;
+    public const uint TimestampTz = 1184;
 
     private static readonly FrozenDictionary<uint, string> Names = new Dictionary<uint, string>
     {

@@ -110,4 +110,22 @@ internal static partial class FieldRules
 
         return valid ? columns.Select(c => c.Value).ToList() : null;
     }
+
+    /// <summary>A duration from zero up to <paramref name="max"/>; null (and an error) otherwise.</summary>
+    public static TimeSpan? Duration(YamlScalar duration, JobFileErrors errors, TimeSpan max, string example)
+    {
+        if (!Jobs.Duration.TryParse(duration.Value, out var value))
+        {
+            errors.Add(duration.Mark, duration.Field, $"must be a duration like {example} (got {duration.Shown})", "write a number and a unit (ms, s, m, h, d), e.g. 30s or 15m, or hh:mm:ss");
+            return null;
+        }
+
+        if (value < TimeSpan.Zero || value > max)
+        {
+            errors.Add(duration.Mark, duration.Field, $"must be at most {max:c} (got {duration.Shown})", $"use a duration up to {max:c}");
+            return null;
+        }
+
+        return value;
+    }
 }

@@ -21,5 +21,6 @@ internal static class Kinds
         ["latest-wins"] = ConflictStrategy.LatestWins,
         ["source-wins"] = ConflictStrategy.SourceWins,
         ["dest-wins"] = ConflictStrategy.DestinationWins,
+        ["merge"] = ConflictStrategy.Merge,
     };
 }

@@ -3,17 +3,20 @@ using Sync.Contracts.Jobs;
 namespace Sync.Jobs;
 
 /// <summary>The <c>source:</c> section as far as it is valid; a null field was missing or reported as an error.</summary>
-internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey)
+internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback)
 {
     public SourceSpec? ToSpec() =>
         Kind is null || Connection is null || Table is null || Cursor is null || PrimaryKey is null
             ? null
-            : new SourceSpec(Kind, Connection, Table, Cursor, PrimaryKey);
+            : new SourceSpec(Kind, Connection, Table, Cursor, PrimaryKey, Lookback);
 }
 
 internal static class SourceSection
 {
-    public static readonly string[] Keys = ["type", "connection", "table", "cursor", "primary_key"];
+    public static readonly string[] Keys = ["type", "connection", "table", "cursor", "primary_key", "lookback"];
+
+    /// <summary>The longest look-back a job may ask for: every run re-reads that window.</summary>
+    public static readonly TimeSpan MaxLookback = TimeSpan.FromDays(7);
 
     public static SourceDraft? Read(YamlNodeReader job, JobFileErrors errors)
     {
@@ -33,6 +36,7 @@ internal static class SourceSection
             ? FieldRules.Identifier(c, errors, "a column name like updated_at")
             : null;
         var primaryKey = FieldRules.ColumnList(source.ScalarList("primary_key", "id", required: true), errors);
-        return new SourceDraft(kind, connection, table, cursor, primaryKey);
+        var lookback = source.Scalar("lookback", "10m") is { } l ? FieldRules.Duration(l, errors, MaxLookback, "10m") : null;
+        return new SourceDraft(kind, connection, table, cursor, primaryKey, lookback ?? TimeSpan.Zero);
     }
 }

@@ -35,6 +35,16 @@ public sealed class MergePlanTests
     }
 
     [Fact]
+    public void Merge_keeps_the_destination_value_where_the_source_field_is_null()
+    {
+        var plan = MergePlan.Create(Destination(ConflictStrategy.Merge), "updated_at", Batch, Table);
+
+        Assert.Contains("\"status\" = COALESCE(EXCLUDED.\"status\", d.\"status\")", plan.Merge, StringComparison.Ordinal);
+        Assert.Contains("IS DISTINCT FROM (COALESCE(EXCLUDED.\"status\", d.\"status\")", plan.Merge, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"id\" = COALESCE", plan.Merge, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Destination_wins_never_updates()
     {
         var plan = MergePlan.Create(Destination(ConflictStrategy.DestinationWins), "updated_at", Batch, Table);

@@ -56,4 +56,37 @@ public sealed class SourcePlanTests
 
         Assert.Contains("cannot order a cursor", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void With_a_lookback_the_copy_query_reads_the_window_before_the_watermark_again()
+    {
+        var source = Source with { Lookback = TimeSpan.FromMinutes(10) };
+        var plan = SourcePlan.Resolve(source, new TransformSpec([]), Table);
+
+        var sql = PostgresSource.BuildCopySql(source, plan, hasAfter: true, bounded: true);
+
+        Assert.Contains(
+            "WHERE \"updated_at\" >= CAST(current_setting('sync.after_0') AS timestamp with time zone) - CAST(current_setting('sync.lookback') AS interval) AND",
+            sql,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_lookback_on_a_cursor_that_is_not_a_timestamp_is_refused()
+    {
+        var source = Source with { Cursor = "id", Lookback = TimeSpan.FromMinutes(10) };
+
+        var error = Assert.Throws<SourceSchemaException>(() => SourcePlan.Resolve(source, new TransformSpec([]), Table));
+
+        Assert.Contains("source.lookback needs a timestamp cursor", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_cursor_that_is_the_key_is_read_once_in_the_position()
+    {
+        var plan = SourcePlan.Resolve(Source with { Cursor = "id" }, new TransformSpec([]), Table);
+
+        Assert.Equal(1, plan.PositionLength);
+        Assert.Equal(["id", "status", "updated_at"], plan.Columns.Select(c => c.Name));
+    }
 }

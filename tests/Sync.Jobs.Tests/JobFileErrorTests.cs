@@ -190,7 +190,7 @@ public sealed class JobFileErrorTests
     [InlineData("mode: full-refresh\n", "mode", "use full_refresh")]
     [InlineData("mode: cdc\n", "mode", "use one of: incremental, full_refresh")]
     [InlineData("  conflict: dest_wins\n", "destination.conflict", "use dest-wins")]
-    [InlineData("  conflict: newest\n", "destination.conflict", "use one of: latest-wins, source-wins, dest-wins")]
+    [InlineData("  conflict: newest\n", "destination.conflict", "use one of: latest-wins, source-wins, dest-wins, merge")]
     public void Unknown_choices_suggest_the_allowed_ones(string line, string field, string fix)
     {
         var error = JobYaml.ErrorAt(JobYaml.Minimal + line, field);

@@ -107,6 +107,7 @@ public sealed class JobFileTests
     [InlineData("latest-wins", ConflictStrategy.LatestWins)]
     [InlineData("source-wins", ConflictStrategy.SourceWins)]
     [InlineData("dest-wins", ConflictStrategy.DestinationWins)]
+    [InlineData("merge", ConflictStrategy.Merge)]
     public void Conflict_words_map_to_strategies(string word, ConflictStrategy expected)
     {
         var job = JobYaml.Parse(JobYaml.Minimal + $"  conflict: {word}\n");

@@ -62,8 +62,8 @@ public sealed class MergePlan
         {
             _ when nonKeys.Count == 0 => "DO NOTHING",
             ConflictStrategy.DestinationWins => "DO NOTHING",
-            ConflictStrategy.SourceWins =>
-                $"DO UPDATE SET {Assignments(nonKeys)} WHERE ({string.Join(", ", nonKeys.Select(c => $"d.{c}"))}) IS DISTINCT FROM ({string.Join(", ", nonKeys.Select(c => $"EXCLUDED.{c}"))})",
+            ConflictStrategy.SourceWins => UpdateWhereChanged(nonKeys, c => $"EXCLUDED.{c}"),
+            ConflictStrategy.Merge => UpdateWhereChanged(nonKeys, c => $"COALESCE(EXCLUDED.{c}, d.{c})"),
             _ => $"DO UPDATE SET {Assignments(nonKeys)} WHERE d.{SqlIdentifier.Quote(cursorTarget)} < EXCLUDED.{SqlIdentifier.Quote(cursorTarget)} OR d.{SqlIdentifier.Quote(cursorTarget)} IS NULL",
         };
         var merge = $"""
@@ -78,6 +78,11 @@ public sealed class MergePlan
     }
 
     private static string Assignments(IEnumerable<string> columns) => string.Join(", ", columns.Select(c => $"{c} = EXCLUDED.{c}"));
+
+    // Rows the new values would leave as they are are skipped, not rewritten (no dead tuple, counted as skipped).
+    private static string UpdateWhereChanged(IReadOnlyList<string> columns, Func<string, string> newValue) =>
+        $"DO UPDATE SET {string.Join(", ", columns.Select(c => $"{c} = {newValue(c)}"))} " +
+        $"WHERE ({string.Join(", ", columns.Select(c => $"d.{c}"))}) IS DISTINCT FROM ({string.Join(", ", columns.Select(newValue))})";
 
     // One staging table per destination and batch shape, kept on the pooled connection.
     private static string StagingName(string table, IReadOnlyList<BatchColumn> columns)

@@ -29,7 +29,7 @@ public sealed class PostgresSource(ConnectionCatalog connections)
         var table = await PostgresSchema.GetColumnsAsync(connection, job.Source.Table, cancellationToken)
             ?? throw new SourceSchemaException($"Source table {job.Source.Table} does not exist.");
         var plan = SourcePlan.Resolve(job.Source, job.Transform, table);
-        var bounded = plan.Columns[0].TypeOid == 1184;
+        var bounded = plan.Columns[0].TypeOid == PgTypes.TimestampTz;
         if (bounded && !upper.SeesEveryTransaction)
         {
             throw new SourceSchemaException(
@@ -37,7 +37,7 @@ public sealed class PostgresSource(ConnectionCatalog connections)
                 "grant it pg_read_all_stats (GRANT pg_read_all_stats TO <role>).");
         }
 
-        await SetBoundsAsync(connection, after, bounded ? upper.Value : null, cancellationToken);
+        await SetBoundsAsync(connection, after, bounded ? upper.Value : null, job.Source.Lookback, cancellationToken);
         var sql = BuildCopySql(job.Source, plan, after is not null, bounded);
 
         var summary = new ExtractionSummary();
@@ -63,6 +63,14 @@ public sealed class PostgresSource(ConnectionCatalog connections)
             await EmitAsync();
         }
 
+        if (after is not null && job.Source.Lookback > TimeSpan.Zero && summary.High is { } high
+            && await LookbackPosition.IsBeforeAsync(connection, plan, high, after, cancellationToken))
+        {
+            // The window re-read only rows before the watermark (its last row was deleted or moved
+            // ahead): the watermark must not move back.
+            summary.KeepAtLeast(after);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return summary;
 
@@ -82,7 +90,7 @@ public sealed class PostgresSource(ConnectionCatalog connections)
     // COPY takes no parameters, so the position and the upper bound travel as transaction-local
     // settings, bound as parameters here and read back with current_setting() by the query: no
     // value is spliced.
-    private static async Task SetBoundsAsync(NpgsqlConnection connection, CursorPosition? after, string? upper, CancellationToken cancellationToken)
+    private static async Task SetBoundsAsync(NpgsqlConnection connection, CursorPosition? after, string? upper, TimeSpan lookback, CancellationToken cancellationToken)
     {
         var sql = new StringBuilder("SELECT 1");
         await using var command = new NpgsqlCommand { Connection = connection };
@@ -101,6 +109,12 @@ public sealed class PostgresSource(ConnectionCatalog connections)
             command.Parameters.Add(new NpgsqlParameter { Value = upper });
         }
 
+        if (after is not null && lookback > TimeSpan.Zero)
+        {
+            sql.Append($", set_config('sync.lookback', ${command.Parameters.Count + 1}, true)");
+            command.Parameters.Add(new NpgsqlParameter { Value = $"{(long)lookback.TotalMilliseconds} milliseconds" });
+        }
+
         command.CommandText = sql.ToString();
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -112,7 +126,14 @@ public sealed class PostgresSource(ConnectionCatalog connections)
         var position = plan.Columns.Take(plan.PositionLength).ToList();
         var orderBy = string.Join(", ", position.Select(c => SqlIdentifier.Quote(c.Name)));
         var where = new List<string>();
-        if (hasAfter)
+        if (hasAfter && source.Lookback > TimeSpan.Zero)
+        {
+            // Everything stamped within the window before the watermark, again: a client-stamped row
+            // that committed after the last run but carries an earlier stamp is read; loading is idempotent.
+            var cursor = position[0];
+            where.Add($"{SqlIdentifier.Quote(cursor.Name)} >= CAST(current_setting('sync.after_0') AS {PgTypes.SqlName(cursor.TypeOid)}) - CAST(current_setting('sync.lookback') AS interval)");
+        }
+        else if (hasAfter)
         {
             var values = string.Join(", ", position.Select((c, i) => $"CAST(current_setting('sync.after_{i}') AS {PgTypes.SqlName(c.TypeOid)})"));
             where.Add($"({orderBy}) > ({values})");
@@ -143,4 +164,6 @@ public sealed class ExtractionSummary
         RowCount += rows;
         High = last;
     }
+
+    internal void KeepAtLeast(CursorPosition position) => High = position;
 }

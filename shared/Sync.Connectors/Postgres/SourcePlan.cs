@@ -18,7 +18,9 @@ public sealed record SourcePlan(IReadOnlyList<SourceColumn> Columns, int Positio
         var byName = table.ToDictionary(c => c.Name, StringComparer.Ordinal);
         var wanted = new List<string> { source.Cursor };
         wanted.AddRange(source.PrimaryKey.Where(k => !wanted.Contains(k)));
-        var positionLength = 1 + source.PrimaryKey.Count;
+
+        // The cursor may itself be (part of) the key, e.g. cursor: id with primary_key: [id].
+        var positionLength = wanted.Count;
         IEnumerable<string> rest = transform.Columns.Count == 0
             ? table.Select(c => c.Name)
             : transform.Columns.Select(m => m.Source);
@@ -48,6 +50,12 @@ public sealed record SourcePlan(IReadOnlyList<SourceColumn> Columns, int Positio
                 throw new SourceSchemaException(
                     $"Column \"{position.Name}\" of {source.Table} cannot order a cursor or identify a row (type OID {position.TypeOid}); use a timestamp, integer, numeric, text or uuid column.");
             }
+        }
+
+        if (source.Lookback > TimeSpan.Zero && columns[0].TypeOid is not (PgTypes.Timestamp or PgTypes.TimestampTz))
+        {
+            throw new SourceSchemaException(
+                $"source.lookback needs a timestamp cursor, but \"{source.Cursor}\" of {source.Table} has type OID {columns[0].TypeOid}; remove lookback or use a timestamp column as cursor.");
         }
 
         return new SourcePlan(columns, positionLength);

@@ -11,4 +11,7 @@ public enum ConflictStrategy
 
     /// <summary>An existing destination row is kept.</summary>
     DestinationWins,
+
+    /// <summary>The source row's non-null fields are written over the destination row; a null keeps the destination's value.</summary>
+    Merge,
 }

@@ -7,7 +7,8 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// <summary>
 /// Rows changed on both sides between two runs, under each conflict strategy of the job file:
 /// latest-wins keeps the newer cursor, source-wins takes the run's source row, dest-wins never
-/// overwrites an existing destination row; new source rows are inserted under all three.
+/// overwrites an existing destination row, merge writes the source's non-null fields over the
+/// destination row; new source rows are inserted under all of them.
 /// </summary>
 public sealed class ConflictStrategyTests(ITestOutputHelper output)
 {
@@ -71,6 +72,48 @@ public sealed class ConflictStrategyTests(ITestOutputHelper output)
         Assert.Equal(skipped, run.Skipped);
         await sync.AssertWatermarkAtSourceMaxAsync();
         await sync.AssertOneMetricsRowPerFinishedRunAsync(run);
+    }
+
+    [Fact]
+    public async Task Merge_writes_the_non_null_source_fields_over_the_destination_row()
+    {
+        await using var sync = await OrdersSync.CreateAsync("merge", Rows, output, batchSize: 500, conflict: "merge");
+        await sync.StartAndLoadAsync();
+        var source = sync.Deployment.Source;
+        var destination = sync.Deployment.Destination;
+
+        // id % 10 = 1: the source clears note and changes status, the destination edited note;
+        // id % 10 = 2: the source sets both, the destination edited note;
+        // id % 10 = 4: changed in the destination only.
+        await OrdersTable.ExecuteAsync(destination, $"UPDATE {OrdersSync.Table} SET note = 'destination note' WHERE id % 10 IN (1, 2, 4)");
+        await OrdersTable.ExecuteAsync(source, $"""
+            UPDATE {OrdersSync.Table} SET status = 'source', note = NULL, updated_at = clock_timestamp() WHERE id % 10 = 1;
+            UPDATE {OrdersSync.Table} SET status = 'source', note = 'source note', updated_at = clock_timestamp() WHERE id % 10 = 2;
+            """);
+        var untouched = (await RowsAsync(destination)).Where(row => row.Key % 10 is not (1 or 2)).ToDictionary();
+
+        var run = await sync.Deployment.RunAsync(OrdersSync.Job);
+
+        Assert.Equal("Completed", run.State);
+        Assert.Equal(2 * PerGroup, run.Processed);
+        Assert.Equal(2 * PerGroup, run.Updated);
+        Assert.Equal(0, run.Inserted + run.Skipped);
+        Assert.Equal((long)PerGroup, await OrdersTable.ScalarAsync(
+            destination, $"SELECT count(*) FROM {OrdersSync.Table} WHERE id % 10 = 1 AND status = 'source' AND note = 'destination note'"));
+        Assert.Equal((long)PerGroup, await OrdersTable.ScalarAsync(
+            destination, $"SELECT count(*) FROM {OrdersSync.Table} WHERE id % 10 = 2 AND status = 'source' AND note = 'source note'"));
+
+        // Every non-null source field arrived: status, amount and cursor equal the source's.
+        var merged = $"SELECT md5(string_agg(concat_ws('|', id, status, amount, updated_at), ',' ORDER BY id)) FROM {OrdersSync.Table} WHERE id % 10 IN (1, 2)";
+        Assert.Equal(await OrdersTable.ScalarAsync(source, merged), await OrdersTable.ScalarAsync(destination, merged));
+        var after = await RowsAsync(destination);
+        Assert.All(untouched, row => Assert.Equal(row.Value, after[row.Key]));
+
+        var rerun = await sync.Deployment.RunAsync(OrdersSync.Job);
+        Assert.Equal("Completed", rerun.State);
+        Assert.Equal(0, rerun.Processed);
+        await sync.AssertWatermarkAtSourceMaxAsync();
+        await sync.AssertOneMetricsRowPerFinishedRunAsync(rerun);
     }
 
     private static async Task<Dictionary<long, string>> RowsAsync(string connectionString)

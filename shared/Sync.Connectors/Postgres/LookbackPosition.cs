@@ -1,0 +1,23 @@
+using Npgsql;
+using Sync.Batches;
+using Sync.Contracts;
+
+namespace Sync.Connectors.Postgres;
+
+/// <summary>Compares two positions in the source's own (cursor, primary key…) order, as the source's types order them.</summary>
+internal static class LookbackPosition
+{
+    public static async Task<bool> IsBeforeAsync(NpgsqlConnection connection, SourcePlan plan, CursorPosition position, CursorPosition other, CancellationToken cancellationToken)
+    {
+        var columns = plan.Columns.Take(plan.PositionLength).ToList();
+        var left = string.Join(", ", columns.Select((c, i) => $"CAST(${i + 1} AS {PgTypes.SqlName(c.TypeOid)})"));
+        var right = string.Join(", ", columns.Select((c, i) => $"CAST(${columns.Count + i + 1} AS {PgTypes.SqlName(c.TypeOid)})"));
+        await using var command = new NpgsqlCommand($"SELECT ({left}) < ({right})", connection);
+        foreach (var value in position.Values.Concat(other.Values))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+}
