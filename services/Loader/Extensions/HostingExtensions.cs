@@ -10,8 +10,10 @@ internal static class HostingExtensions
 {
     public static IHostApplicationBuilder AddLoader(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<LoaderOptions>().BindConfiguration(LoaderOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ConnectionCatalog>();
         builder.Services.AddSingleton<PostgresDestination>();
+        builder.Services.AddHostedService<AppliedBatchSweep>();
         builder.AddSyncBus(bus =>
         {
             bus.AddConsumer<LoadBatchConsumer, LoadBatchConsumerDefinition>();

@@ -16,6 +16,9 @@ public sealed class PostgresDestination(ConnectionCatalog connections)
     private readonly ConcurrentDictionary<string, MergePlan> _plans = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _prepared = new(StringComparer.Ordinal);
 
+    /// <summary>The destination connections this process has loaded into, whose applied batches it keeps tidy.</summary>
+    public IReadOnlyCollection<string> LoadedConnections => [.. _prepared.Keys];
+
     public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, CancellationToken cancellationToken)
     {
         var destination = job.Destination;
