@@ -28,7 +28,7 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, ILog
             {
                 batchSeq++;
                 inFlight.Enqueue(context.Publish(
-                    new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, message.Job, batch),
+                    new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, message.Job, batch, message.Fence),
                     cancellationToken));
                 SyncTelemetry.RowsExtracted.Add(batch.RowCount);
                 while (inFlight.Count >= SendsInFlight)

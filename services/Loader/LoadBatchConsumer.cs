@@ -19,8 +19,16 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
         });
         var started = Stopwatch.GetTimestamp();
         var result = await destination.LoadAsync(
-            message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, context.CancellationToken);
+            message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, context.CancellationToken);
         SyncTelemetry.BatchLoadDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        if (result.Superseded)
+        {
+            // Its run has ended (a later one has started), so nobody waits for this batch's counts.
+            SyncTelemetry.BatchesSuperseded.Add(1);
+            LogSuperseded(message.Fence);
+            return;
+        }
+
         if (result.Replayed)
         {
             LogReplayed();
@@ -34,6 +42,9 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
             message.RunId, message.JobName, message.ExtractionId, message.BatchSeq,
             result.Rows, result.Inserted, result.Updated, result.Skipped, message.Failed));
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch of run fence {Fence} refused: a later run of the job has loaded into the destination")]
+    private partial void LogSuperseded(long fence);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Batch was applied before; reporting its first counts")]
     private partial void LogReplayed();

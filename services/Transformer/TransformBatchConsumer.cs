@@ -12,6 +12,6 @@ internal sealed class TransformBatchConsumer(BatchTransforms transforms) : ICons
         var output = transforms.Apply(message.Job, message.Batch);
         SyncTelemetry.RowsTransformed.Add(output.RowCount);
         await context.Publish(new LoadBatch(
-            message.RunId, message.JobName, message.ExtractionId, message.BatchSeq, message.Job, output, Failed: 0));
+            message.RunId, message.JobName, message.ExtractionId, message.BatchSeq, message.Job, output, Failed: 0, message.Fence));
     }
 }

@@ -2,5 +2,9 @@ using Sync.Contracts.Jobs;
 
 namespace Sync.Contracts;
 
-/// <summary>Tells the Extractor to read the rows of <see cref="Job"/> strictly after <see cref="After"/> and emit them as batches.</summary>
-public sealed record ExtractBatches(Guid RunId, string JobName, JobSpec Job, CursorPosition? After);
+/// <summary>
+/// Tells the Extractor to read the rows of <see cref="Job"/> strictly after <see cref="After"/> and emit them as batches.
+/// <see cref="Fence"/> orders the job's runs (a later run has a larger one); every batch carries it,
+/// and a destination refuses batches of a run older than one it has already seen.
+/// </summary>
+public sealed record ExtractBatches(Guid RunId, string JobName, JobSpec Job, CursorPosition? After, long Fence = 0);

@@ -3,4 +3,4 @@ using Sync.Contracts.Jobs;
 namespace Sync.Contracts;
 
 /// <summary>One extracted batch on its way to the Transformer; (RunId, ExtractionId, BatchSeq) identifies it.</summary>
-public sealed record TransformBatch(Guid RunId, string JobName, Guid ExtractionId, int BatchSeq, JobSpec Job, RecordBatch Batch);
+public sealed record TransformBatch(Guid RunId, string JobName, Guid ExtractionId, int BatchSeq, JobSpec Job, RecordBatch Batch, long Fence = 0);

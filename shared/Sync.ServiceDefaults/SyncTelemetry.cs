@@ -18,5 +18,8 @@ public static class SyncTelemetry
 
     public static readonly Counter<long> RowsLoaded = Meter.CreateCounter<long>("sync.rows.loaded", "{row}");
 
+    /// <summary>Batches a destination refused because a later run of their job had loaded into it.</summary>
+    public static readonly Counter<long> BatchesSuperseded = Meter.CreateCounter<long>("sync.batches.superseded", "{batch}");
+
     public static readonly Histogram<double> BatchLoadDuration = Meter.CreateHistogram<double>("sync.batch.load.duration", "ms");
 }

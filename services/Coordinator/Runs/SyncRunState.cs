@@ -16,6 +16,9 @@ public sealed class SyncRunState : SagaStateMachineInstance
     /// <summary>The committed watermark the run reads after (JSON of a CursorPosition), null on a first run.</summary>
     public string? StartCursor { get; set; }
 
+    /// <summary>Orders the job's runs for the destinations: batches of a run older than one a destination has seen are refused.</summary>
+    public long Fence { get; set; }
+
     /// <summary>The extraction whose batches the run waits for: the first to complete.</summary>
     public Guid? ExtractionId { get; set; }
 

@@ -19,7 +19,8 @@ public sealed class PostgresDestination(ConnectionCatalog connections)
     /// <summary>The destination connections this process has loaded into, whose applied batches it keeps tidy.</summary>
     public IReadOnlyCollection<string> LoadedConnections => [.. _prepared.Keys];
 
-    public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, CancellationToken cancellationToken)
+    /// <param name="fence">The run's fence (<see cref="RunFence"/>); 0 loads without one.</param>
+    public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, CancellationToken cancellationToken)
     {
         var destination = job.Destination;
         await using var connection = await connections.Get(destination.Connection).OpenConnectionAsync(cancellationToken);
@@ -30,6 +31,11 @@ public sealed class PostgresDestination(ConnectionCatalog connections)
         if (applied is not null)
         {
             return applied with { Replayed = true };
+        }
+
+        if (fence > 0 && !await RunFence.AdmitAsync(connection, job.Name, fence, cancellationToken))
+        {
+            return new LoadResult(batch.RowCount, 0, 0, 0, Replayed: false, Superseded: true);
         }
 
         var plan = await GetPlanAsync(connection, job, batch.Columns, cancellationToken);
@@ -93,6 +99,7 @@ public sealed class PostgresDestination(ConnectionCatalog connections)
         }
 
         await AppliedBatch.EnsureTableAsync(connection, cancellationToken);
+        await RunFence.EnsureTableAsync(connection, cancellationToken);
         _prepared.TryAdd(connectionName, true);
     }
 }

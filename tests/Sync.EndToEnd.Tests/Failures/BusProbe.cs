@@ -57,6 +57,11 @@ internal sealed class BusProbe : IAsyncDisposable
         where T : class =>
         _bus.Publish(seen.Message, context => context.MessageId = seen.MessageId);
 
+    /// <summary>Publishes <paramref name="message"/> as a new message, under a new id.</summary>
+    public Task PublishAsync<T>(T message)
+        where T : class =>
+        _bus.Publish(message);
+
     /// <summary>Waits until <paramref name="condition"/> holds over what the probe saw; fails after a minute.</summary>
     public static async Task WaitUntilAsync(Func<bool> condition, Func<string> failure)
     {

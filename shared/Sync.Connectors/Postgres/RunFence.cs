@@ -1,0 +1,67 @@
+using Npgsql;
+
+namespace Sync.Connectors.Postgres;
+
+/// <summary>
+/// The newest run of each job a destination has loaded (sync.job_fences), checked in the load
+/// transaction: a batch of an older run — a duplicate extraction or a delayed redelivery arriving
+/// after a later run started — is refused, so it cannot overwrite that run's newer rows. Dropping it
+/// loses nothing: its run has ended, and a failed run's rows are read again by the next one.
+/// </summary>
+internal static class RunFence
+{
+    public static async Task EnsureTableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            BEGIN;
+            SELECT pg_advisory_xact_lock(7320512);
+            CREATE SCHEMA IF NOT EXISTS sync;
+            CREATE TABLE IF NOT EXISTS sync.job_fences (job_name text PRIMARY KEY, fence bigint NOT NULL, raised_at timestamptz NOT NULL DEFAULT now());
+            COMMIT;
+            """,
+            connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether a batch of the run with <paramref name="fence"/> may be applied; holds a lock until the
+    /// transaction ends, so a later run cannot raise the fence while an admitted batch is applied.
+    /// </summary>
+    public static async Task<bool> AdmitAsync(NpgsqlConnection connection, string jobName, long fence, CancellationToken cancellationToken)
+    {
+        var current = await ScalarAsync(connection, "SELECT fence FROM sync.job_fences WHERE job_name = $1", jobName, null, cancellationToken);
+        if (current is null || current < fence)
+        {
+            // The first batches of a new run raise the fence: the row lock waits for older runs' batches
+            // still being applied (they hold FOR SHARE) and keeps theirs out from now on.
+            var raised = await ScalarAsync(
+                connection,
+                """
+                INSERT INTO sync.job_fences AS f (job_name, fence) VALUES ($1, $2)
+                ON CONFLICT (job_name) DO UPDATE SET fence = GREATEST(f.fence, EXCLUDED.fence), raised_at = now()
+                RETURNING fence
+                """,
+                jobName,
+                fence,
+                cancellationToken);
+            return raised == fence;
+        }
+
+        // Shared, so batches of the same run load side by side.
+        var locked = await ScalarAsync(connection, "SELECT fence FROM sync.job_fences WHERE job_name = $1 FOR SHARE", jobName, null, cancellationToken);
+        return locked == fence;
+    }
+
+    private static async Task<long?> ScalarAsync(NpgsqlConnection connection, string sql, string jobName, long? fence, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = jobName });
+        if (fence is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = fence.Value });
+        }
+
+        return await command.ExecuteScalarAsync(cancellationToken) is long value ? value : null;
+    }
+}
