@@ -22,10 +22,11 @@ internal sealed class ExtractBatchesConsumerDefinition : ConsumerDefinition<Extr
             consume.TryGetMessage<ExtractBatches>(out var extract)
                 ? consume.Publish(new ExtractionFailed(extract.Message.RunId, extract.Message.JobName, exception.Message))
                 : Task.CompletedTask);
+        // Database calls retry in the connector's pipeline; this retries only what it did not.
         consumerConfigurator.UseMessageRetry(retry =>
         {
             retry.Exponential(3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2));
-            retry.Handle<Exception>(TransientErrors.IsTransient);
+            retry.Handle<Exception>(TransientErrors.IsWorthRetryingInProcess);
         });
     }
 }

@@ -22,10 +22,11 @@ internal sealed class LoadBatchConsumerDefinition : ConsumerDefinition<LoadBatch
             consume.TryGetMessage<LoadBatch>(out var load)
                 ? consume.Publish(new BatchFailed(load.Message.RunId, load.Message.JobName, load.Message.BatchSeq, "load", exception.Message))
                 : Task.CompletedTask);
+        // Database calls retry in the connector's pipeline; this retries only what it did not.
         consumerConfigurator.UseMessageRetry(retry =>
         {
             retry.Exponential(3, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(500));
-            retry.Handle<Exception>(TransientErrors.IsTransient);
+            retry.Handle<Exception>(TransientErrors.IsWorthRetryingInProcess);
         });
     }
 }
