@@ -6,17 +6,16 @@ namespace Sync.Extractor;
 
 internal sealed class ExtractBatchesConsumerDefinition : ConsumerDefinition<ExtractBatchesConsumer>
 {
-    public ExtractBatchesConsumerDefinition()
-    {
-        // An extraction streams a whole run; a few at once is what a source should bear.
-        ConcurrentMessageLimit = 4;
-    }
-
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<ExtractBatchesConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
+        // An extraction streams a whole run; a few at once is what a source should bear.
+        // On the endpoint, not the consumer: the endpoint's limit belongs to its channel, which a
+        // reconnect replaces; a consumer limit outlives it, and deliveries stranded by a dropped
+        // connection kept all its slots, so the new channel never consumed (Failures/BrokerOutageTests).
+        endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 4;
         endpointConfigurator.UseSyncRedelivery(context, TransientErrors.IsTransient, (consume, exception) =>
             consume.TryGetMessage<ExtractBatches>(out var extract)

@@ -6,17 +6,16 @@ namespace Sync.Loader;
 
 internal sealed class LoadBatchConsumerDefinition : ConsumerDefinition<LoadBatchConsumer>
 {
-    public LoadBatchConsumerDefinition()
-    {
-        // Batches of one run touch distinct keys, so loading several at once does not contend.
-        ConcurrentMessageLimit = 4;
-    }
-
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<LoadBatchConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
+        // Batches of one run touch distinct keys, so loading several at once does not contend.
+        // On the endpoint, not the consumer: the endpoint's limit belongs to its channel, which a
+        // reconnect replaces; a consumer limit outlives it, and deliveries stranded by a dropped
+        // connection kept all its slots, so the new channel never consumed (Failures/BrokerOutageTests).
+        endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 8;
         endpointConfigurator.UseSyncRedelivery(context, TransientErrors.IsTransient, (consume, exception) =>
             consume.TryGetMessage<LoadBatch>(out var load)
