@@ -6,16 +6,15 @@ namespace Sync.Transformer;
 
 internal sealed class TransformBatchConsumerDefinition : ConsumerDefinition<TransformBatchConsumer>
 {
-    public TransformBatchConsumerDefinition()
-    {
-        ConcurrentMessageLimit = 4;
-    }
-
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<TransformBatchConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
+        // On the endpoint, not the consumer: the endpoint's limit belongs to its channel, which a
+        // reconnect replaces; a consumer limit outlives it, and deliveries stranded by a dropped
+        // connection kept all its slots, so the new channel never consumed (Failures/BrokerOutageTests).
+        endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 16;
         endpointConfigurator.UseSyncRedelivery(context, TransientErrors.IsTransient, (consume, exception) =>
             consume.TryGetMessage<TransformBatch>(out var transform)

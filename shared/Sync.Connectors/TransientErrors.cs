@@ -1,5 +1,7 @@
 using System.Net.Sockets;
 using Npgsql;
+using Polly;
+using Sync.Connectors.Resilience;
 
 namespace Sync.Connectors;
 
@@ -15,10 +17,21 @@ public static class TransientErrors
         // Connection loss, timeouts and broken streams: Npgsql marks them transient.
         NpgsqlException npgsql => npgsql.IsTransient,
         TimeoutException or SocketException or IOException => true,
+        // The connector pipeline timed an attempt out, or its circuit is open: the database may be back later.
+        ExecutionRejectedException => true,
         AggregateException aggregate => aggregate.InnerExceptions.All(IsTransient),
         _ when exception.InnerException is { } inner => IsTransient(inner),
         _ => false,
     };
+
+    /// <summary>
+    /// Whether a stage's quick in-process retry (MassTransit's UseMessageRetry) should run the
+    /// message again: transient, and not already retried by the connector's own pipeline (which
+    /// gave up with <see cref="ConnectorUnavailableException"/>). Delayed redelivery still takes
+    /// those, through <see cref="IsTransient"/>.
+    /// </summary>
+    public static bool IsWorthRetryingInProcess(Exception exception) =>
+        exception is not ConnectorUnavailableException && IsTransient(exception);
 
     // Concurrency and availability conditions that another attempt can get past; data errors
     // (class 22), constraint violations (23) and schema errors (42) are permanent.

@@ -44,6 +44,9 @@ internal sealed class YamlNodeReader
     /// <summary>True when the key is present with a value other than null.</summary>
     public bool Has(string key) => entries.TryGetValue(key, out var entry) && !IsNull(entry.Value);
 
+    /// <summary>True when the key holds an empty list, <c>[]</c>.</summary>
+    public bool IsEmptyList(string key) => entries.TryGetValue(key, out var entry) && entry.Value is YamlSequenceNode { Children.Count: 0 };
+
     public string FieldOf(string key) => path.Length == 0 ? key : $"{path}.{key}";
 
     /// <summary>Where the key sits, or where this mapping starts when it is absent.</summary>

@@ -43,10 +43,17 @@ public static class BusRegistrationExtensions
             });
         });
 
-        builder.Services.Configure<MassTransitHostOptions>(options =>
+        // StopTimeout is not only for shutdown: when a connection drops, each receive endpoint
+        // stops its consumer and waits up to StopTimeout for the deliveries in flight before it
+        // reconnects. Those deliveries cannot finish without the broker (their publishes and acks
+        // need it), so with the former 30 s every outage cost at least 30 s without consuming
+        // (BrokerOutageTests logs: "Consumer stop canceled" 30 s after the channel shutdown).
+        // ConsumerStopTimeout cancels them earlier; the broker redelivers them.
+        builder.Services.AddOptions<MassTransitHostOptions>().Configure<IOptions<RabbitMqOptions>>((options, rabbit) =>
         {
             options.WaitUntilStarted = true;
-            options.StopTimeout = TimeSpan.FromSeconds(30);
+            options.StopTimeout = rabbit.Value.StopTimeout;
+            options.ConsumerStopTimeout = rabbit.Value.ConsumerStopTimeout;
         });
         return builder;
     }

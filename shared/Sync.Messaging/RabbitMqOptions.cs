@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Sync.Messaging;
 
 /// <summary>Where the broker is. Bound from the <c>RabbitMq</c> section (environment: <c>RabbitMq__Host</c>, …).</summary>
-public sealed class RabbitMqOptions
+public sealed class RabbitMqOptions : IValidatableObject
 {
     public const string SectionName = "RabbitMq";
 
@@ -28,4 +28,29 @@ public sealed class RabbitMqOptions
     /// <summary>Messages each consumer endpoint takes ahead from the broker. Default 16.</summary>
     [Range(1, 1000)]
     public int PrefetchCount { get; set; } = 16;
+
+    /// <summary>
+    /// How long a consumer whose connection dropped (or whose service stops) may finish the messages
+    /// it holds before they are cancelled; their acknowledgements are lost with the connection
+    /// anyway, so the broker delivers them again. Default 00:00:05.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan ConsumerStopTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Longest wait for a receive endpoint to stop, after which it starts again on a new
+    /// connection (or the service exits). At least <see cref="ConsumerStopTimeout"/>. Default 00:00:10.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (StopTimeout < ConsumerStopTimeout)
+        {
+            yield return new ValidationResult(
+                $"RabbitMq:StopTimeout ({StopTimeout}) is shorter than RabbitMq:ConsumerStopTimeout ({ConsumerStopTimeout}); make it at least as long.",
+                [nameof(StopTimeout)]);
+        }
+    }
 }

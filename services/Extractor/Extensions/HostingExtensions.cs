@@ -12,6 +12,7 @@ internal static class HostingExtensions
     {
         builder.Services.AddSingleton<ConnectionCatalog>();
         builder.Services.AddSingleton<PostgresSource>();
+        builder.AddConnectorResilience();
         builder.AddSyncBus(bus =>
         {
             bus.AddConsumer<ExtractBatchesConsumer, ExtractBatchesConsumerDefinition>();

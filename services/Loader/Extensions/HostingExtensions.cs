@@ -14,6 +14,7 @@ internal static class HostingExtensions
         builder.Services.AddSingleton<ConnectionCatalog>();
         builder.Services.AddSingleton<PostgresDestination>();
         builder.Services.AddHostedService<AppliedBatchSweep>();
+        builder.AddConnectorResilience();
         builder.AddSyncBus(bus =>
         {
             bus.AddConsumer<LoadBatchConsumer, LoadBatchConsumerDefinition>();

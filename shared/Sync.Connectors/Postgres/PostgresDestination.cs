@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Npgsql;
 using Sync.Batches;
+using Sync.Connectors.Resilience;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 
@@ -9,9 +10,11 @@ namespace Sync.Connectors.Postgres;
 /// <summary>
 /// Loads batches into a PostgreSQL table idempotently: binary COPY into a staging table, one
 /// INSERT … ON CONFLICT merge, and a row in sync.applied_batches, all in one transaction of the
-/// destination database, so a batch delivered twice is applied and counted once.
+/// destination database, so a batch delivered twice is applied and counted once. The connection's
+/// resilience pipeline retries the transaction as a whole, on a fresh connection: a failed attempt
+/// rolled back, and one whose commit was lost on the way is found in sync.applied_batches.
 /// </summary>
-public sealed class PostgresDestination(ConnectionCatalog connections)
+public sealed class PostgresDestination(ConnectionCatalog connections, ConnectorResilience resilience)
 {
     private readonly ConcurrentDictionary<string, MergePlan> _plans = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _prepared = new(StringComparer.Ordinal);
@@ -20,7 +23,13 @@ public sealed class PostgresDestination(ConnectionCatalog connections)
     public IReadOnlyCollection<string> LoadedConnections => [.. _prepared.Keys];
 
     /// <param name="fence">The run's fence (<see cref="RunFence"/>); 0 loads without one.</param>
-    public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, CancellationToken cancellationToken)
+    public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, CancellationToken cancellationToken) =>
+        await resilience.ExecuteAsync(
+            job.Destination.Connection,
+            ct => LoadOnceAsync(job, runId, extractionId, batchSeq, batch, fence, ct),
+            cancellationToken);
+
+    private async ValueTask<LoadResult> LoadOnceAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, CancellationToken cancellationToken)
     {
         var destination = job.Destination;
         await using var connection = await connections.Get(destination.Connection).OpenConnectionAsync(cancellationToken);

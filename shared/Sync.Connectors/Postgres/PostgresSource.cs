@@ -3,6 +3,7 @@ using System.Text;
 using Npgsql;
 using Sync.Batches;
 using Sync.Contracts;
+using Sync.Connectors.Resilience;
 using Sync.Contracts.Jobs;
 using Sync.Jobs;
 
@@ -11,9 +12,11 @@ namespace Sync.Connectors.Postgres;
 /// <summary>
 /// Reads a PostgreSQL table in (cursor, primary key) order strictly after a position, as binary
 /// COPY, and cuts it into batches. One REPEATABLE READ transaction holds the run's snapshot, so
-/// the rows and the upper bound are seen at one instant.
+/// the rows and the upper bound are seen at one instant. Opening the connection and reading the
+/// bound go through the connection's resilience pipeline; once rows stream, a failure ends the
+/// extraction (its batches are already out) and the message's retry starts a new one.
 /// </summary>
-public sealed class PostgresSource(ConnectionCatalog connections)
+public sealed class PostgresSource(ConnectionCatalog connections, ConnectorResilience resilience)
 {
     /// <summary>Reads every row after <paramref name="after"/> and hands each batch to <paramref name="onBatch"/>, in order.</summary>
     public async Task<ExtractionSummary> ExtractAsync(
@@ -22,8 +25,9 @@ public sealed class PostgresSource(ConnectionCatalog connections)
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch,
         CancellationToken cancellationToken)
     {
-        await using var connection = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
-        var upper = await UpperBound.ReadAsync(connection, cancellationToken);
+        var opened = await resilience.ExecuteAsync(job.Source.Connection, ct => OpenAndReadBoundAsync(job.Source.Connection, ct), cancellationToken);
+        await using var connection = opened.Connection;
+        var upper = opened.Upper;
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
 
         var table = await PostgresSchema.GetColumnsAsync(connection, job.Source.Table, cancellationToken)
@@ -84,6 +88,20 @@ public sealed class PostgresSource(ConnectionCatalog connections)
             summary.Add(batch.RowCount, position);
             rows.Clear();
             await onBatch(batch, position, cancellationToken);
+        }
+    }
+
+    private async ValueTask<(NpgsqlConnection Connection, UpperBound Upper)> OpenAndReadBoundAsync(string connectionName, CancellationToken cancellationToken)
+    {
+        var connection = await connections.Get(connectionName).OpenConnectionAsync(cancellationToken);
+        try
+        {
+            return (connection, await UpperBound.ReadAsync(connection, cancellationToken));
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
         }
     }
 

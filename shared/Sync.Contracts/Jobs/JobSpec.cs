@@ -8,4 +8,5 @@ public sealed record JobSpec(
     DestinationSpec Destination,
     int BatchSize,
     string? Schedule,
-    SyncMode Mode = SyncMode.Incremental);
+    SyncMode Mode = SyncMode.Incremental,
+    RetrySpec? Retry = null);

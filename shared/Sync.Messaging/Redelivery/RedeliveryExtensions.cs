@@ -7,7 +7,7 @@ namespace MassTransit;
 public static class RedeliveryExtensions
 {
     /// <summary>
-    /// Redelivers this endpoint's messages with growing delays (<see cref="DelayedRedeliveryOptions"/>)
+    /// Redelivers this endpoint's messages with growing delays (the job's <c>retry: redelivery:</c>, else <see cref="DelayedRedeliveryOptions"/>)
     /// while <paramref name="isTransient"/> says the failure may pass, then calls
     /// <paramref name="onGivingUp"/> and lets the message go to the error queue. Quick retries
     /// belong on the consumer (consumerConfigurator.UseMessageRetry), which runs inside this
@@ -20,8 +20,8 @@ public static class RedeliveryExtensions
         Func<Exception, bool> isTransient,
         Func<ConsumeContext, Exception, Task> onGivingUp)
     {
-        var intervals = context.GetRequiredService<IOptions<DelayedRedeliveryOptions>>().Value.ParsedIntervals();
+        var defaults = context.GetRequiredService<IOptions<DelayedRedeliveryOptions>>().Value.ParsedIntervals();
         endpoint.PublishFaults = false;
-        endpoint.UseFilter(new RedeliveryFilter(context.GetRequiredService<DelayQueues>(), intervals, isTransient, onGivingUp));
+        endpoint.UseFilter(new RedeliveryFilter(context.GetRequiredService<DelayQueues>(), defaults, isTransient, onGivingUp));
     }
 }
