@@ -116,7 +116,7 @@ internal static partial class FieldRules
     {
         if (!Jobs.Duration.TryParse(duration.Value, out var value))
         {
-            errors.Add(duration.Mark, duration.Field, $"must be a duration like {example} (got {duration.Shown})", "write a number and a unit (ms, s, m, h, d), e.g. 30s or 15m, or hh:mm:ss");
+            errors.Add(duration.Mark, duration.Field, $"must be a duration like {example} (got {duration.Shown})", Jobs.Duration.Suggest(duration.Value));
             return null;
         }
 

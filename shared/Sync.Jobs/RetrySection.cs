@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Sync.Contracts.Jobs;
 
 namespace Sync.Jobs;
@@ -9,16 +7,13 @@ namespace Sync.Jobs;
 /// redelivery of a message of this job that failed its quick in-process retries. Absent means the
 /// service-wide default (<c>Redelivery__Intervals</c>); <c>redelivery: []</c> means none.
 /// </summary>
-internal static partial class RetrySection
+internal static class RetrySection
 {
     public const int MaxRedeliveries = 10;
 
     public static readonly string[] Keys = ["redelivery"];
 
     private static readonly TimeSpan MaxInterval = TimeSpan.FromDays(1);
-
-    [GeneratedRegex(@"^(?<n>[0-9]{1,9})\s*(?<unit>ms|s|m|h|d)\z", RegexOptions.CultureInvariant)]
-    private static partial Regex UnitDuration();
 
     /// <summary>Null when absent (the default applies) or invalid (reported); check <paramref name="errors"/>.</summary>
     public static RetrySpec? Read(YamlNodeReader job, JobFileErrors errors)
@@ -73,31 +68,12 @@ internal static partial class RetrySection
         return valid ? new RetrySpec(intervals) : null;
     }
 
-    /// <summary><c>500ms</c>, <c>5s</c>, <c>2m</c>, <c>1h</c>, <c>1d</c>, or TimeSpan text such as <c>00:00:30</c>; positive, at most one day.</summary>
+    /// <summary>A <see cref="Duration"/>, positive, at most one day.</summary>
     internal static TimeSpan? ParseDuration(YamlScalar item, JobFileErrors errors)
     {
-        var text = item.Value.Trim();
-        TimeSpan? parsed = null;
-        if (UnitDuration().Match(text) is { Success: true } match)
+        if (!Duration.TryParse(item.Value, out var interval))
         {
-            var n = long.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture);
-            parsed = match.Groups["unit"].Value switch
-            {
-                "ms" => TimeSpan.FromMilliseconds(n),
-                "s" => TimeSpan.FromSeconds(n),
-                "m" => TimeSpan.FromMinutes(n),
-                "h" => TimeSpan.FromHours(n),
-                _ => TimeSpan.FromDays(n),
-            };
-        }
-        else if (text.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span))
-        {
-            parsed = span;
-        }
-
-        if (parsed is not { } interval)
-        {
-            errors.Add(item.Mark, item.Field, $"must be a duration like 30s, 2m, 1h or 00:00:30 (got {item.Shown})", Suggest(text));
+            errors.Add(item.Mark, item.Field, $"must be a duration like 30s, 2m, 1h or 00:00:30 (got {item.Shown})", Duration.Suggest(item.Value));
             return null;
         }
 
@@ -114,23 +90,5 @@ internal static partial class RetrySection
         }
 
         return interval;
-    }
-
-    private static string Suggest(string text)
-    {
-        var digits = new string([.. text.TakeWhile(char.IsAsciiDigit)]);
-        var unit = text[digits.Length..].Trim().ToLowerInvariant();
-        var known = unit switch
-        {
-            "sec" or "secs" or "second" or "seconds" => "s",
-            "min" or "mins" or "minute" or "minutes" => "m",
-            "hr" or "hrs" or "hour" or "hours" => "h",
-            "day" or "days" => "d",
-            "" => "s",
-            _ => null,
-        };
-        return digits.Length > 0 && known is not null
-            ? $"write {digits}{known}"
-            : "write a number with a unit, ms, s, m, h or d (e.g. 30s), or a TimeSpan such as 00:00:30";
     }
 }
