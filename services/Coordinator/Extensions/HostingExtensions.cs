@@ -36,6 +36,7 @@ internal static class HostingExtensions
 
         builder.AddSyncBus(bus =>
         {
+            bus.AddSyncOutbox<CoordinatorDbContext>();
             bus.AddSagaStateMachine<SyncRunStateMachine, SyncRunState, SyncRunStateMachineDefinition>()
                 .PostgresRepository<SyncRunState, CoordinatorDbContext>();
         });

@@ -1,0 +1,97 @@
+using MassTransit;
+using MassTransit.Middleware.Outbox;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Sync.Outbox.Delivery;
+
+/// <summary>
+/// The relay: sends what committed to the outbox and is not out yet. Bus outbox units of work
+/// (outbox_state) oldest first, and consumer outboxes whose process died after the commit or whose
+/// message went to the error queue (consumed, undelivered inbox rows older than
+/// <see cref="OutboxOptions.StrandedDeliveryDelay"/>). Rows are taken with FOR UPDATE SKIP LOCKED,
+/// so replicas share the work without a registry. Wakes when a bus outbox commits, else polls.
+/// </summary>
+internal sealed partial class OutboxDeliveryService<TDbContext>(
+    IServiceScopeFactory scopes,
+    IBusControl bus,
+    IBusOutboxNotification notification,
+    IOptions<OutboxOptions> options,
+    OutboxMetrics metrics,
+    ILogger<OutboxDeliveryService<TDbContext>> logger) : BackgroundService
+    where TDbContext : DbContext
+{
+    // Units of work per round before stranded consumer outboxes get their turn.
+    private const int UnitsPerRound = 20;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await bus.WaitForHealthStatus(BusHealthStatus.Healthy, stoppingToken);
+                var worked = await DeliverRoundAsync(stoppingToken);
+                if (!worked)
+                {
+                    await notification.WaitForDelivery(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (DbUpdateConcurrencyException exception)
+            {
+                metrics.Conflict("delivery");
+                LogConflict(exception);
+            }
+            catch (Exception exception)
+            {
+                LogRoundFailed(exception);
+                await Task.Delay(options.Value.PollInterval, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>One round over both kinds of pending work; true when anything moved.</summary>
+    internal async Task<bool> DeliverRoundAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var delivery = new PendingDelivery(scope.ServiceProvider.GetRequiredService<TDbContext>(), scope.ServiceProvider.GetRequiredService<OutboxSender>(), options.Value);
+        var worked = false;
+        for (var unit = 0; unit < UnitsPerRound; unit++)
+        {
+            // The oldest unit failing to send stops the round: it would be taken again at once.
+            if (await delivery.BusOutboxAsync(cancellationToken) is not { Progressed: true } result)
+            {
+                break;
+            }
+
+            metrics.Delivered("bus", result.Sent);
+            worked = true;
+        }
+
+        for (var unit = 0; unit < UnitsPerRound; unit++)
+        {
+            if (await delivery.StrandedInboxAsync(cancellationToken) is not { Progressed: true } result)
+            {
+                break;
+            }
+
+            metrics.Delivered("consumer", result.Sent);
+            worked = true;
+        }
+
+        return worked;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Outbox delivery met a concurrent update (another replica); it goes on")]
+    private partial void LogConflict(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox delivery round failed; trying again after the poll interval")]
+    private partial void LogRoundFailed(Exception exception);
+}
