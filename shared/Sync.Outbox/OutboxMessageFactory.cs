@@ -22,7 +22,7 @@ internal static class OutboxMessageFactory
             DestinationAddress = context.DestinationAddress,
             ResponseAddress = context.ResponseAddress,
             FaultAddress = context.FaultAddress,
-            SentTime = context.SentTime ?? now,
+            SentTime = context.SentTime is { } sent ? Utc(sent) : now,
             ContentType = context.ContentType?.ToString() ?? context.Serialization.DefaultContentType.ToString(),
             MessageType = string.Join(";", context.SupportedMessageTypes),
             Body = context.Serializer.GetMessageBody(context).GetString(),
@@ -43,4 +43,15 @@ internal static class OutboxMessageFactory
 
         return message;
     }
+
+    /// <summary>
+    /// Npgsql writes only UTC DateTimes to timestamptz; MassTransit's times are UTC but may come
+    /// back from headers with an unspecified kind.
+    /// </summary>
+    public static DateTime Utc(DateTime value) => value.Kind switch
+    {
+        DateTimeKind.Utc => value,
+        DateTimeKind.Local => value.ToUniversalTime(),
+        _ => DateTime.SpecifyKind(value, DateTimeKind.Utc),
+    };
 }

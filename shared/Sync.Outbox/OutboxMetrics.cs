@@ -5,15 +5,13 @@ namespace Sync.Outbox;
 /// <summary>Sync.Outbox's meter: messages delivered from the outbox, and the concurrency conflicts replicas are expected to have.</summary>
 internal sealed class OutboxMetrics
 {
-    public const string MeterName = "Sync.Outbox";
-
     private readonly Counter<long> _conflicts;
     private readonly Counter<long> _delivered;
     private readonly Counter<long> _removed;
 
     public OutboxMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = meterFactory.Create(OutboxTelemetry.MeterName);
         _conflicts = meter.CreateCounter<long>("sync.outbox.conflicts", description: "Expected concurrency conflicts (two replicas or two deliveries of one message at once), by where.");
         _delivered = meter.CreateCounter<long>("sync.outbox.delivered", description: "Messages the delivery service sent from the outbox, by kind (bus or stranded consumer outbox).");
         _removed = meter.CreateCounter<long>("sync.outbox.inbox_removed", description: "Inbox rows removed by the cleanup sweep, by reason.");

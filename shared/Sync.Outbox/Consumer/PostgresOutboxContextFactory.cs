@@ -53,7 +53,7 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
                 ConsumerId = options.ConsumerId,
                 LockId = NewId.NextGuid(),
                 Received = DateTime.UtcNow,
-                ExpirationTime = context.ExpirationTime,
+                ExpirationTime = context.ExpirationTime is { } expires ? OutboxMessageFactory.Utc(expires) : null,
             });
             try
             {

@@ -24,7 +24,7 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
     ILogger<OutboxDeliveryService<TDbContext>> logger) : BackgroundService
     where TDbContext : DbContext
 {
-    // Units of work per round before stranded consumer outboxes get their turn.
+    // Units of work of one kind per round before the other kind gets its turn.
     private const int UnitsPerRound = 20;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -60,33 +60,41 @@ internal sealed partial class OutboxDeliveryService<TDbContext>(
     /// <summary>One round over both kinds of pending work; true when anything moved.</summary>
     internal async Task<bool> DeliverRoundAsync(CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var delivery = new PendingDelivery(scope.ServiceProvider.GetRequiredService<TDbContext>(), scope.ServiceProvider.GetRequiredService<OutboxSender>(), options.Value);
         var worked = false;
-        for (var unit = 0; unit < UnitsPerRound; unit++)
+        // The oldest unit failing to send stops its loop: it would be taken again at once.
+        for (var unit = 0; unit < UnitsPerRound && await DeliverOneBusOutboxAsync(cancellationToken); unit++)
         {
-            // The oldest unit failing to send stops the round: it would be taken again at once.
-            if (await delivery.BusOutboxAsync(cancellationToken) is not { Progressed: true } result)
-            {
-                break;
-            }
-
-            metrics.Delivered("bus", result.Sent);
             worked = true;
         }
 
-        for (var unit = 0; unit < UnitsPerRound; unit++)
+        for (var unit = 0; unit < UnitsPerRound && await DeliverOneStrandedAsync(cancellationToken); unit++)
         {
-            if (await delivery.StrandedInboxAsync(cancellationToken) is not { Progressed: true } result)
-            {
-                break;
-            }
-
-            metrics.Delivered("consumer", result.Sent);
             worked = true;
         }
 
         return worked;
+    }
+
+    /// <summary>Delivers (part of) the oldest bus outbox in one transaction; true when it moved.</summary>
+    internal Task<bool> DeliverOneBusOutboxAsync(CancellationToken cancellationToken) =>
+        InScopeAsync("bus", (delivery, token) => delivery.BusOutboxAsync(token), cancellationToken);
+
+    /// <summary>Delivers (part of) the oldest stranded consumer outbox in one transaction; true when it moved.</summary>
+    internal Task<bool> DeliverOneStrandedAsync(CancellationToken cancellationToken) =>
+        InScopeAsync("consumer", (delivery, token) => delivery.StrandedInboxAsync(token), cancellationToken);
+
+    private async Task<bool> InScopeAsync(string kind, Func<PendingDelivery, CancellationToken, Task<DeliveryResult?>> deliver, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var delivery = new PendingDelivery(
+            scope.ServiceProvider.GetRequiredService<TDbContext>(), scope.ServiceProvider.GetRequiredService<OutboxSender>(), options.Value);
+        if (await deliver(delivery, cancellationToken) is not { Progressed: true } result)
+        {
+            return false;
+        }
+
+        metrics.Delivered(kind, result.Sent);
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Outbox delivery met a concurrent update (another replica); it goes on")]
