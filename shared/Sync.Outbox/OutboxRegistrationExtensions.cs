@@ -5,7 +5,6 @@ using MassTransit.Middleware.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using Sync.Outbox;
 using Sync.Outbox.Bus;
 using Sync.Outbox.Cleanup;
@@ -30,20 +29,9 @@ public static class OutboxRegistrationExtensions
             .BindConfiguration(OutboxOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        // MassTransit's notification reads its wait from its own options; it is our poll interval.
-        bus.AddOptions<OutboxDeliveryServiceOptions>()
-            .Configure<IOptions<OutboxOptions>>((delivery, outbox) =>
-            {
-                delivery.QueryDelay = outbox.Value.PollInterval;
-                delivery.QueryMessageLimit = outbox.Value.MessageDeliveryLimit;
-                delivery.MessageDeliveryLimit = outbox.Value.MessageDeliveryLimit;
-                delivery.MessageDeliveryTimeout = outbox.Value.SendTimeout;
-                delivery.QueryTimeout = outbox.Value.QueryTimeout;
-            });
-
         bus.AddMetrics();
         bus.TryAddSingleton<OutboxMetrics>();
-        bus.TryAddSingleton<IBusOutboxNotification, BusOutboxNotification>();
+        bus.TryAddSingleton<IBusOutboxNotification, BusOutboxSignal>();
         bus.TryAddScoped<OutboxSender>();
         bus.TryAddScoped<IOutboxContextFactory<TDbContext>, PostgresOutboxContextFactory<TDbContext>>();
         bus.Replace(ServiceDescriptor.Scoped<IScopedBusContextProvider<IBus>, BusOutboxContextProvider<TDbContext>>());
