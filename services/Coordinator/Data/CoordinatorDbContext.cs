@@ -3,7 +3,7 @@ using Sync.Coordinator.Runs;
 
 namespace Sync.Coordinator.Data;
 
-/// <summary>The control database: run sagas, their batches, watermarks and metrics.</summary>
+/// <summary>The control database: run sagas, their batches, watermarks and metrics, and the saga endpoint's inbox and outbox.</summary>
 public sealed class CoordinatorDbContext(DbContextOptions<CoordinatorDbContext> options) : DbContext(options)
 {
     public DbSet<SyncRunState> Runs => Set<SyncRunState>();
@@ -57,6 +57,8 @@ public sealed class CoordinatorDbContext(DbContextOptions<CoordinatorDbContext> 
         {
             property.SetColumnName(SnakeCase(property.Name));
         }
+
+        modelBuilder.AddSyncOutbox();
     }
 
     private static string SnakeCase(string name) =>

@@ -11,6 +11,8 @@ using Sync.Coordinator.Jobs;
 using Sync.Coordinator.Runs;
 using Sync.Coordinator.Runs.Activities;
 using Sync.Coordinator.Scheduling;
+using OpenTelemetry.Metrics;
+using Sync.Outbox;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -36,10 +38,12 @@ internal static class HostingExtensions
 
         builder.AddSyncBus(bus =>
         {
+            bus.AddSyncOutbox<CoordinatorDbContext>();
             bus.AddSagaStateMachine<SyncRunStateMachine, SyncRunState, SyncRunStateMachineDefinition>()
                 .PostgresRepository<SyncRunState, CoordinatorDbContext>();
         });
 
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(OutboxTelemetry.MeterName));
         builder.Services.AddScheduler();
         builder.Services.AddTransient<RunTimeoutSweep>();
         builder.Services.AddHealthChecks();

@@ -1,6 +1,7 @@
 using MassTransit;
 using Npgsql;
 using Sync.Contracts;
+using Sync.Coordinator.Data;
 
 namespace Sync.Coordinator.Runs;
 
@@ -27,8 +28,9 @@ internal sealed class SyncRunStateMachineDefinition : SagaDefinition<SyncRunStat
             retry.Handle<Microsoft.EntityFrameworkCore.DbUpdateException>();
             retry.Handle<InvalidOperationException>(exception => exception.InnerException is NpgsqlException);
         });
-        // Messages the saga sends leave only after its transaction committed.
-        endpointConfigurator.UseInMemoryOutbox(context);
+        // The saga's state change, its inbox row and the messages it sends commit together; a
+        // redelivered message finds its inbox row consumed and does nothing again.
+        endpointConfigurator.UseSyncOutbox<CoordinatorDbContext>(context);
 
         // One run's messages in one lane: no two wait on the same row lock.
         var partition = endpointConfigurator.CreatePartitioner(Partitions);

@@ -8,7 +8,9 @@ namespace Sync.Messaging.Saga;
 /// Saga persistence on EF Core (MassTransit.EntityFrameworkCore is not available here): one
 /// database transaction per message, the instance locked with SELECT … FOR UPDATE, and the scoped
 /// <typeparamref name="TDbContext"/> shared with the saga's activities, so state changes and the
-/// rows activities write commit together.
+/// rows activities write commit together. When the endpoint's transactional outbox already opened
+/// a transaction on that DbContext, the saga joins it and the outbox commits: state change, inbox
+/// row and the messages the saga sends are then one commit.
 /// </summary>
 public sealed class EfSagaRepositoryContextFactory<TDbContext, TSaga>(
     TDbContext dbContext,
@@ -21,9 +23,17 @@ public sealed class EfSagaRepositoryContextFactory<TDbContext, TSaga>(
     public async Task Send<T>(ConsumeContext<T> context, IPipe<SagaRepositoryContext<TSaga, T>> next)
         where T : class
     {
+        var repositoryContext = new EfSagaRepositoryContext<TDbContext, TSaga, T>(dbContext, context, factory);
+        if (dbContext.Database.CurrentTransaction is not null)
+        {
+            // The outbox's pass owns the transaction (and tracks its inbox row: no Clear here).
+            await next.Send(repositoryContext);
+            await dbContext.SaveChangesAsync(context.CancellationToken);
+            return;
+        }
+
         dbContext.ChangeTracker.Clear();
         await using var transaction = await dbContext.Database.BeginTransactionAsync(context.CancellationToken);
-        var repositoryContext = new EfSagaRepositoryContext<TDbContext, TSaga, T>(dbContext, context, factory);
         await next.Send(repositoryContext);
         await dbContext.SaveChangesAsync(context.CancellationToken);
         await transaction.CommitAsync(context.CancellationToken);
