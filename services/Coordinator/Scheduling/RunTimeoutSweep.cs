@@ -8,7 +8,11 @@ using Sync.Coordinator.Runs;
 
 namespace Sync.Coordinator.Scheduling;
 
-/// <summary>Fails active runs that made no progress for <see cref="CoordinatorOptions.RunTimeout"/>, so a lost message cannot hold a job forever.</summary>
+/// <summary>
+/// Fails active runs that made no progress for <see cref="CoordinatorOptions.RunTimeout"/>, so a lost
+/// message cannot hold a job forever. It publishes straight to the bus: a cancel lost to a crash is
+/// published again by the next sweep.
+/// </summary>
 internal sealed class RunTimeoutSweep(CoordinatorDbContext dbContext, IBus bus, IOptions<CoordinatorOptions> options) : IInvocable
 {
     public async Task Invoke()
