@@ -65,10 +65,25 @@ public sealed class DelayQueues(IOptions<RabbitMqOptions> options) : IAsyncDispo
         }
 
         var settings = options.Value;
+        if (_channel is not null)
+        {
+            await _channel.DisposeAsync();
+            _channel = null;
+        }
+
         if (_connection is not { IsOpen: true })
         {
+            if (_connection is not null)
+            {
+                await _connection.DisposeAsync();
+                _connection = null;
+            }
+
+            // Reconnected on demand by the next redelivery; the client's own recovery would bring
+            // back a second copy of the connection after a broker outage.
             var factory = new ConnectionFactory
             {
+                AutomaticRecoveryEnabled = false,
                 HostName = settings.Host,
                 Port = settings.Port,
                 VirtualHost = settings.VirtualHost,
