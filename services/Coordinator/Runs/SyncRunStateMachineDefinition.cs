@@ -9,16 +9,15 @@ internal sealed class SyncRunStateMachineDefinition : SagaDefinition<SyncRunStat
 {
     private const int Partitions = 16;
 
-    public SyncRunStateMachineDefinition()
-    {
-        ConcurrentMessageLimit = Partitions;
-    }
-
     protected override void ConfigureSaga(
         IReceiveEndpointConfigurator endpointConfigurator,
         ISagaConfigurator<SyncRunState> sagaConfigurator,
         IRegistrationContext context)
     {
+        // On the endpoint, not the saga: a saga-level limit outlives the channel, and deliveries
+        // stranded by a dropped connection would keep its slots for good (Failures/BrokerOutageTests,
+        // which found this in the stages).
+        endpointConfigurator.ConcurrentMessageLimit = Partitions;
         endpointConfigurator.PrefetchCount = 64;
         // Lock waits and the one-active-run index race resolve on a retry.
         endpointConfigurator.UseMessageRetry(retry =>
