@@ -39,7 +39,9 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
         rejected.AddRange(result.Rejected.Select(r => new RejectedRecord(Stage, r.RowIndex, r.Error, OneRow(message.Batch, r.RowIndex))));
         await context.Publish(new BatchLoaded(
             message.RunId, message.JobName, message.ExtractionId, message.BatchSeq,
-            result.Rows, result.Inserted, result.Updated, result.Skipped, message.Failed + result.Rejected.Count, rejected));
+            result.Rows, result.Inserted, result.Updated, result.Skipped, message.Failed + result.Rejected.Count,
+            // None travels as null: a message without rejects stays equal to its copies (record equality).
+            rejected.Count == 0 ? null : rejected));
     }
 
     private static RecordBatch OneRow(RecordBatch batch, int rowIndex)

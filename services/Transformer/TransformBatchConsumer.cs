@@ -13,6 +13,6 @@ internal sealed class TransformBatchConsumer(BatchTransforms transforms) : ICons
         SyncTelemetry.RowsTransformed.Add(outcome.Batch.RowCount);
         await context.Publish(new LoadBatch(
             message.RunId, message.JobName, message.ExtractionId, message.BatchSeq, message.Job, outcome.Batch,
-            outcome.Rejected.Count, outcome.Rejected));
+            outcome.Rejected.Count, outcome.Rejected.Count == 0 ? null : outcome.Rejected));
     }
 }

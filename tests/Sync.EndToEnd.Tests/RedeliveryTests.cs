@@ -93,7 +93,7 @@ public sealed class RedeliveryTests : IAsyncLifetime
         // The batch is a message dead letter too, and goes back to the Loader from its error queue once the destination is fixed.
         await WaitUntilAsync(async () => (await ListDeadLettersAsync("job=orders-poisoned&kind=message")).Count > 0);
         var letter = Assert.Single(await ListDeadLettersAsync("job=orders-poisoned&kind=message"));
-        Assert.Equal(("load", "load-batch", 1, "pending", run.RunId), (letter.Stage, letter.Queue, letter.BatchSeq, letter.Status, letter.RunId));
+        Assert.Equal(("load", "load-batch", 2, "pending", run.RunId), (letter.Stage, letter.Queue, letter.BatchSeq, letter.Status, letter.RunId));
         Assert.Contains("refuses_some", letter.Error, StringComparison.Ordinal);
         await OrdersTable.ExecuteAsync(_sync.Destination, "DROP TRIGGER refuses_some ON orders_poisoned");
         using (var replay = await _sync.Http.PostAsync("/api/error-queues/load-batch/replay", content: null))

@@ -9,7 +9,7 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// An items table whose source holds poison rows of three kinds, and a job that casts a text
 /// column to integer: rows whose code is not a number fail the Transformer's cast, rows whose
 /// label is too long for varchar(12) and rows whose qty breaks a CHECK fail in the destination.
-/// Six batches of 200; the last (ids 1001–1200) has no poison.
+/// Six batches of 200 (BatchSeq 1–6); the last (ids 1001–1200) has no poison.
 /// </summary>
 internal static class PoisonItems
 {

@@ -81,16 +81,16 @@ public sealed class PoisonRecordTests(ITestOutputHelper output)
 
         var runId = await sync.StartRunAsync(PoisonItems.Job);
         await BusProbe.WaitUntilAsync(
-            () => probe.LoadBatches(runId).Count(m => m.Message.BatchSeq < 5) == 5,
+            () => probe.LoadBatches(runId).Count(m => m.Message.BatchSeq < 6) == 5,
             () => $"The probe saw {probe.LoadBatches(runId).Count} LoadBatch.\n{sync.Logs()}");
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (await PoisonItems.ScalarLongAsync(sync.Destination, "SELECT count(*) FROM sync.applied_batches WHERE run_id = $1 AND batch_seq < 5", runId) < 5)
+        while (await PoisonItems.ScalarLongAsync(sync.Destination, "SELECT count(*) FROM sync.applied_batches WHERE run_id = $1 AND batch_seq < 6", runId) < 5)
         {
             Assert.True(DateTime.UtcNow < deadline, "The Loader did not apply the five batches with rejects.");
             await Task.Delay(50);
         }
 
-        foreach (var copy in probe.LoadBatches(runId).Where(m => m.Message.BatchSeq < 5))
+        foreach (var copy in probe.LoadBatches(runId).Where(m => m.Message.BatchSeq < 6))
         {
             await probe.PublishAgainAsync(copy);
         }

@@ -61,7 +61,7 @@ internal sealed class BeginReplayActivity(JobCatalog jobs, CoordinatorDbContext 
             }
             else
             {
-                await context.Publish(new LoadBatch(run.CorrelationId, job.Name, extractionId, seq, job, record, 0, []), context.CancellationToken);
+                await context.Publish(new LoadBatch(run.CorrelationId, job.Name, extractionId, seq, job, record, 0), context.CancellationToken);
             }
         }
 
