@@ -32,7 +32,7 @@ public sealed class ColumnCastTests
     {
         var error = Assert.Single(JobYaml.Errors(JobYaml.Minimal + Columns + "  qty: { source: qty_text, cast: integr }\n"));
 
-        Assert.Equal(("columns.qty.cast", 15, 35), (error.Field, error.Line, error.Column));
+        Assert.Equal(("columns.qty.cast", 15, 34), (error.Field, error.Line, error.Column));
         Assert.StartsWith("must be one of smallint, integer", error.Message, StringComparison.Ordinal);
         Assert.Equal("use integer", error.Suggestion);
     }
