@@ -31,6 +31,10 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
         else
         {
             SyncTelemetry.RowsLoaded.Add(result.Rows);
+            if (result.Rejected.Count > 0)
+            {
+                LogRejected(result.Rejected.Count, result.Rows);
+            }
         }
 
         // Rejections are kept by row index only; the records come from the batch itself, which a
@@ -58,6 +62,9 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
 
         throw new InvalidOperationException($"The batch has no row {rowIndex}.");
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The destination refused {Rejected} record(s) of the batch; {Applied} loaded, the refused go to the dead letters")]
+    private partial void LogRejected(int rejected, int applied);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Batch was applied before; reporting its first counts")]
     private partial void LogReplayed();
