@@ -42,7 +42,8 @@ public static class PgValueCast
         var text = sourceOid is 25 or 1042 or 1043 or 19 ? Encoding.UTF8.GetString(value) : Render(sourceOid, value);
         try
         {
-            return Parse(text.Trim(), targetOid);
+            // Input functions of the other types skip surrounding blanks; text keeps every character.
+            return Parse(targetOid == 25 ? text : text.Trim(), targetOid);
         }
         catch (Exception exception) when (exception is FormatException or OverflowException or ArgumentException)
         {

@@ -13,6 +13,7 @@ public sealed class PgValueCastTests
     [InlineData("0", 1700, "0")]
     [InlineData("100000000", 1700, "100000000")]
     [InlineData("yes", 16, "true")]
+    [InlineData(" keeps blanks ", 25, " keeps blanks ")]
     [InlineData("2024-03-01", 1082, "2024-03-01")]
     [InlineData("2024-03-01T12:34:56.5+02:00", 1184, "2024-03-01T10:34:56.500000+00:00")]
     [InlineData("0b9f0e1c-4a4e-4a4e-9d0a-1b2c3d4e5f60", 2950, "0b9f0e1c-4a4e-4a4e-9d0a-1b2c3d4e5f60")]
