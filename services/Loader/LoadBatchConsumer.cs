@@ -41,11 +41,11 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
         // redelivery carries again, so a replayed batch reports the same records.
         var rejected = new List<RejectedRecord>(message.Rejected ?? []);
         rejected.AddRange(result.Rejected.Select(r => new RejectedRecord(Stage, r.RowIndex, r.Error, OneRow(message.Batch, r.RowIndex))));
+        // None travels as null: a message without rejects stays equal to its copies (record equality).
+        var reported = rejected.Count == 0 ? null : rejected;
         await context.Publish(new BatchLoaded(
             message.RunId, message.JobName, message.ExtractionId, message.BatchSeq,
-            result.Rows, result.Inserted, result.Updated, result.Skipped, message.Failed + result.Rejected.Count,
-            // None travels as null: a message without rejects stays equal to its copies (record equality).
-            rejected.Count == 0 ? null : rejected));
+            result.Rows, result.Inserted, result.Updated, result.Skipped, message.Failed + result.Rejected.Count, reported));
     }
 
     private static RecordBatch OneRow(RecordBatch batch, int rowIndex)

@@ -77,12 +77,7 @@ public static class PgValueCast
             case 20:
                 return BigEndian(long.Parse(text, NumberStyles.AllowLeadingSign, invariant));
             case 701:
-            {
-                var bytes = new byte[8];
-                BinaryPrimitives.WriteDoubleBigEndian(bytes, double.Parse(text, NumberStyles.Float, invariant));
-                return bytes;
-            }
-
+                return BigEndian(BitConverter.DoubleToInt64Bits(double.Parse(text, NumberStyles.Float, invariant)));
             case 1700:
                 return NumericBinary.FromText(text);
             case 25:
