@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Sync.Batches;
 using Sync.Connectors.Postgres;
 using Sync.Contracts;
 using Sync.ServiceDefaults;
@@ -10,6 +11,8 @@ namespace Sync.Loader;
 /// <summary>Applies a batch to the destination and reports its counts; a batch applied before reports its first counts again.</summary>
 internal sealed partial class LoadBatchConsumer(PostgresDestination destination, ILogger<LoadBatchConsumer> logger) : IConsumer<LoadBatch>
 {
+    private const string Stage = "load";
+
     public async Task Consume(ConsumeContext<LoadBatch> context)
     {
         var message = context.Message;
@@ -36,12 +39,40 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
         else
         {
             SyncTelemetry.RowsLoaded.Add(result.Rows);
+            if (result.Rejected.Count > 0)
+            {
+                LogRejected(result.Rejected.Count, result.Rows);
+            }
         }
 
+        // Rejections are kept by row index only; the records come from the batch itself, which a
+        // redelivery carries again, so a replayed batch reports the same records.
+        var rejected = new List<RejectedRecord>(message.Rejected ?? []);
+        rejected.AddRange(result.Rejected.Select(r => new RejectedRecord(Stage, r.RowIndex, r.Error, OneRow(message.Batch, r.RowIndex))));
+        // None travels as null: a message without rejects stays equal to its copies (record equality).
+        var reported = rejected.Count == 0 ? null : rejected;
         await context.Publish(new BatchLoaded(
             message.RunId, message.JobName, message.ExtractionId, message.BatchSeq,
-            result.Rows, result.Inserted, result.Updated, result.Skipped, message.Failed));
+            result.Rows, result.Inserted, result.Updated, result.Skipped, message.Failed + result.Rejected.Count, reported));
     }
+
+    private static RecordBatch OneRow(RecordBatch batch, int rowIndex)
+    {
+        var fields = new FieldSlice[batch.Columns.Count];
+        var reader = new TupleReader(batch.Rows);
+        for (var i = 0; reader.TryRead(fields, out _, out var tuple); i++)
+        {
+            if (i == rowIndex)
+            {
+                return new RecordBatch(batch.Columns, 1, batch.Rows[tuple]);
+            }
+        }
+
+        throw new InvalidOperationException($"The batch has no row {rowIndex}.");
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The destination refused {Rejected} record(s) of the batch; {Applied} loaded, the refused go to the dead letters")]
+    private partial void LogRejected(int rejected, int applied);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch of run fence {Fence} refused: a later run of the job has loaded into the destination")]
     private partial void LogSuperseded(long fence);

@@ -9,9 +9,10 @@ internal sealed class TransformBatchConsumer(BatchTransforms transforms) : ICons
     public async Task Consume(ConsumeContext<TransformBatch> context)
     {
         var message = context.Message;
-        var output = transforms.Apply(message.Job, message.Batch);
-        SyncTelemetry.RowsTransformed.Add(output.RowCount);
+        var outcome = transforms.Apply(message.Job, message.Batch);
+        SyncTelemetry.RowsTransformed.Add(outcome.Batch.RowCount);
         await context.Publish(new LoadBatch(
-            message.RunId, message.JobName, message.ExtractionId, message.BatchSeq, message.Job, output, Failed: 0, message.Fence));
+            message.RunId, message.JobName, message.ExtractionId, message.BatchSeq, message.Job, outcome.Batch,
+            outcome.Rejected.Count, outcome.Rejected.Count == 0 ? null : outcome.Rejected, message.Fence));
     }
 }

@@ -1,6 +1,10 @@
 namespace Sync.Contracts;
 
-/// <summary>A batch is in the destination. Counts are per record of the batch.</summary>
+/// <summary>
+/// A batch is in the destination. Counts are per record of the batch: <see cref="Rows"/> records
+/// were applied (inserted, updated or skipped), <see cref="Failed"/> were set aside by the
+/// Transformer or the Loader and travel in <see cref="Rejected"/> to the dead-letter store.
+/// </summary>
 public sealed record BatchLoaded(
     Guid RunId,
     string JobName,
@@ -10,4 +14,5 @@ public sealed record BatchLoaded(
     int Inserted,
     int Updated,
     int Skipped,
-    int Failed);
+    int Failed,
+    IReadOnlyList<RejectedRecord>? Rejected = null);

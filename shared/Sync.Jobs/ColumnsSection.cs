@@ -5,11 +5,14 @@ namespace Sync.Jobs;
 /// <summary>
 /// The optional <c>columns:</c> mapping, destination column: source column, in order. Absent means every source column
 /// under its own name (an empty list, resolved later against the live schema). When present it must read the cursor and
-/// every primary-key column, because the loader needs them.
+/// every primary-key column, because the loader needs them. A value is a source column, or
+/// <c>{ source: column, cast: type }</c> to convert the value record by record (a record that does not convert is
+/// set aside as a dead letter, the rest of its batch goes on).
 /// </summary>
 internal static class ColumnsSection
 {
     private const string Key = "columns";
+    private static readonly string[] ValueKeys = ["source", "cast"];
 
     /// <summary>The mapping, empty when absent; null when it has errors.</summary>
     public static IReadOnlyList<ColumnMapping>? Read(YamlNodeReader job, JobFileErrors errors, SourceDraft? source)
@@ -19,7 +22,7 @@ internal static class ColumnsSection
             return [];
         }
 
-        var pairs = job.Pairs(Key, "customer: customer_name");
+        var pairs = job.Pairs(Key, "customer: customer_name", ValueKeys);
         if (pairs is null)
         {
             return null;
@@ -34,8 +37,21 @@ internal static class ColumnsSection
         var valid = true;
         var targets = new HashSet<string>(StringComparer.Ordinal);
         var sources = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (target, from) in pairs)
+        var casts = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (target, from, options) in pairs)
         {
+            if (options?.Scalar("cast", "integer") is { } cast)
+            {
+                if (FieldRules.Choice(cast, errors, Kinds.Casts, out var type))
+                {
+                    casts[target.Value] = type;
+                }
+                else
+                {
+                    valid = false;
+                }
+            }
+
             var targetName = FieldRules.Identifier(target, errors, "a destination column name like customer");
             var sourceName = FieldRules.Identifier(from, errors, "a source column name like customer_name");
             if (targetName is not null && !targets.Add(targetName))
@@ -66,6 +82,6 @@ internal static class ColumnsSection
             valid = false;
         }
 
-        return valid ? pairs.Select(p => new ColumnMapping(p.Key.Value, p.Value.Value)).ToList() : null;
+        return valid ? pairs.Select(p => new ColumnMapping(p.Key.Value, p.Value.Value, casts.GetValueOrDefault(p.Key.Value))).ToList() : null;
     }
 }

@@ -23,4 +23,19 @@ internal static class Kinds
         ["dest-wins"] = ConflictStrategy.DestinationWins,
         ["merge"] = ConflictStrategy.Merge,
     };
+
+    /// <summary>The types a column's <c>cast:</c> may name, each with its PostgreSQL name (the Transformer's converters are keyed by it).</summary>
+    public static readonly IReadOnlyDictionary<string, string> Casts = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["smallint"] = "smallint",
+        ["integer"] = "integer",
+        ["bigint"] = "bigint",
+        ["numeric"] = "numeric",
+        ["double precision"] = "double precision",
+        ["text"] = "text",
+        ["boolean"] = "boolean",
+        ["date"] = "date",
+        ["timestamptz"] = "timestamp with time zone",
+        ["uuid"] = "uuid",
+    };
 }

@@ -111,8 +111,12 @@ internal sealed class YamlNodeReader
         }
     }
 
-    /// <summary>The entries of a mapping whose keys are free names (such as <c>columns</c>), in file order.</summary>
-    public IReadOnlyList<(YamlScalar Key, YamlScalar Value)>? Pairs(string key, string example)
+    /// <summary>
+    /// The entries of a mapping whose keys are free names (such as <c>columns</c>), in file order. A value is a
+    /// scalar, or a mapping of <paramref name="valueKeys"/> whose first key holds the value and whose others are
+    /// options (e.g. <c>{ source: code, cast: integer }</c>); without <paramref name="valueKeys"/> only scalars.
+    /// </summary>
+    public IReadOnlyList<(YamlScalar Key, YamlScalar Value, YamlNodeReader? Options)>? Pairs(string key, string example, IReadOnlyList<string>? valueKeys = null)
     {
         var value = Value(key, example, required: false);
         var field = FieldOf(key);
@@ -126,7 +130,7 @@ internal sealed class YamlNodeReader
             return null;
         }
 
-        var pairs = new List<(YamlScalar, YamlScalar)>();
+        var pairs = new List<(YamlScalar, YamlScalar, YamlNodeReader?)>();
         foreach (var (k, v) in mapping.Children)
         {
             if (k is not YamlScalarNode { Value: { } name })
@@ -141,9 +145,17 @@ internal sealed class YamlNodeReader
             {
                 errors.Add(v.Start, entryField, "has no value", $"write {name}: <source column>, e.g. {name}: {name}");
             }
+            else if (v is YamlMappingNode options && valueKeys is { Count: > 0 })
+            {
+                var reader = new YamlNodeReader(options, entryField, v.Start, errors, valueKeys);
+                if (reader.Scalar(valueKeys[0], name, required: true) is { } sourceValue)
+                {
+                    pairs.Add((target, sourceValue, reader));
+                }
+            }
             else if (AsScalar(v, entryField, name, name) is { } source)
             {
-                pairs.Add((target, source));
+                pairs.Add((target, source, null));
             }
         }
 

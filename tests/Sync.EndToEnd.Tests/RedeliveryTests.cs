@@ -1,8 +1,9 @@
+using System.Net.Http.Json;
 using Sync.EndToEnd.Tests.Infrastructure;
 
 namespace Sync.EndToEnd.Tests;
 
-/// <summary>A destination that fails for a while, and one that always refuses a batch.</summary>
+/// <summary>A destination that fails for a while, and one that always refuses a batch (not a record: a permission error).</summary>
 public sealed class RedeliveryTests : IAsyncLifetime
 {
     private SyncDeployment _sync = null!;
@@ -33,7 +34,11 @@ public sealed class RedeliveryTests : IAsyncLifetime
                 RETURN NULL;
             END $$;
             CREATE TRIGGER flaky BEFORE INSERT ON orders_flaky FOR EACH STATEMENT EXECUTE FUNCTION flaky();
-            ALTER TABLE orders_poisoned ADD CONSTRAINT refuses_some CHECK (id NOT BETWEEN 1201 AND 1300);
+            CREATE FUNCTION refuses_some() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'refuses_some: no rights on ids 1201-1300' USING ERRCODE = 'insufficient_privilege';
+            END $$;
+            CREATE TRIGGER refuses_some BEFORE INSERT ON orders_poisoned FOR EACH ROW WHEN (NEW.id BETWEEN 1201 AND 1300) EXECUTE FUNCTION refuses_some();
             """);
         _sync.SetEnvironment("Redelivery__Intervals", "00:00:01,00:00:03,00:00:05");
         await _sync.StartAsync();
@@ -85,12 +90,35 @@ public sealed class RedeliveryTests : IAsyncLifetime
         Assert.Equal(1, await ErrorQueueDepthAsync());
         Assert.Null(await OrdersTable.ScalarAsync(_sync.Control, "SELECT cursor FROM sync_watermarks WHERE key = 'orders-poisoned'"));
 
-        // Fixed destination: the next run repairs what the failed one could not load.
-        await OrdersTable.ExecuteAsync(_sync.Destination, "ALTER TABLE orders_poisoned DROP CONSTRAINT refuses_some");
+        // The batch is a message dead letter too, and goes back to the Loader from its error queue once the destination is fixed.
+        await WaitUntilAsync(async () => (await ListDeadLettersAsync("job=orders-poisoned&kind=message")).Count > 0);
+        var letter = Assert.Single(await ListDeadLettersAsync("job=orders-poisoned&kind=message"));
+        Assert.Equal(("load", "load-batch", 2, "pending", run.RunId), (letter.Stage, letter.Queue, letter.BatchSeq, letter.Status, letter.RunId));
+        Assert.Contains("refuses_some", letter.Error, StringComparison.Ordinal);
+        await OrdersTable.ExecuteAsync(_sync.Destination, "DROP TRIGGER refuses_some ON orders_poisoned");
+        using (var replay = await _sync.Http.PostAsync("/api/error-queues/load-batch/replay", content: null))
+        {
+            Assert.Equal("""{"queue":"load-batch","moved":1,"deadLettersResolved":1}""", await replay.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
+        }
+
+        await WaitUntilAsync(async () => await OrdersTable.CountAsync(_sync.Destination, "orders_poisoned") == 3_000);
+        await BrokerQueues.WaitUntilDrainedAsync(_sync);
+        Assert.Equal(0, await ErrorQueueDepthAsync());
+        Assert.Equal(await OrdersTable.DigestAsync(_sync.Source, "orders_poisoned"), await OrdersTable.DigestAsync(_sync.Destination, "orders_poisoned"));
+        Assert.Equal("replayed", Assert.Single(await ListDeadLettersAsync("job=orders-poisoned&kind=message")).Status);
+        using (var again = await _sync.Http.PostAsync("/api/error-queues/load-batch/replay", content: null))
+        {
+            Assert.Contains("\"moved\":0", await again.EnsureSuccessStatusCode().Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The failed run left its watermark; the next run reads from there and completes.
         var repaired = await _sync.RunAsync("orders-poisoned");
         Assert.Equal("Completed", repaired.State);
         Assert.Equal(await OrdersTable.DigestAsync(_sync.Source, "orders_poisoned"), await OrdersTable.DigestAsync(_sync.Destination, "orders_poisoned"));
     }
+
+    private async Task<List<Failures.DeadLetterResult>> ListDeadLettersAsync(string query) =>
+        (await _sync.Http.GetFromJsonAsync<List<Failures.DeadLetterResult>>($"/api/dead-letters?{query}", new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)))!;
 
     private async Task<long> ErrorQueueDepthAsync() =>
         (await BrokerQueues.ReadAsync(_sync)).FirstOrDefault(q => q.Name == "load-batch_error")?.Ready ?? 0;

@@ -7,5 +7,6 @@ internal static class ControlTables
     public const string RunBatches = "sync_run_batches";
     public const string Watermarks = "sync_watermarks";
     public const string Metrics = "sync_metrics";
+    public const string DeadLetters = "dead_letters";
     public const string SchemaMigrations = "sync_schema_migrations";
 }

@@ -14,6 +14,8 @@ public sealed class CoordinatorDbContext(DbContextOptions<CoordinatorDbContext> 
 
     public DbSet<SyncMetric> Metrics => Set<SyncMetric>();
 
+    public DbSet<DeadLetter> DeadLetters => Set<DeadLetter>();
+
     public override Task<int> SaveChangesAsync(CancellationToken cancellationToken = default)
     {
         foreach (var entry in ChangeTracker.Entries<SyncRunState>().Where(e => e.State is EntityState.Added or EntityState.Modified))
@@ -51,6 +53,14 @@ public sealed class CoordinatorDbContext(DbContextOptions<CoordinatorDbContext> 
             metric.ToTable(ControlTables.Metrics);
             metric.HasKey(m => m.Id);
             metric.Property(m => m.Id).UseIdentityAlwaysColumn();
+        });
+        modelBuilder.Entity<DeadLetter>(letter =>
+        {
+            letter.ToTable(ControlTables.DeadLetters);
+            letter.HasKey(d => d.Id);
+            letter.Property(d => d.Id).UseIdentityAlwaysColumn();
+            letter.Property(d => d.RecordColumns).HasColumnType("jsonb");
+            letter.Property(d => d.RecordText).HasColumnType("jsonb");
         });
 
         foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()))

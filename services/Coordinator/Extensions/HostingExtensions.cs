@@ -7,6 +7,7 @@ using Sync.Connectors.Postgres;
 using Sync.Coordinator;
 using Sync.Coordinator.Api;
 using Sync.Coordinator.Data;
+using Sync.Coordinator.DeadLetters;
 using Sync.Coordinator.Jobs;
 using Sync.Coordinator.Runs;
 using Sync.Coordinator.Runs.Activities;
@@ -35,12 +36,15 @@ internal static class HostingExtensions
         builder.Services.AddScoped<RecordBatchActivity>();
         builder.Services.AddScoped<CompleteRunActivity>();
         builder.Services.AddScoped<FailRunActivity>();
+        builder.Services.AddScoped<BeginReplayActivity>();
+        builder.Services.AddSingleton<ErrorQueueReplay>();
 
         builder.AddSyncBus(bus =>
         {
             bus.AddSyncOutbox<CoordinatorDbContext>();
             bus.AddSagaStateMachine<SyncRunStateMachine, SyncRunState, SyncRunStateMachineDefinition>()
                 .PostgresRepository<SyncRunState, CoordinatorDbContext>();
+            bus.AddConsumer<FailedMessageConsumer, FailedMessageConsumerDefinition>();
         });
 
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(OutboxTelemetry.MeterName));
@@ -64,6 +68,7 @@ internal static class HostingExtensions
         app.MapHealthChecks("/health");
         app.MapJobsApi();
         app.MapRunsApi();
+        app.MapDeadLettersApi();
         return app;
     }
 

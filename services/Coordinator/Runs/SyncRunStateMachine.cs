@@ -7,7 +7,8 @@ namespace Sync.Coordinator.Runs;
 /// <summary>
 /// The life of one run: Extracting while batches are read, Loading once the extraction reported
 /// its batch count, Completed when every batch of that extraction is loaded and the watermark is
-/// committed. Failed and Rejected leave the watermark where it was.
+/// committed. Failed and Rejected leave the watermark where it was. A replay run of dead letters
+/// starts Loading with one batch per record and has no watermark to commit.
 /// </summary>
 public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
 {
@@ -16,6 +17,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
         InstanceState(run => run.CurrentState);
 
         Event(() => RunRequested, e => e.CorrelateById(m => m.Message.RunId));
+        Event(() => ReplayRequested, e => e.CorrelateById(m => m.Message.RunId));
         Event(() => ExtractionCompleted, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => ExtractionFailed, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => BatchLoaded, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
@@ -28,7 +30,16 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                 .IfElse(
                     context => context.Saga.FailureReason is null,
                     accepted => accepted.TransitionTo(Extracting),
-                    refused => refused.TransitionTo(Rejected)));
+                    refused => refused.TransitionTo(Rejected)),
+            When(ReplayRequested)
+                .Activity(x => x.OfType<BeginReplayActivity>())
+                .IfElse(
+                    context => context.Saga.FailureReason is not null,
+                    refused => refused.TransitionTo(Rejected),
+                    accepted => accepted.IfElse(
+                        context => context.Saga.IsFullyLoaded,
+                        done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).TransitionTo(Completed),
+                        waiting => waiting.TransitionTo(Loading))));
 
         During(Extracting, Loading,
             When(ExtractionCompleted)
@@ -59,6 +70,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
         // A finished run ignores late and repeated messages; its figures are final.
         During(Completed, Failed, Rejected,
             Ignore(RunRequested),
+            Ignore(ReplayRequested),
             Ignore(ExtractionCompleted),
             Ignore(ExtractionFailed),
             Ignore(BatchLoaded),
@@ -77,6 +89,8 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
     public State Rejected { get; private set; } = null!;
 
     public Event<StartSyncRun> RunRequested { get; private set; } = null!;
+
+    public Event<ReplayDeadLetters> ReplayRequested { get; private set; } = null!;
 
     public Event<ExtractionCompleted> ExtractionCompleted { get; private set; } = null!;
 

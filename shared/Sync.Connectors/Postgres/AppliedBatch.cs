@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Sync.Connectors.Postgres;
 
@@ -28,6 +30,8 @@ internal static class AppliedBatch
                 applied_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (run_id, extraction_id, batch_seq));
             CREATE INDEX IF NOT EXISTS applied_batches_applied_at ON sync.applied_batches (applied_at);
+            -- The rows the destination refused, so a redelivered batch reports the same rejections.
+            ALTER TABLE sync.applied_batches ADD COLUMN IF NOT EXISTS rejected jsonb NOT NULL DEFAULT '[]';
             COMMIT;
             """,
             connection);
@@ -40,7 +44,7 @@ internal static class AppliedBatch
     public static async Task<LoadResult?> FindAsync(NpgsqlConnection connection, Guid runId, Guid extractionId, int batchSeq, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT rows, inserted, updated, skipped FROM sync.applied_batches WHERE run_id = $1 AND extraction_id = $2 AND batch_seq = $3",
+            "SELECT rows, inserted, updated, skipped, rejected::text FROM sync.applied_batches WHERE run_id = $1 AND extraction_id = $2 AND batch_seq = $3",
             connection);
         command.Parameters.Add(new NpgsqlParameter { Value = runId });
         command.Parameters.Add(new NpgsqlParameter { Value = extractionId });
@@ -51,13 +55,14 @@ internal static class AppliedBatch
             return null;
         }
 
-        return new LoadResult(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), Replayed: false);
+        var rejected = JsonSerializer.Deserialize<List<RowRejection>>(reader.GetString(4)) ?? [];
+        return new LoadResult(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), Replayed: false, rejected);
     }
 
     public static async Task RecordAsync(NpgsqlConnection connection, string jobName, Guid runId, Guid extractionId, int batchSeq, LoadResult result, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "INSERT INTO sync.applied_batches (run_id, extraction_id, batch_seq, job_name, rows, inserted, updated, skipped) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO sync.applied_batches (run_id, extraction_id, batch_seq, job_name, rows, inserted, updated, skipped, rejected) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             connection);
         command.Parameters.Add(new NpgsqlParameter { Value = runId });
         command.Parameters.Add(new NpgsqlParameter { Value = extractionId });
@@ -67,6 +72,7 @@ internal static class AppliedBatch
         command.Parameters.Add(new NpgsqlParameter { Value = result.Inserted });
         command.Parameters.Add(new NpgsqlParameter { Value = result.Updated });
         command.Parameters.Add(new NpgsqlParameter { Value = result.Skipped });
+        command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(result.Rejected), NpgsqlDbType = NpgsqlDbType.Jsonb });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -15,9 +15,10 @@ namespace Sync.Connectors.Postgres;
 /// </summary>
 public sealed class MergePlan
 {
-    private MergePlan(string createStaging, string copy, string merge)
+    private MergePlan(string createStaging, string copy, string merge, string clearStaging)
     {
         CreateStaging = createStaging;
+        ClearStaging = clearStaging;
         Copy = copy;
         Merge = merge;
     }
@@ -25,6 +26,9 @@ public sealed class MergePlan
     public string CreateStaging { get; }
 
     public string Copy { get; }
+
+    /// <summary>Empties the staging table inside the transaction, between the row ranges of an isolation.</summary>
+    public string ClearStaging { get; }
 
     /// <summary>Returns one row: inserted, updated.</summary>
     public string Merge { get; }
@@ -74,7 +78,7 @@ public sealed class MergePlan
                 RETURNING (xmax = 0) AS inserted)
             SELECT count(*) FILTER (WHERE inserted)::int, count(*) FILTER (WHERE NOT inserted)::int FROM m
             """;
-        return new MergePlan(createStaging, copy, merge);
+        return new MergePlan(createStaging, copy, merge, $"DELETE FROM {staging}");
     }
 
     private static string Assignments(IEnumerable<string> columns) => string.Join(", ", columns.Select(c => $"{c} = EXCLUDED.{c}"));

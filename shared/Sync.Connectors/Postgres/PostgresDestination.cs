@@ -36,15 +36,15 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         await EnsureBookkeepingAsync(connection, destination.Connection, cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        var applied = await AppliedBatch.FindAsync(connection, runId, extractionId, batchSeq, cancellationToken);
-        if (applied is not null)
+        var before = await AppliedBatch.FindAsync(connection, runId, extractionId, batchSeq, cancellationToken);
+        if (before is not null)
         {
-            return applied with { Replayed = true };
+            return before with { Replayed = true };
         }
 
         if (fence > 0 && !await RunFence.AdmitAsync(connection, job.Name, fence, cancellationToken))
         {
-            return new LoadResult(batch.RowCount, 0, 0, 0, Replayed: false, Superseded: true);
+            return new LoadResult(batch.RowCount, 0, 0, 0, Replayed: false, Rejected: [], Superseded: true);
         }
 
         var plan = await GetPlanAsync(connection, job, batch.Columns, cancellationToken);
@@ -53,23 +53,25 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using (var copy = await connection.BeginRawBinaryCopyAsync(plan.Copy, cancellationToken))
+        // Fast path: the whole batch in one COPY and one merge. Only when the destination refuses a
+        // record does the batch go through row isolation, inside the same transaction.
+        var rejected = new List<RowRejection>();
+        var counts = new MergeCounts();
+        var whole = await TryApplyAsync(connection, transaction, plan, batch.Rows, counts, clear: false, cancellationToken);
+        if (whole is not null)
         {
-            await copy.WriteAsync(CopyFormat.Header.ToArray(), cancellationToken);
-            await copy.WriteAsync(batch.Rows, cancellationToken);
-            await copy.WriteAsync(CopyFormat.Trailer.ToArray(), cancellationToken);
+            var tuples = TupleRanges(batch);
+            var refused = await RowIsolation.IsolateAsync(
+                tuples.Count,
+                (start, length, token) => TryApplyAsync(
+                    connection, transaction, plan, batch.Rows.AsMemory(tuples[start].Start..tuples[start + length - 1].End), counts, clear: true, token),
+                cancellationToken,
+                whole);
+            rejected.AddRange(refused.Select(r => new RowRejection(r.Row, RecordErrors.Describe(r.Error))));
         }
 
-        int inserted, updated;
-        await using (var merge = new NpgsqlCommand(plan.Merge, connection))
-        await using (var reader = await merge.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.ReadAsync(cancellationToken);
-            inserted = reader.GetInt32(0);
-            updated = reader.GetInt32(1);
-        }
-
-        var result = new LoadResult(batch.RowCount, inserted, updated, batch.RowCount - inserted - updated, Replayed: false);
+        var applied = batch.RowCount - rejected.Count;
+        var result = new LoadResult(applied, counts.Inserted, counts.Updated, applied - counts.Inserted - counts.Updated, Replayed: false, rejected);
         try
         {
             await AppliedBatch.RecordAsync(connection, job.Name, runId, extractionId, batchSeq, result, cancellationToken);
@@ -84,6 +86,69 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
 
         await transaction.CommitAsync(cancellationToken);
         return result;
+    }
+
+    /// <summary>
+    /// Applies rows (whole tuples) under a savepoint: returns null and adds their counts, or rolls
+    /// them back and returns the destination's reason when it refused a record (class 22 or 23).
+    /// Other errors propagate and fail the batch's transaction.
+    /// </summary>
+    private static async Task<PostgresException?> TryApplyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, MergePlan plan, ReadOnlyMemory<byte> rows, MergeCounts counts, bool clear, CancellationToken cancellationToken)
+    {
+        const string savepoint = "sync_rows";
+        await transaction.SaveAsync(savepoint, cancellationToken);
+        try
+        {
+            await using (var copy = await connection.BeginRawBinaryCopyAsync(plan.Copy, cancellationToken))
+            {
+                await copy.WriteAsync(CopyFormat.Header.ToArray(), cancellationToken);
+                await copy.WriteAsync(rows, cancellationToken);
+                await copy.WriteAsync(CopyFormat.Trailer.ToArray(), cancellationToken);
+            }
+
+            await using (var merge = new NpgsqlCommand(plan.Merge, connection))
+            await using (var reader = await merge.ExecuteReaderAsync(cancellationToken))
+            {
+                await reader.ReadAsync(cancellationToken);
+                counts.Inserted += reader.GetInt32(0);
+                counts.Updated += reader.GetInt32(1);
+            }
+
+            if (clear)
+            {
+                await using var delete = new NpgsqlCommand(plan.ClearStaging, connection);
+                await delete.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.ReleaseAsync(savepoint, cancellationToken);
+            return null;
+        }
+        catch (PostgresException exception) when (RecordErrors.IsRecordError(exception))
+        {
+            await transaction.RollbackAsync(savepoint, cancellationToken);
+            return exception;
+        }
+    }
+
+    private static List<Range> TupleRanges(RecordBatch batch)
+    {
+        var ranges = new List<Range>(batch.RowCount);
+        var fields = new FieldSlice[batch.Columns.Count];
+        var reader = new TupleReader(batch.Rows);
+        while (reader.TryRead(fields, out _, out var tuple))
+        {
+            ranges.Add(tuple);
+        }
+
+        return ranges;
+    }
+
+    private sealed class MergeCounts
+    {
+        public int Inserted { get; set; }
+
+        public int Updated { get; set; }
     }
 
     private async Task<MergePlan> GetPlanAsync(NpgsqlConnection connection, JobSpec job, IReadOnlyList<BatchColumn> columns, CancellationToken cancellationToken)

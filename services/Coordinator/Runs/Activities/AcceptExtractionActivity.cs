@@ -2,6 +2,7 @@ using System.Text.Json;
 using MassTransit;
 using Sync.Contracts;
 using Sync.Coordinator.Data;
+using Sync.Coordinator.DeadLetters;
 
 namespace Sync.Coordinator.Runs.Activities;
 
@@ -19,6 +20,7 @@ internal sealed class AcceptExtractionActivity(CoordinatorDbContext dbContext) :
             run.ExtractedRows = message.RowCount;
             run.HighCursor = message.High is null ? null : JsonSerializer.Serialize(message.High);
             await RunProgress.RefreshAsync(dbContext, run, context.CancellationToken);
+            await DeadLetterStore.DiscardOtherExtractionsAsync(dbContext, run.CorrelationId, message.ExtractionId, context.CancellationToken);
         }
 
         await next.Execute(context);

@@ -48,9 +48,7 @@ internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbC
             .FirstOrDefaultAsync(w => w.Key == message.JobName, context.CancellationToken);
         run.StartCursor = watermark?.Cursor;
         var after = watermark is null ? null : JsonSerializer.Deserialize<CursorPosition>(watermark.Cursor);
-        run.Fence = await dbContext.Database
-            .SqlQuery<long>($"SELECT nextval('sync_run_fence') AS \"Value\"")
-            .SingleAsync(context.CancellationToken);
+        run.Fence = await RunFences.NextAsync(dbContext, context.CancellationToken);
         await context.Publish(new ExtractBatches(run.CorrelationId, job.Name, job, after, run.Fence), context.CancellationToken);
         await next.Execute(context);
     }

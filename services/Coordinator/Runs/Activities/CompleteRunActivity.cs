@@ -4,6 +4,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Sync.Contracts;
 using Sync.Coordinator.Data;
+using Sync.Coordinator.DeadLetters;
 
 namespace Sync.Coordinator.Runs.Activities;
 
@@ -37,6 +38,7 @@ internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext) : RunA
             }
         }
 
+        await DeadLetterStore.FinishReplayAsync(dbContext, run.CorrelationId, context.CancellationToken);
         await RunMetrics.RecordAsync(dbContext, run, context.CancellationToken);
         await context.Publish(new SyncRunCompleted(
             run.CorrelationId, run.JobName, run.Processed, run.Inserted, run.Updated, run.Skipped, run.Errors,

@@ -1,6 +1,7 @@
 using MassTransit;
 using Sync.Contracts;
 using Sync.Coordinator.Data;
+using Sync.Coordinator.DeadLetters;
 
 namespace Sync.Coordinator.Runs.Activities;
 
@@ -11,6 +12,7 @@ internal sealed class FailRunActivity(CoordinatorDbContext dbContext) : RunActiv
     {
         var run = context.Saga;
         run.FinishedAt = DateTimeOffset.UtcNow;
+        await DeadLetterStore.ReleaseReplayAsync(dbContext, run.CorrelationId, context.CancellationToken);
         await RunMetrics.RecordAsync(dbContext, run, context.CancellationToken);
         await context.Publish(new SyncRunFailed(run.CorrelationId, run.JobName, run.FailureReason ?? "unknown"), context.CancellationToken);
     }

@@ -2,10 +2,11 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Sync.Contracts;
 using Sync.Coordinator.Data;
+using Sync.Coordinator.DeadLetters;
 
 namespace Sync.Coordinator.Runs.Activities;
 
-/// <summary>Records a loaded batch once, however often its BatchLoaded arrives, and counts it once.</summary>
+/// <summary>Records a loaded batch once, however often its BatchLoaded arrives, and counts it and its dead letters once.</summary>
 internal sealed class RecordBatchActivity(CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState, BatchLoaded>
 {
     public async Task Execute(BehaviorContext<SyncRunState, BatchLoaded> context, IBehavior<SyncRunState, BatchLoaded> next)
@@ -23,6 +24,12 @@ internal sealed class RecordBatchActivity(CoordinatorDbContext dbContext) : ISta
         if (recorded == 1 && context.Saga.ExtractionId == m.ExtractionId)
         {
             RunProgress.Add(context.Saga, m);
+        }
+
+        // Dead letters once per batch, with the batch's record; none from an extraction the run did not take.
+        if (recorded == 1 && (context.Saga.ExtractionId is null || context.Saga.ExtractionId == m.ExtractionId))
+        {
+            await DeadLetterStore.RecordRejectsAsync(dbContext, context.Saga, m, context.CancellationToken);
         }
 
         await next.Execute(context);

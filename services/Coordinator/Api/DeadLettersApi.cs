@@ -1,0 +1,126 @@
+using System.Text.Json;
+using MassTransit;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Sync.Contracts;
+using Sync.Coordinator.Data;
+using Sync.Coordinator.DeadLetters;
+using Sync.Coordinator.Jobs;
+using Sync.Coordinator.Runs;
+
+namespace Sync.Coordinator.Api;
+
+/// <summary>Listing dead letters and replaying them: records through a replay run, messages from their error queue.</summary>
+internal static class DeadLettersApi
+{
+    public static IEndpointRouteBuilder MapDeadLettersApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/dead-letters", ListAsync);
+        app.MapGet("/api/dead-letters/{id:long}", GetAsync);
+        app.MapPost("/api/jobs/{name}/dead-letters/replay", ReplayAsync);
+        app.MapPost("/api/error-queues/{queue}/replay", ReplayErrorQueueAsync);
+        return app;
+    }
+
+    private static async Task<Ok<List<DeadLetterView>>> ListAsync(
+        CoordinatorDbContext dbContext, CancellationToken cancellationToken, string? job = null, string? status = null, string? kind = null, int limit = 100)
+    {
+        var query = dbContext.DeadLetters.AsNoTracking();
+        query = job is null ? query : query.Where(d => d.JobName == job);
+        query = status is null ? query : query.Where(d => d.Status == status);
+        query = kind is null ? query : query.Where(d => d.Kind == kind);
+        var letters = await query.OrderBy(d => d.Id).Take(Math.Clamp(limit, 1, 1000)).ToListAsync(cancellationToken);
+        return TypedResults.Ok(letters.Select(DeadLetterView.Of).ToList());
+    }
+
+    private static async Task<Results<Ok<DeadLetterView>, NotFound>> GetAsync(long id, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
+    {
+        var letter = await dbContext.DeadLetters.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
+        return letter is null ? TypedResults.NotFound() : TypedResults.Ok(DeadLetterView.Of(letter));
+    }
+
+    /// <summary>
+    /// Starts a replay run of the job's pending record dead letters (all, or the body's ids). 202
+    /// with the run; 200 with no run when nothing is pending; 409 while a run of the job is active.
+    /// </summary>
+    private static async Task<Results<Accepted<ReplayStarted>, Ok<ReplayStarted>, NotFound<ProblemDetailsBody>, Conflict<ProblemDetailsBody>>> ReplayAsync(
+        string name, ReplayRequest? request, JobCatalog jobs, CoordinatorDbContext dbContext, IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        if (jobs.Find(name) is null)
+        {
+            return TypedResults.NotFound(ProblemDetailsBody.Of($"Job \"{name}\" is not defined."));
+        }
+
+        var active = await dbContext.Runs.AsNoTracking()
+            .Where(r => r.JobName == name && RunStates.Active.Contains(r.CurrentState))
+            .Select(r => (Guid?)r.CorrelationId)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (active is not null)
+        {
+            return TypedResults.Conflict(ProblemDetailsBody.Of($"Run {active} of job \"{name}\" is still active.", "Wait for it to finish, then replay."));
+        }
+
+        var ids = request?.Ids is { Count: > 0 } wanted ? wanted.ToArray() : null;
+        var pending = await dbContext.DeadLetters.AsNoTracking()
+            .Where(d => d.JobName == name && d.Kind == DeadLetterStates.Record && d.Status == DeadLetterStates.Pending && (ids == null || ids.Contains(d.Id)))
+            .CountAsync(cancellationToken);
+        if (pending == 0)
+        {
+            return TypedResults.Ok(new ReplayStarted(null, name, 0));
+        }
+
+        var runId = NewId.NextGuid();
+        await publish.Publish(new ReplayDeadLetters(runId, name, ids, DateTimeOffset.UtcNow), cancellationToken);
+        return TypedResults.Accepted($"/api/runs/{runId}", new ReplayStarted(runId, name, Math.Min(pending, Runs.Activities.BeginReplayActivity.Limit)));
+    }
+
+    /// <summary>Moves the messages of <c>{queue}_error</c> back to <c>{queue}</c> (at most ?limit=, default 1000) and resolves their dead letters.</summary>
+    private static async Task<Results<Ok<ErrorQueueReplayed>, NotFound<ProblemDetailsBody>, BadRequest<ProblemDetailsBody>>> ReplayErrorQueueAsync(
+        string queue, ErrorQueueReplay replay, CoordinatorDbContext dbContext, CancellationToken cancellationToken, int limit = 1000)
+    {
+        if (!ErrorQueueReplay.IsQueueName(queue))
+        {
+            return TypedResults.BadRequest(ProblemDetailsBody.Of($"\"{queue}\" is not a queue name.", "Name the consumer queue, e.g. load-batch, not load-batch_error."));
+        }
+
+        var moved = await replay.MoveBackAsync(queue, Math.Max(1, limit), cancellationToken);
+        if (moved is null)
+        {
+            return TypedResults.NotFound(ProblemDetailsBody.Of($"There is no queue {queue} with an error queue {queue}_error."));
+        }
+
+        var resolved = moved > 0 ? await DeadLetterStore.ResolveMessagesAsync(dbContext, queue, cancellationToken) : 0;
+        return TypedResults.Ok(new ErrorQueueReplayed(queue, moved.Value, resolved));
+    }
+}
+
+internal sealed record ReplayRequest(IReadOnlyList<long>? Ids);
+
+internal sealed record ReplayStarted(Guid? RunId, string JobName, int DeadLetters);
+
+internal sealed record ErrorQueueReplayed(string Queue, int Moved, int DeadLettersResolved);
+
+/// <summary>A dead letter as the API shows it: the record readable, the reason, where it stands.</summary>
+internal sealed record DeadLetterView(
+    long Id,
+    string Kind,
+    string JobName,
+    Guid RunId,
+    Guid ExtractionId,
+    int BatchSeq,
+    int RowIndex,
+    string Stage,
+    string Error,
+    string? Queue,
+    JsonElement? Record,
+    int Attempts,
+    string Status,
+    Guid? ReplayRunId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? ResolvedAt)
+{
+    public static DeadLetterView Of(DeadLetter d) => new(
+        d.Id, d.Kind, d.JobName, d.RunId, d.ExtractionId, d.BatchSeq, d.RowIndex, d.Stage, d.Error, d.Queue,
+        d.RecordText is null ? null : JsonDocument.Parse(d.RecordText).RootElement.Clone(),
+        d.Attempts, d.Status, d.ReplayRunId, d.CreatedAt, d.ResolvedAt);
+}

@@ -1,0 +1,78 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Sync.Contracts;
+using Sync.Coordinator.Data;
+using Sync.Coordinator.DeadLetters;
+using Sync.Coordinator.Jobs;
+
+namespace Sync.Coordinator.Runs.Activities;
+
+/// <summary>
+/// Starts a replay run: claims the job's pending record dead letters (replaying, this run), and
+/// sends each back to the stage that set it aside, with the job as it is now — a Transformer
+/// reject as a TransformBatch, a Loader reject as a LoadBatch. Each record travels as its own batch
+/// of the run, so a record failing again maps to its dead letter by batch number. No extraction
+/// and no high cursor: the watermark stays where it is.
+/// </summary>
+internal sealed class BeginReplayActivity(JobCatalog jobs, CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState, ReplayDeadLetters>
+{
+    /// <summary>Records per replay run; dead letters are the exception, and each is one message.</summary>
+    public const int Limit = 1000;
+
+    public async Task Execute(BehaviorContext<SyncRunState, ReplayDeadLetters> context, IBehavior<SyncRunState, ReplayDeadLetters> next)
+    {
+        var run = context.Saga;
+        var message = context.Message;
+        run.JobName = message.JobName;
+        run.Trigger = DeadLetterStore.ReplayTrigger;
+        run.RequestedAt = message.RequestedAt;
+        run.StartedAt = DateTimeOffset.UtcNow;
+
+        var job = jobs.Find(message.JobName);
+        var active = await dbContext.Runs.AsNoTracking()
+            .Where(r => r.JobName == message.JobName && r.CorrelationId != run.CorrelationId && RunStates.Active.Contains(r.CurrentState))
+            .Select(r => (Guid?)r.CorrelationId)
+            .FirstOrDefaultAsync(context.CancellationToken);
+        run.FailureReason = job is null ? $"Job \"{message.JobName}\" is not defined in {jobs.Directory}."
+            : active is not null ? $"Run {active} of job \"{message.JobName}\" is still active; at most one run of a job is active at a time."
+            : null;
+        if (job is null || run.FailureReason is not null)
+        {
+            run.FinishedAt = run.StartedAt;
+            await next.Execute(context);
+            return;
+        }
+
+        var letters = await DeadLetterStore.ClaimPendingAsync(dbContext, job.Name, message.Ids, Limit, context.CancellationToken);
+        var extractionId = NewId.NextGuid();
+        run.ExtractionId = extractionId;
+        run.Fence = await RunFences.NextAsync(dbContext, context.CancellationToken);
+        run.ExpectedBatches = letters.Count;
+        run.ExtractedRows = letters.Count;
+        for (var seq = 0; seq < letters.Count; seq++)
+        {
+            var letter = letters[seq];
+            letter.Status = DeadLetterStates.Replaying;
+            letter.ReplayRunId = run.CorrelationId;
+            letter.ReplayBatchSeq = seq;
+            var record = RecordText.Restore(letter.RecordColumns!, letter.RecordTuple!);
+            if (letter.Stage == "transform")
+            {
+                await context.Publish(new TransformBatch(run.CorrelationId, job.Name, extractionId, seq, job, record, run.Fence), context.CancellationToken);
+            }
+            else
+            {
+                await context.Publish(new LoadBatch(run.CorrelationId, job.Name, extractionId, seq, job, record, 0, Rejected: null, run.Fence), context.CancellationToken);
+            }
+        }
+
+        await next.Execute(context);
+    }
+
+    public Task Faulted<TException>(BehaviorExceptionContext<SyncRunState, ReplayDeadLetters, TException> context, IBehavior<SyncRunState, ReplayDeadLetters> next)
+        where TException : Exception => next.Faulted(context);
+
+    public void Probe(ProbeContext context) => context.CreateScope("begin-replay");
+
+    public void Accept(StateMachineVisitor visitor) => visitor.Visit(this);
+}
