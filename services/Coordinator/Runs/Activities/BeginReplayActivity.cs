@@ -23,22 +23,10 @@ internal sealed class BeginReplayActivity(JobCatalog jobs, CoordinatorDbContext 
     {
         var run = context.Saga;
         var message = context.Message;
-        run.JobName = message.JobName;
-        run.Trigger = DeadLetterStore.ReplayTrigger;
-        run.RequestedAt = message.RequestedAt;
-        run.StartedAt = DateTimeOffset.UtcNow;
-
-        var job = jobs.Find(message.JobName);
-        var active = await dbContext.Runs.AsNoTracking()
-            .Where(r => r.JobName == message.JobName && r.CorrelationId != run.CorrelationId && RunStates.Active.Contains(r.CurrentState))
-            .Select(r => (Guid?)r.CorrelationId)
-            .FirstOrDefaultAsync(context.CancellationToken);
-        run.FailureReason = job is null ? $"Job \"{message.JobName}\" is not defined in {jobs.Directory}."
-            : active is not null ? $"Run {active} of job \"{message.JobName}\" is still active; at most one run of a job is active at a time."
-            : null;
-        if (job is null || run.FailureReason is not null)
+        var job = await RunAdmission.AdmitAsync(
+            run, message.JobName, DeadLetterStore.ReplayTrigger, message.RequestedAt, jobs, dbContext, context.CancellationToken);
+        if (job is null)
         {
-            run.FinishedAt = run.StartedAt;
             await next.Execute(context);
             return;
         }

@@ -17,29 +17,9 @@ internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbC
     {
         var run = context.Saga;
         var message = context.Message;
-        run.JobName = message.JobName;
-        run.Trigger = message.Trigger;
-        run.RequestedAt = message.RequestedAt;
-        run.StartedAt = DateTimeOffset.UtcNow;
-
-        var job = jobs.Find(message.JobName);
+        var job = await RunAdmission.AdmitAsync(run, message.JobName, message.Trigger, message.RequestedAt, jobs, dbContext, context.CancellationToken);
         if (job is null)
         {
-            run.FailureReason = $"Job \"{message.JobName}\" is not defined in {jobs.Directory}.";
-            run.FinishedAt = run.StartedAt;
-            await next.Execute(context);
-            return;
-        }
-
-        var active = await dbContext.Runs.AsNoTracking()
-            .Where(r => r.JobName == message.JobName && r.CorrelationId != run.CorrelationId
-                && (r.CurrentState == RunStates.Extracting || r.CurrentState == RunStates.Loading))
-            .Select(r => (Guid?)r.CorrelationId)
-            .FirstOrDefaultAsync(context.CancellationToken);
-        if (active is not null)
-        {
-            run.FailureReason = $"Run {active} of job \"{message.JobName}\" is still active; at most one run of a job is active at a time.";
-            run.FinishedAt = run.StartedAt;
             await next.Execute(context);
             return;
         }
