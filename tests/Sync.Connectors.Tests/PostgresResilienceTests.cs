@@ -101,18 +101,19 @@ public sealed class PostgresResilienceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_constraint_violation_is_permanent_and_not_retried()
+    public async Task A_permanent_error_is_not_retried()
     {
+        // A refusal of the whole load (class 42, not a per-record data error: those the Loader sets
+        // aside as dead letters instead of failing). The sequence counts attempts across rollbacks.
         await ExecuteAsync(Database, """
-            CREATE FUNCTION count_attempt() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN PERFORM nextval('attempts'); RETURN NULL; END $$;
-            CREATE TRIGGER count_attempt BEFORE INSERT ON dst FOR EACH STATEMENT EXECUTE FUNCTION count_attempt();
-            ALTER TABLE dst ADD CONSTRAINT refuses_some CHECK (id <> 250);
+            CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM nextval('attempts'); RAISE EXCEPTION 'writes to dst are not allowed' USING ERRCODE = 'insufficient_privilege'; END $$;
+            CREATE TRIGGER refuse_insert BEFORE INSERT ON dst FOR EACH STATEMENT EXECUTE FUNCTION refuse_insert();
             """);
 
         var thrown = await Assert.ThrowsAsync<PostgresException>(() => LoadAsync(Resilience()));
 
-        Assert.Equal(PostgresErrorCodes.CheckViolation, thrown.SqlState);
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, thrown.SqlState);
         Assert.Equal(1L, await ScalarAsync("SELECT last_value FROM attempts"));
         Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM dst"));
     }

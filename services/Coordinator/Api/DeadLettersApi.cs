@@ -70,7 +70,7 @@ internal static class DeadLettersApi
         }
 
         var runId = NewId.NextGuid();
-        await publish.Publish(new ReplayDeadLetters(runId, name, ids, DateTimeOffset.UtcNow), cancellationToken);
+        await publish.PublishDurablyAsync(dbContext, new ReplayDeadLetters(runId, name, ids, DateTimeOffset.UtcNow), cancellationToken);
         return TypedResults.Accepted($"/api/runs/{runId}", new ReplayStarted(runId, name, Math.Min(pending, Runs.Activities.BeginReplayActivity.Limit)));
     }
 

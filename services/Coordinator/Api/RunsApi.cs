@@ -37,11 +37,8 @@ internal static class RunsApi
         }
 
         var runId = NewId.NextGuid();
-        // The request scope's publish endpoint is the bus outbox: the publish is a row until this
-        // SaveChanges commits it, and the 202 is sent only once it is durable. The outbox's delivery
-        // service sends it.
-        await publish.Publish(new StartSyncRun(runId, name, "api", DateTimeOffset.UtcNow), cancellationToken);
-        await dbContext.SaveChangesAsync(cancellationToken);
+        // The 202 is sent only once the request is durable.
+        await publish.PublishDurablyAsync(dbContext, new StartSyncRun(runId, name, "api", DateTimeOffset.UtcNow), cancellationToken);
         return TypedResults.Accepted($"/api/runs/{runId}", new RunStarted(runId, name));
     }
 
