@@ -1,3 +1,5 @@
-// Every test starts real processes against one PostgreSQL and one RabbitMQ on a 2-core machine:
-// running them one at a time keeps timings sane and failures readable.
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
+// Every test starts real processes against one PostgreSQL and one RabbitMQ on a 2-core machine.
+// Each has its own databases and virtual host, and most of a failure test is waiting (redelivery
+// intervals, outages, timeouts), so two run side by side; those that stop, restart or block the
+// shared servers are in ExclusiveInfrastructure, which runs alone after the rest.
+[assembly: CollectionBehavior(MaxParallelThreads = 2)]

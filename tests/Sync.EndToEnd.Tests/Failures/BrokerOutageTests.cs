@@ -13,6 +13,7 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// and kept every slot of a consumer-level concurrency limit, so the new channel's deliveries
 /// waited behind them for good (the limit now sits on the endpoint, whose channel is replaced).
 /// </summary>
+[Collection(ExclusiveInfrastructure.Name)]
 public sealed class BrokerOutageTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Rows = 40_000;

@@ -12,6 +12,7 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// saga is held on a table lock until the broker blocks publishers (a memory alarm), then
 /// released; it commits, its send blocks, and the test kills it once the inbox row says consumed.
 /// </summary>
+[Collection(ExclusiveInfrastructure.Name)]
 public sealed class CoordinatorOutboxCrashTests(ITestOutputHelper output)
 {
     private const int Rows = 4_000;

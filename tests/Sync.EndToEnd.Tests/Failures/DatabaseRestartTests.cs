@@ -7,6 +7,7 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// PostgreSQL — host of the control, source and destination databases — restarts in the middle of
 /// a multi-batch run (I5). Every open connection is cut; the services stay up and reconnect.
 /// </summary>
+[Collection(ExclusiveInfrastructure.Name)]
 public sealed class DatabaseRestartTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Rows = 40_000;
