@@ -10,34 +10,6 @@ namespace Sync.Connectors.Postgres;
 /// </summary>
 internal static class AppliedBatch
 {
-    public static async Task EnsureTableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        // Concurrent CREATE … IF NOT EXISTS can still collide in the catalog; the lock serialises it.
-        await using var command = new NpgsqlCommand(
-            """
-            BEGIN;
-            SELECT pg_advisory_xact_lock(7320512);
-            CREATE SCHEMA IF NOT EXISTS sync;
-            CREATE TABLE IF NOT EXISTS sync.applied_batches (
-                run_id uuid NOT NULL,
-                extraction_id uuid NOT NULL,
-                batch_seq integer NOT NULL,
-                job_name text NOT NULL,
-                rows integer NOT NULL,
-                inserted integer NOT NULL,
-                updated integer NOT NULL,
-                skipped integer NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now(),
-                PRIMARY KEY (run_id, extraction_id, batch_seq));
-            CREATE INDEX IF NOT EXISTS applied_batches_applied_at ON sync.applied_batches (applied_at);
-            -- The rows the destination refused, so a redelivered batch reports the same rejections.
-            ALTER TABLE sync.applied_batches ADD COLUMN IF NOT EXISTS rejected jsonb NOT NULL DEFAULT '[]';
-            COMMIT;
-            """,
-            connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     public static bool IsDuplicate(PostgresException exception) =>
         exception.SqlState == PostgresErrorCodes.UniqueViolation && exception.TableName == "applied_batches";
 

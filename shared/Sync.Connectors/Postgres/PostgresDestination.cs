@@ -172,8 +172,7 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
             return;
         }
 
-        await AppliedBatch.EnsureTableAsync(connection, cancellationToken);
-        await RunFence.EnsureTableAsync(connection, cancellationToken);
+        await DestinationBookkeeping.EnsureAsync(connection, cancellationToken);
         _prepared.TryAdd(connectionName, true);
     }
 }

@@ -10,20 +10,6 @@ namespace Sync.Connectors.Postgres;
 /// </summary>
 internal static class RunFence
 {
-    public static async Task EnsureTableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            """
-            BEGIN;
-            SELECT pg_advisory_xact_lock(7320512);
-            CREATE SCHEMA IF NOT EXISTS sync;
-            CREATE TABLE IF NOT EXISTS sync.job_fences (job_name text PRIMARY KEY, fence bigint NOT NULL, raised_at timestamptz NOT NULL DEFAULT now());
-            COMMIT;
-            """,
-            connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     /// <summary>
     /// Whether a batch of the run with <paramref name="fence"/> may be applied; holds a lock until the
     /// transaction ends, so a later run cannot raise the fence while an admitted batch is applied.
