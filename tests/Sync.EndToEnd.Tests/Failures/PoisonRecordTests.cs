@@ -70,12 +70,19 @@ public sealed class PoisonRecordTests(ITestOutputHelper output)
     public async Task Load_batch_with_rejects_delivered_again_records_its_dead_letters_once()
     {
         await using var sync = await PoisonItems.CreateAsync("poisondup");
-        // The clean last batch waits in the destination, so the run is still Loading when the
-        // copies of the batches with rejects are answered.
+        // The clean last batch waits in the destination on a lock this test holds, so the run is
+        // still Loading when the copies of the batches with rejects are answered, however slow the machine.
         await OrdersTable.ExecuteAsync(sync.Destination, """
-            CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(8); RETURN NEW; END $$;
-            CREATE TRIGGER slow BEFORE INSERT ON items FOR EACH ROW WHEN (NEW.id = 1100) EXECUTE FUNCTION slow();
+            CREATE FUNCTION held() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(4242); RETURN NEW; END $$;
+            CREATE TRIGGER held BEFORE INSERT ON items FOR EACH ROW WHEN (NEW.id = 1100) EXECUTE FUNCTION held();
             """);
+        await using var gate = new Npgsql.NpgsqlConnection(sync.Destination);
+        await gate.OpenAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand("SELECT pg_advisory_lock(4242)", gate))
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+
         await sync.StartAsync();
         await using var probe = await BusProbe.StartAsync(sync);
 
@@ -95,7 +102,16 @@ public sealed class PoisonRecordTests(ITestOutputHelper output)
             await probe.PublishAgainAsync(copy);
         }
 
+        // Let the copies be answered before the last batch is let go.
+        await BusProbe.WaitUntilAsync(
+            () => probe.BatchesLoaded(runId).Count >= 10,
+            () => $"The probe saw {probe.BatchesLoaded(runId).Count} BatchLoaded of 5 + 5.");
         var stillLoading = (await sync.GetRunAsync(runId))!.State;
+        await using (var release = new Npgsql.NpgsqlCommand("SELECT pg_advisory_unlock(4242)", gate))
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
         var run = await sync.WaitForRunAsync(runId);
         await BrokerQueues.WaitUntilDrainedAsync(sync);
         output.WriteLine($"Copies published while the run was {stillLoading}; it ended {run.State}");
