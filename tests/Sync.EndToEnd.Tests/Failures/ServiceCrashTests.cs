@@ -8,7 +8,8 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// moment, counted in the killed service's own output so that it still has work when it dies:
 /// batches extracted (seen on the bus), transformed (seen on the bus) or applied to the destination.
 /// </summary>
-public sealed class ServiceCrashTests(ITestOutputHelper output) : IAsyncLifetime
+/// One class per service: xUnit runs the classes side by side, each row of one class in turn.
+public abstract class ServiceCrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Rows = 30_000;
     private const int BatchSize = 100;
@@ -29,23 +30,7 @@ public sealed class ServiceCrashTests(ITestOutputHelper output) : IAsyncLifetime
         await _sync.DisposeAsync();
     }
 
-    [Theory]
-    [InlineData(11)]
-    [InlineData(12)]
-    public Task Killed_extractor_restarts_and_every_row_arrives_once(int seed) => KillMidRunAsync("Extractor", seed);
-
-    [Theory]
-    [InlineData(21)]
-    [InlineData(22)]
-    public Task Killed_transformer_restarts_and_every_row_arrives_once(int seed) => KillMidRunAsync("Transformer", seed);
-
-    [Theory]
-    [InlineData(31)]
-    [InlineData(32)]
-    [InlineData(33)]
-    public Task Killed_loader_restarts_and_every_row_arrives_once(int seed) => KillMidRunAsync("Loader", seed);
-
-    private async Task KillMidRunAsync(string service, int seed)
+    protected async Task KillMidRunAsync(string service, int seed)
     {
         var random = new Random(seed);
         var changed = await _sync.ChangeSourceAsync(Rows / 2);
@@ -88,4 +73,29 @@ public sealed class ServiceCrashTests(ITestOutputHelper output) : IAsyncLifetime
         await watch.AssertNeverMovedAheadOfARunAsync();
         await _sync.AssertEveryChangeArrivedOnceAsync(completed, changed);
     }
+}
+
+public sealed class ExtractorCrashTests(ITestOutputHelper output) : ServiceCrashTests(output)
+{
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    public Task Killed_extractor_restarts_and_every_row_arrives_once(int seed) => KillMidRunAsync("Extractor", seed);
+}
+
+public sealed class TransformerCrashTests(ITestOutputHelper output) : ServiceCrashTests(output)
+{
+    [Theory]
+    [InlineData(21)]
+    [InlineData(22)]
+    public Task Killed_transformer_restarts_and_every_row_arrives_once(int seed) => KillMidRunAsync("Transformer", seed);
+}
+
+public sealed class LoaderCrashTests(ITestOutputHelper output) : ServiceCrashTests(output)
+{
+    [Theory]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(33)]
+    public Task Killed_loader_restarts_and_every_row_arrives_once(int seed) => KillMidRunAsync("Loader", seed);
 }
