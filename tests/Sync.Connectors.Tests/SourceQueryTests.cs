@@ -110,6 +110,20 @@ public sealed class SourceQueryTests : IAsyncLifetime
         Assert.Equal(PostgresErrorCodes.ReadOnlySqlTransaction, thrown.SqlState);
     }
 
+    [Fact]
+    public async Task The_schema_check_accepts_the_shipped_query_and_reports_what_postgresql_refuses()
+    {
+        var check = new JobSchemaCheck(_connections);
+        var broken = ShippedJob() with { Source = ShippedJob().Source with { Query = "SELECT id AS order_id, updated_at AS changed_at FROM no_such_table" } };
+
+        var shipped = await check.CheckAsync(ShippedJob(), CancellationToken.None);
+        var refused = await check.CheckAsync(broken, CancellationToken.None);
+
+        Assert.Empty(shipped);
+        var problem = Assert.Single(refused, p => p.Field == "source.query");
+        Assert.Contains("42P01", problem.Message, StringComparison.Ordinal);
+    }
+
     private async Task<(long Rows, CursorPosition? High)> SyncAsync(JobSpec job, CursorPosition? after)
     {
         var resilience = new ConnectorResilience(Options.Create(new ConnectorResilienceOptions()), NullLogger<ConnectorResilience>.Instance);
