@@ -5,7 +5,10 @@
 # services, creates an orders table of SYNC_DEMO_ROWS rows (default 100,000) in a source
 # database, runs the job `orders` (jobs/orders.yml) through Coordinator → Extractor →
 # Transformer → Loader into a destination database, changes 1% of the source rows, runs it
-# again, checks that destination and source are equal, and stops the services it started.
+# again, checks that destination and source are equal; then runs the warehouse job `orders_fact`
+# (jobs/orders_fact.yml, a query joining orders, order_items and users) twice, around a change to
+# the items of 1% of the orders, checks orders_fact against the same aggregate computed in SQL, and
+# stops the services it started.
 set -euo pipefail
 
 SCRIPTS="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
@@ -68,5 +71,43 @@ if [[ $source_digest != "$destination_digest" ]]; then
   echo "demo: FAILED: the destination differs from the source" >&2
   exit 1
 fi
-echo "== Destination equals source. Watermark:"
+echo "== Destination equals source."
+
+echo "== Job orders_fact (jobs/orders_fact.yml): users and order items for the warehouse example"
+sql sync_demo_source "CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL, updated_at timestamptz NOT NULL)"
+sql sync_demo_source "CREATE TABLE order_items (id bigint PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders,
+  quantity integer NOT NULL, unit_price numeric(10,2) NOT NULL, updated_at timestamptz NOT NULL)"
+sql sync_demo_source "INSERT INTO users SELECT g, 'customer' || g || '@example.com', now() - interval '2 days'
+  FROM generate_series(0, 4999) g"
+sql sync_demo_source "INSERT INTO order_items SELECT o * 10 + k, o, 1 + (o + k) % 4, (o % 90) + k + 0.99, now() - interval '1 day'
+  FROM generate_series(1, $ROWS) o, generate_series(1, 3) k WHERE k <= o % 4"
+sql sync_demo_destination "CREATE TABLE public.orders_fact (order_id bigint PRIMARY KEY, user_email text NOT NULL,
+  total_amount numeric(12,2) NOT NULL, item_count integer NOT NULL, status text NOT NULL, order_date date NOT NULL,
+  synced_at timestamptz NOT NULL, changed_at timestamptz NOT NULL)"
+
+echo "== orders_fact run 1: initial load"
+cli run orders_fact
+
+echo "== Changing items of 1% of the orders"
+sql sync_demo_source "UPDATE order_items SET quantity = quantity + 1, updated_at = clock_timestamp()
+  WHERE order_id % 100 = 1 AND id % 10 = 1" >/dev/null
+
+echo "== orders_fact run 2: incremental"
+cli run orders_fact
+
+fact_expected="SELECT count(*) || ' rows, md5 ' || md5(string_agg(r::text, '|' ORDER BY r.id)) FROM (
+  SELECT o.id, u.email, coalesce(sum(i.quantity * i.unit_price), 0)::numeric(12,2), count(i.id)::integer, o.status, o.created_at::date
+  FROM orders o JOIN users u ON u.id = o.customer_id LEFT JOIN order_items i ON i.order_id = o.id
+  GROUP BY o.id, u.email) r"
+fact_actual="SELECT count(*) || ' rows, md5 ' || md5(string_agg(r::text, '|' ORDER BY r.id)) FROM (
+  SELECT order_id AS id, user_email, total_amount, item_count, status, order_date FROM public.orders_fact) r"
+expected_digest="$(sql sync_demo_source "$fact_expected")"
+fact_digest="$(sql sync_demo_destination "$fact_actual")"
+echo "== Computed in SQL: $expected_digest"
+echo "== orders_fact:     $fact_digest"
+if [[ $expected_digest != "$fact_digest" ]]; then
+  echo "demo: FAILED: orders_fact differs from the aggregate of the source" >&2
+  exit 1
+fi
+echo "== orders_fact equals the aggregate. Watermarks:"
 sql sync_demo_control "SELECT key || '  last_sync=' || last_sync || '  cursor=' || cursor FROM sync_watermarks"

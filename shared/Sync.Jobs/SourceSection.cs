@@ -3,17 +3,17 @@ using Sync.Contracts.Jobs;
 namespace Sync.Jobs;
 
 /// <summary>The <c>source:</c> section as far as it is valid; a null field was missing or reported as an error.</summary>
-internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback)
+internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, string? Query = null)
 {
     public SourceSpec? ToSpec() =>
-        Kind is null || Connection is null || Table is null || Cursor is null || PrimaryKey is null
+        Kind is null || Connection is null || (Table is null && Query is null) || Cursor is null || PrimaryKey is null
             ? null
-            : new SourceSpec(Kind, Connection, Table, Cursor, PrimaryKey, Lookback);
+            : new SourceSpec(Kind, Connection, Table ?? string.Empty, Cursor, PrimaryKey, Lookback, Query);
 }
 
 internal static class SourceSection
 {
-    public static readonly string[] Keys = ["type", "connection", "table", "cursor", "primary_key", "lookback"];
+    public static readonly string[] Keys = ["type", "connection", "table", "query", "cursor", "primary_key", "lookback"];
 
     /// <summary>The longest look-back a job may ask for: every run re-reads that window.</summary>
     public static readonly TimeSpan MaxLookback = TimeSpan.FromDays(7);
@@ -31,12 +31,40 @@ internal static class SourceSection
         var connection = source.Scalar("connection", "source_db", required: true) is { } name
             ? ConnectionRules.Name(name, errors, "source")
             : null;
-        var table = source.Scalar("table", "public.orders", required: true) is { } t ? FieldRules.Table(t, errors) : null;
+        string? table = null;
+        string? query = null;
+        if (source.Has("query"))
+        {
+            query = SourceQuery.Read(source, errors);
+        }
+        else
+        {
+            table = source.Scalar("table", "public.orders", required: true) is { } t ? FieldRules.Table(t, errors) : null;
+        }
+
         var cursor = source.Scalar("cursor", "updated_at", required: true) is { } c
-            ? FieldRules.Identifier(c, errors, "a column name like updated_at")
+            ? QueryColumn(c, query, errors) ?? FieldRules.Identifier(c, errors, "a column name like updated_at")
             : null;
         var primaryKey = FieldRules.ColumnList(source.ScalarList("primary_key", "id", required: true), errors);
         var lookback = source.Scalar("lookback", "10m") is { } l ? FieldRules.Duration(l, errors, MaxLookback, "10m") : null;
-        return new SourceDraft(kind, connection, table, cursor, primaryKey, lookback ?? TimeSpan.Zero);
+        return new SourceDraft(kind, connection, table, cursor, primaryKey, lookback ?? TimeSpan.Zero, query);
+    }
+
+    // A query source's cursor names an output column of the query; orders.updated_at is a column
+    // of a table in it, which the query must alias.
+    private static string? QueryColumn(YamlScalar cursor, string? query, JobFileErrors errors)
+    {
+        if (query is null || !cursor.Value.Contains('.', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var column = cursor.Value[(cursor.Value.LastIndexOf('.') + 1)..];
+        errors.Add(
+            cursor.Mark,
+            cursor.Field,
+            $"must name an output column of the query (got {cursor.Shown})",
+            $"select it under a plain name, e.g. {cursor.Value} AS {column}, and write cursor: {column}");
+        return string.Empty;
     }
 }

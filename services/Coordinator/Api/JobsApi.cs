@@ -25,7 +25,7 @@ internal static class JobsApi
         var views = jobs.All.Select(job =>
         {
             watermarks.TryGetValue(job.Name, out var watermark);
-            return new JobView(job.Name, job.Schedule, job.Mode.ToString(), job.BatchSize, job.Source.Table, job.Destination.Table,
+            return new JobView(job.Name, job.Schedule, job.Mode.ToString(), job.BatchSize, job.Source.Query is null ? job.Source.Table : "(query)", job.Destination.Table,
                 watermark?.LastSync, watermark?.Cursor, watermark?.UpdatedAt);
         }).ToList();
         return TypedResults.Ok(views);

@@ -12,7 +12,9 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
     public async Task<IReadOnlyList<SchemaProblem>> CheckAsync(JobSpec job, CancellationToken cancellationToken)
     {
         var problems = new List<SchemaProblem>();
-        var source = await ReadTableAsync(job.Source.Connection, job.Source.Table, "source", problems, cancellationToken);
+        var source = job.Source.Query is null
+            ? await ReadTableAsync(job.Source.Connection, job.Source.Table, "source", problems, cancellationToken)
+            : await ReadQueryAsync(job.Source.Connection, job.Source.Query, problems, cancellationToken);
         if (source is not null)
         {
             try
@@ -54,6 +56,37 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
         }
 
         return problems;
+    }
+
+    private async Task<IReadOnlyList<TableColumn>?> ReadQueryAsync(string connectionName, string query, List<SchemaProblem> problems, CancellationToken cancellationToken)
+    {
+        if (!connections.IsDefined(connectionName))
+        {
+            problems.Add(new SchemaProblem("source.connection", new UnknownConnectionException(connectionName).Message));
+            return null;
+        }
+
+        try
+        {
+            await using var connection = await connections.Get(connectionName).OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection))
+            {
+                await readOnly.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return await PostgresSchema.GetQueryColumnsAsync(connection, query, cancellationToken);
+        }
+        catch (PostgresException exception)
+        {
+            problems.Add(new SchemaProblem("source.query", $"PostgreSQL refuses the query: {exception.MessageText} (SQLSTATE {exception.SqlState})."));
+            return null;
+        }
+        catch (NpgsqlException exception)
+        {
+            problems.Add(new SchemaProblem("source.connection", $"Cannot reach connection \"{connectionName}\": {exception.Message}"));
+            return null;
+        }
     }
 
     private async Task<IReadOnlyList<TableColumn>?> ReadTableAsync(string connectionName, string table, string side, List<SchemaProblem> problems, CancellationToken cancellationToken)

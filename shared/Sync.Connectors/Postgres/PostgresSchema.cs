@@ -45,4 +45,34 @@ public static class PostgresSchema
         command.Parameters.Add(new NpgsqlParameter { Value = columns.ToArray() });
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
+
+    /// <summary>
+    /// The output columns of a job's source query, from its row description (the query is planned with
+    /// LIMIT 0, so no row is read). A query PostgreSQL refuses (syntax, a missing table) throws.
+    /// </summary>
+    public static async Task<IReadOnlyList<TableColumn>> GetQueryColumnsAsync(NpgsqlConnection connection, string query, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT * FROM ({query}) AS {SqlIdentifier.Quote(SourceQueryAlias)} LIMIT 0", connection);
+        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SchemaOnly, cancellationToken);
+        var columns = new List<TableColumn>(reader.FieldCount);
+        for (var i = 0; i < reader.FieldCount; i++)
+        {
+            columns.Add(new TableColumn(reader.GetName(i), reader.GetDataTypeOID(i), reader.GetDataTypeName(i), NotNull: false));
+        }
+
+        return columns;
+    }
+
+    /// <summary>The alias a source query gets as a subquery.</summary>
+    public const string SourceQueryAlias = "source_query";
+
+    /// <summary>What a job's source reads, as SQL for a FROM clause: the quoted table, or the query as a subquery.</summary>
+    public static string SourceRelation(Sync.Contracts.Jobs.SourceSpec source) =>
+        source.Query is null
+            ? SqlIdentifier.QuoteQualified(source.Table)
+            : $"({source.Query}) AS {SqlIdentifier.Quote(SourceQueryAlias)}";
+
+    /// <summary>How messages name a job's source: the table, or "the source query".</summary>
+    public static string SourceName(Sync.Contracts.Jobs.SourceSpec source) =>
+        source.Query is null ? source.Table : "the source query";
 }

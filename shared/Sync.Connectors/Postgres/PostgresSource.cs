@@ -30,8 +30,23 @@ public sealed class PostgresSource(ConnectionCatalog connections, ConnectorResil
         var upper = opened.Upper;
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
 
-        var table = await PostgresSchema.GetColumnsAsync(connection, job.Source.Table, cancellationToken)
-            ?? throw new SourceSchemaException($"Source table {job.Source.Table} does not exist.");
+        IReadOnlyList<TableColumn> table;
+        if (job.Source.Query is { } query)
+        {
+            // The query is the operator's SQL: read-only, so a mistaken one cannot write to the source.
+            await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection))
+            {
+                await readOnly.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            table = await PostgresSchema.GetQueryColumnsAsync(connection, query, cancellationToken);
+        }
+        else
+        {
+            table = await PostgresSchema.GetColumnsAsync(connection, job.Source.Table, cancellationToken)
+                ?? throw new SourceSchemaException($"Source table {job.Source.Table} does not exist.");
+        }
+
         var plan = SourcePlan.Resolve(job.Source, job.Transform, table);
         var bounded = plan.Columns[0].TypeOid == PgTypes.TimestampTz;
         if (bounded && !upper.SeesEveryTransaction)
@@ -163,7 +178,7 @@ public sealed class PostgresSource(ConnectionCatalog connections, ConnectorResil
         }
 
         var filter = where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where);
-        return $"COPY (SELECT {select} FROM {SqlIdentifier.QuoteQualified(source.Table)}{filter} ORDER BY {orderBy}) TO STDOUT (FORMAT BINARY)";
+        return $"COPY (SELECT {select} FROM {PostgresSchema.SourceRelation(source)}{filter} ORDER BY {orderBy}) TO STDOUT (FORMAT BINARY)";
     }
 }
 

@@ -32,12 +32,12 @@ public sealed record SourcePlan(IReadOnlyList<SourceColumn> Columns, int Positio
             if (!SqlIdentifier.IsValid(name))
             {
                 throw new SourceSchemaException(
-                    $"Column \"{name}\" of {source.Table} is not a plain identifier; list the columns to sync under columns: with a view or query that renames it.");
+                    $"Column \"{name}\" of {PostgresSchema.SourceName(source)} is not a plain identifier; list the columns to sync under columns: with a view or query that renames it (in a query: AS a plain name).");
             }
 
             if (!byName.TryGetValue(name, out var column))
             {
-                throw new SourceSchemaException($"Source table {source.Table} has no column \"{name}\".");
+                throw new SourceSchemaException($"{(source.Query is null ? $"Source table {source.Table}" : "The source query")} has no column \"{name}\".");
             }
 
             columns.Add(new SourceColumn(name, column.TypeOid, PgTypes.IsSupported(column.TypeOid)));
@@ -48,14 +48,14 @@ public sealed record SourcePlan(IReadOnlyList<SourceColumn> Columns, int Positio
             if (!PgTypes.IsCursorType(position.TypeOid))
             {
                 throw new SourceSchemaException(
-                    $"Column \"{position.Name}\" of {source.Table} cannot order a cursor or identify a row (type OID {position.TypeOid}); use a timestamp, integer, numeric, text or uuid column.");
+                    $"Column \"{position.Name}\" of {PostgresSchema.SourceName(source)} cannot order a cursor or identify a row (type OID {position.TypeOid}); use a timestamp, integer, numeric, text or uuid column.");
             }
         }
 
         if (source.Lookback > TimeSpan.Zero && columns[0].TypeOid is not (PgTypes.Timestamp or PgTypes.TimestampTz))
         {
             throw new SourceSchemaException(
-                $"source.lookback needs a timestamp cursor, but \"{source.Cursor}\" of {source.Table} has type OID {columns[0].TypeOid}; remove lookback or use a timestamp column as cursor.");
+                $"source.lookback needs a timestamp cursor, but \"{source.Cursor}\" of {PostgresSchema.SourceName(source)} has type OID {columns[0].TypeOid}; remove lookback or use a timestamp column as cursor.");
         }
 
         return new SourcePlan(columns, positionLength);
