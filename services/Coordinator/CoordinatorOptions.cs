@@ -14,6 +14,12 @@ public sealed class CoordinatorOptions
     /// <summary>How often active runs are checked against <see cref="RunTimeout"/>, in seconds. Default 15.</summary>
     [Range(1, 3600)]
     public int RunTimeoutSweepSeconds { get; set; } = 15;
+
+    /// <summary>
+    /// The key that calls which change something must send as the X-Api-Key header. Default none:
+    /// then such calls are accepted from loopback clients only.
+    /// </summary>
+    public string? ApiKey { get; set; }
 }
 
 /// <summary>Where job files are, section <c>Jobs</c>.</summary>

@@ -3,6 +3,7 @@ using Sync.Jobs;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddSyncDefaults("sync-coordinator");
 builder.AddCoordinator();
+builder.BindToLoopbackByDefault();
 
 var app = builder.Build();
 try

@@ -4,9 +4,18 @@ using System.Text.Json;
 namespace Sync.Cli;
 
 /// <summary>A thin client of the Coordinator's HTTP API; an error answer becomes an exception with its problem text.</summary>
-internal sealed class CoordinatorClient(string baseAddress) : IDisposable
+internal sealed class CoordinatorClient : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = new Uri(baseAddress), Timeout = TimeSpan.FromSeconds(30) };
+    private readonly HttpClient _http;
+
+    public CoordinatorClient(string baseAddress, string? apiKey = null)
+    {
+        _http = new HttpClient { BaseAddress = new Uri(baseAddress), Timeout = TimeSpan.FromSeconds(30) };
+        if (!string.IsNullOrEmpty(apiKey))
+        {
+            _http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+    }
 
     public async Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken, bool allowNotFound = false)
     {
@@ -19,9 +28,16 @@ internal sealed class CoordinatorClient(string baseAddress) : IDisposable
         return await ReadAsync(response, cancellationToken);
     }
 
-    public async Task<JsonElement> PostAsync(string path, CancellationToken cancellationToken)
+    public async Task<JsonElement> PostAsync(string path, CancellationToken cancellationToken, string? jsonBody = null)
     {
-        using var response = await _http.PostAsync(path, content: null, cancellationToken);
+        using var content = jsonBody is null ? null : new StringContent(jsonBody, System.Text.Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync(path, content, cancellationToken);
+        return await ReadAsync(response, cancellationToken);
+    }
+
+    public async Task<JsonElement> DeleteAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await _http.DeleteAsync(path, cancellationToken);
         return await ReadAsync(response, cancellationToken);
     }
 
@@ -30,10 +46,10 @@ internal sealed class CoordinatorClient(string baseAddress) : IDisposable
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            throw new InvalidOperationException($"The Coordinator answered {(int)response.StatusCode}: {body}");
+            throw new CoordinatorException((int)response.StatusCode, ProblemText.Of(body));
         }
 
-        return JsonDocument.Parse(body).RootElement.Clone();
+        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
     }
 
     public void Dispose() => _http.Dispose();

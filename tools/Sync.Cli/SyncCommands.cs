@@ -7,10 +7,17 @@ namespace Sync.Cli;
 /// <summary>The <c>sync</c> command line: validate job files, list jobs, start and follow runs.</summary>
 internal static class SyncCommands
 {
-    private static readonly Option<string> Api = new("--api")
+    private static readonly Option<string> Api = new("--url", "--api")
     {
-        Description = "Coordinator API base address",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SYNC_API") ?? "http://127.0.0.1:5080",
+        Description = "Coordinator API base address (env SYNC_URL; default http://127.0.0.1:5080)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SYNC_URL") ?? Environment.GetEnvironmentVariable("SYNC_API") ?? "http://127.0.0.1:5080",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> ApiKey = new("--api-key")
+    {
+        Description = "API key for calls that change something (env SYNC_API_KEY)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SYNC_API_KEY"),
         Recursive = true,
     };
 
@@ -18,11 +25,15 @@ internal static class SyncCommands
 
     public static RootCommand Build()
     {
-        var root = new RootCommand("Sync: incremental data synchronization jobs") { Api, Json };
+        var root = new RootCommand("Sync: incremental data synchronization jobs") { Api, ApiKey, Json };
         root.Subcommands.Add(Validate());
         root.Subcommands.Add(Jobs());
         root.Subcommands.Add(Run());
         root.Subcommands.Add(Runs());
+        root.Subcommands.Add(OperatorCommands.DeadLetters(Client, Json));
+        root.Subcommands.Add(OperatorCommands.Pause(Client, Json, pause: true));
+        root.Subcommands.Add(OperatorCommands.Pause(Client, Json, pause: false));
+        root.Subcommands.Add(OperatorCommands.Reset(Client, Json));
         return root;
     }
 
@@ -76,7 +87,7 @@ internal static class SyncCommands
         var command = new Command("jobs", "List jobs with their schedule and watermark");
         command.SetAction(async (result, cancellationToken) =>
         {
-            using var client = new CoordinatorClient(result.GetValue(Api)!);
+            using var client = Client(result);
             var jobs = await client.GetAsync("/api/jobs", cancellationToken);
             if (result.GetValue(Json))
             {
@@ -98,46 +109,23 @@ internal static class SyncCommands
     private static Command Run()
     {
         var job = new Argument<string>("job") { Description = "Job name" };
-        var noWait = new Option<bool>("--no-wait") { Description = "Start the run and print its id without following it" };
-        var command = new Command("run", "Start a run and follow it until it ends; exit 1 when it fails") { job, noWait };
+        var noWait = new Option<bool>("--no-wait") { Description = "Start the run and print its id without following it (the default)" };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Show live progress until the run ends; exit 1 when it fails" };
+        var command = new Command("run", "Start a run of a job; with --follow, follow it until it ends") { job, noWait, follow };
+        command.Subcommands.Add(OperatorCommands.ShowRun(Client, Json));
         command.SetAction(async (result, cancellationToken) =>
         {
-            using var client = new CoordinatorClient(result.GetValue(Api)!);
+            using var client = Client(result);
             var started = await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(result.GetValue(job)!)}/runs", cancellationToken);
             var runId = started.GetProperty("runId").GetGuid();
-            if (result.GetValue(noWait))
+            var json = result.GetValue(Json);
+            if (result.GetValue(noWait) || !result.GetValue(follow))
             {
-                Console.WriteLine(runId);
+                Console.WriteLine(json ? started.GetRawText() : runId.ToString());
                 return 0;
             }
 
-            var json = result.GetValue(Json);
-            JsonElement run;
-            var lastLine = string.Empty;
-            while (true)
-            {
-                run = await client.GetAsync($"/api/runs/{runId}", cancellationToken, allowNotFound: true);
-                if (run.ValueKind == JsonValueKind.Object)
-                {
-                    var state = run.GetProperty("state").GetString();
-                    if (!json)
-                    {
-                        var line = $"  {state,-10} batches {run.GetProperty("loadedBatches").GetInt32()}/{Text(run, "expectedBatches") ?? "?"}  rows {run.GetProperty("processed").GetInt64()}";
-                        if (line != lastLine)
-                        {
-                            Console.WriteLine(line);
-                            lastLine = line;
-                        }
-                    }
-
-                    if (state is "Completed" or "Failed" or "Rejected")
-                    {
-                        break;
-                    }
-                }
-
-                await Task.Delay(500, cancellationToken);
-            }
+            var run = await RunFollower.FollowAsync(client, runId, live: !json && !Console.IsOutputRedirected, cancellationToken);
 
             if (json)
             {
@@ -160,7 +148,7 @@ internal static class SyncCommands
         var command = new Command("runs", "Recent runs of a job") { job, limit };
         command.SetAction(async (result, cancellationToken) =>
         {
-            using var client = new CoordinatorClient(result.GetValue(Api)!);
+            using var client = Client(result);
             var runs = await client.GetAsync($"/api/jobs/{Uri.EscapeDataString(result.GetValue(job)!)}/runs?limit={result.GetValue(limit)}", cancellationToken);
             if (result.GetValue(Json))
             {
@@ -178,7 +166,9 @@ internal static class SyncCommands
         return command;
     }
 
-    private static void PrintRun(JsonElement run)
+    private static CoordinatorClient Client(ParseResult result) => new(result.GetValue(Api)!, result.GetValue(ApiKey));
+
+    internal static void PrintRun(JsonElement run)
     {
         Console.WriteLine(
             $"run {run.GetProperty("runId").GetGuid()}  {run.GetProperty("state").GetString()}  " +
@@ -191,7 +181,7 @@ internal static class SyncCommands
         }
     }
 
-    private static string? Text(JsonElement element, string property) =>
+    internal static string? Text(JsonElement element, string property) =>
         element.TryGetProperty(property, out var value) && value.ValueKind != JsonValueKind.Null
             ? value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText()
             : null;

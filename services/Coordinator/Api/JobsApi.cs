@@ -22,11 +22,20 @@ internal static class JobsApi
     private static async Task<Ok<List<JobView>>> ListJobsAsync(JobCatalog jobs, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
     {
         var watermarks = await dbContext.Watermarks.AsNoTracking().ToDictionaryAsync(w => w.Key, cancellationToken);
+        var pauses = await dbContext.JobPauses.AsNoTracking().ToDictionaryAsync(p => p.JobName, cancellationToken);
+        var lastRuns = (await dbContext.Runs.AsNoTracking()
+                .GroupBy(r => r.JobName)
+                .Select(g => g.OrderByDescending(r => r.StartedAt).First())
+                .ToListAsync(cancellationToken))
+            .ToDictionary(r => r.JobName);
         var views = jobs.All.Select(job =>
         {
             watermarks.TryGetValue(job.Name, out var watermark);
+            pauses.TryGetValue(job.Name, out var pause);
+            lastRuns.TryGetValue(job.Name, out var lastRun);
             return new JobView(job.Name, job.Schedule, job.Mode.ToString(), job.BatchSize, job.Source.Query is null ? job.Source.Table : "(query)", job.Destination.Table,
-                watermark?.LastSync, watermark?.Cursor, watermark?.UpdatedAt);
+                watermark?.LastSync, watermark?.Cursor, watermark?.UpdatedAt, pause is not null, pause?.PausedAt,
+                lastRun is null ? null : RunView.Of(lastRun));
         }).ToList();
         return TypedResults.Ok(views);
     }
@@ -63,7 +72,10 @@ internal sealed record JobView(
     string Destination,
     DateTimeOffset? LastSync,
     string? Watermark,
-    DateTimeOffset? WatermarkUpdatedAt);
+    DateTimeOffset? WatermarkUpdatedAt,
+    bool Paused = false,
+    DateTimeOffset? PausedAt = null,
+    RunView? LastRun = null);
 
 internal sealed record ValidationView(bool Valid, List<ErrorView> Errors);
 

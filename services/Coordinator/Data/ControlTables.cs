@@ -9,4 +9,5 @@ internal static class ControlTables
     public const string Metrics = "sync_metrics";
     public const string DeadLetters = "dead_letters";
     public const string SchemaMigrations = "sync_schema_migrations";
+    public const string JobPauses = "sync_job_pauses";
 }

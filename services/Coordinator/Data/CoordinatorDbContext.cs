@@ -16,6 +16,8 @@ public sealed class CoordinatorDbContext(DbContextOptions<CoordinatorDbContext> 
 
     public DbSet<DeadLetter> DeadLetters => Set<DeadLetter>();
 
+    public DbSet<SyncJobPause> JobPauses => Set<SyncJobPause>();
+
     public override Task<int> SaveChangesAsync(CancellationToken cancellationToken = default)
     {
         foreach (var entry in ChangeTracker.Entries<SyncRunState>().Where(e => e.State is EntityState.Added or EntityState.Modified))
@@ -61,6 +63,11 @@ public sealed class CoordinatorDbContext(DbContextOptions<CoordinatorDbContext> 
             letter.Property(d => d.Id).UseIdentityAlwaysColumn();
             letter.Property(d => d.RecordColumns).HasColumnType("jsonb");
             letter.Property(d => d.RecordText).HasColumnType("jsonb");
+        });
+        modelBuilder.Entity<SyncJobPause>(pause =>
+        {
+            pause.ToTable(ControlTables.JobPauses);
+            pause.HasKey(p => p.JobName);
         });
 
         foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()))

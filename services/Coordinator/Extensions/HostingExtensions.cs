@@ -50,8 +50,24 @@ internal static class HostingExtensions
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(OutboxTelemetry.MeterName));
         builder.Services.AddScheduler();
         builder.Services.AddTransient<RunTimeoutSweep>();
-        builder.Services.AddHealthChecks();
+        builder.Services.AddHealthChecks().AddControlDatabaseCheck();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        return builder;
+    }
+
+    /// <summary>
+    /// Listens on http://127.0.0.1:5080 unless --urls, ASPNETCORE_URLS or Urls says otherwise: with no
+    /// API key configured only loopback clients may change anything, so the default is loopback too.
+    /// </summary>
+    public static WebApplicationBuilder BindToLoopbackByDefault(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]) && string.IsNullOrEmpty(builder.Configuration["https_ports"]))
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:5080");
+        }
+
         return builder;
     }
 
@@ -65,10 +81,16 @@ internal static class HostingExtensions
 
     public static WebApplication MapCoordinatorApi(this WebApplication app)
     {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<ApiKeyMiddleware>();
         app.MapHealthChecks("/health");
+        app.MapHealthEndpoints();
+        app.MapOpenApi();
         app.MapJobsApi();
         app.MapRunsApi();
         app.MapDeadLettersApi();
+        app.MapOperationsApi();
         return app;
     }
 

@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace Sync.Cli;
+
+/// <summary>The operator's commands: run show, dead-letters, pause, resume, reset.</summary>
+internal static class OperatorCommands
+{
+    public static Command ShowRun(Func<ParseResult, CoordinatorClient> client, Option<bool> json)
+    {
+        var id = new Argument<Guid>("id") { Description = "Run id" };
+        var command = new Command("show", "One run with its metrics: batches, rows, rows/s") { id };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var coordinator = client(result);
+            var metrics = await coordinator.GetAsync($"/api/runs/{result.GetValue(id)}/metrics", cancellationToken);
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(metrics.GetRawText());
+                return 0;
+            }
+
+            SyncCommands.PrintRun(metrics.GetProperty("run"));
+            Console.WriteLine($"  batches {metrics.GetProperty("batches").GetInt32()}  rows {metrics.GetProperty("batchRows").GetInt64()}  {metrics.GetProperty("rowsPerSecond").GetDouble():0} rows/s");
+            foreach (var batch in metrics.GetProperty("batchDetails").EnumerateArray())
+            {
+                Console.WriteLine($"  batch {batch.GetProperty("batchSeq").GetInt32(),5}  rows {batch.GetProperty("rows").GetInt32(),7}  inserted {batch.GetProperty("inserted").GetInt32()}  updated {batch.GetProperty("updated").GetInt32()}  failed {batch.GetProperty("failed").GetInt32()}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command DeadLetters(Func<ParseResult, CoordinatorClient> client, Option<bool> json)
+    {
+        var command = new Command("dead-letters", "Records and messages that failed: list, show, replay");
+
+        var job = new Option<string?>("--job") { Description = "Only this job's" };
+        var status = new Option<string?>("--status") { Description = "pending, replayed or resolved" };
+        var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 100, Description = "At most this many" };
+        var list = new Command("list", "List dead letters") { job, status, limit };
+        list.SetAction(async (result, cancellationToken) =>
+        {
+            using var coordinator = client(result);
+            var query = $"?limit={result.GetValue(limit)}"
+                + (result.GetValue(job) is { } j ? $"&job={Uri.EscapeDataString(j)}" : string.Empty)
+                + (result.GetValue(status) is { } s ? $"&status={Uri.EscapeDataString(s)}" : string.Empty);
+            var letters = await coordinator.GetAsync($"/api/dead-letters{query}", cancellationToken);
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(letters.GetRawText());
+                return 0;
+            }
+
+            Console.WriteLine($"{"ID",-8} {"KIND",-8} {"JOB",-24} {"STATUS",-10} {"STAGE",-10} ERROR");
+            foreach (var letter in letters.EnumerateArray())
+            {
+                Console.WriteLine($"{letter.GetProperty("id").GetInt64(),-8} {SyncCommands.Text(letter, "kind"),-8} {SyncCommands.Text(letter, "jobName"),-24} {SyncCommands.Text(letter, "status"),-10} {SyncCommands.Text(letter, "stage"),-10} {SyncCommands.Text(letter, "error")}");
+            }
+
+            return 0;
+        });
+        command.Subcommands.Add(list);
+
+        var id = new Argument<long>("id") { Description = "Dead letter id" };
+        var show = new Command("show", "One dead letter with its record") { id };
+        show.SetAction(async (result, cancellationToken) =>
+        {
+            using var coordinator = client(result);
+            var letter = await coordinator.GetAsync($"/api/dead-letters/{result.GetValue(id)}", cancellationToken);
+            Console.WriteLine(result.GetValue(json)
+                ? letter.GetRawText()
+                : JsonSerializer.Serialize(letter, new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        });
+        command.Subcommands.Add(show);
+
+        var replayJob = new Argument<string>("job") { Description = "Job whose pending record dead letters to replay" };
+        var ids = new Option<long[]>("--id") { Description = "Only these dead letters", AllowMultipleArgumentsPerToken = true };
+        var replay = new Command("replay", "Replay a job's pending record dead letters through a replay run") { replayJob, ids };
+        replay.SetAction(async (result, cancellationToken) =>
+        {
+            using var coordinator = client(result);
+            var wanted = result.GetValue(ids) is { Length: > 0 } some ? JsonSerializer.Serialize(new { ids = some }) : null;
+            var started = await coordinator.PostAsync($"/api/jobs/{Uri.EscapeDataString(result.GetValue(replayJob)!)}/dead-letters/replay", cancellationToken, wanted);
+            Console.WriteLine(result.GetValue(json)
+                ? started.GetRawText()
+                : SyncCommands.Text(started, "runId") is { } runId
+                    ? $"replay run {runId}: {started.GetProperty("deadLetters").GetInt32()} dead letter(s)"
+                    : "nothing pending to replay");
+            return 0;
+        });
+        command.Subcommands.Add(replay);
+        return command;
+    }
+
+    public static Command Pause(Func<ParseResult, CoordinatorClient> client, Option<bool> json, bool pause)
+    {
+        var job = new Argument<string>("job") { Description = "Job name" };
+        var command = pause
+            ? new Command("pause", "Pause a job's schedule: scheduled runs are skipped until resume") { job }
+            : new Command("resume", "Resume a paused job's schedule") { job };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var coordinator = client(result);
+            var name = result.GetValue(job)!;
+            var answer = await coordinator.PostAsync($"/api/jobs/{Uri.EscapeDataString(name)}/{(pause ? "pause" : "resume")}", cancellationToken);
+            Console.WriteLine(result.GetValue(json) ? answer.GetRawText() : $"{name}: schedule {(pause ? "paused" : "resumed")}");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Reset(Func<ParseResult, CoordinatorClient> client, Option<bool> json)
+    {
+        var job = new Argument<string>("job") { Description = "Job name" };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
+        var command = new Command("reset", "Forget a job's watermark: its next run extracts everything again") { job, yes };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var name = result.GetValue(job)!;
+            if (!result.GetValue(yes) && !Confirm($"Reset the watermark of {name}? Its next run reads the whole source again. [y/N] "))
+            {
+                Console.Error.WriteLine("Not reset. Pass --yes to skip this question.");
+                return 1;
+            }
+
+            using var coordinator = client(result);
+            var answer = await coordinator.DeleteAsync($"/api/jobs/{Uri.EscapeDataString(name)}/watermark", cancellationToken);
+            Console.WriteLine(result.GetValue(json)
+                ? answer.GetRawText()
+                : $"{name}: watermark reset (was {SyncCommands.Text(answer, "previousWatermark") ?? "none"})");
+            return 0;
+        });
+        return command;
+    }
+
+    internal static bool Confirm(string question, TextReader? input = null)
+    {
+        Console.Error.Write(question);
+        var answer = (input ?? Console.In).ReadLine();
+        return answer is not null && answer.Trim().ToLowerInvariant() is "y" or "yes";
+    }
+}
