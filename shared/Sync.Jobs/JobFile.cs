@@ -33,7 +33,12 @@ public static class JobFile
         var mode = SyncMode.Incremental;
         if (job.Scalar("mode", "incremental") is { } m)
         {
-            FieldRules.Choice(m, errors, Kinds.Modes, out mode);
+            if (FieldRules.Choice(m, errors, Kinds.Modes, out mode) && mode == SyncMode.FullRefresh)
+            {
+                // Refused rather than run as incremental: a full refresh must also remove what the
+                // source no longer has, and no stage does that yet.
+                errors.Add(m.Mark, m.Field, "full_refresh is not available yet: the destination would keep rows deleted in the source", "use incremental");
+            }
         }
 
         var source = SourceSection.Read(job, errors);

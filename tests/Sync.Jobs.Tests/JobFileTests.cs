@@ -11,7 +11,7 @@ public sealed class JobFileTests
             name: orders_to_reporting
             schedule: "*/15 * * * *"
             batch_size: 500
-            mode: full_refresh
+            mode: incremental
             source:
               type: postgres
               connection: demo_source
@@ -34,7 +34,7 @@ public sealed class JobFileTests
         Assert.Equal("orders_to_reporting", job.Name);
         Assert.Equal("*/15 * * * *", job.Schedule);
         Assert.Equal(500, job.BatchSize);
-        Assert.Equal(SyncMode.FullRefresh, job.Mode);
+        Assert.Equal(SyncMode.Incremental, job.Mode);
         Assert.Equal("postgres", job.Source.Kind);
         Assert.Equal("demo_source", job.Source.Connection);
         Assert.Equal("public.orders", job.Source.Table);
