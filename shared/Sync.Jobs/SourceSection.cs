@@ -3,12 +3,12 @@ using Sync.Contracts.Jobs;
 namespace Sync.Jobs;
 
 /// <summary>The <c>source:</c> section as far as it is valid; a null field was missing or reported as an error.</summary>
-internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback)
+internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, HttpSourceSpec? Http = null)
 {
     public SourceSpec? ToSpec() =>
         Kind is null || Connection is null || Table is null || Cursor is null || PrimaryKey is null
             ? null
-            : new SourceSpec(Kind, Connection, Table, Cursor, PrimaryKey, Lookback);
+            : new SourceSpec(Kind, Connection, Table, Cursor, PrimaryKey, Lookback, Http);
 }
 
 internal static class SourceSection
@@ -20,17 +20,23 @@ internal static class SourceSection
 
     public static SourceDraft? Read(YamlNodeReader job, JobFileErrors errors)
     {
-        var source = job.Mapping("source", Keys, required: true);
+        var source = job.Mapping("source", [.. Keys, .. HttpSourceSection.Keys], required: true);
         if (source is null)
         {
             return null;
         }
 
         var kind = source.Scalar("type", "postgres", required: true) is { } type
-            && FieldRules.Choice(type, errors, Kinds.Connectors, out var known) ? known : null;
+            && FieldRules.Choice(type, errors, Kinds.Sources, out var known) ? known : null;
         var connection = source.Scalar("connection", "source_db", required: true) is { } name
             ? ConnectionRules.Name(name, errors, "source")
             : null;
+        if (kind == "http")
+        {
+            return HttpSourceSection.Read(source, errors, connection);
+        }
+
+        HttpSourceSection.RefuseKeys(source, errors, kind ?? "postgres");
         var table = source.Scalar("table", "public.orders", required: true) is { } t ? FieldRules.Table(t, errors) : null;
         var cursor = source.Scalar("cursor", "updated_at", required: true) is { } c
             ? FieldRules.Identifier(c, errors, "a column name like updated_at")

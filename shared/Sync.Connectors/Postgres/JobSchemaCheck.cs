@@ -12,7 +12,10 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
     public async Task<IReadOnlyList<SchemaProblem>> CheckAsync(JobSpec job, CancellationToken cancellationToken)
     {
         var problems = new List<SchemaProblem>();
-        var source = await ReadTableAsync(job.Source.Connection, job.Source.Table, "source", problems, cancellationToken);
+        // Only a table source has a schema to read here; an http source's fields declare their types.
+        var source = job.Source.Kind == "postgres"
+            ? await ReadTableAsync(job.Source.Connection, job.Source.Table, "source", problems, cancellationToken)
+            : null;
         if (source is not null)
         {
             try
@@ -33,7 +36,7 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
 
         var names = destination.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         var targets = job.Transform.Columns.Count == 0
-            ? source?.Select(c => c.Name).ToList() ?? []
+            ? source?.Select(c => c.Name).ToList() ?? job.Source.Http?.Fields.Select(f => f.Column).ToList() ?? []
             : job.Transform.Columns.Select(m => m.Target).ToList();
         foreach (var target in targets.Where(t => !names.Contains(t)))
         {

@@ -4,6 +4,7 @@ namespace Sync.Contracts.Jobs;
 /// Where rows come from. <see cref="Connection"/> names a connection each service resolves from its
 /// own configuration. <see cref="Lookback"/> re-reads rows stamped up to that long before the
 /// watermark, for cursors that clients stamp (which can commit out of order); zero reads strictly after it.
+/// For <c>type: http</c>, <see cref="Table"/> is the request path and <see cref="Http"/> says how to read the pages.
 /// </summary>
 public sealed record SourceSpec(
     string Kind,
@@ -11,4 +12,5 @@ public sealed record SourceSpec(
     string Table,
     string Cursor,
     IReadOnlyList<string> PrimaryKey,
-    TimeSpan Lookback = default);
+    TimeSpan Lookback = default,
+    HttpSourceSpec? Http = null);
