@@ -141,7 +141,7 @@ internal static partial class HttpSourceSection
         return valid ? new HttpPagination(kind, param, next is null ? null : Trim(next), start) : null;
     }
 
-    private static List<SourceField>? Fields(YamlNodeReader source, JobFileErrors errors)
+    internal static List<SourceField>? Fields(YamlNodeReader source, JobFileErrors errors)
     {
         if (!source.Has("fields"))
         {
@@ -185,7 +185,7 @@ internal static partial class HttpSourceSection
         return valid ? fields : null;
     }
 
-    private static bool RequireFields(YamlNodeReader source, JobFileErrors errors, List<SourceField>? fields, string? cursor, IReadOnlyList<string>? primaryKey)
+    internal static bool RequireFields(YamlNodeReader source, JobFileErrors errors, List<SourceField>? fields, string? cursor, IReadOnlyList<string>? primaryKey)
     {
         if (fields is null)
         {
@@ -208,5 +208,5 @@ internal static partial class HttpSourceSection
         return valid;
     }
 
-    private static string Trim(string path) => path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path == "$" ? "" : path;
+    internal static string Trim(string path) => path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path == "$" ? "" : path;
 }

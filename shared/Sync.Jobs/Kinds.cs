@@ -15,6 +15,7 @@ internal static class Kinds
     {
         ["postgres"] = "postgres",
         ["http"] = "http",
+        ["files"] = "files",
     };
 
     public static readonly IReadOnlyDictionary<string, SyncMode> Modes = new Dictionary<string, SyncMode>(StringComparer.Ordinal)

@@ -3,12 +3,12 @@ using Sync.Contracts.Jobs;
 namespace Sync.Jobs;
 
 /// <summary>The <c>source:</c> section as far as it is valid; a null field was missing or reported as an error.</summary>
-internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, HttpSourceSpec? Http = null)
+internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, HttpSourceSpec? Http = null, FilesSourceSpec? Files = null)
 {
     public SourceSpec? ToSpec() =>
         Kind is null || Connection is null || Table is null || Cursor is null || PrimaryKey is null
             ? null
-            : new SourceSpec(Kind, Connection, Table, Cursor, PrimaryKey, Lookback, Http);
+            : new SourceSpec(Kind, Connection, Table, Cursor, PrimaryKey, Lookback, Http, Files);
 }
 
 internal static class SourceSection
@@ -20,7 +20,7 @@ internal static class SourceSection
 
     public static SourceDraft? Read(YamlNodeReader job, JobFileErrors errors)
     {
-        var source = job.Mapping("source", [.. Keys, .. HttpSourceSection.Keys], required: true);
+        var source = job.Mapping("source", [.. Keys, .. HttpSourceSection.Keys, .. FilesSourceSection.Keys.Except(HttpSourceSection.Keys)], required: true);
         if (source is null)
         {
             return null;
@@ -34,6 +34,11 @@ internal static class SourceSection
         if (kind == "http")
         {
             return HttpSourceSection.Read(source, errors, connection);
+        }
+
+        if (kind == "files")
+        {
+            return FilesSourceSection.Read(source, errors, connection);
         }
 
         HttpSourceSection.RefuseKeys(source, errors, kind ?? "postgres");

@@ -36,7 +36,7 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
 
         var names = destination.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         var targets = job.Transform.Columns.Count == 0
-            ? source?.Select(c => c.Name).ToList() ?? job.Source.Http?.Fields.Select(f => f.Column).ToList() ?? []
+            ? source?.Select(c => c.Name).ToList() ?? (job.Source.Http?.Fields ?? job.Source.Files?.Fields)?.Select(f => f.Column).ToList() ?? []
             : job.Transform.Columns.Select(m => m.Target).ToList();
         foreach (var target in targets.Where(t => !names.Contains(t)))
         {

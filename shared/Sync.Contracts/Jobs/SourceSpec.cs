@@ -13,4 +13,5 @@ public sealed record SourceSpec(
     string Cursor,
     IReadOnlyList<string> PrimaryKey,
     TimeSpan Lookback = default,
-    HttpSourceSpec? Http = null);
+    HttpSourceSpec? Http = null,
+    FilesSourceSpec? Files = null);
