@@ -52,12 +52,14 @@ internal static partial class HttpSourceSection
     /// <summary>Reports the keys of the other kind under <c>source:</c>, naming the kind that takes them.</summary>
     public static void RefuseKeys(YamlNodeReader source, JobFileErrors errors, string kind)
     {
-        var foreign = kind == "http" ? TableKeys : Keys;
+        var foreign = kind == "http" ? [.. TableKeys, .. FilesSourceSection.Keys.Except(Keys)] : Keys.Union(FilesSourceSection.Keys);
         foreach (var key in foreign.Where(source.Has))
         {
             var fix = kind == "http"
                 ? "remove it: an http source reads path: on its connection's base address"
-                : $"remove it, or set type: http to read an HTTP API ({key} belongs to http sources)";
+                : Keys.Contains(key)
+                    ? $"remove it, or set type: http to read an HTTP API ({key} belongs to http sources)"
+                    : $"remove it, or set type: files to read files ({key} belongs to files sources)";
             errors.Add(source.KeyMark(key), source.FieldOf(key), $"does not apply to a {kind} source", fix);
         }
     }

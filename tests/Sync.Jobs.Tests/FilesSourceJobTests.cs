@@ -58,4 +58,12 @@ public sealed class FilesSourceJobTests
 
         Assert.Equal(7, error.Line);
     }
+
+    [Fact]
+    public void A_pattern_under_a_table_source_is_refused()
+    {
+        var error = JobYaml.ErrorAt(JobYaml.MinimalWith("  cursor: updated_at", "  cursor: updated_at\n  pattern: \"*.csv\""), "source.pattern");
+
+        Assert.Contains("type: files", error.Suggestion, StringComparison.Ordinal);
+    }
 }
