@@ -1,6 +1,8 @@
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Sync.Connectors;
+using Sync.Connectors.Files;
+using Sync.Connectors.Http;
 using Sync.Connectors.Postgres;
 using Sync.Contracts;
 using Sync.ServiceDefaults;
@@ -11,7 +13,7 @@ namespace Sync.Extractor;
 /// Reads a run's rows and publishes them as batches, several sends in flight at once (publisher
 /// confirms make each one durable), then reports how many batches there were and the last position.
 /// </summary>
-internal sealed partial class ExtractBatchesConsumer(PostgresSource source, ILogger<ExtractBatchesConsumer> logger) : IConsumer<ExtractBatches>
+internal sealed partial class ExtractBatchesConsumer(PostgresSource source, HttpSource httpSource, FilesSource filesSource, ILogger<ExtractBatchesConsumer> logger) : IConsumer<ExtractBatches>
 {
     private const int SendsInFlight = 16;
 
@@ -24,18 +26,25 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, ILog
         var batchSeq = 0;
         try
         {
-            var summary = await source.ExtractAsync(message.Job, message.After, async (batch, _, cancellationToken) =>
+            async ValueTask PublishAsync(RecordBatch batch, IReadOnlyList<RejectedRecord> rejected, CancellationToken cancellationToken)
             {
                 batchSeq++;
                 inFlight.Enqueue(context.Publish(
-                    new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, message.Job, batch, message.Fence),
+                    new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, message.Job, batch, message.Fence, rejected.Count == 0 ? null : rejected),
                     cancellationToken));
                 SyncTelemetry.RowsExtracted.Add(batch.RowCount);
                 while (inFlight.Count >= SendsInFlight)
                 {
                     await inFlight.Dequeue();
                 }
-            }, context.CancellationToken);
+            }
+
+            var summary = message.Job.Source.Kind switch
+            {
+                "http" => await httpSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
+                "files" => await filesSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
+                _ => await source.ExtractAsync(message.Job, message.After, (batch, _, ct) => PublishAsync(batch, [], ct), context.CancellationToken),
+            };
 
             await Task.WhenAll(inFlight);
             await context.Publish(new ExtractionCompleted(

@@ -11,8 +11,10 @@ internal sealed class TransformBatchConsumer(BatchTransforms transforms) : ICons
         var message = context.Message;
         var outcome = transforms.Apply(message.Job, message.Batch);
         SyncTelemetry.RowsTransformed.Add(outcome.Batch.RowCount);
+        // Records the Extractor set aside travel on with this stage's own, so the Loader reports them all.
+        IReadOnlyList<RejectedRecord> rejected = message.Rejected is { Count: > 0 } extracted ? [.. extracted, .. outcome.Rejected] : outcome.Rejected;
         await context.Publish(new LoadBatch(
             message.RunId, message.JobName, message.ExtractionId, message.BatchSeq, message.Job, outcome.Batch,
-            outcome.Rejected.Count, outcome.Rejected.Count == 0 ? null : outcome.Rejected, message.Fence));
+            rejected.Count, rejected.Count == 0 ? null : rejected, message.Fence));
     }
 }

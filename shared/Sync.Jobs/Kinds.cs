@@ -10,6 +10,14 @@ internal static class Kinds
         ["postgres"] = "postgres",
     };
 
+    /// <summary>What <c>source.type</c> may name: the connectors above, and the read-only kinds.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Sources = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["postgres"] = "postgres",
+        ["http"] = "http",
+        ["files"] = "files",
+    };
+
     public static readonly IReadOnlyDictionary<string, SyncMode> Modes = new Dictionary<string, SyncMode>(StringComparer.Ordinal)
     {
         ["incremental"] = SyncMode.Incremental,

@@ -3,12 +3,12 @@ using Sync.Contracts.Jobs;
 namespace Sync.Jobs;
 
 /// <summary>The <c>source:</c> section as far as it is valid; a null field was missing or reported as an error.</summary>
-internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, string? Query = null)
+internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, HttpSourceSpec? Http = null, FilesSourceSpec? Files = null, string? Query = null)
 {
     public SourceSpec? ToSpec() =>
         Kind is null || Connection is null || (Table is null && Query is null) || Cursor is null || PrimaryKey is null
             ? null
-            : new SourceSpec(Kind, Connection, Table ?? string.Empty, Cursor, PrimaryKey, Lookback, Query);
+            : new SourceSpec(Kind, Connection, Table ?? string.Empty, Cursor, PrimaryKey, Lookback, Http, Files, Query);
 }
 
 internal static class SourceSection
@@ -20,17 +20,29 @@ internal static class SourceSection
 
     public static SourceDraft? Read(YamlNodeReader job, JobFileErrors errors)
     {
-        var source = job.Mapping("source", Keys, required: true);
+        var source = job.Mapping("source", [.. Keys, .. HttpSourceSection.Keys, .. FilesSourceSection.Keys.Except(HttpSourceSection.Keys)], required: true);
         if (source is null)
         {
             return null;
         }
 
         var kind = source.Scalar("type", "postgres", required: true) is { } type
-            && FieldRules.Choice(type, errors, Kinds.Connectors, out var known) ? known : null;
+            && FieldRules.Choice(type, errors, Kinds.Sources, out var known) ? known : null;
         var connection = source.Scalar("connection", "source_db", required: true) is { } name
             ? ConnectionRules.Name(name, errors, "source")
             : null;
+        if (kind == "http")
+        {
+            return HttpSourceSection.Read(source, errors, connection);
+        }
+
+        if (kind == "files")
+        {
+            return FilesSourceSection.Read(source, errors, connection);
+        }
+
+        HttpSourceSection.RefuseKeys(source, errors, kind ?? "postgres");
+
         string? table = null;
         string? query = null;
         if (source.Has("query"))
@@ -47,7 +59,7 @@ internal static class SourceSection
             : null;
         var primaryKey = FieldRules.ColumnList(source.ScalarList("primary_key", "id", required: true), errors);
         var lookback = source.Scalar("lookback", "10m") is { } l ? FieldRules.Duration(l, errors, MaxLookback, "10m") : null;
-        return new SourceDraft(kind, connection, table, cursor, primaryKey, lookback ?? TimeSpan.Zero, query);
+        return new SourceDraft(kind, connection, table, cursor, primaryKey, lookback ?? TimeSpan.Zero, Query: query);
     }
 
     // A query source's cursor names an output column of the query; orders.updated_at is a column

@@ -12,6 +12,7 @@ internal static class HostingExtensions
     {
         builder.Services.AddSingleton<ConnectionCatalog>();
         builder.Services.AddSingleton<PostgresSource>();
+        builder.Services.AddHttpSource();
         builder.AddConnectorResilience();
         builder.AddSyncBus(bus =>
         {

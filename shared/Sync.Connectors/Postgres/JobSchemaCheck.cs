@@ -12,9 +12,12 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
     public async Task<IReadOnlyList<SchemaProblem>> CheckAsync(JobSpec job, CancellationToken cancellationToken)
     {
         var problems = new List<SchemaProblem>();
-        var source = job.Source.Query is null
-            ? await ReadTableAsync(job.Source.Connection, job.Source.Table, "source", problems, cancellationToken)
-            : await ReadQueryAsync(job.Source.Connection, job.Source.Query, problems, cancellationToken);
+        // A table or query source has a schema to read here; an http or files source's fields declare their types.
+        var source = job.Source.Kind != "postgres"
+            ? null
+            : job.Source.Query is null
+                ? await ReadTableAsync(job.Source.Connection, job.Source.Table, "source", problems, cancellationToken)
+                : await ReadQueryAsync(job.Source.Connection, job.Source.Query, problems, cancellationToken);
         if (source is not null)
         {
             try
@@ -35,7 +38,7 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
 
         var names = destination.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         var targets = job.Transform.Columns.Count == 0
-            ? source?.Select(c => c.Name).ToList() ?? []
+            ? source?.Select(c => c.Name).ToList() ?? (job.Source.Http?.Fields ?? job.Source.Files?.Fields)?.Select(f => f.Column).ToList() ?? []
             : job.Transform.Columns.Select(m => m.Target).ToList();
         foreach (var target in targets.Where(t => !names.Contains(t)))
         {

@@ -199,4 +199,12 @@ public sealed class ExtractionSummary
     }
 
     internal void KeepAtLeast(CursorPosition position) => High = position;
+
+    /// <summary>A batch of a source whose rows come in no guaranteed order: <paramref name="high"/> is the highest position so far, if any.</summary>
+    internal void AddUnordered(int rows, CursorPosition? high)
+    {
+        BatchCount++;
+        RowCount += rows;
+        High = high ?? High;
+    }
 }

@@ -6,6 +6,7 @@ namespace Sync.Contracts.Jobs;
 /// watermark, for cursors that clients stamp (which can commit out of order); zero reads strictly after it.
 /// <see cref="Query"/>, when set, is a SELECT read instead of <see cref="Table"/> (then empty): the
 /// cursor and primary key name its output columns.
+/// For <c>type: http</c>, <see cref="Table"/> is the request path and <see cref="Http"/> says how to read the pages.
 /// </summary>
 public sealed record SourceSpec(
     string Kind,
@@ -14,4 +15,6 @@ public sealed record SourceSpec(
     string Cursor,
     IReadOnlyList<string> PrimaryKey,
     TimeSpan Lookback = default,
+    HttpSourceSpec? Http = null,
+    FilesSourceSpec? Files = null,
     string? Query = null);

@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CsvHelper;
+using CsvHelper.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.FileSystemGlobbing;
+using Sync.Batches;
+using Sync.Connectors.Http;
+using Sync.Connectors.Postgres;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+
+namespace Sync.Connectors.Files;
+
+/// <summary>
+/// Reads CSV or JSONL files (<c>type: files</c>) from the folder of a named connection
+/// (<c>FileConnections__NAME</c>), oldest first by (modified time, name), each file once: the watermark is
+/// the (modified time, name) of the last file read whole. A line that does not parse or fit its declared
+/// types is a dead letter of stage "extract" naming the file and line; the rest of the file loads.
+/// </summary>
+public sealed class FilesSource(IConfiguration configuration)
+{
+    public const string SectionName = "FileConnections";
+
+    /// <summary>A file modified more recently than this may still be being written; the next run takes it.</summary>
+    internal static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(2);
+
+    private static readonly BatchColumn[] RejectedColumns = [new("record", PgTypes.Text)];
+
+    public async Task<ExtractionSummary> ExtractAsync(
+        JobSpec job,
+        CursorPosition? after,
+        Func<RecordBatch, IReadOnlyList<RejectedRecord>, CancellationToken, ValueTask> onBatch,
+        CancellationToken cancellationToken)
+    {
+        var spec = job.Source.Files ?? throw new SourceSchemaException("A files source needs source.pattern, format and fields; the job carries none.");
+        var folder = configuration.GetSection(SectionName)[job.Source.Connection] is { Length: > 0 } f && Directory.Exists(f)
+            ? Path.GetFullPath(f)
+            : throw new SourceSchemaException($"Files connection \"{job.Source.Connection}\" is not configured or its folder does not exist. Set the environment variable {SectionName}__{job.Source.Connection} to an existing folder.");
+        var records = new JsonRecords(job.Source, spec.Fields);
+
+        var summary = new ExtractionSummary();
+        var rows = new TupleBuffer();
+        var rejected = new List<RejectedRecord>();
+        var values = new byte[]?[records.Columns.Count];
+        CursorPosition? high = null;
+        var index = 0;
+        foreach (var (modified, name) in Pending(folder, spec.Pattern, after))
+        {
+            var path = Path.Combine(folder, name);
+            await foreach (var (line, raw, record, error) in (spec.Format == "csv" ? ReadCsvAsync(path, cancellationToken) : ReadJsonLinesAsync(path, cancellationToken)).WithCancellation(cancellationToken))
+            {
+                var reason = error;
+                if (reason is null && !records.TryEncode(record, values, out var encodeError))
+                {
+                    reason = encodeError;
+                }
+                else if (reason is null)
+                {
+                    rows.BeginTuple(values.Length);
+                    foreach (var value in values)
+                    {
+                        rows.AppendField(value, value is null);
+                    }
+                }
+
+                if (reason is not null)
+                {
+                    var one = new TupleBuffer(256);
+                    one.BeginTuple(1);
+                    one.AppendField(Encoding.UTF8.GetBytes(raw), isNull: false);
+                    rejected.Add(new RejectedRecord(HttpSource.Stage, index, $"{name}:{line}: {reason}", new RecordBatch(RejectedColumns, 1, one.ToArray())));
+                }
+
+                index++;
+                if (rows.RowCount + rejected.Count >= job.BatchSize)
+                {
+                    await EmitAsync();
+                }
+            }
+
+            high = new CursorPosition([modified.ToString("O", CultureInfo.InvariantCulture), name]);
+        }
+
+        if (rows.RowCount + rejected.Count > 0 || high != summary.High)
+        {
+            await EmitAsync();
+        }
+
+        return summary;
+
+        async ValueTask EmitAsync()
+        {
+            var batch = new RecordBatch(records.Columns, rows.RowCount, rows.ToArray());
+            IReadOnlyList<RejectedRecord> set = [.. rejected];
+            summary.AddUnordered(batch.RowCount, high);
+            rows.Clear();
+            rejected.Clear();
+            index = 0;
+            await onBatch(batch, set, cancellationToken);
+        }
+    }
+
+    /// <summary>The files after the watermark, in (modified time, name) order, names relative to the folder with /.</summary>
+    internal static List<(DateTime Modified, string Name)> Pending(string folder, string pattern, CursorPosition? after)
+    {
+        var matcher = new Matcher(StringComparison.Ordinal);
+        matcher.AddInclude(pattern);
+        var settled = DateTime.UtcNow - SettleTime;
+        var files = matcher.GetResultsInFullPath(folder)
+            .Select(p => (Modified: File.GetLastWriteTimeUtc(p), Name: Path.GetRelativePath(folder, p).Replace('\\', '/')))
+            .Where(f => f.Modified <= settled)
+            .OrderBy(f => f.Modified).ThenBy(f => f.Name, StringComparer.Ordinal)
+            .ToList();
+        if (after is not { Values: [var at, var last] })
+        {
+            return files;
+        }
+
+        var watermark = DateTime.Parse(at, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+        return [.. files.Where(f => f.Modified > watermark || (f.Modified == watermark && string.CompareOrdinal(f.Name, last) > 0))];
+    }
+
+    private static async IAsyncEnumerable<(long Line, string Raw, JsonElement Record, string? Error)> ReadJsonLinesAsync(
+        string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(path, Encoding.UTF8);
+        long line = 0;
+        while (await reader.ReadLineAsync(cancellationToken) is { } text)
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                continue;
+            }
+
+            JsonElement record;
+            string? error = null;
+            try
+            {
+                using var document = JsonDocument.Parse(text);
+                record = document.RootElement.Clone();
+            }
+            catch (JsonException exception)
+            {
+                record = default;
+                error = $"not JSON: {exception.Message}";
+            }
+
+            yield return (line, text, record, error);
+        }
+    }
+
+    private static async IAsyncEnumerable<(long Line, string Raw, JsonElement Record, string? Error)> ReadCsvAsync(
+        string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var badData = false;
+        var configuration = new CsvConfiguration(CultureInfo.InvariantCulture) { BadDataFound = _ => badData = true };
+        using var reader = new StreamReader(path, Encoding.UTF8);
+        using var parser = new CsvParser(reader, configuration);
+        if (!await parser.ReadAsync())
+        {
+            yield break;
+        }
+
+        var header = parser.Record ?? [];
+        var previousEnd = (long)parser.RawRow;
+        while (await parser.ReadAsync())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var fields = parser.Record ?? [];
+            var raw = parser.RawRecord.TrimEnd('\r', '\n');
+            // The line the record starts on: a quoted field may run over several lines.
+            var line = previousEnd + 1;
+            previousEnd = parser.RawRow;
+            if (badData || fields.Length != header.Length)
+            {
+                var error = badData ? "malformed CSV (a quote inside an unquoted field, or an unclosed quote)" : $"{fields.Length} fields, the header has {header.Length}";
+                badData = false;
+                yield return (line, raw, default, error);
+                continue;
+            }
+
+            // An empty CSV field is a null value, as PostgreSQL's COPY … CSV reads an unquoted empty field.
+            var record = new JsonObject();
+            for (var i = 0; i < header.Length; i++)
+            {
+                if (fields[i].Length > 0)
+                {
+                    record[header[i]] = fields[i];
+                }
+            }
+
+            yield return (line, raw, JsonSerializer.SerializeToElement(record), null);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Sync.Batches;
+using Sync.Connectors.Files;
+using Sync.Connectors.Postgres;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+using Sync.Jobs;
+
+namespace Sync.Connectors.Tests;
+
+/// <summary>The files source on real files in a temporary folder, their modified times set so the order is known.</summary>
+public sealed class FilesSourceTests : IDisposable
+{
+    private static readonly DateTime Past = new(2026, 11, 1, 8, 0, 0, DateTimeKind.Utc);
+    private readonly string _folder = Directory.CreateTempSubdirectory("sync-files-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public async Task Csv_files_are_read_oldest_first_once_each_and_a_malformed_line_is_a_dead_letter_with_file_and_line()
+    {
+        Write("in/b.csv", "id,updated_at,total\n3,2026-11-01T09:00:00Z,3.5\n4,2026-11-01T09:01:00Z,\"4.5\n", Past.AddMinutes(2));
+        Write("in/a.csv", "id,updated_at,total\n1,2026-11-01T08:00:00Z,1.5\n2,2026-11-01T08:01:00Z,x\n5,2026-11-01T08:02:00Z,5.5,extra\n6,2026-11-01T08:03:00Z,6.5\n", Past.AddMinutes(1));
+        Write("in/skip.txt", "not matched", Past);
+        var job = Job("csv", "in/*.csv");
+
+        var first = await ExtractAsync(job, null);
+
+        Assert.Equal([1L, 6L, 3L], first.Ids);
+        Assert.Equal(["in/a.csv:3", "in/a.csv:4", "in/b.csv:3"], first.Rejected.Select(r => r.Error[..r.Error.IndexOf(": ", StringComparison.Ordinal)]));
+        Assert.Equal([Past.AddMinutes(2).ToString("O", CultureInfo.InvariantCulture), "in/b.csv"], first.Summary.High!.Values);
+
+        Write("in/c.csv", "id,updated_at,total\n7,2026-11-01T10:00:00Z,7.5\n", Past.AddMinutes(3));
+        var second = await ExtractAsync(job, first.Summary.High);
+
+        Assert.Equal([7L], second.Ids);
+        Assert.Equal("in/c.csv", second.Summary.High!.Values[1]);
+        Assert.Empty((await ExtractAsync(job, second.Summary.High)).Ids);
+    }
+
+    [Fact]
+    public async Task A_jsonl_line_that_is_not_json_or_of_the_wrong_type_is_a_dead_letter_and_the_rest_loads()
+    {
+        Write("orders.jsonl", """
+            {"id": 1, "updated_at": "2026-11-01T08:00:00Z", "total": 1.5}
+            {"id": 2, "updated_at": "2026-11-01T08:01:00Z",
+            {"id": 3, "updated_at": "yesterday", "total": 3.5}
+
+            {"id": 4, "updated_at": "2026-11-01T08:03:00Z", "total": 4.5}
+            """, Past);
+
+        var result = await ExtractAsync(Job("jsonl", "*.jsonl"), null);
+
+        Assert.Equal([1L, 4L], result.Ids);
+        Assert.Equal(["orders.jsonl:2", "orders.jsonl:3"], result.Rejected.Select(r => r.Error[..r.Error.IndexOf(": ", StringComparison.Ordinal)]));
+        Assert.Equal("""{"id": 3, "updated_at": "yesterday", "total": 3.5}""", RecordText(result.Rejected[1]));
+    }
+
+    private void Write(string name, string text, DateTime modified)
+    {
+        var path = Path.Combine(_folder, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+        File.SetLastWriteTimeUtc(path, modified);
+    }
+
+    private static JobSpec Job(string format, string pattern)
+    {
+        var result = JobFile.Parse(
+            $"""
+            name: orders_from_files
+            batch_size: 100
+            source:
+              type: files
+              connection: inbox
+              pattern: "{pattern}"
+              format: {format}
+              cursor: updated_at
+              primary_key: [id]
+              fields:
+                id: bigint
+                updated_at: timestamptz
+                total: numeric
+            destination:
+              type: postgres
+              connection: warehouse
+              table: public.orders
+            """,
+            "jobs/orders_files.yml");
+        Assert.True(result.IsValid, string.Join("\n", result.Errors));
+        return result.Job!;
+    }
+
+    private static string RecordText(RejectedRecord rejected)
+    {
+        var fields = new FieldSlice[1];
+        new TupleReader(rejected.Record.Rows).TryRead(fields, out _, out _);
+        return Encoding.UTF8.GetString(fields[0].Of(rejected.Record.Rows));
+    }
+
+    private async Task<(List<long> Ids, List<RejectedRecord> Rejected, ExtractionSummary Summary)> ExtractAsync(JobSpec job, CursorPosition? after)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["FileConnections:inbox"] = _folder }).Build();
+        var ids = new List<long>();
+        var rejected = new List<RejectedRecord>();
+        var summary = await new FilesSource(configuration).ExtractAsync(job, after, (batch, set, ct) =>
+        {
+            var fields = new FieldSlice[batch.Columns.Count];
+            var reader = new TupleReader(batch.Rows);
+            while (reader.TryRead(fields, out _, out _))
+            {
+                ids.Add(long.Parse(PgValueText.Format(20, fields[1].Of(batch.Rows)), CultureInfo.InvariantCulture));
+            }
+
+            rejected.AddRange(set);
+            return default;
+        }, CancellationToken.None);
+        return (ids, rejected, summary);
+    }
+}
