@@ -53,14 +53,14 @@ trap '"$SCRIPTS/services.sh" stop' EXIT
 "$SCRIPTS/services.sh" start
 
 echo "== Run 1: initial load"
-cli run orders
+cli run orders --follow
 
 echo "== Changing 1% of the source ($CHANGED rows)"
 sql sync_demo_source "UPDATE orders SET status = 'refunded', amount = amount + 1, updated_at = clock_timestamp()
   WHERE id % 100 = 0" >/dev/null
 
 echo "== Run 2: incremental"
-cli run orders
+cli run orders --follow
 
 digest="SELECT count(*) || ' rows, md5 ' || md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o"
 source_digest="$(sql sync_demo_source "$digest")"

@@ -1,0 +1,71 @@
+using System.Text.Json;
+
+namespace Sync.Cli.Tests;
+
+public sealed class CommandLineTests
+{
+    [Fact]
+    public void Run_show_parses_as_the_show_command_not_a_job_named_show()
+    {
+        var result = SyncCommands.Build().Parse(["run", "show", "0198c3a2-0000-7000-8000-000000000001"]);
+        Assert.Empty(result.Errors);
+        Assert.Equal("show", result.CommandResult.Command.Name);
+    }
+
+    [Fact]
+    public void Run_of_a_job_with_follow_parses_as_run()
+    {
+        var result = SyncCommands.Build().Parse(["run", "orders", "--follow", "--url", "http://127.0.0.1:1", "--api-key", "k"]);
+        Assert.Empty(result.Errors);
+        Assert.Equal("run", result.CommandResult.Command.Name);
+    }
+
+    [Theory]
+    [InlineData("dead-letters", "list")]
+    [InlineData("dead-letters", "show", "5")]
+    [InlineData("dead-letters", "replay", "orders", "--id", "1", "2")]
+    [InlineData("pause", "orders")]
+    [InlineData("resume", "orders")]
+    [InlineData("reset", "orders", "--yes")]
+    [InlineData("jobs", "--json")]
+    public void Operator_commands_parse(params string[] args)
+    {
+        Assert.Empty(SyncCommands.Build().Parse(args).Errors);
+    }
+
+    [Fact]
+    public void A_dead_letter_id_that_is_not_a_number_is_a_parse_error()
+    {
+        Assert.NotEmpty(SyncCommands.Build().Parse(["dead-letters", "show", "abc"]).Errors);
+    }
+
+    [Fact]
+    public void Progress_line_shows_batches_rows_and_rate()
+    {
+        using var run = JsonDocument.Parse("""{"state":"Loading","loadedBatches":3,"expectedBatches":10,"processed":3000}""");
+        Assert.Equal("Loading    batches 3/10  rows 3000  1500 rows/s", RunProgressLine.Format(run.RootElement, TimeSpan.FromSeconds(2)));
+    }
+
+    [Fact]
+    public void Progress_line_before_the_batch_count_is_known_shows_a_question_mark()
+    {
+        using var run = JsonDocument.Parse("""{"state":"Extracting","loadedBatches":0,"expectedBatches":null,"processed":0}""");
+        Assert.StartsWith("Extracting batches 0/?", RunProgressLine.Format(run.RootElement, TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public void Problem_text_joins_title_and_detail()
+    {
+        Assert.Equal("Job \"x\" is not defined. Known jobs: a.", ProblemText.Of("""{"title":"Job \"x\" is not defined.","detail":"Known jobs: a.","status":404}"""));
+        Assert.Equal("plain", ProblemText.Of("plain"));
+    }
+
+    [Fact]
+    public void Confirmation_accepts_only_yes()
+    {
+        Assert.True(OperatorCommands.Confirm("?", new StringReader("y\n")));
+        Assert.True(OperatorCommands.Confirm("?", new StringReader("YES\n")));
+        Assert.False(OperatorCommands.Confirm("?", new StringReader("\n")));
+        Assert.False(OperatorCommands.Confirm("?", new StringReader(string.Empty)));
+    }
+}

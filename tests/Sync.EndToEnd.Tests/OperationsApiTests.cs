@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Sync.EndToEnd.Tests.Infrastructure;
+
+namespace Sync.EndToEnd.Tests;
+
+/// <summary>One deployment with an API key, for the operator's API and the sync CLI.</summary>
+public sealed class OperationsFixture : IAsyncLifetime
+{
+    public const string Key = "test-key-1";
+
+    public SyncDeployment Deployment { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Deployment = await SyncDeployment.CreateAsync("ops");
+        foreach (var table in new[] { "orders_ops", "orders_paused", "orders_ticking", "orders_broken" })
+        {
+            await OrdersTable.CreateAsync(Deployment.Source, table);
+            await OrdersTable.CreateAsync(Deployment.Destination, table);
+        }
+
+        Deployment.WriteJob("orders_ops.yml", OrdersTable.Job("orders-ops", "orders_ops"));
+        Deployment.WriteJob("orders_broken.yml", OrdersTable.Job("orders-broken", "orders_broken"));
+        Deployment.WriteJob("orders_paused.yml", OrdersTable.Job("orders-paused", "orders_paused", extra: "schedule: \"* * * * *\""));
+        Deployment.WriteJob("orders_ticking.yml", OrdersTable.Job("orders-ticking", "orders_ticking", extra: "schedule: \"* * * * *\""));
+        Deployment.SetEnvironment("Coordinator__ApiKey", Key);
+        await Deployment.StartAsync();
+    }
+
+    public async Task DisposeAsync() => await Deployment.DisposeAsync();
+}
+
+public sealed class OperationsApiTests(OperationsFixture fixture) : IClassFixture<OperationsFixture>
+{
+    private SyncDeployment Deployment => fixture.Deployment;
+
+    [Fact]
+    public async Task A_change_without_the_api_key_is_refused_with_401_problem_json()
+    {
+        using var response = await Deployment.Http.PostAsync("/api/jobs/orders-ops/pause", content: null);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("X-Api-Key", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Null(await OrdersTable.ScalarAsync(Deployment.Control, "SELECT job_name FROM sync_job_pauses WHERE job_name = 'orders-ops'"));
+    }
+
+    [Fact]
+    public async Task A_bad_request_answers_problem_json_that_names_the_fix()
+    {
+        using var request = Keyed(HttpMethod.Post, "/api/jobs/no-such-job/pause");
+        using var response = await Deployment.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("orders-ops", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        using var malformed = Keyed(HttpMethod.Post, "/api/jobs/orders-ops/dead-letters/replay");
+        malformed.Content = new StringContent("{not json", System.Text.Encoding.UTF8, "application/json");
+        using var bad = await Deployment.Http.SendAsync(malformed);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Health_ready_checks_postgres_and_rabbitmq_and_openapi_is_served()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await Deployment.Http.GetAsync("/health/live")).StatusCode);
+        var ready = await Deployment.Http.GetFromJsonAsync<JsonElement>("/health/ready");
+        var names = ready.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList();
+        Assert.Contains("postgresql", names);
+        Assert.True(names.Count >= 2, $"expected the bus check too: {string.Join(", ", names)}");
+        var openApi = await Deployment.Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        Assert.True(openApi.GetProperty("paths").TryGetProperty("/api/jobs/{name}/pause", out _));
+    }
+
+    [Fact]
+    public async Task Pause_stops_scheduled_runs_while_the_others_still_tick()
+    {
+        using (var pause = Keyed(HttpMethod.Post, "/api/jobs/orders-paused/pause"))
+        {
+            (await Deployment.Http.SendAsync(pause)).EnsureSuccessStatusCode();
+        }
+
+        var pausedAt = (DateTime)(await OrdersTable.ScalarAsync(Deployment.Control, "SELECT paused_at FROM sync_job_pauses WHERE job_name = 'orders-paused'"))!;
+        // Both jobs share the cron "* * * * *": once the ticking one has a scheduled run after the
+        // pause, the same tick has passed for the paused one.
+        var deadline = DateTime.UtcNow.AddSeconds(150);
+        while (await ScheduledRunsAfterAsync("orders-ticking", pausedAt) == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the ticking job's schedule never fired\n" + Deployment.Logs());
+            await Task.Delay(500);
+        }
+
+        Assert.Equal(0L, await ScheduledRunsAfterAsync("orders-paused", pausedAt));
+        var jobs = await Deployment.Http.GetFromJsonAsync<JsonElement>("/api/jobs");
+        Assert.True(jobs.EnumerateArray().Single(j => j.GetProperty("name").GetString() == "orders-paused").GetProperty("paused").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Cli_run_follow_exits_0_and_reset_moves_the_watermark_back()
+    {
+        await OrdersTable.SeedAsync(Deployment.Source, "orders_ops", 1, 50);
+        var (code, output) = await CliAsync("run", "orders-ops", "--follow", "--json");
+        Assert.True(code == 0, output);
+        var run = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("Completed", run.GetProperty("state").GetString());
+        Assert.Equal(50L, await OrdersTable.CountAsync(Deployment.Destination, "orders_ops"));
+        Assert.NotNull(await OrdersTable.ScalarAsync(Deployment.Control, "SELECT cursor::text FROM sync_watermarks WHERE key = 'orders-ops'"));
+
+        var (showCode, show) = await CliAsync("run", "show", run.GetProperty("runId").GetString()!, "--json");
+        Assert.True(showCode == 0, show);
+        Assert.True(JsonDocument.Parse(show).RootElement.GetProperty("batches").GetInt32() >= 1);
+
+        var (resetCode, reset) = await CliAsync("reset", "orders-ops", "--yes", "--json");
+        Assert.True(resetCode == 0, reset);
+        Assert.NotNull(JsonDocument.Parse(reset).RootElement.GetProperty("previousWatermark").GetString());
+        Assert.Null(await OrdersTable.ScalarAsync(Deployment.Control, "SELECT cursor::text FROM sync_watermarks WHERE key = 'orders-ops'"));
+
+        var (rerunCode, rerun) = await CliAsync("run", "orders-ops", "--follow", "--json");
+        Assert.True(rerunCode == 0, rerun);
+        Assert.Equal(50L, JsonDocument.Parse(rerun).RootElement.GetProperty("extractedRows").GetInt64());
+
+        var (jobsCode, jobs) = await CliAsync("jobs", "--json");
+        Assert.True(jobsCode == 0, jobs);
+        Assert.Equal(4, JsonDocument.Parse(jobs).RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Cli_run_follow_exits_non_zero_when_the_run_fails()
+    {
+        await OrdersTable.SeedAsync(Deployment.Source, "orders_broken", 1, 10);
+        await OrdersTable.ExecuteAsync(Deployment.Source, "DROP TABLE orders_broken");
+        var (code, output) = await CliAsync("run", "orders-broken", "--follow", "--json");
+        Assert.True(code != 0, output);
+    }
+
+    private HttpRequestMessage Keyed(HttpMethod method, string path)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("X-Api-Key", OperationsFixture.Key);
+        return request;
+    }
+
+    private async Task<long> ScheduledRunsAfterAsync(string job, DateTime after) =>
+        (long)(await OrdersTable.ScalarAsync(Deployment.Control,
+            "SELECT count(*) FROM sync_runs WHERE job_name = $1 AND trigger = 'schedule' AND requested_at > $2", job, after))!;
+
+    private async Task<(int Code, string Output)> CliAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        start.ArgumentList.Add(Path.Combine(TestInfrastructure.RepositoryRoot, "tools", "Sync.Cli", "bin", Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(ServiceProcess.DllPath("Coordinator")))!), "net10.0", "sync.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["SYNC_URL"] = Deployment.Http.BaseAddress!.ToString();
+        start.Environment["SYNC_API_KEY"] = OperationsFixture.Key;
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, (await stdout) + (process.ExitCode == 0 ? string.Empty : "\n" + await stderr + "\n" + Deployment.Logs()));
+    }
+}
