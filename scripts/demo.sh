@@ -86,14 +86,14 @@ sql sync_demo_destination "CREATE TABLE public.orders_fact (order_id bigint PRIM
   synced_at timestamptz NOT NULL, changed_at timestamptz NOT NULL)"
 
 echo "== orders_fact run 1: initial load"
-cli run orders_fact
+cli run orders_fact --follow
 
 echo "== Changing items of 1% of the orders"
 sql sync_demo_source "UPDATE order_items SET quantity = quantity + 1, updated_at = clock_timestamp()
   WHERE order_id % 100 = 1 AND id % 10 = 1" >/dev/null
 
 echo "== orders_fact run 2: incremental"
-cli run orders_fact
+cli run orders_fact --follow
 
 fact_expected="SELECT count(*) || ' rows, md5 ' || md5(string_agg(r::text, '|' ORDER BY r.id)) FROM (
   SELECT o.id, u.email, coalesce(sum(i.quantity * i.unit_price), 0)::numeric(12,2), count(i.id)::integer, o.status, o.created_at::date
