@@ -25,20 +25,16 @@ public sealed class PostgresResilienceTests : IAsyncLifetime
         BatchSize: 1000,
         Schedule: null);
 
-    private readonly string _database = $"rs_conn_{Guid.NewGuid():N}"[..24];
+    private ScratchDatabase _scratch = null!;
     private ConnectionCatalog _connections = null!;
 
-    private static string Server => Environment.GetEnvironmentVariable("SYNC_PG_CONNECTION") is { Length: > 0 } value
-        ? value
-        : "Host=127.0.0.1;Port=55432;Username=sync;Password=sync";
-
-    private string Database => new NpgsqlConnectionStringBuilder(Server) { Database = _database }.ConnectionString;
+    private string Database => _scratch.ConnectionString;
 
     public async Task InitializeAsync()
     {
-        await ExecuteAsync(new NpgsqlConnectionStringBuilder(Server) { Database = "postgres" }.ConnectionString, $"CREATE DATABASE \"{_database}\"");
+        _scratch = await ScratchDatabase.CreateAsync("rs_conn");
         // Failed attempts roll back, so attempts are counted on a sequence (nextval is not transactional).
-        await ExecuteAsync(Database, $"""
+        await _scratch.ExecuteAsync($"""
             CREATE TABLE src (id bigint PRIMARY KEY, version bigint NOT NULL, note text NOT NULL);
             INSERT INTO src SELECT g, g, 'row ' || g FROM generate_series(1, {Rows}) g;
             CREATE TABLE dst (id bigint PRIMARY KEY, version bigint NOT NULL, note text NOT NULL);
@@ -52,14 +48,13 @@ public sealed class PostgresResilienceTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _connections.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await ExecuteAsync(new NpgsqlConnectionStringBuilder(Server) { Database = "postgres" }.ConnectionString, $"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
+        await _scratch.DropAsync();
     }
 
     [Fact]
     public async Task A_backend_terminated_in_the_middle_of_the_load_is_retried_as_a_whole_transaction()
     {
-        await ExecuteAsync(Database, """
+        await _scratch.ExecuteAsync("""
             CREATE FUNCTION die_once() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF nextval('attempts') = 1 THEN
@@ -81,7 +76,7 @@ public sealed class PostgresResilienceTests : IAsyncLifetime
     [Fact]
     public async Task An_attempt_that_stalls_past_its_timeout_is_cancelled_and_retried()
     {
-        await ExecuteAsync(Database, """
+        await _scratch.ExecuteAsync("""
             CREATE FUNCTION stall_once() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF nextval('attempts') = 1 THEN
@@ -105,7 +100,7 @@ public sealed class PostgresResilienceTests : IAsyncLifetime
     {
         // A refusal of the whole load (class 42, not a per-record data error: those the Loader sets
         // aside as dead letters instead of failing). The sequence counts attempts across rollbacks.
-        await ExecuteAsync(Database, """
+        await _scratch.ExecuteAsync("""
             CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN PERFORM nextval('attempts'); RAISE EXCEPTION 'writes to dst are not allowed' USING ERRCODE = 'insufficient_privilege'; END $$;
             CREATE TRIGGER refuse_insert BEFORE INSERT ON dst FOR EACH STATEMENT EXECUTE FUNCTION refuse_insert();
@@ -143,13 +138,5 @@ public sealed class PostgresResilienceTests : IAsyncLifetime
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return await command.ExecuteScalarAsync();
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }

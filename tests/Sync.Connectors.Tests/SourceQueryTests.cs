@@ -25,19 +25,15 @@ public sealed class SourceQueryTests : IAsyncLifetime
 
     private const string Actual = "SELECT order_id, user_email, total_amount, item_count, status, order_date FROM orders_fact";
 
-    private readonly string _database = $"sq_conn_{Guid.NewGuid():N}"[..24];
+    private ScratchDatabase _scratch = null!;
     private ConnectionCatalog _connections = null!;
 
-    private static string Server => Environment.GetEnvironmentVariable("SYNC_PG_CONNECTION") is { Length: > 0 } value
-        ? value
-        : "Host=127.0.0.1;Port=55432;Username=sync;Password=sync";
-
-    private string Database => new NpgsqlConnectionStringBuilder(Server) { Database = _database }.ConnectionString;
+    private string Database => _scratch.ConnectionString;
 
     public async Task InitializeAsync()
     {
-        await ExecuteAsync(new NpgsqlConnectionStringBuilder(Server) { Database = "postgres" }.ConnectionString, $"CREATE DATABASE \"{_database}\"");
-        await ExecuteAsync(Database, $"""
+        _scratch = await ScratchDatabase.CreateAsync("sq_conn");
+        await _scratch.ExecuteAsync($"""
             CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL, updated_at timestamptz NOT NULL);
             CREATE TABLE orders (id bigint PRIMARY KEY, customer_id integer NOT NULL, status text NOT NULL,
                 created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL);
@@ -65,8 +61,7 @@ public sealed class SourceQueryTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _connections.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await ExecuteAsync(new NpgsqlConnectionStringBuilder(Server) { Database = "postgres" }.ConnectionString, $"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
+        await _scratch.DropAsync();
     }
 
     [Fact]
@@ -80,7 +75,7 @@ public sealed class SourceQueryTests : IAsyncLifetime
         Assert.Equal(await DigestAsync(Expected), await DigestAsync(Actual));
 
         // One item of order 7 changes, and user 3's email: order 7 and user 3's 25 orders move past the watermark.
-        await ExecuteAsync(Database, """
+        await _scratch.ExecuteAsync("""
             UPDATE order_items SET quantity = quantity + 5, updated_at = clock_timestamp() WHERE id = 71;
             UPDATE users SET email = 'changed@example.com', updated_at = clock_timestamp() WHERE id = 3;
             """);
@@ -103,7 +98,7 @@ public sealed class SourceQueryTests : IAsyncLifetime
             Source = ShippedJob().Source with { Query = "SELECT id AS order_id, nextval('nope') AS n, updated_at AS changed_at FROM orders" },
             Transform = new TransformSpec([]),
         };
-        await ExecuteAsync(Database, "CREATE SEQUENCE nope");
+        await _scratch.ExecuteAsync("CREATE SEQUENCE nope");
 
         var thrown = await Assert.ThrowsAsync<PostgresException>(() => SyncAsync(job, after: null));
 
@@ -156,13 +151,5 @@ public sealed class SourceQueryTests : IAsyncLifetime
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"SELECT count(*) || ' ' || md5(string_agg(r::text, '|' ORDER BY r::text)) FROM ({query}) r", connection);
         return (string)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }
