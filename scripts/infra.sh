@@ -50,11 +50,18 @@ _sync_config() {
   if [[ -L $_STATE ]]; then _STATE="$(readlink -f "$_STATE")"; fi
   _SAVED="$_STATE/infra.env"
   # Values saved by the last `up` fill in whatever the environment does not set.
+  # The ports derived from the AMQP port are saved too; when the environment asks for another
+  # AMQP port they would point at the old instance's, so they are derived again instead.
   if [[ -r $_SAVED ]]; then
-    local line key val k
+    local line key val k saved_rabbit_port=""
+    saved_rabbit_port="$(sed -n 's/^SYNC_RABBIT_PORT=//p' "$_SAVED")"
     while IFS= read -r line || [[ -n $line ]]; do
       [[ $line =~ ^([A-Z_]+)=(.*)$ ]] || continue
       key=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
+      if [[ -n ${SYNC_RABBIT_PORT:-} && $SYNC_RABBIT_PORT != "$saved_rabbit_port" ]] &&
+        [[ $key == SYNC_RABBIT_DIST_PORT || $key == SYNC_EPMD_PORT || $key == SYNC_RABBIT_MGMT_PORT ]]; then
+        continue
+      fi
       for k in "${_sync_saved_keys[@]}"; do
         if [[ $k == "$key" && -z ${!key:-} ]]; then printf -v "$key" '%s' "$val"; fi
       done
