@@ -6,7 +6,7 @@ using Sync.EndToEnd.Tests.Infrastructure;
 
 namespace Sync.EndToEnd.Tests;
 
-/// <summary>One deployment with an API key, for the operator's API and the sync CLI.</summary>
+/// <summary>One deployment with an API key, for the operator's API, the sync CLI and the dashboard (shared by OperationsCollection).</summary>
 public sealed class OperationsFixture : IAsyncLifetime
 {
     public const string Key = "test-key-1";
