@@ -109,10 +109,13 @@ cmd_start() {
     [[ -f $dll ]] || die "$dll is missing (build failed, or SYNC_NO_BUILD=1 without a build?)"
     local args=()
     [[ $name == coordinator ]] && args=(--urls "http://127.0.0.1:$port")
+    local instance=()
+    # Loaders name themselves in sync.applied_batches.loaded_by: loader, loader-2, …
+    [[ $project == Loader ]] && instance=(Loader__InstanceName="$name")
     printf '\n===== %s start %s =====\n' "$(date -u +%FT%TZ)" "$name" >>"$log"
     # setsid: own session, so a Ctrl-C in this terminal does not reach the services.
     (cd "$(dirname "$dll")" &&
-      ASPNETCORE_URLS="http://127.0.0.1:$port" exec setsid dotnet "$dll" "${args[@]}") >>"$log" 2>&1 </dev/null &
+      exec env "${instance[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" setsid dotnet "$dll" "${args[@]}") >>"$log" 2>&1 </dev/null &
     echo $! >"$RUN/$name.pid"
     started+=("$name")
     port=$((port + 1))

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Sync.Batches;
 using Sync.Connectors.Postgres;
 using Sync.Contracts;
@@ -9,7 +10,7 @@ using Sync.ServiceDefaults;
 namespace Sync.Loader;
 
 /// <summary>Applies a batch to the destination and reports its counts; a batch applied before reports its first counts again.</summary>
-internal sealed partial class LoadBatchConsumer(PostgresDestination destination, ILogger<LoadBatchConsumer> logger) : IConsumer<LoadBatch>
+internal sealed partial class LoadBatchConsumer(PostgresDestination destination, IOptions<LoaderOptions> options, ILogger<LoadBatchConsumer> logger) : IConsumer<LoadBatch>
 {
     private const string Stage = "load";
 
@@ -22,7 +23,7 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
         });
         var started = Stopwatch.GetTimestamp();
         var result = await destination.LoadAsync(
-            message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, context.CancellationToken);
+            message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, options.Value.InstanceName, context.CancellationToken);
         SyncTelemetry.BatchLoadDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         if (result.Superseded)
         {

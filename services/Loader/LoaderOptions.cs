@@ -19,6 +19,14 @@ public sealed class LoaderOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// This Loader's name, recorded with every batch it applies (sync.applied_batches.loaded_by), so
+    /// the work of several Loaders can be told apart. Default: host name and process id.
+    /// </summary>
+    [Required]
+    [StringLength(200, MinimumLength = 1)]
+    public string InstanceName { get; set; } = $"{System.Environment.MachineName}/{System.Environment.ProcessId}";
+
     /// <summary>Rows deleted per statement by the cleanup. Default 1000.</summary>
     [Range(1, 100_000)]
     public int CleanupSliceSize { get; set; } = 1000;

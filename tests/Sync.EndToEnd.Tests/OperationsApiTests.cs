@@ -6,7 +6,7 @@ using Sync.EndToEnd.Tests.Infrastructure;
 
 namespace Sync.EndToEnd.Tests;
 
-/// <summary>One deployment with an API key, for the operator's API and the sync CLI.</summary>
+/// <summary>One deployment with an API key, for the operator's API, the sync CLI and the dashboard (shared by OperationsCollection).</summary>
 public sealed class OperationsFixture : IAsyncLifetime
 {
     public const string Key = "test-key-1";
@@ -16,11 +16,15 @@ public sealed class OperationsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Deployment = await SyncDeployment.CreateAsync("ops");
-        foreach (var table in new[] { "orders_ops", "orders_paused", "orders_ticking", "orders_broken" })
+        foreach (var table in new[] { "orders_ops", "orders_paused", "orders_ticking", "orders_broken", "orders_dash" })
         {
             await OrdersTable.CreateAsync(Deployment.Source, table);
             await OrdersTable.CreateAsync(Deployment.Destination, table);
         }
+
+        // The dashboard's job: the destination refuses a negative amount, so a run leaves a dead letter.
+        await OrdersTable.ExecuteAsync(Deployment.Destination, "ALTER TABLE orders_dash ADD CONSTRAINT amount_not_negative CHECK (amount >= 0)");
+        Deployment.WriteJob("orders_dash.yml", OrdersTable.Job("orders-dash", "orders_dash"));
 
         Deployment.WriteJob("orders_ops.yml", OrdersTable.Job("orders-ops", "orders_ops"));
         Deployment.WriteJob("orders_broken.yml", OrdersTable.Job("orders-broken", "orders_broken"));
@@ -33,7 +37,15 @@ public sealed class OperationsFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Deployment.DisposeAsync();
 }
 
-public sealed class OperationsApiTests(OperationsFixture fixture) : IClassFixture<OperationsFixture>
+/// <summary>The test classes that share the one <see cref="OperationsFixture"/> deployment.</summary>
+[CollectionDefinition(Name)]
+public sealed class OperationsCollection : ICollectionFixture<OperationsFixture>
+{
+    public const string Name = "Operations";
+}
+
+[Collection(OperationsCollection.Name)]
+public sealed class OperationsApiTests(OperationsFixture fixture)
 {
     private SyncDeployment Deployment => fixture.Deployment;
 
@@ -126,7 +138,7 @@ public sealed class OperationsApiTests(OperationsFixture fixture) : IClassFixtur
 
         var (jobsCode, jobs) = await CliAsync("jobs", "--json");
         Assert.True(jobsCode == 0, jobs);
-        Assert.Equal(4, JsonDocument.Parse(jobs).RootElement.GetArrayLength());
+        Assert.Equal(5, JsonDocument.Parse(jobs).RootElement.GetArrayLength());
     }
 
     [Fact]

@@ -84,6 +84,7 @@ internal static class HostingExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseDashboard();
         app.MapHealthChecks("/health");
         app.MapHealthEndpoints();
         app.MapOpenApi();

@@ -31,10 +31,10 @@ internal static class AppliedBatch
         return new LoadResult(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), Replayed: false, rejected);
     }
 
-    public static async Task RecordAsync(NpgsqlConnection connection, string jobName, Guid runId, Guid extractionId, int batchSeq, LoadResult result, CancellationToken cancellationToken)
+    public static async Task RecordAsync(NpgsqlConnection connection, string jobName, Guid runId, Guid extractionId, int batchSeq, LoadResult result, string? loadedBy, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "INSERT INTO sync.applied_batches (run_id, extraction_id, batch_seq, job_name, rows, inserted, updated, skipped, rejected) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO sync.applied_batches (run_id, extraction_id, batch_seq, job_name, rows, inserted, updated, skipped, rejected, loaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             connection);
         command.Parameters.Add(new NpgsqlParameter { Value = runId });
         command.Parameters.Add(new NpgsqlParameter { Value = extractionId });
@@ -45,6 +45,7 @@ internal static class AppliedBatch
         command.Parameters.Add(new NpgsqlParameter { Value = result.Updated });
         command.Parameters.Add(new NpgsqlParameter { Value = result.Skipped });
         command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(result.Rejected), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)loadedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -31,6 +31,8 @@ internal static class DestinationBookkeeping
             CREATE INDEX IF NOT EXISTS applied_batches_applied_at ON sync.applied_batches (applied_at);
             -- The rows the destination refused, so a redelivered batch reports the same rejections.
             ALTER TABLE sync.applied_batches ADD COLUMN IF NOT EXISTS rejected jsonb NOT NULL DEFAULT '[]';
+            -- Which Loader instance applied the batch (LoaderOptions.InstanceName), so scaled-out Loaders can be told apart.
+            ALTER TABLE sync.applied_batches ADD COLUMN IF NOT EXISTS loaded_by text;
             CREATE TABLE IF NOT EXISTS sync.job_fences (
                 job_name text PRIMARY KEY,
                 fence bigint NOT NULL,

@@ -23,13 +23,18 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
     public IReadOnlyCollection<string> LoadedConnections => [.. _prepared.Keys];
 
     /// <param name="fence">The run's fence (<see cref="RunFence"/>); 0 loads without one.</param>
-    public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, CancellationToken cancellationToken) =>
+    public Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, CancellationToken cancellationToken) =>
+        LoadAsync(job, runId, extractionId, batchSeq, batch, fence, loadedBy: null, cancellationToken);
+
+    /// <param name="fence">The run's fence (<see cref="RunFence"/>); 0 loads without one.</param>
+    /// <param name="loadedBy">The Loader instance applying the batch, kept in sync.applied_batches.loaded_by (null: not recorded).</param>
+    public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, string? loadedBy, CancellationToken cancellationToken) =>
         await resilience.ExecuteAsync(
             job.Destination.Connection,
-            ct => LoadOnceAsync(job, runId, extractionId, batchSeq, batch, fence, ct),
+            ct => LoadOnceAsync(job, runId, extractionId, batchSeq, batch, fence, loadedBy, ct),
             cancellationToken);
 
-    private async ValueTask<LoadResult> LoadOnceAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, CancellationToken cancellationToken)
+    private async ValueTask<LoadResult> LoadOnceAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, string? loadedBy, CancellationToken cancellationToken)
     {
         var destination = job.Destination;
         await using var connection = await connections.Get(destination.Connection).OpenConnectionAsync(cancellationToken);
@@ -74,7 +79,7 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         var result = new LoadResult(applied, counts.Inserted, counts.Updated, applied - counts.Inserted - counts.Updated, Replayed: false, rejected);
         try
         {
-            await AppliedBatch.RecordAsync(connection, job.Name, runId, extractionId, batchSeq, result, cancellationToken);
+            await AppliedBatch.RecordAsync(connection, job.Name, runId, extractionId, batchSeq, result, loadedBy, cancellationToken);
         }
         catch (PostgresException exception) when (AppliedBatch.IsDuplicate(exception))
         {

@@ -47,6 +47,9 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public ServiceProcess Coordinator => Service("Coordinator");
 
+    /// <summary>How many Loader processes <see cref="StartAsync"/> starts (default 1); with more, each gets Loader__InstanceName loader-1, loader-2, ….</summary>
+    public int LoaderCount { get; set; } = 1;
+
     public ServiceProcess Service(string name) => _services.Single(s => s.Name == name);
 
     public static async Task<SyncDeployment> CreateAsync(string name)
@@ -90,14 +93,24 @@ public sealed class SyncDeployment : IAsyncDisposable
             ? new ServiceProcess(service, Environment(), "--urls", $"http://127.0.0.1:{ApiPort}")
             : new ServiceProcess(service, Environment());
 
+    private ServiceProcess CreateLoader(int instance) =>
+        new("Loader", new Dictionary<string, string>(Environment(), StringComparer.Ordinal) { ["Loader__InstanceName"] = $"loader-{instance}" });
+
     /// <summary>Starts the four services and waits until the Coordinator answers.</summary>
     public async Task StartAsync()
     {
         foreach (var name in new[] { "Loader", "Transformer", "Extractor", "Coordinator" })
         {
-            var service = CreateService(name);
+            var service = name == "Loader" && LoaderCount > 1 ? CreateLoader(1) : CreateService(name);
             service.Start();
             _services.Add(service);
+        }
+
+        for (var i = 2; i <= LoaderCount; i++)
+        {
+            var loader = CreateLoader(i);
+            loader.Start();
+            _services.Add(loader);
         }
 
         await WaitForCoordinatorAsync();
