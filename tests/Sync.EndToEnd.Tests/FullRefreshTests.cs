@@ -28,7 +28,7 @@ internal static class FullRefreshTable
 public sealed partial class OperationsApiTests
 {
     [Fact]
-    public async Task Full_refresh_deletes_what_the_source_deleted_and_a_failed_refresh_deletes_nothing()
+    public async Task Full_refresh_deletes_what_the_source_deleted_and_a_failed_or_empty_refresh_deletes_nothing()
     {
         const string table = FullRefreshTable.Table;
         await OrdersTable.SeedAsync(Deployment.Source, table, 1, 3000);
@@ -54,6 +54,14 @@ public sealed partial class OperationsApiTests
         Assert.Equal(2900L, await OrdersTable.CountAsync(Deployment.Destination, table));
         Assert.Equal(await OrdersTable.DigestAsync(Deployment.Source, table), await OrdersTable.DigestAsync(Deployment.Destination, table));
         Assert.Equal(100L, await OrdersTable.ScalarAsync(Deployment.Control, "SELECT deleted FROM sync_metrics WHERE run_id = $1", repaired.RunId));
+
+        // An emptied source is refused (no allow_empty: true): the destination keeps every row.
+        await OrdersTable.ExecuteAsync(Deployment.Source, $"DELETE FROM {table}");
+        var empty = await RefreshAsync();
+
+        Assert.Equal("Failed", empty.State);
+        Assert.Contains("read no rows", empty.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(2900L, await OrdersTable.CountAsync(Deployment.Destination, table));
     }
 
     // This deployment has an API key; starting a run needs it.
