@@ -1,6 +1,6 @@
 namespace Sync.Contracts;
 
-/// <summary>A run finished and its watermark is committed.</summary>
+/// <summary>A run finished and its watermark is committed. <see cref="Deleted"/>: rows a full refresh deleted or soft-deleted.</summary>
 public sealed record SyncRunCompleted(
     Guid RunId,
     string JobName,
@@ -9,4 +9,5 @@ public sealed record SyncRunCompleted(
     long Updated,
     long Skipped,
     long Errors,
-    long DurationMs);
+    long DurationMs,
+    long Deleted = 0);

@@ -4,10 +4,10 @@ namespace Sync.Jobs;
 
 internal static class DestinationSection
 {
-    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict"];
+    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict", .. DeletesSection.Keys];
 
     /// <param name="columns">The valid column mapping (empty = same names), or null when it has errors.</param>
-    public static DestinationSpec? Read(YamlNodeReader job, JobFileErrors errors, SourceDraft? source, IReadOnlyList<ColumnMapping>? columns)
+    public static DestinationSpec? Read(YamlNodeReader job, JobFileErrors errors, SourceDraft? source, IReadOnlyList<ColumnMapping>? columns, SyncMode mode = SyncMode.Incremental)
     {
         var destination = job.Mapping("destination", Keys, required: true);
         if (destination is null)
@@ -25,9 +25,10 @@ internal static class DestinationSection
         var conflictValid = destination.Scalar("conflict", "latest-wins") is not { } c
             || FieldRules.Choice(c, errors, Kinds.Conflicts, out conflict);
         var key = destination.Has("key") ? ExplicitKey(destination, errors, columns) : DefaultKey(source, columns);
-        return kind is null || connection is null || table is null || key is null || !conflictValid
+        var deletes = DeletesSection.Read(destination, errors, mode);
+        return kind is null || connection is null || table is null || key is null || !conflictValid || deletes is not { } d
             ? null
-            : new DestinationSpec(kind, connection, table, key, conflict);
+            : new DestinationSpec(kind, connection, table, key, conflict, d.Deletes, d.SoftDeleteColumn, d.AllowEmpty);
     }
 
     private static IReadOnlyList<string>? ExplicitKey(YamlNodeReader destination, JobFileErrors errors, IReadOnlyList<ColumnMapping>? columns)

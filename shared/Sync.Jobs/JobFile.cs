@@ -31,19 +31,19 @@ public static class JobFile
         var schedule = ReadSchedule(job, errors);
         var batchSize = ReadBatchSize(job, errors);
         var mode = SyncMode.Incremental;
-        if (job.Scalar("mode", "incremental") is { } m)
-        {
-            if (FieldRules.Choice(m, errors, Kinds.Modes, out mode) && mode == SyncMode.FullRefresh)
-            {
-                // Refused rather than run as incremental: a full refresh must also remove what the
-                // source no longer has, and no stage does that yet.
-                errors.Add(m.Mark, m.Field, "full_refresh is not available yet: the destination would keep rows deleted in the source", "use incremental");
-            }
-        }
+        var modeValue = job.Scalar("mode", "incremental");
+        var modeValid = modeValue is not { } m || FieldRules.Choice(m, errors, Kinds.Modes, out mode);
 
         var source = SourceSection.Read(job, errors);
         var columns = ColumnsSection.Read(job, errors, source);
-        var destination = DestinationSection.Read(job, errors, source, columns);
+        if (modeValid && mode == SyncMode.FullRefresh && source?.Kind == "files" && modeValue is { } fm)
+        {
+            // A files source skips files still being written and reads each file once: a full refresh
+            // would take rows of a file it skipped for gone.
+            errors.Add(fm.Mark, fm.Field, "full_refresh is not available for a files source: it skips files still being written, whose rows would count as deleted", "use incremental");
+        }
+
+        var destination = DestinationSection.Read(job, errors, source, columns, mode);
         var retry = RetrySection.Read(job, errors);
 
         var nameAt = nameValue?.Mark ?? default;

@@ -30,6 +30,7 @@ public sealed class OperationsFixture : IAsyncLifetime
         Deployment.WriteJob("orders_broken.yml", OrdersTable.Job("orders-broken", "orders_broken"));
         Deployment.WriteJob("orders_paused.yml", OrdersTable.Job("orders-paused", "orders_paused", extra: "schedule: \"* * * * *\""));
         Deployment.WriteJob("orders_ticking.yml", OrdersTable.Job("orders-ticking", "orders_ticking", extra: "schedule: \"* * * * *\""));
+        await FullRefreshTable.CreateAsync(Deployment);
         Deployment.SetEnvironment("Coordinator__ApiKey", Key);
         await Deployment.StartAsync();
     }
@@ -45,7 +46,7 @@ public sealed class OperationsCollection : ICollectionFixture<OperationsFixture>
 }
 
 [Collection(OperationsCollection.Name)]
-public sealed class OperationsApiTests(OperationsFixture fixture)
+public sealed partial class OperationsApiTests(OperationsFixture fixture)
 {
     private SyncDeployment Deployment => fixture.Deployment;
 
@@ -138,7 +139,7 @@ public sealed class OperationsApiTests(OperationsFixture fixture)
 
         var (jobsCode, jobs) = await CliAsync("jobs", "--json");
         Assert.True(jobsCode == 0, jobs);
-        Assert.Equal(5, JsonDocument.Parse(jobs).RootElement.GetArrayLength());
+        Assert.Equal(Directory.GetFiles(Deployment.JobsDirectory, "*.yml").Length, JsonDocument.Parse(jobs).RootElement.GetArrayLength());
     }
 
     [Fact]

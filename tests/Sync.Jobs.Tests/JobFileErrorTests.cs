@@ -186,16 +186,6 @@ public sealed class JobFileErrorTests
         Assert.Equal(fix, error.Suggestion);
     }
 
-    [Fact]
-    public void Full_refresh_is_refused_until_it_removes_what_the_source_deleted()
-    {
-        var error = JobYaml.ErrorAt(JobYaml.Minimal + "mode: full_refresh\n", "mode");
-
-        Assert.Equal(12, error.Line);
-        Assert.StartsWith("full_refresh is not available yet", error.Message, StringComparison.Ordinal);
-        Assert.Equal("use incremental", error.Suggestion);
-    }
-
     [Theory]
     [InlineData("mode: full-refresh\n", "mode", "use full_refresh")]
     [InlineData("mode: cdc\n", "mode", "use one of: incremental, full_refresh")]

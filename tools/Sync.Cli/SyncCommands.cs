@@ -174,7 +174,9 @@ internal static class SyncCommands
             $"run {run.GetProperty("runId").GetGuid()}  {run.GetProperty("state").GetString()}  " +
             $"processed {run.GetProperty("processed").GetInt64()}  inserted {run.GetProperty("inserted").GetInt64()}  " +
             $"updated {run.GetProperty("updated").GetInt64()}  skipped {run.GetProperty("skipped").GetInt64()}  " +
-            $"errors {run.GetProperty("errors").GetInt64()}  duration {Text(run, "durationMs") ?? "-"} ms");
+            $"errors {run.GetProperty("errors").GetInt64()}  " +
+            (run.TryGetProperty("deleted", out var deleted) && deleted.GetInt64() > 0 ? $"deleted {deleted.GetInt64()}  " : string.Empty) +
+            $"duration {Text(run, "durationMs") ?? "-"} ms");
         if (Text(run, "failureReason") is { } reason)
         {
             Console.WriteLine($"  reason: {reason}");

@@ -78,12 +78,13 @@ internal sealed record RunView(
     string? FailureReason,
     DateTimeOffset StartedAt,
     DateTimeOffset? FinishedAt,
-    long? DurationMs)
+    long? DurationMs,
+    long Deleted = 0)
 {
     public static RunView Of(SyncRunState run) => new(
         run.CorrelationId, run.JobName, run.CurrentState, run.Trigger, run.ExpectedBatches, run.LoadedBatches, run.ExtractedRows,
         run.Processed, run.Inserted, run.Updated, run.Skipped, run.Errors, run.FailureReason, run.StartedAt, run.FinishedAt,
-        run.FinishedAt is { } finished ? (long)(finished - run.StartedAt).TotalMilliseconds : null);
+        run.FinishedAt is { } finished ? (long)(finished - run.StartedAt).TotalMilliseconds : null, run.Deleted);
 }
 
 /// <summary>The body of a problem+json answer: what went wrong and what to do.</summary>

@@ -24,4 +24,7 @@ public sealed class SyncMetric
     public long Errors { get; set; }
 
     public long DurationMs { get; set; }
+
+    /// <summary>Rows a full refresh deleted or soft-deleted.</summary>
+    public long Deleted { get; set; }
 }

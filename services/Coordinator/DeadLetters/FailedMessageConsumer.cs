@@ -28,6 +28,7 @@ internal sealed class FailedMessageConsumer(CoordinatorDbContext dbContext) : IC
     {
         "transform" => "transform-batch",
         "load" => "load-batch",
+        "sweep" => "sweep-deletes",
         _ => stage,
     };
 }

@@ -37,6 +37,7 @@ internal static class HostingExtensions
         builder.Services.AddScoped<CompleteRunActivity>();
         builder.Services.AddScoped<FailRunActivity>();
         builder.Services.AddScoped<BeginReplayActivity>();
+        builder.Services.AddScoped<RequestSweepActivity>();
         builder.Services.AddSingleton<ErrorQueueReplay>();
 
         builder.AddSyncBus(bus =>

@@ -43,6 +43,12 @@ public sealed class SyncRunState : SagaStateMachineInstance
 
     public string? FailureReason { get; set; }
 
+    /// <summary>A full refresh that deletes or soft-deletes: once every batch is loaded, the run sweeps the destination before it completes.</summary>
+    public bool SweepsDeletes { get; set; }
+
+    /// <summary>Rows the run's sweep deleted or soft-deleted.</summary>
+    public long Deleted { get; set; }
+
     public DateTimeOffset RequestedAt { get; set; }
 
     public DateTimeOffset StartedAt { get; set; }

@@ -8,7 +8,9 @@ namespace Sync.Coordinator.Runs;
 /// The life of one run: Extracting while batches are read, Loading once the extraction reported
 /// its batch count, Completed when every batch of that extraction is loaded and the watermark is
 /// committed. Failed and Rejected leave the watermark where it was. A replay run of dead letters
-/// starts Loading with one batch per record and has no watermark to commit.
+/// starts Loading with one batch per record and has no watermark to commit. A full refresh that
+/// deletes goes from Loading to Sweeping: the Loader removes the rows the run did not load, then
+/// the run completes.
 /// </summary>
 public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
 {
@@ -23,6 +25,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
         Event(() => BatchLoaded, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => CancelRequested, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => BatchFailed, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
+        Event(() => DeletesSwept, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
 
         Initially(
             When(RunRequested)
@@ -46,13 +49,13 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                 .Activity(x => x.OfType<AcceptExtractionActivity>())
                 .IfElse(
                     context => context.Saga.IsFullyLoaded,
-                    done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).TransitionTo(Completed),
+                    Finish,
                     waiting => waiting.TransitionTo(Loading)),
             When(BatchLoaded)
                 .Activity(x => x.OfType<RecordBatchActivity>())
                 .If(
                     context => context.Saga.IsFullyLoaded,
-                    done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).TransitionTo(Completed)),
+                    Finish),
             When(ExtractionFailed)
                 .Then(context => context.Saga.FailureReason = $"Extraction failed: {context.Message.Reason}")
                 .Activity(x => x.OfInstanceType<FailRunActivity>())
@@ -65,7 +68,32 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                 .Then(context => context.Saga.FailureReason =
                     $"Batch {context.Message.BatchSeq} failed in the {context.Message.Stage} stage and is in its error queue: {context.Message.Reason}")
                 .Activity(x => x.OfInstanceType<FailRunActivity>())
-                .TransitionTo(Failed));
+                .TransitionTo(Failed),
+            Ignore(DeletesSwept));
+
+        During(Sweeping,
+            When(DeletesSwept, context => !context.Message.Superseded)
+                .Then(context => context.Saga.Deleted = context.Message.Deleted)
+                .Activity(x => x.OfInstanceType<CompleteRunActivity>())
+                .TransitionTo(Completed),
+            When(DeletesSwept, context => context.Message.Superseded)
+                .Then(context => context.Saga.FailureReason = "A later run of the job loaded into the destination before this run's sweep; nothing was deleted.")
+                .Activity(x => x.OfInstanceType<FailRunActivity>())
+                .TransitionTo(Failed),
+            When(CancelRequested)
+                .Then(context => context.Saga.FailureReason = context.Message.Reason)
+                .Activity(x => x.OfInstanceType<FailRunActivity>())
+                .TransitionTo(Failed),
+            When(BatchFailed)
+                .Then(context => context.Saga.FailureReason =
+                    $"The sweep of deleted rows failed and is in the {context.Message.Stage} error queue; nothing was deleted: {context.Message.Reason}")
+                .Activity(x => x.OfInstanceType<FailRunActivity>())
+                .TransitionTo(Failed),
+            Ignore(RunRequested),
+            Ignore(ReplayRequested),
+            Ignore(ExtractionCompleted),
+            Ignore(ExtractionFailed),
+            Ignore(BatchLoaded));
 
         // A finished run ignores late and repeated messages; its figures are final.
         During(Completed, Failed, Rejected,
@@ -75,12 +103,29 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
             Ignore(ExtractionFailed),
             Ignore(BatchLoaded),
             Ignore(CancelRequested),
-            Ignore(BatchFailed));
+            Ignore(BatchFailed),
+            Ignore(DeletesSwept));
     }
+
+    // Every batch is loaded: a full refresh that deletes sweeps first (or fails when it read no row
+    // and may not empty the destination); any other run completes.
+    private EventActivityBinder<SyncRunState, T> Finish<T>(EventActivityBinder<SyncRunState, T> done)
+        where T : class =>
+        done.IfElse(
+            context => context.Saga.SweepsDeletes,
+            sweep => sweep
+                .Activity(x => x.OfInstanceType<RequestSweepActivity>())
+                .IfElse(
+                    context => context.Saga.FailureReason is null,
+                    sent => sent.TransitionTo(Sweeping),
+                    refused => refused.Activity(x => x.OfInstanceType<FailRunActivity>()).TransitionTo(Failed)),
+            complete => complete.Activity(x => x.OfInstanceType<CompleteRunActivity>()).TransitionTo(Completed));
 
     public State Extracting { get; private set; } = null!;
 
     public State Loading { get; private set; } = null!;
+
+    public State Sweeping { get; private set; } = null!;
 
     public State Completed { get; private set; } = null!;
 
@@ -101,4 +146,6 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
     public Event<CancelSyncRun> CancelRequested { get; private set; } = null!;
 
     public Event<BatchFailed> BatchFailed { get; private set; } = null!;
+
+    public Event<DeletesSwept> DeletesSwept { get; private set; } = null!;
 }

@@ -40,5 +40,6 @@ internal sealed class SyncRunStateMachineDefinition : SagaDefinition<SyncRunStat
         sagaConfigurator.Message<BatchLoaded>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<CancelSyncRun>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<BatchFailed>(x => x.UsePartitioner(partition, m => m.Message.RunId));
+        sagaConfigurator.Message<DeletesSwept>(x => x.UsePartitioner(partition, m => m.Message.RunId));
     }
 }

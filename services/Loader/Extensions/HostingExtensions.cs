@@ -13,11 +13,13 @@ internal static class HostingExtensions
         builder.Services.AddOptions<LoaderOptions>().BindConfiguration(LoaderOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ConnectionCatalog>();
         builder.Services.AddSingleton<PostgresDestination>();
+        builder.Services.AddSingleton<PostgresDeleteSweep>();
         builder.Services.AddHostedService<AppliedBatchSweep>();
         builder.AddConnectorResilience();
         builder.AddSyncBus(bus =>
         {
             bus.AddConsumer<LoadBatchConsumer, LoadBatchConsumerDefinition>();
+            bus.AddConsumer<SweepDeletesConsumer, SweepDeletesConsumerDefinition>();
         });
         return builder;
     }

@@ -47,6 +47,11 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
                 $"Destination table {job.Destination.Table} has no column \"{target}\". Add it, or map the source column to an existing one under columns:."));
         }
 
+        if (job.Destination is { Deletes: DeleteMode.SoftDelete, SoftDeleteColumn: { } softDelete })
+        {
+            SoftDeleteColumnProblems(job, destination, targets, softDelete, problems);
+        }
+
         if (problems.Count == 0)
         {
             await using var connection = await connections.Get(job.Destination.Connection).OpenConnectionAsync(cancellationToken);
@@ -59,6 +64,29 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
         }
 
         return problems;
+    }
+
+    private static void SoftDeleteColumnProblems(JobSpec job, IReadOnlyList<TableColumn> destination, IReadOnlyList<string> targets, string softDelete, List<SchemaProblem> problems)
+    {
+        const string field = "destination.soft_delete_column";
+        var column = destination.FirstOrDefault(c => c.Name == softDelete);
+        if (column is null)
+        {
+            problems.Add(new SchemaProblem(field, $"Destination table {job.Destination.Table} has no column \"{softDelete}\". Add it: ALTER TABLE {job.Destination.Table} ADD COLUMN {softDelete} timestamptz."));
+        }
+        else if (column.TypeName != "timestamp with time zone")
+        {
+            problems.Add(new SchemaProblem(field, $"Column \"{softDelete}\" of {job.Destination.Table} is {column.TypeName}; a soft-delete column must be timestamptz. Use a timestamptz column."));
+        }
+        else if (column.NotNull)
+        {
+            problems.Add(new SchemaProblem(field, $"Column \"{softDelete}\" of {job.Destination.Table} is NOT NULL; rows that exist carry null there. Drop the NOT NULL constraint."));
+        }
+
+        if (targets.Contains(softDelete, StringComparer.Ordinal))
+        {
+            problems.Add(new SchemaProblem(field, $"The job writes source values to \"{softDelete}\"; the soft-delete column belongs to Sync. Use another column, or stop mapping one to it under columns:."));
+        }
     }
 
     private async Task<IReadOnlyList<TableColumn>?> ReadQueryAsync(string connectionName, string query, List<SchemaProblem> problems, CancellationToken cancellationToken)

@@ -25,6 +25,12 @@ public sealed class MergePlan
 
     public string CreateStaging { get; }
 
+    /// <summary>The staging table's quoted name.</summary>
+    public string Staging { get; private init; } = string.Empty;
+
+    /// <summary>The destination key columns (quoted) and the staging expressions of their values, as the merge writes them.</summary>
+    public IReadOnlyList<(string Column, string Value)> KeyValues { get; private init; } = [];
+
     public string Copy { get; }
 
     /// <summary>Empties the staging table inside the transaction, between the row ranges of an isolation.</summary>
@@ -62,13 +68,21 @@ public sealed class MergePlan
             : $"CAST(s.{quoted[i]} AS {byName[c.Name].TypeName})");
         var keys = string.Join(", ", destination.Key.Select(SqlIdentifier.Quote));
         var nonKeys = quoted.Where((_, i) => !destination.Key.Contains(columns[i].Name)).ToList();
+        // A soft-deleted row the source has again comes back: the upsert clears its stamp, whatever the strategy.
+        var softDelete = destination.Deletes == DeleteMode.SoftDelete && destination.SoftDeleteColumn is { } sd && !columns.Any(c => c.Name == sd)
+            ? SqlIdentifier.Quote(sd)
+            : null;
+        var revive = softDelete is null ? string.Empty : $", {softDelete} = NULL";
+        var revived = softDelete is null ? string.Empty : $" OR d.{softDelete} IS NOT NULL";
         var onConflict = destination.Conflict switch
         {
+            _ when softDelete is not null && (nonKeys.Count == 0 || destination.Conflict == ConflictStrategy.DestinationWins) =>
+                $"DO UPDATE SET {softDelete} = NULL WHERE d.{softDelete} IS NOT NULL",
             _ when nonKeys.Count == 0 => "DO NOTHING",
             ConflictStrategy.DestinationWins => "DO NOTHING",
-            ConflictStrategy.SourceWins => UpdateWhereChanged(nonKeys, c => $"EXCLUDED.{c}"),
-            ConflictStrategy.Merge => UpdateWhereChanged(nonKeys, c => $"COALESCE(EXCLUDED.{c}, d.{c})"),
-            _ => $"DO UPDATE SET {Assignments(nonKeys)} WHERE d.{SqlIdentifier.Quote(cursorTarget)} < EXCLUDED.{SqlIdentifier.Quote(cursorTarget)} OR d.{SqlIdentifier.Quote(cursorTarget)} IS NULL",
+            ConflictStrategy.SourceWins => UpdateWhereChanged(nonKeys, c => $"EXCLUDED.{c}", revive, revived),
+            ConflictStrategy.Merge => UpdateWhereChanged(nonKeys, c => $"COALESCE(EXCLUDED.{c}, d.{c})", revive, revived),
+            _ => $"DO UPDATE SET {Assignments(nonKeys)}{revive} WHERE d.{SqlIdentifier.Quote(cursorTarget)} < EXCLUDED.{SqlIdentifier.Quote(cursorTarget)} OR d.{SqlIdentifier.Quote(cursorTarget)} IS NULL{revived}",
         };
         var merge = $"""
             WITH m AS (
@@ -78,15 +92,17 @@ public sealed class MergePlan
                 RETURNING (xmax = 0) AS inserted)
             SELECT count(*) FILTER (WHERE inserted)::int, count(*) FILTER (WHERE NOT inserted)::int FROM m
             """;
-        return new MergePlan(createStaging, copy, merge, $"DELETE FROM {staging}");
+        var valueList = values.ToList();
+        var keyValues = destination.Key.Select(k => (SqlIdentifier.Quote(k), valueList[columns.ToList().FindIndex(c => c.Name == k)])).ToList();
+        return new MergePlan(createStaging, copy, merge, $"DELETE FROM {staging}") { Staging = staging, KeyValues = keyValues };
     }
 
     private static string Assignments(IEnumerable<string> columns) => string.Join(", ", columns.Select(c => $"{c} = EXCLUDED.{c}"));
 
     // Rows the new values would leave as they are are skipped, not rewritten (no dead tuple, counted as skipped).
-    private static string UpdateWhereChanged(IReadOnlyList<string> columns, Func<string, string> newValue) =>
-        $"DO UPDATE SET {string.Join(", ", columns.Select(c => $"{c} = {newValue(c)}"))} " +
-        $"WHERE ({string.Join(", ", columns.Select(c => $"d.{c}"))}) IS DISTINCT FROM ({string.Join(", ", columns.Select(newValue))})";
+    private static string UpdateWhereChanged(IReadOnlyList<string> columns, Func<string, string> newValue, string revive = "", string revived = "") =>
+        $"DO UPDATE SET {string.Join(", ", columns.Select(c => $"{c} = {newValue(c)}"))}{revive} " +
+        $"WHERE ({string.Join(", ", columns.Select(c => $"d.{c}"))}) IS DISTINCT FROM ({string.Join(", ", columns.Select(newValue))}){revived}";
 
     // One staging table per destination and batch shape, kept on the pooled connection.
     private static string StagingName(string table, IReadOnlyList<BatchColumn> columns)

@@ -39,6 +39,7 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         var destination = job.Destination;
         await using var connection = await connections.Get(destination.Connection).OpenConnectionAsync(cancellationToken);
         await EnsureBookkeepingAsync(connection, destination.Connection, cancellationToken);
+        var marks = fence > 0 && RefreshKeys.Applies(job) ? (await RefreshKeys.EnsureTableAsync(connection, job, cancellationToken)).Table : null;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         var before = await AppliedBatch.FindAsync(connection, runId, extractionId, batchSeq, cancellationToken);
@@ -73,6 +74,11 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
                 cancellationToken,
                 whole);
             rejected.AddRange(refused.Select(r => new RowRejection(r.Row, RecordErrors.Describe(r.Error))));
+        }
+
+        if (marks is not null)
+        {
+            await RefreshKeys.MarkAsync(connection, marks, plan, batch, reloadStaging: whole is not null, fence, cancellationToken);
         }
 
         var applied = batch.RowCount - rejected.Count;
@@ -158,7 +164,7 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
 
     private async Task<MergePlan> GetPlanAsync(NpgsqlConnection connection, JobSpec job, IReadOnlyList<BatchColumn> columns, CancellationToken cancellationToken)
     {
-        var key = $"{job.Name}|{job.Destination.Table}|{job.Destination.Conflict}|{string.Join(",", job.Destination.Key)}|" + string.Join("|", columns.Select(c => $"{c.Name}:{c.TypeOid}"));
+        var key = $"{job.Name}|{job.Destination.Table}|{job.Destination.Conflict}|{job.Destination.Deletes}:{job.Destination.SoftDeleteColumn}|{string.Join(",", job.Destination.Key)}|" + string.Join("|", columns.Select(c => $"{c.Name}:{c.TypeOid}"));
         if (_plans.TryGetValue(key, out var plan))
         {
             return plan;

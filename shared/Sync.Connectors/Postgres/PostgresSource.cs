@@ -48,7 +48,9 @@ public sealed class PostgresSource(ConnectionCatalog connections, ConnectorResil
         }
 
         var plan = SourcePlan.Resolve(job.Source, job.Transform, table);
-        var bounded = plan.Columns[0].TypeOid == PgTypes.TimestampTz;
+        // A full refresh reads the whole snapshot, unbounded: its rows not read would count as deleted,
+        // and what an open transaction commits later comes with the next refresh, which reads it all again.
+        var bounded = plan.Columns[0].TypeOid == PgTypes.TimestampTz && job.Mode != SyncMode.FullRefresh;
         if (bounded && !upper.SeesEveryTransaction)
         {
             throw new SourceSchemaException(

@@ -1,9 +1,18 @@
 namespace Sync.Contracts.Jobs;
 
-/// <summary>Where rows go. <see cref="Key"/> names destination columns backed by a unique constraint.</summary>
+/// <summary>
+/// Where rows go. <see cref="Key"/> names destination columns backed by a unique constraint.
+/// <see cref="Deletes"/>: what a full refresh does with destination rows the source no longer has;
+/// <see cref="SoftDeleteColumn"/> (a timestamptz column) is stamped instead of deleting for
+/// <see cref="DeleteMode.SoftDelete"/>. <see cref="AllowEmpty"/>: a full refresh that reads no row
+/// may empty the destination (otherwise it fails the run).
+/// </summary>
 public sealed record DestinationSpec(
     string Kind,
     string Connection,
     string Table,
     IReadOnlyList<string> Key,
-    ConflictStrategy Conflict = ConflictStrategy.LatestWins);
+    ConflictStrategy Conflict = ConflictStrategy.LatestWins,
+    DeleteMode Deletes = DeleteMode.Keep,
+    string? SoftDeleteColumn = null,
+    bool AllowEmpty = false);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Sync.Contracts;
+using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.Jobs;
 
@@ -27,7 +28,9 @@ internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbC
         var watermark = await dbContext.Watermarks.AsNoTracking()
             .FirstOrDefaultAsync(w => w.Key == message.JobName, context.CancellationToken);
         run.StartCursor = watermark?.Cursor;
-        var after = watermark is null ? null : JsonSerializer.Deserialize<CursorPosition>(watermark.Cursor);
+        // A full refresh reads the whole source whatever the watermark says.
+        var after = watermark is null || job.Mode == SyncMode.FullRefresh ? null : JsonSerializer.Deserialize<CursorPosition>(watermark.Cursor);
+        run.SweepsDeletes = job.Mode == SyncMode.FullRefresh && job.Destination.Deletes != DeleteMode.Keep;
         run.Fence = await RunFences.NextAsync(dbContext, context.CancellationToken);
         await context.Publish(new ExtractBatches(run.CorrelationId, job.Name, job, after, run.Fence), context.CancellationToken);
         await next.Execute(context);

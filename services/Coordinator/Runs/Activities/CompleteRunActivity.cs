@@ -42,7 +42,7 @@ internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext) : RunA
         await RunMetrics.RecordAsync(dbContext, run, context.CancellationToken);
         await context.Publish(new SyncRunCompleted(
             run.CorrelationId, run.JobName, run.Processed, run.Inserted, run.Updated, run.Skipped, run.Errors,
-            RunMetrics.DurationMs(run)), context.CancellationToken);
+            RunMetrics.DurationMs(run), run.Deleted), context.CancellationToken);
     }
 
     // last_sync is the cursor value itself when the cursor is a timestamp (see PgValueText).

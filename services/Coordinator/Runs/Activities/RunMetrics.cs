@@ -12,9 +12,9 @@ internal static class RunMetrics
     public static Task RecordAsync(CoordinatorDbContext dbContext, SyncRunState run, CancellationToken cancellationToken) =>
         dbContext.Database.ExecuteSqlAsync(
             $"""
-            INSERT INTO sync_metrics (job_name, run_id, started_at, finished_at, processed, inserted, updated, skipped, errors, duration_ms)
+            INSERT INTO sync_metrics (job_name, run_id, started_at, finished_at, processed, inserted, updated, skipped, errors, duration_ms, deleted)
             VALUES ({run.JobName}, {run.CorrelationId}, {run.StartedAt}, {run.FinishedAt ?? DateTimeOffset.UtcNow}, {run.Processed}, {run.Inserted},
-                    {run.Updated}, {run.Skipped}, {run.Errors}, {DurationMs(run)})
+                    {run.Updated}, {run.Skipped}, {run.Errors}, {DurationMs(run)}, {run.Deleted})
             ON CONFLICT (run_id) DO NOTHING
             """,
             cancellationToken);
