@@ -12,7 +12,9 @@ using Sync.Coordinator.Jobs;
 using Sync.Coordinator.Runs;
 using Sync.Coordinator.Runs.Activities;
 using Sync.Coordinator.Scheduling;
+using Sync.Coordinator.Telemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Sync.Outbox;
 
 namespace Microsoft.Extensions.Hosting;
@@ -47,7 +49,9 @@ internal static class HostingExtensions
             bus.AddConsumer<FailedMessageConsumer, FailedMessageConsumerDefinition>();
         });
 
-        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(OutboxTelemetry.MeterName));
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(OutboxTelemetry.MeterName).AddPrometheusExporter());
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(OutboxTelemetry.SourceName));
+        builder.Services.AddHostedService<WatermarkLag>();
         builder.Services.AddScheduler();
         builder.Services.AddTransient<RunTimeoutSweep>();
         builder.Services.AddHealthChecks().AddControlDatabaseCheck();
@@ -86,6 +90,7 @@ internal static class HostingExtensions
         app.UseMiddleware<ApiKeyMiddleware>();
         app.MapHealthChecks("/health");
         app.MapHealthEndpoints();
+        app.MapPrometheusScrapingEndpoint();
         app.MapOpenApi();
         app.MapJobsApi();
         app.MapRunsApi();
