@@ -133,7 +133,7 @@ public sealed class ObservabilityTests(ObservabilityFixture fixture) : IClassFix
         var metrics = await WaitForAsync(async () =>
         {
             var text = await Deployment.Http.GetStringAsync("/metrics");
-            return text.Contains("sync_watermark_lag_seconds{", StringComparison.Ordinal) ? text : null;
+            return text.Contains("sync_watermark_lag_seconds{", StringComparison.Ordinal) && text.Contains("sync_queue_depth{", StringComparison.Ordinal) ? text : null;
         });
 
         var lines = metrics.Split('\n');
@@ -144,6 +144,11 @@ public sealed class ObservabilityTests(ObservabilityFixture fixture) : IClassFix
         // The seeded rows are stamped a day back, so the committed watermark is about a day old.
         var lag = Value(lines, "sync_watermark_lag_seconds{", "sync_job=\"orders-obs\"");
         Assert.InRange(lag, TimeSpan.FromHours(23).TotalSeconds, TimeSpan.FromHours(25).TotalSeconds);
+        // The run is over: every stage's queue is empty.
+        foreach (var queue in new[] { "extract-batches", "transform-batch", "load-batch", "sync-run-state" })
+        {
+            Assert.Equal(0, Value(lines, "sync_queue_depth{", $"sync_queue=\"{queue}\""));
+        }
     }
 
     [Fact]

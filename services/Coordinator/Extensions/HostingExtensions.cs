@@ -52,6 +52,7 @@ internal static class HostingExtensions
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(OutboxTelemetry.MeterName).AddPrometheusExporter());
         builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(OutboxTelemetry.SourceName));
         builder.Services.AddHostedService<WatermarkLag>();
+        builder.Services.AddHostedService<QueueDepth>();
         builder.Services.AddScheduler();
         builder.Services.AddTransient<RunTimeoutSweep>();
         builder.Services.AddHealthChecks().AddControlDatabaseCheck();
