@@ -36,8 +36,12 @@ internal sealed partial class QueueDepth : BackgroundService
         var options = _options.Value;
         var factory = new ConnectionFactory
         {
-            HostName = options.Host, Port = options.Port, VirtualHost = options.VirtualHost,
-            UserName = options.Username, Password = options.Password, ClientProvidedName = "sync-coordinator-queue-depth",
+            HostName = options.Host,
+            Port = options.Port,
+            VirtualHost = options.VirtualHost,
+            UserName = options.Username,
+            Password = options.Password,
+            ClientProvidedName = "sync-coordinator-queue-depth",
         };
         using var timer = new PeriodicTimer(RefreshInterval);
         IConnection? connection = null;
