@@ -21,7 +21,6 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
     {
         var message = context.Message;
         var extractionId = NewId.NextGuid();
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["Job"] = message.JobName, ["RunId"] = message.RunId });
         var inFlight = new Queue<Task>();
         var batchSeq = 0;
         try
@@ -32,7 +31,7 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
                 inFlight.Enqueue(context.Publish(
                     new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, message.Job, batch, message.Fence, rejected.Count == 0 ? null : rejected),
                     cancellationToken));
-                SyncTelemetry.RowsExtracted.Add(batch.RowCount);
+                SyncTelemetry.RowsExtracted.Add(batch.RowCount, SyncTelemetry.JobTag(message.JobName));
                 while (inFlight.Count >= SendsInFlight)
                 {
                     await inFlight.Dequeue();

@@ -17,14 +17,11 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
     public async Task Consume(ConsumeContext<LoadBatch> context)
     {
         var message = context.Message;
-        using var scope = logger.BeginScope(new Dictionary<string, object>
-        {
-            ["Job"] = message.JobName, ["RunId"] = message.RunId, ["BatchSeq"] = message.BatchSeq,
-        });
         var started = Stopwatch.GetTimestamp();
         var result = await destination.LoadAsync(
             message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, options.Value.InstanceName, context.CancellationToken);
-        SyncTelemetry.BatchLoadDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        SyncTelemetry.BatchLoadDuration.Record(elapsed.TotalMilliseconds, SyncTelemetry.JobTag(message.JobName));
         if (result.Superseded)
         {
             // Its run has ended (a later one has started), so nobody waits for this batch's counts.
@@ -39,7 +36,8 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
         }
         else
         {
-            SyncTelemetry.RowsLoaded.Add(result.Rows);
+            SyncTelemetry.RowsLoaded.Add(result.Rows, SyncTelemetry.JobTag(message.JobName));
+            LogLoaded(result.Rows, result.Inserted, result.Updated, result.Skipped, (long)elapsed.TotalMilliseconds);
             if (result.Rejected.Count > 0)
             {
                 LogRejected(result.Rejected.Count, result.Rows);
@@ -77,6 +75,9 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch of run fence {Fence} refused: a later run of the job has loaded into the destination")]
     private partial void LogSuperseded(long fence);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Loaded {Rows} rows ({Inserted} inserted, {Updated} updated, {Skipped} skipped) in {ElapsedMs} ms")]
+    private partial void LogLoaded(int rows, int inserted, int updated, int skipped, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Batch was applied before; reporting its first counts")]
     private partial void LogReplayed();

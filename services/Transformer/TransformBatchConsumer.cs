@@ -1,20 +1,29 @@
+using System.Diagnostics;
 using MassTransit;
+using Microsoft.Extensions.Logging;
 using Sync.Contracts;
 using Sync.ServiceDefaults;
 
 namespace Sync.Transformer;
 
-internal sealed class TransformBatchConsumer(BatchTransforms transforms) : IConsumer<TransformBatch>
+internal sealed partial class TransformBatchConsumer(BatchTransforms transforms, ILogger<TransformBatchConsumer> logger) : IConsumer<TransformBatch>
 {
     public async Task Consume(ConsumeContext<TransformBatch> context)
     {
         var message = context.Message;
+        var started = Stopwatch.GetTimestamp();
         var outcome = transforms.Apply(message.Job, message.Batch);
-        SyncTelemetry.RowsTransformed.Add(outcome.Batch.RowCount);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        SyncTelemetry.BatchTransformDuration.Record(elapsed.TotalMilliseconds, SyncTelemetry.JobTag(message.JobName));
+        SyncTelemetry.RowsTransformed.Add(outcome.Batch.RowCount, SyncTelemetry.JobTag(message.JobName));
+        LogTransformed(outcome.Batch.RowCount, outcome.Rejected.Count, (long)elapsed.TotalMilliseconds);
         // Records the Extractor set aside travel on with this stage's own, so the Loader reports them all.
         IReadOnlyList<RejectedRecord> rejected = message.Rejected is { Count: > 0 } extracted ? [.. extracted, .. outcome.Rejected] : outcome.Rejected;
         await context.Publish(new LoadBatch(
             message.RunId, message.JobName, message.ExtractionId, message.BatchSeq, message.Job, outcome.Batch,
             rejected.Count, rejected.Count == 0 ? null : rejected, message.Fence));
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Transformed {Rows} rows ({Rejected} set aside) in {ElapsedMs} ms")]
+    private partial void LogTransformed(int rows, int rejected, long elapsedMs);
 }

@@ -39,6 +39,7 @@ public static class BusRegistrationExtensions
                     host.PublisherConfirmation = true;
                 });
                 rabbit.PrefetchCount = options.PrefetchCount;
+                rabbit.UseConsumeFilter(typeof(RunContextFilter<>), context);
                 rabbit.ConfigureEndpoints(context);
             });
         });

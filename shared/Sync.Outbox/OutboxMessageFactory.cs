@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using MassTransit;
 using MassTransit.Context;
+using MassTransit.Logging;
 
 namespace Sync.Outbox;
 
@@ -10,6 +12,13 @@ internal static class OutboxMessageFactory
         where T : class
     {
         var messageId = context.MessageId ?? throw new MessageException(typeof(T), "An outbox message needs a MessageId.");
+        // MassTransit's "outbox send" span writes this header when its log context is set; where it
+        // is not (outside a consumer), the current span is stored, so the delivered message continues its trace.
+        if (Activity.Current?.Id is { } activityId && !context.Headers.TryGetHeader(DiagnosticHeaders.ActivityId, out _))
+        {
+            context.Headers.Set(DiagnosticHeaders.ActivityId, activityId);
+        }
+
         var now = DateTime.UtcNow;
         var message = new OutboxMessage
         {

@@ -1,7 +1,13 @@
+using System.Diagnostics;
+
 namespace Sync.Outbox;
 
-/// <summary>The name a host adds to its OpenTelemetry metrics to export the outbox's counters.</summary>
+/// <summary>The names a host adds to its OpenTelemetry metrics (the outbox's counters) and traces (its deliveries).</summary>
 public static class OutboxTelemetry
 {
     public const string MeterName = "Sync.Outbox";
+
+    public const string SourceName = "Sync.Outbox";
+
+    internal static readonly ActivitySource Source = new(SourceName);
 }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Sync.Contracts;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.Runs;
+using Sync.ServiceDefaults;
 
 namespace Sync.Coordinator.DeadLetters;
 
@@ -33,7 +34,7 @@ internal static class DeadLetterStore
                 continue;
             }
 
-            await dbContext.Database.ExecuteSqlAsync(
+            var recorded = await dbContext.Database.ExecuteSqlAsync(
                 $"""
                 INSERT INTO dead_letters (kind, job_name, run_id, extraction_id, batch_seq, row_index, stage, error, record_columns, record_tuple, record_text)
                 VALUES ('record', {batch.JobName}, {batch.RunId}, {batch.ExtractionId}, {batch.BatchSeq}, {reject.RowIndex}, {reject.Stage}, {reject.Error},
@@ -41,6 +42,7 @@ internal static class DeadLetterStore
                 ON CONFLICT DO NOTHING
                 """,
                 cancellationToken);
+            SyncTelemetry.DeadLetters.Add(recorded, SyncTelemetry.JobTag(batch.JobName), new("sync.stage", reject.Stage), new("sync.kind", "record"));
         }
     }
 
@@ -84,9 +86,10 @@ internal static class DeadLetterStore
     /// A stage gave up on a whole message, which is now in <paramref name="queue"/>'s _error queue; once
     /// per message (a repeated report adds nothing), pending again if it fails after being replayed.
     /// </summary>
-    public static Task RecordMessageAsync(
-        CoordinatorDbContext dbContext, string jobName, Guid runId, int batchSeq, string stage, string reason, string queue, CancellationToken cancellationToken) =>
-        dbContext.Database.ExecuteSqlAsync(
+    public static async Task RecordMessageAsync(
+        CoordinatorDbContext dbContext, string jobName, Guid runId, int batchSeq, string stage, string reason, string queue, CancellationToken cancellationToken)
+    {
+        var recorded = await dbContext.Database.ExecuteSqlAsync(
             $"""
             INSERT INTO dead_letters (kind, job_name, run_id, extraction_id, batch_seq, row_index, stage, error, queue)
             VALUES ('message', {jobName}, {runId}, {Guid.Empty}, {batchSeq}, -1, {stage}, {reason}, {queue})
@@ -95,6 +98,8 @@ internal static class DeadLetterStore
             WHERE dead_letters.status = 'replayed'
             """,
             cancellationToken);
+        SyncTelemetry.DeadLetters.Add(recorded, SyncTelemetry.JobTag(jobName), new("sync.stage", stage), new("sync.kind", "message"));
+    }
 
     /// <summary>Messages of <paramref name="queue"/> went back from its error queue: their dead letters are replayed.</summary>
     public static Task<int> ResolveMessagesAsync(CoordinatorDbContext dbContext, string queue, CancellationToken cancellationToken) =>

@@ -12,7 +12,9 @@ using Sync.Coordinator.Jobs;
 using Sync.Coordinator.Runs;
 using Sync.Coordinator.Runs.Activities;
 using Sync.Coordinator.Scheduling;
+using Sync.Coordinator.Telemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Sync.Outbox;
 
 namespace Microsoft.Extensions.Hosting;
@@ -48,7 +50,10 @@ internal static class HostingExtensions
             bus.AddConsumer<FailedMessageConsumer, FailedMessageConsumerDefinition>();
         });
 
-        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(OutboxTelemetry.MeterName));
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(OutboxTelemetry.MeterName).AddPrometheusExporter());
+        builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(OutboxTelemetry.SourceName));
+        builder.Services.AddHostedService<WatermarkLag>();
+        builder.Services.AddHostedService<QueueDepth>();
         builder.Services.AddScheduler();
         builder.Services.AddTransient<RunTimeoutSweep>();
         builder.Services.AddHealthChecks().AddControlDatabaseCheck();
@@ -88,6 +93,7 @@ internal static class HostingExtensions
         app.UseDashboard();
         app.MapHealthChecks("/health");
         app.MapHealthEndpoints();
+        app.MapPrometheusScrapingEndpoint();
         app.MapOpenApi();
         app.MapJobsApi();
         app.MapRunsApi();

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using MassTransit;
+using MassTransit.Logging;
 using MassTransit.Middleware;
 using MassTransit.Serialization;
 using Microsoft.Extensions.Logging;
@@ -28,6 +30,7 @@ internal sealed partial class OutboxSender(IBus bus, IOptions<OutboxOptions> opt
 
             try
             {
+                using var activity = StartDeliverActivity(message);
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(options.Value.SendTimeout);
                 var endpoint = await bus.GetSendEndpoint(destination);
@@ -43,6 +46,30 @@ internal sealed partial class OutboxSender(IBus bus, IOptions<OutboxOptions> opt
         }
 
         return sent;
+    }
+
+    /// <summary>
+    /// A span in the trace the message was captured in (its stored MT-Activity-Id), current while it
+    /// is sent, so the send and what the receiver does continue that trace, not the delivery loop's.
+    /// </summary>
+    private static Activity? StartDeliverActivity(OutboxMessage message)
+    {
+        if (message.Headers is null || !ActivityContext.TryParse(
+                ((MessageContext)message).Headers.Get<string>(DiagnosticHeaders.ActivityId), null, out var parent))
+        {
+            return null;
+        }
+
+        var caller = Activity.Current;
+        Activity.Current = null;
+        var activity = OutboxTelemetry.Source.StartActivity("outbox deliver", ActivityKind.Client, parent);
+        activity?.SetTag("messaging.message.id", message.MessageId.ToString());
+        if (activity is null)
+        {
+            Activity.Current = caller;
+        }
+
+        return activity;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox message {SequenceNumber} ({MessageId}) has no destination address; skipped")]

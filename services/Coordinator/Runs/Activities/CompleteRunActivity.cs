@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Sync.Contracts;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.DeadLetters;
@@ -13,7 +14,7 @@ namespace Sync.Coordinator.Runs.Activities;
 /// transaction. The watermark moves only from the position this run started at, so a run can
 /// never move it back or over another's.
 /// </summary>
-internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext) : RunActivity("complete-run")
+internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext, ILogger<CompleteRunActivity> logger) : RunActivity("complete-run")
 {
     protected override async Task ExecuteAsync(BehaviorContext<SyncRunState> context)
     {
@@ -40,6 +41,7 @@ internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext) : RunA
 
         await DeadLetterStore.FinishReplayAsync(dbContext, run.CorrelationId, context.CancellationToken);
         await RunMetrics.RecordAsync(dbContext, run, context.CancellationToken);
+        RunTelemetry.Finished(logger, run, RunStates.Completed);
         await context.Publish(new SyncRunCompleted(
             run.CorrelationId, run.JobName, run.Processed, run.Inserted, run.Updated, run.Skipped, run.Errors,
             RunMetrics.DurationMs(run), run.Deleted), context.CancellationToken);
