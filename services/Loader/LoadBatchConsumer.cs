@@ -9,7 +9,7 @@ using Sync.ServiceDefaults;
 namespace Sync.Loader;
 
 /// <summary>Applies a batch to the destination and reports its counts; a batch applied before reports its first counts again.</summary>
-internal sealed partial class LoadBatchConsumer(PostgresDestination destination, ILogger<LoadBatchConsumer> logger) : IConsumer<LoadBatch>
+internal sealed partial class LoadBatchConsumer(BatchDestinations destination, ILogger<LoadBatchConsumer> logger) : IConsumer<LoadBatch>
 {
     private const string Stage = "load";
 
@@ -21,8 +21,7 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
             ["Job"] = message.JobName, ["RunId"] = message.RunId, ["BatchSeq"] = message.BatchSeq,
         });
         var started = Stopwatch.GetTimestamp();
-        var result = await destination.LoadAsync(
-            message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, context.CancellationToken);
+        var result = await destination.LoadAsync(message, context.CancellationToken);
         SyncTelemetry.BatchLoadDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         if (result.Superseded)
         {

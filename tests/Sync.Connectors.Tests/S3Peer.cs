@@ -11,11 +11,15 @@ namespace Sync.Connectors.Tests;
 /// <summary>The s3rver that scripts/infra.sh starts (SYNC_S3_ENDPOINT), with a fresh bucket per test class.</summary>
 internal sealed class S3Peer : IAsyncDisposable
 {
-    private S3Peer(string bucket, S3Connections connections)
+    private S3Peer(string bucket, IConfiguration configuration)
     {
         Bucket = bucket;
-        Connections = connections;
+        Configuration = configuration;
+        Connections = new S3Connections(configuration);
     }
+
+    /// <summary>Holds <c>S3Connections:lake:*</c> for this peer's bucket.</summary>
+    public IConfiguration Configuration { get; }
 
     public string Bucket { get; }
 
@@ -36,9 +40,9 @@ internal sealed class S3Peer : IAsyncDisposable
             ["S3Connections:lake:SecretKey"] = Environment.GetEnvironmentVariable("SYNC_S3_SECRET_KEY") ?? "S3RVER",
             ["S3Connections:lake:Region"] = "us-east-1",
         }).Build();
-        var connections = new S3Connections(configuration);
-        await connections.Get("lake").Client.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
-        return new S3Peer(bucket, connections);
+        var peer = new S3Peer(bucket, configuration);
+        await peer.Client.PutBucketAsync(new PutBucketRequest { BucketName = bucket });
+        return peer;
     }
 
     public static ConnectorResilience Resilience() =>
