@@ -683,7 +683,7 @@ _s3_start() {
   _say "starting s3rver on $_HOST:$_S3_PORT"
   # setsid: the server outlives this script and the caller's terminal, like pg_ctl and rabbitmq-server -detached.
   setsid "$(_s3rver_bin)" -d "$_S3_DATA" -a "$_HOST" -p "$_S3_PORT" --silent \
-    >>"$_S3_LOG" 2>&1 </dev/null &
+    >>"$_S3_LOG" 2>&1 </dev/null 9>&- &
   echo $! >"$_S3_PID"
   _s3_wait
 }

@@ -27,13 +27,14 @@ public sealed class OperationsFixture : IAsyncLifetime
         Deployment.WriteJob("orders_paused.yml", OrdersTable.Job("orders-paused", "orders_paused", extra: "schedule: \"* * * * *\""));
         Deployment.WriteJob("orders_ticking.yml", OrdersTable.Job("orders-ticking", "orders_ticking", extra: "schedule: \"* * * * *\""));
         Deployment.SetEnvironment("Coordinator__ApiKey", Key);
+        await S3Export.PrepareAsync(Deployment);
         await Deployment.StartAsync();
     }
 
     public async Task DisposeAsync() => await Deployment.DisposeAsync();
 }
 
-public sealed class OperationsApiTests(OperationsFixture fixture) : IClassFixture<OperationsFixture>
+public sealed partial class OperationsApiTests(OperationsFixture fixture) : IClassFixture<OperationsFixture>
 {
     private SyncDeployment Deployment => fixture.Deployment;
 
@@ -126,7 +127,7 @@ public sealed class OperationsApiTests(OperationsFixture fixture) : IClassFixtur
 
         var (jobsCode, jobs) = await CliAsync("jobs", "--json");
         Assert.True(jobsCode == 0, jobs);
-        Assert.Equal(4, JsonDocument.Parse(jobs).RootElement.GetArrayLength());
+        Assert.Equal(5, JsonDocument.Parse(jobs).RootElement.GetArrayLength());
     }
 
     [Fact]
