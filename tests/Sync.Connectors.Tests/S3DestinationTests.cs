@@ -67,11 +67,11 @@ public sealed class S3DestinationTests : IAsyncLifetime
         var first = SampleBatch.Of(["1", "2026-01-02T03:04:05+00:00", "1.5", "a", "2026-01-02"], ["2", "2026-01-02T03:04:06+00:00", "2", "b\"q", null]);
         var second = SampleBatch.Of(["3", "2026-01-02T03:04:07+00:00", "3", "c", null]);
 
-        await destination.LoadAsync(job, Run, Extraction, 0, first, CancellationToken.None);
-        await destination.LoadAsync(job, Run, Extraction, 1, second, CancellationToken.None);
-        var key = $"exports/orders/run={Run:D}/extraction={Extraction:D}/batch-000000.jsonl";
+        await destination.LoadAsync(job, Run, Extraction, 1, first, CancellationToken.None);
+        await destination.LoadAsync(job, Run, Extraction, 2, second, CancellationToken.None);
+        var key = $"exports/orders/run={Run:D}/extraction={Extraction:D}/batch-000001.jsonl";
         var before = await _s3.GetAsync(key);
-        await destination.LoadAsync(job, Run, Extraction, 0, first, CancellationToken.None);
+        await destination.LoadAsync(job, Run, Extraction, 1, first, CancellationToken.None);
         var manifest = await destination.WriteManifestAsync(job, Run, Extraction, 2, CancellationToken.None);
         var again = await destination.WriteManifestAsync(job, Run, Extraction, 2, CancellationToken.None);
 
@@ -95,7 +95,7 @@ public sealed class S3DestinationTests : IAsyncLifetime
         Assert.Equal(3, document.RootElement.GetProperty("rows").GetInt64());
         Assert.Equal(manifest.Checksum, document.RootElement.GetProperty("checksum").GetString());
         Assert.Equal(
-            [$"exports/orders/run={Run:D}/extraction={Extraction:D}/batch-000000.jsonl", $"exports/orders/run={Run:D}/extraction={Extraction:D}/batch-000001.jsonl"],
+            [$"exports/orders/run={Run:D}/extraction={Extraction:D}/batch-000001.jsonl", $"exports/orders/run={Run:D}/extraction={Extraction:D}/batch-000002.jsonl"],
             document.RootElement.GetProperty("objects").EnumerateArray().Select(o => o.GetProperty("key").GetString()));
     }
 

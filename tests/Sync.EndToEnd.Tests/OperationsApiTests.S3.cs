@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Parquet;
 using Sync.EndToEnd.Tests.Infrastructure;
@@ -11,7 +12,10 @@ public sealed partial class OperationsApiTests
     {
         await OrdersTable.SeedAsync(Deployment.Source, S3Export.Table, 1, 250);
 
-        var run = await Deployment.RunAsync(S3Export.Job);
+        using var start = Keyed(HttpMethod.Post, $"/api/jobs/{S3Export.Job}/runs");
+        using var started = await Deployment.Http.SendAsync(start);
+        started.EnsureSuccessStatusCode();
+        var run = await Deployment.WaitForRunAsync((await started.Content.ReadFromJsonAsync<RunStartedResult>())!.RunId);
 
         Assert.Equal(("Completed", 3, 250L), (run.State, run.ExpectedBatches, run.Processed));
         using var client = S3Export.Client();

@@ -84,10 +84,24 @@ public sealed class DuckDbDestination(DuckDbConnections connections)
             await ExecuteAsync(connection, "COMMIT", cancellationToken);
             return result;
         }
-        catch
+        catch (Exception failure)
+        {
+            await RollbackAfterAsync(connection, failure);
+            throw;
+        }
+    }
+
+    // The first error is the one to report; a rollback that fails too (the transaction already ended)
+    // is attached to it, and the caller drops the connection.
+    private static async Task RollbackAfterAsync(DuckDBConnection connection, Exception failure)
+    {
+        try
         {
             await ExecuteAsync(connection, "ROLLBACK", CancellationToken.None);
-            throw;
+        }
+        catch (DuckDBException rollback)
+        {
+            failure.Data["RollbackError"] = rollback.Message;
         }
     }
 

@@ -43,7 +43,8 @@ public sealed class S3Destination(S3Connections connections, ConnectorResilience
     {
         var connection = connections.Get(job.Destination.Connection);
         var objects = new List<RunManifestObject>(batchCount);
-        for (var seq = 0; seq < batchCount; seq++)
+        // The Extractor numbers a run's batches from 1.
+        for (var seq = 1; seq <= batchCount; seq++)
         {
             var key = BatchObjectKeys.Batch(job, runId, extractionId, seq);
             var head = await resilience.ExecuteAsync(
