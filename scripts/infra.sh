@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scripts/infra.sh — private PostgreSQL 15 + RabbitMQ for local development and tests.
 #
-#   scripts/infra.sh up        install missing Debian packages, start both (idempotent, quiet)
-#   scripts/infra.sh down      stop both
+#   scripts/infra.sh up        install missing Debian packages, start both and the local S3
+#                              server (s3rver from npm; idempotent, quiet)
+#   scripts/infra.sh down      stop all three
 #   scripts/infra.sh status    say what runs (exit 0 only when both run)
 #   scripts/infra.sh env       print `export SYNC_…=…` lines (eval "$(scripts/infra.sh env)")
 #   scripts/infra.sh reset     down, then delete the data (next `up` starts from scratch)
@@ -13,6 +14,7 @@
 #   pg-start | pg-stop | pg-restart | pg-status | psql ARGS…        (scripts/pg.sh)
 #   rabbit-start | rabbit-stop | rabbit-restart                      (scripts/rabbit.sh)
 #   rabbitmqctl ARGS…                                                (scripts/rabbitmqctl.sh)
+#   s3-start | s3-stop
 #
 # All state lives in $REPO/.sync (git-ignored): pg/ (PostgreSQL data, owned by postgres),
 # pgrun/ (its unix socket), rabbitmq/ (mnesia, logs, pid, cookie, config; owned by rabbitmq),
@@ -29,6 +31,8 @@
 #   SYNC_RABBIT_MANAGEMENT 0                  1 = enable the management UI/API …
 #   SYNC_RABBIT_MGMT_PORT  SYNC_RABBIT_PORT+8 … on 127.0.0.1:55680
 #   SYNC_PG_BIN            /usr/lib/postgresql/15/bin
+#   SYNC_S3_PORT           55900              s3rver (S3-compatible, 127.0.0.1 only; data in .sync/s3)
+#   SYNC_S3RVER_DIR        ~/.cache/sync/s3rver-3.7.1  where `npm install s3rver@3.7.1` goes
 #   SYNC_VERBOSE           0                  1 = say every step
 # Two clones with different ports run side by side (each has its own epmd and data).
 
@@ -41,7 +45,7 @@ SYNC_SCRIPTS_DIR="$(dirname "$_sync_infra_self")"
 SYNC_REPO="${SYNC_REPO:-$(dirname "$SYNC_SCRIPTS_DIR")}"
 
 _sync_saved_keys=(SYNC_PG_PORT SYNC_RABBIT_PORT SYNC_RABBIT_DIST_PORT SYNC_EPMD_PORT
-  SYNC_RABBIT_NODE SYNC_RABBIT_MANAGEMENT SYNC_RABBIT_MGMT_PORT SYNC_PG_BIN)
+  SYNC_RABBIT_NODE SYNC_RABBIT_MANAGEMENT SYNC_RABBIT_MGMT_PORT SYNC_PG_BIN SYNC_S3_PORT)
 
 _sync_config() {
   _STATE="$SYNC_REPO/.sync"
@@ -76,6 +80,9 @@ _sync_config() {
   _MGMT_PORT="${SYNC_RABBIT_MGMT_PORT:-$((_RABBIT_PORT + 8))}"
   _PG_BIN="${SYNC_PG_BIN:-/usr/lib/postgresql/15/bin}"
   _RMQ_BIN=/usr/lib/rabbitmq/bin
+  _S3_PORT="${SYNC_S3_PORT:-55900}"
+  _S3RVER_VERSION=3.7.1
+  _S3RVER_DIR="${SYNC_S3RVER_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/sync/s3rver-$_S3RVER_VERSION}"
   _HOST=127.0.0.1
   _USER=sync
   _PASSWORD=sync
@@ -87,6 +94,9 @@ _sync_config() {
   _RMQ="$_STATE/rabbitmq"
   _RMQ_LOG="$_RMQ/log"
   _RMQ_PID="$_RMQ/$_NODE.pid"
+  _S3_DATA="$_STATE/s3"
+  _S3_PID="$_RUN/s3rver.pid"
+  _S3_LOG="$_LOGS/s3rver.log"
   # Unix socket paths are limited to 107 bytes: use a short folder when the repo path is long.
   _PGSOCK="$_STATE/pgrun"
   if ((${#_PGSOCK} > 80)); then
@@ -143,6 +153,11 @@ export SYNC_PG_CTL_STOP=$(_sync_q "$s/pg.sh stop")
 export SYNC_PG_CTL_START=$(_sync_q "$s/pg.sh start")
 export SYNC_RABBIT_STOP=$(_sync_q "$s/rabbit.sh stop")
 export SYNC_RABBIT_START=$(_sync_q "$s/rabbit.sh start")
+export SYNC_S3_PORT=$_S3_PORT
+export SYNC_S3_ENDPOINT=http://$_HOST:$_S3_PORT
+export SYNC_S3_ACCESS_KEY=S3RVER
+export SYNC_S3_SECRET_KEY=S3RVER
+export SYNC_S3_REGION=us-east-1
 EOF
 }
 
@@ -216,6 +231,8 @@ _ensure_packages() {
   command -v flock >/dev/null 2>&1 || need+=(util-linux)
   command -v curl >/dev/null 2>&1 || need+=(curl)
   command -v ss >/dev/null 2>&1 || need+=(iproute2)
+  command -v node >/dev/null 2>&1 || need+=(nodejs)
+  command -v npm >/dev/null 2>&1 || need+=(npm)
   ((${#need[@]})) || return 0
 
   local sudo=()
@@ -335,6 +352,7 @@ _config_text() {
     echo "SYNC_RABBIT_MANAGEMENT=$_MGMT"
     echo "SYNC_RABBIT_MGMT_PORT=$_MGMT_PORT"
     echo "SYNC_PG_BIN=$_PG_BIN"
+    echo "SYNC_S3_PORT=$_S3_PORT"
   }
 }
 
@@ -636,6 +654,74 @@ _rmq_stop() {
 }
 
 # ----------------------------------------------------------------------------------------------
+# S3 (s3rver: an S3-compatible server on Node.js, for the s3 destination and S3 file sources)
+# ----------------------------------------------------------------------------------------------
+
+_s3rver_bin() { echo "$_S3RVER_DIR/node_modules/.bin/s3rver"; }
+
+_s3_install() {
+  [[ -x $(_s3rver_bin) ]] && return 0
+  local log="$_LOGS/s3rver-install.log"
+  _note "installing s3rver $_S3RVER_VERSION (npm, into $_S3RVER_DIR; log in $log)…"
+  mkdir -p "$_S3RVER_DIR"
+  (cd "$_S3RVER_DIR" && npm install --no-audit --no-fund --no-save --loglevel=error "s3rver@$_S3RVER_VERSION") \
+    >>"$log" 2>&1 </dev/null || _die "npm install s3rver@$_S3RVER_VERSION failed" "$log"
+  [[ -x $(_s3rver_bin) ]] || _die "s3rver missing in $_S3RVER_DIR after npm install" "$log"
+}
+
+_s3_pid() {
+  local pid
+  pid="$(cat "$_S3_PID" 2>/dev/null)" || return 1
+  [[ -n $pid ]] && _alive "$pid" && grep -qa s3rver "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+}
+
+_s3_running() { _s3_pid >/dev/null && _port_open "$_S3_PORT"; }
+
+_s3_start() {
+  if _s3_pid >/dev/null; then
+    _s3_wait
+    return 0
+  fi
+  if _port_open "$_S3_PORT"; then
+    _die "port $_S3_PORT (SYNC_S3_PORT) is taken by another process: $(_port_holder "$_S3_PORT")"
+  fi
+  _s3_install
+  mkdir -p "$_S3_DATA"
+  _say "starting s3rver on $_HOST:$_S3_PORT"
+  # setsid: the server outlives this script and the caller's terminal, like pg_ctl and rabbitmq-server -detached.
+  setsid "$(_s3rver_bin)" -d "$_S3_DATA" -a "$_HOST" -p "$_S3_PORT" --silent \
+    >>"$_S3_LOG" 2>&1 </dev/null 9>&- &
+  echo $! >"$_S3_PID"
+  _s3_wait
+}
+
+_s3_wait() {
+  local i
+  for i in $(seq 1 120); do
+    # Any HTTP answer (an unsigned ListBuckets) means it serves.
+    if curl -s -o /dev/null -m 2 "http://$_HOST:$_S3_PORT/"; then return 0; fi
+    _s3_pid >/dev/null || _die "s3rver exited during start-up" "$_S3_LOG"
+    sleep 0.25
+  done
+  _die "s3rver did not answer on $_HOST:$_S3_PORT within 30 s" "$_S3_LOG"
+}
+
+_s3_stop() {
+  local pid i
+  pid="$(_s3_pid)" || {
+    rm -f "$_S3_PID"
+    return 0
+  }
+  kill "$pid" 2>/dev/null || true
+  for i in $(seq 1 80); do
+    _alive "$pid" || break
+    sleep 0.25
+  done
+  _alive "$pid" && kill -9 "$pid" 2>/dev/null
+  rm -f "$_S3_PID"
+}
+
+# ----------------------------------------------------------------------------------------------
 # Commands
 # ----------------------------------------------------------------------------------------------
 
@@ -667,7 +753,7 @@ _cmd_up() {
   # Already running as configured: quick no-op (no package checks, no CLI calls).
   if _have_pg && _have_rabbit && [[ -d $_STATE ]] && _pg_running &&
     [[ $(_pg_running_port) == "$_PG_PORT" ]] && _rmq_node_alive && _port_open "$_RABBIT_PORT" &&
-    _port_open "$_PG_PORT" && [[ $(cat "$_SAVED" 2>/dev/null) == "$(_config_text)" ]]; then
+    _port_open "$_PG_PORT" && _s3_running && [[ $(cat "$_SAVED" 2>/dev/null) == "$(_config_text)" ]]; then
     return 0
   fi
   _lock
@@ -676,6 +762,7 @@ _cmd_up() {
   _ensure_dirs
   _rmq_launch
   _pg_start
+  _s3_start
   _rmq_wait
   _save_config
   _say "up: PostgreSQL $_HOST:$_PG_PORT, RabbitMQ $_HOST:$_RABBIT_PORT ($_NODE)"
@@ -685,6 +772,7 @@ _cmd_down() {
   [[ -d $_STATE ]] || return 0
   _lock
   _pg_stop
+  _s3_stop
   if [[ -x $_RMQ_BIN/rabbitmqctl ]]; then _rmq_stop; fi
 }
 
@@ -707,13 +795,19 @@ _cmd_status() {
     echo "RabbitMQ:   stopped"
     rc=3
   fi
+  if _s3_running; then
+    echo "S3:         s3rver $_S3RVER_VERSION (pid $(cat "$_S3_PID")) on http://$_HOST:$_S3_PORT (data $_S3_DATA)"
+  else
+    echo "S3:         stopped"
+    rc=3
+  fi
   return "$rc"
 }
 
 _cmd_reset() {
   _cmd_down
   _say "deleting $_PGDATA and $_RMQ"
-  rm -rf "${_PGDATA:?}" "${_RMQ:?}" "${_PGSOCK:?}" "$_SAVED"
+  rm -rf "${_PGDATA:?}" "${_RMQ:?}" "${_PGSOCK:?}" "${_S3_DATA:?}" "$_SAVED"
 }
 
 _cmd_logs() {
@@ -760,6 +854,17 @@ _sync_infra_main() {
       _pg_start
       ;;
     pg-status) _pg_running ;;
+    s3-start)
+      _lock
+      _ensure_packages
+      _ensure_dirs
+      _s3_start
+      _save_config
+      ;;
+    s3-stop)
+      _lock
+      _s3_stop
+      ;;
     psql)
       PGPASSWORD="$_PASSWORD" exec "$_PG_BIN/psql" -X "host=$_HOST port=$_PG_PORT user=$_USER dbname=${SYNC_PG_DATABASE:-postgres}" "$@"
       ;;

@@ -10,7 +10,7 @@ using Sync.ServiceDefaults;
 namespace Sync.Loader;
 
 /// <summary>Applies a batch to the destination and reports its counts; a batch applied before reports its first counts again.</summary>
-internal sealed partial class LoadBatchConsumer(PostgresDestination destination, IOptions<LoaderOptions> options, ILogger<LoadBatchConsumer> logger) : IConsumer<LoadBatch>
+internal sealed partial class LoadBatchConsumer(BatchDestinations destination, ILogger<LoadBatchConsumer> logger) : IConsumer<LoadBatch>
 {
     private const string Stage = "load";
 
@@ -18,8 +18,7 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
     {
         var message = context.Message;
         var started = Stopwatch.GetTimestamp();
-        var result = await destination.LoadAsync(
-            message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, options.Value.InstanceName, context.CancellationToken);
+        var result = await destination.LoadAsync(message, context.CancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started);
         SyncTelemetry.BatchLoadDuration.Record(elapsed.TotalMilliseconds, SyncTelemetry.JobTag(message.JobName));
         if (result.Superseded)

@@ -17,6 +17,8 @@ public static class TransientErrors
         // Connection loss, timeouts and broken streams: Npgsql marks them transient.
         NpgsqlException npgsql => npgsql.IsTransient,
         TimeoutException or SocketException or IOException => true,
+        // An S3 (or other AWS) answer that may pass: server errors, request timeout, throttling.
+        Amazon.Runtime.AmazonServiceException aws when (int)aws.StatusCode >= 500 || (int)aws.StatusCode is 408 or 429 => true,
         // The connector pipeline timed an attempt out, or its circuit is open: the database may be back later.
         ExecutionRejectedException => true,
         AggregateException aggregate => aggregate.InnerExceptions.All(IsTransient),

@@ -4,7 +4,7 @@ namespace Sync.Jobs;
 
 internal static class DestinationSection
 {
-    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict", .. DeletesSection.Keys];
+    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict", .. DeletesSection.Keys, .. S3DestinationSection.Keys];
 
     /// <param name="columns">The valid column mapping (empty = same names), or null when it has errors.</param>
     public static DestinationSpec? Read(YamlNodeReader job, JobFileErrors errors, SourceDraft? source, IReadOnlyList<ColumnMapping>? columns, SyncMode mode = SyncMode.Incremental)
@@ -20,6 +20,22 @@ internal static class DestinationSection
         var connection = destination.Scalar("connection", "destination_db", required: true) is { } name
             ? ConnectionRules.Name(name, errors, "destination")
             : null;
+        if (kind is "s3" or "duckdb")
+        {
+            // The delete sweep is one PostgreSQL statement; objects and DuckDB files have no such step.
+            foreach (var key in DeletesSection.Keys.Where(destination.Has))
+            {
+                errors.Add(destination.KeyMark(key), destination.FieldOf(key), $"does not apply to a {kind} destination: rows gone from the source are only removed from PostgreSQL destinations",
+                    "remove it, or load into a type: postgres destination");
+            }
+        }
+
+        if (kind == "s3")
+        {
+            return S3DestinationSection.Read(destination, errors, connection, DefaultKey(source, columns));
+        }
+
+        S3DestinationSection.RefuseKeys(destination, errors, kind ?? "postgres");
         var table = destination.Scalar("table", "public.orders_copy", required: true) is { } t ? FieldRules.Table(t, errors) : null;
         var conflict = ConflictStrategy.LatestWins;
         var conflictValid = destination.Scalar("conflict", "latest-wins") is not { } c

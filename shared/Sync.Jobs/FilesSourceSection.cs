@@ -8,7 +8,7 @@ namespace Sync.Jobs;
 /// </summary>
 internal static class FilesSourceSection
 {
-    public static readonly string[] Keys = ["pattern", "format", "fields"];
+    public static readonly string[] Keys = ["pattern", "format", "fields", "prefix"];
 
     private static readonly IReadOnlyDictionary<string, string> Formats = new Dictionary<string, string>(StringComparer.Ordinal)
     {
@@ -23,7 +23,11 @@ internal static class FilesSourceSection
             errors.Add(source.KeyMark(key), source.FieldOf(key), "does not apply to a files source", "remove it: a files source reads pattern: under its connection's folder");
         }
 
-        var pattern = source.Scalar("pattern", "orders/*.csv", required: true) is { } p ? Pattern(p, errors) : null;
+        // With prefix: the files are the objects under it in the connection's S3 bucket; pattern: then
+        // narrows them (matched against the key after the prefix) and may be left out (every object).
+        var prefix = source.Scalar("prefix", "incoming/orders/") is { } pre ? S3DestinationSection.Prefix(pre, errors) : null;
+        var prefixValid = prefix is not null || !source.Has("prefix");
+        var pattern = source.Scalar("pattern", "orders/*.csv", required: prefix is null && prefixValid) is { } p ? Pattern(p, errors) : prefix is null ? null : string.Empty;
         var format = source.Scalar("format", "csv", required: true) is { } f && FieldRules.Choice(f, errors, Formats, out var known) ? known : null;
         var fields = HttpSourceSection.Fields(source, errors);
         var cursor = source.Scalar("cursor", "updated_at", required: true) is { } c
@@ -31,7 +35,7 @@ internal static class FilesSourceSection
             : null;
         var primaryKey = FieldRules.ColumnList(source.ScalarList("primary_key", "id", required: true), errors);
         var valid = HttpSourceSection.RequireFields(source, errors, fields, cursor, primaryKey);
-        var files = valid && pattern is not null && format is not null ? new FilesSourceSpec(pattern, format, fields!) : null;
+        var files = valid && prefixValid && pattern is not null && format is not null ? new FilesSourceSpec(pattern, format, fields!, prefix) : null;
         return new SourceDraft(files is null ? null : "files", connection, pattern, cursor, primaryKey, TimeSpan.Zero, Files: files);
     }
 

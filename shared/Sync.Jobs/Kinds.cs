@@ -8,6 +8,8 @@ internal static class Kinds
     public static readonly IReadOnlyDictionary<string, string> Connectors = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["postgres"] = "postgres",
+        ["duckdb"] = "duckdb",
+        ["s3"] = "s3",
     };
 
     /// <summary>What <c>source.type</c> may name: the connectors above, and the read-only kinds.</summary>

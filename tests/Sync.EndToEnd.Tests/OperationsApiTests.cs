@@ -32,6 +32,7 @@ public sealed class OperationsFixture : IAsyncLifetime
         Deployment.WriteJob("orders_ticking.yml", OrdersTable.Job("orders-ticking", "orders_ticking", extra: "schedule: \"* * * * *\""));
         await FullRefreshTable.CreateAsync(Deployment);
         Deployment.SetEnvironment("Coordinator__ApiKey", Key);
+        await S3Export.PrepareAsync(Deployment);
         await Deployment.StartAsync();
     }
 

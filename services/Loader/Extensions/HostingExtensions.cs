@@ -1,7 +1,9 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Sync.Connectors;
+using Sync.Connectors.DuckDb;
 using Sync.Connectors.Postgres;
+using Sync.Connectors.S3;
 using Sync.Loader;
 
 namespace Microsoft.Extensions.Hosting;
@@ -14,12 +16,18 @@ internal static class HostingExtensions
         builder.Services.AddSingleton<ConnectionCatalog>();
         builder.Services.AddSingleton<PostgresDestination>();
         builder.Services.AddSingleton<PostgresDeleteSweep>();
+        builder.Services.AddSingleton<S3Connections>();
+        builder.Services.AddSingleton<S3Destination>();
+        builder.Services.AddSingleton<DuckDbConnections>();
+        builder.Services.AddSingleton<DuckDbDestination>();
+        builder.Services.AddSingleton<BatchDestinations>();
         builder.Services.AddHostedService<AppliedBatchSweep>();
         builder.AddConnectorResilience();
         builder.AddSyncBus(bus =>
         {
             bus.AddConsumer<LoadBatchConsumer, LoadBatchConsumerDefinition>();
             bus.AddConsumer<SweepDeletesConsumer, SweepDeletesConsumerDefinition>();
+            bus.AddConsumer<WriteRunManifestConsumer, WriteRunManifestConsumerDefinition>();
         });
         return builder;
     }

@@ -9,6 +9,7 @@ using Microsoft.Extensions.FileSystemGlobbing;
 using Sync.Batches;
 using Sync.Connectors.Http;
 using Sync.Connectors.Postgres;
+using Sync.Connectors.S3;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 
@@ -19,9 +20,13 @@ namespace Sync.Connectors.Files;
 /// (<c>FileConnections__NAME</c>), oldest first by (modified time, name), each file once: the watermark is
 /// the (modified time, name) of the last file read whole. A line that does not parse or fit its declared
 /// types is a dead letter of stage "extract" naming the file and line; the rest of the file loads.
+/// With <c>prefix:</c> the files are the objects under that prefix of an S3 connection's bucket
+/// (<c>S3Connections__NAME__*</c>), ordered and watermarked by (LastModified, key) the same way.
 /// </summary>
 public sealed class FilesSource(IConfiguration configuration)
 {
+    private readonly S3Connections _s3 = new(configuration);
+
     public const string SectionName = "FileConnections";
 
     /// <summary>A file modified more recently than this may still be being written; the next run takes it.</summary>
@@ -36,7 +41,10 @@ public sealed class FilesSource(IConfiguration configuration)
         CancellationToken cancellationToken)
     {
         var spec = job.Source.Files ?? throw new SourceSchemaException("A files source needs source.pattern, format and fields; the job carries none.");
-        var folder = configuration.GetSection(SectionName)[job.Source.Connection] is { Length: > 0 } f && Directory.Exists(f)
+        var s3 = spec.Prefix is null ? null : _s3.Get(job.Source.Connection);
+        var folder = s3 is not null
+            ? string.Empty
+            : configuration.GetSection(SectionName)[job.Source.Connection] is { Length: > 0 } f && Directory.Exists(f)
             ? Path.GetFullPath(f)
             : throw new SourceSchemaException($"Files connection \"{job.Source.Connection}\" is not configured or its folder does not exist. Set the environment variable {SectionName}__{job.Source.Connection} to an existing folder.");
         var records = new JsonRecords(job.Source, spec.Fields);
@@ -47,10 +55,11 @@ public sealed class FilesSource(IConfiguration configuration)
         var values = new byte[]?[records.Columns.Count];
         CursorPosition? high = null;
         var index = 0;
-        foreach (var (modified, name) in Pending(folder, spec.Pattern, after))
+        var pending = s3 is null ? Pending(folder, spec.Pattern, after) : await S3Objects.PendingAsync(s3, spec.Prefix!, spec.Pattern, after, cancellationToken);
+        foreach (var (modified, name) in pending)
         {
-            var path = Path.Combine(folder, name);
-            await foreach (var (line, raw, record, error) in (spec.Format == "csv" ? ReadCsvAsync(path, cancellationToken) : ReadJsonLinesAsync(path, cancellationToken)).WithCancellation(cancellationToken))
+            await using var stream = s3 is null ? File.OpenRead(Path.Combine(folder, name)) : await S3Objects.OpenAsync(s3, name, cancellationToken);
+            await foreach (var (line, raw, record, error) in (spec.Format == "csv" ? ReadCsvAsync(stream, cancellationToken) : ReadJsonLinesAsync(stream, cancellationToken)).WithCancellation(cancellationToken))
             {
                 var reason = error;
                 if (reason is null && !records.TryEncode(record, values, out var encodeError))
@@ -114,6 +123,12 @@ public sealed class FilesSource(IConfiguration configuration)
             .Where(f => f.Modified <= settled)
             .OrderBy(f => f.Modified).ThenBy(f => f.Name, StringComparer.Ordinal)
             .ToList();
+        return After(files, after);
+    }
+
+    /// <summary>The entries strictly after the watermark (modified time, name), in that order.</summary>
+    internal static List<(DateTime Modified, string Name)> After(List<(DateTime Modified, string Name)> files, CursorPosition? after)
+    {
         if (after is not { Values: [var at, var last] })
         {
             return files;
@@ -124,9 +139,9 @@ public sealed class FilesSource(IConfiguration configuration)
     }
 
     private static async IAsyncEnumerable<(long Line, string Raw, JsonElement Record, string? Error)> ReadJsonLinesAsync(
-        string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        Stream stream, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var reader = new StreamReader(path, Encoding.UTF8);
+        using var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true);
         long line = 0;
         while (await reader.ReadLineAsync(cancellationToken) is { } text)
         {
@@ -154,11 +169,11 @@ public sealed class FilesSource(IConfiguration configuration)
     }
 
     private static async IAsyncEnumerable<(long Line, string Raw, JsonElement Record, string? Error)> ReadCsvAsync(
-        string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        Stream stream, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var badData = false;
         var configuration = new CsvConfiguration(CultureInfo.InvariantCulture) { BadDataFound = _ => badData = true };
-        using var reader = new StreamReader(path, Encoding.UTF8);
+        using var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true);
         using var parser = new CsvParser(reader, configuration);
         if (!await parser.ReadAsync())
         {

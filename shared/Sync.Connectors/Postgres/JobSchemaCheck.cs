@@ -30,6 +30,12 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
             }
         }
 
+        // An s3 or duckdb destination has no PostgreSQL schema to check: the Loader creates what it writes.
+        if (job.Destination.Kind != "postgres")
+        {
+            return problems;
+        }
+
         var destination = await ReadTableAsync(job.Destination.Connection, job.Destination.Table, "destination", problems, cancellationToken);
         if (destination is null)
         {

@@ -6,6 +6,7 @@ namespace Sync.Contracts.Jobs;
 /// <see cref="SoftDeleteColumn"/> (a timestamptz column) is stamped instead of deleting for
 /// <see cref="DeleteMode.SoftDelete"/>. <see cref="AllowEmpty"/>: a full refresh that reads no row
 /// may empty the destination (otherwise it fails the run).
+/// For <c>type: s3</c>, <see cref="Table"/> is empty and <see cref="S3"/> says where and how objects are written.
 /// </summary>
 public sealed record DestinationSpec(
     string Kind,
@@ -15,4 +16,5 @@ public sealed record DestinationSpec(
     ConflictStrategy Conflict = ConflictStrategy.LatestWins,
     DeleteMode Deletes = DeleteMode.Keep,
     string? SoftDeleteColumn = null,
-    bool AllowEmpty = false);
+    bool AllowEmpty = false,
+    S3DestinationSpec? S3 = null);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Sync.Contracts;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.DeadLetters;
+using Sync.Coordinator.Jobs;
 
 namespace Sync.Coordinator.Runs.Activities;
 
@@ -14,7 +15,7 @@ namespace Sync.Coordinator.Runs.Activities;
 /// transaction. The watermark moves only from the position this run started at, so a run can
 /// never move it back or over another's.
 /// </summary>
-internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext, ILogger<CompleteRunActivity> logger) : RunActivity("complete-run")
+internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext, JobCatalog jobs, ILogger<CompleteRunActivity> logger) : RunActivity("complete-run")
 {
     protected override async Task ExecuteAsync(BehaviorContext<SyncRunState> context)
     {
@@ -45,6 +46,12 @@ internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext, ILogge
         await context.Publish(new SyncRunCompleted(
             run.CorrelationId, run.JobName, run.Processed, run.Inserted, run.Updated, run.Skipped, run.Errors,
             RunMetrics.DurationMs(run), run.Deleted), context.CancellationToken);
+        // An S3 destination gets its run manifest once every batch is in: only this saga knows that moment
+        // and which extraction's batches count. The Loader writes it (it has the S3 connection).
+        if (jobs.Find(run.JobName) is { Destination.Kind: "s3" } job && run is { ExtractionId: { } extraction, ExpectedBatches: { } batches })
+        {
+            await context.Publish(new WriteRunManifest(run.CorrelationId, run.JobName, extraction, batches, job), context.CancellationToken);
+        }
     }
 
     // last_sync is the cursor value itself when the cursor is a timestamp (see PgValueText).

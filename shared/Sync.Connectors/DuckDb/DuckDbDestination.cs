@@ -1,0 +1,193 @@
+using System.Data.Common;
+using System.Text.Json;
+using DuckDB.NET.Data;
+using Sync.Connectors.Postgres;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+using Sync.Jobs;
+
+namespace Sync.Connectors.DuckDb;
+
+/// <summary>
+/// Loads a batch into a DuckDB file (<c>type: duckdb</c>): the rows go through DuckDB's appender into a
+/// temporary staging table, then one <c>INSERT … ON CONFLICT (key) DO UPDATE … WHERE …</c> (the job's
+/// conflict strategy) merges them, and the batch is recorded in <c>sync.applied_batches</c> in the same
+/// transaction, after the run's fence is checked against <c>sync.job_fences</c>. A batch applied before
+/// reports its first counts. The table is created from the batch schema, with the key as primary key,
+/// when it does not exist.
+/// </summary>
+public sealed class DuckDbDestination(DuckDbConnections connections)
+{
+    private const string Staging = "sync_staging";
+
+    public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, CancellationToken cancellationToken)
+    {
+        var rows = TypedRows.Decode(batch);
+        using var lease = await connections.AcquireAsync(job.Destination.Connection, cancellationToken);
+        try
+        {
+            return await LoadAsync(lease.Connection, job, runId, extractionId, batchSeq, rows, fence, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not DestinationSchemaException)
+        {
+            // A failed statement can leave DuckDB's connection in an aborted transaction: start afresh next time.
+            lease.Reset();
+            throw;
+        }
+    }
+
+    private static async Task<LoadResult> LoadAsync(
+        DuckDBConnection connection, JobSpec job, Guid runId, Guid extractionId, int batchSeq, TypedRows rows, long fence, CancellationToken cancellationToken)
+    {
+        await DuckDbBookkeeping.EnsureAsync(connection, cancellationToken);
+        var table = job.Destination.Table;
+        var (schema, _) = SqlIdentifier.Split(table, "main");
+        var target = SqlIdentifier.QuoteQualified(table.Contains('.', StringComparison.Ordinal) ? table : $"main.{table}");
+        var columns = rows.Columns.Select((c, i) => $"{SqlIdentifier.Quote(c.Name)} {DuckDbTypes.For(rows.Types[i], c.TypeOid)}").ToList();
+        foreach (var key in job.Destination.Key.Where(k => rows.Columns.All(c => c.Name != k)))
+        {
+            throw new DestinationSchemaException($"The batch has no column \"{key}\" of destination.key; map it under columns:.");
+        }
+
+        // Staging is temporary (this connection only) and filled before the transaction starts.
+        await ExecuteAsync(connection, $"CREATE OR REPLACE TEMP TABLE {Staging} ({string.Join(", ", columns)})", cancellationToken);
+        Append(connection, rows);
+
+        await ExecuteAsync(connection, "BEGIN TRANSACTION", cancellationToken);
+        try
+        {
+            if (await DuckDbBookkeeping.IsSupersededAsync(connection, job.Name, fence, cancellationToken))
+            {
+                await ExecuteAsync(connection, "ROLLBACK", cancellationToken);
+                return new LoadResult(0, 0, 0, 0, Replayed: false, [], Superseded: true);
+            }
+
+            if (await DuckDbBookkeeping.FindAsync(connection, job.Name, runId, extractionId, batchSeq, cancellationToken) is { } applied)
+            {
+                await ExecuteAsync(connection, "ROLLBACK", cancellationToken);
+                return applied with { Replayed = true };
+            }
+
+            await ExecuteAsync(connection, $"CREATE SCHEMA IF NOT EXISTS {SqlIdentifier.Quote(schema)}", cancellationToken);
+            var keyList = string.Join(", ", job.Destination.Key.Select(SqlIdentifier.Quote));
+            await ExecuteAsync(connection, $"CREATE TABLE IF NOT EXISTS {target} ({string.Join(", ", columns)}, PRIMARY KEY ({keyList}))", cancellationToken);
+
+            var keyMatch = string.Join(" AND ", job.Destination.Key.Select(k => $"t.{SqlIdentifier.Quote(k)} = s.{SqlIdentifier.Quote(k)}"));
+            var staged = await ScalarAsync(connection, $"SELECT count(DISTINCT ({keyList})) FROM {Staging}", cancellationToken);
+            var matched = await ScalarAsync(
+                connection, $"SELECT count(*) FROM {target} t WHERE EXISTS (SELECT 1 FROM {Staging} s WHERE {keyMatch})", cancellationToken);
+            var affected = await ExecuteAsync(connection, MergeSql(job, rows, target, keyList), cancellationToken);
+            var inserted = (int)(staged - matched);
+            var updated = affected - inserted;
+            var result = new LoadResult(rows.Rows.Count, inserted, updated, rows.Rows.Count - inserted - updated, Replayed: false, rows.Rejected);
+            await DuckDbBookkeeping.RecordAsync(connection, job.Name, runId, extractionId, batchSeq, result, cancellationToken);
+            await ExecuteAsync(connection, "COMMIT", cancellationToken);
+            return result;
+        }
+        catch (Exception failure)
+        {
+            await RollbackAfterAsync(connection, failure);
+            throw;
+        }
+    }
+
+    // The first error is the one to report; a rollback that fails too (the transaction already ended)
+    // is attached to it, and the caller drops the connection.
+    private static async Task RollbackAfterAsync(DuckDBConnection connection, Exception failure)
+    {
+        try
+        {
+            await ExecuteAsync(connection, "ROLLBACK", CancellationToken.None);
+        }
+        catch (DuckDBException rollback)
+        {
+            failure.Data["RollbackError"] = rollback.Message;
+        }
+    }
+
+    // One row per key (the newest by cursor, so a batch repeating a key merges like two batches would).
+    internal static string MergeSql(JobSpec job, TypedRows rows, string target, string keyList)
+    {
+        var names = rows.Columns.Select(c => SqlIdentifier.Quote(c.Name)).ToList();
+        var nonKey = rows.Columns.Select(c => c.Name).Where(n => !job.Destination.Key.Contains(n)).Select(SqlIdentifier.Quote).ToList();
+        var cursor = rows.Columns.Any(c => c.Name == JobColumns.CursorTarget(job)) ? SqlIdentifier.Quote(JobColumns.CursorTarget(job)) : null;
+        var order = cursor is null ? "1" : $"{cursor} DESC NULLS LAST";
+        var insert = $"INSERT INTO {target} ({string.Join(", ", names)}) SELECT {string.Join(", ", names)} FROM {Staging} " +
+            $"QUALIFY row_number() OVER (PARTITION BY {keyList} ORDER BY {order}) = 1 ON CONFLICT ({keyList}) ";
+        if (nonKey.Count == 0 || job.Destination.Conflict == ConflictStrategy.DestinationWins)
+        {
+            return insert + "DO NOTHING";
+        }
+
+        // Inside DO UPDATE an unqualified column is the existing row's, EXCLUDED.column the incoming one.
+        return job.Destination.Conflict switch
+        {
+            ConflictStrategy.Merge =>
+                insert + $"DO UPDATE SET {string.Join(", ", nonKey.Select(c => $"{c} = COALESCE(EXCLUDED.{c}, {c})"))} " +
+                $"WHERE {string.Join(" OR ", nonKey.Select(c => $"COALESCE(EXCLUDED.{c}, {c}) IS DISTINCT FROM {c}"))}",
+            ConflictStrategy.LatestWins when cursor is not null =>
+                insert + $"DO UPDATE SET {string.Join(", ", nonKey.Select(c => $"{c} = EXCLUDED.{c}"))} " +
+                $"WHERE EXCLUDED.{cursor} > {cursor} OR ({cursor} IS NULL AND EXCLUDED.{cursor} IS NOT NULL)",
+            _ =>
+                insert + $"DO UPDATE SET {string.Join(", ", nonKey.Select(c => $"{c} = EXCLUDED.{c}"))} " +
+                $"WHERE {string.Join(" OR ", nonKey.Select(c => $"EXCLUDED.{c} IS DISTINCT FROM {c}"))}",
+        };
+    }
+
+    private static void Append(DuckDBConnection connection, TypedRows rows)
+    {
+        using var appender = connection.CreateAppender("temp", "main", Staging);
+        foreach (var values in rows.Rows)
+        {
+            var row = appender.CreateRow();
+            foreach (var value in values)
+            {
+                _ = value switch
+                {
+                    null => row.AppendNullValue(),
+                    bool v => row.AppendValue(v),
+                    short v => row.AppendValue(v),
+                    int v => row.AppendValue(v),
+                    long v => row.AppendValue(v),
+                    float v => row.AppendValue(v),
+                    double v => row.AppendValue(v),
+                    decimal v => row.AppendValue(v),
+                    string v => row.AppendValue(v),
+                    byte[] v => row.AppendValue(v),
+                    DateOnly v => row.AppendValue(v),
+                    TimeOnly v => row.AppendValue(v),
+                    DateTime v => row.AppendValue(v),
+                    _ => throw new NotSupportedException($"No DuckDB appender mapping for {value.GetType()}."),
+                };
+            }
+
+            row.EndRow();
+        }
+    }
+
+    internal static async Task<int> ExecuteAsync(DuckDBConnection connection, string sql, CancellationToken cancellationToken, params object?[] parameters)
+    {
+        await using var command = Command(connection, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    internal static async Task<long> ScalarAsync(DuckDBConnection connection, string sql, CancellationToken cancellationToken, params object?[] parameters)
+    {
+        await using var command = Command(connection, sql, parameters);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    internal static DbCommand Command(DuckDBConnection connection, string sql, object?[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(new DuckDBParameter(parameter ?? DBNull.Value));
+        }
+
+        return command;
+    }
+
+    internal static string RejectedJson(IReadOnlyList<RowRejection> rejected) => JsonSerializer.Serialize(rejected);
+}

@@ -1,0 +1,52 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Parquet;
+using Sync.EndToEnd.Tests.Infrastructure;
+
+namespace Sync.EndToEnd.Tests;
+
+public sealed partial class OperationsApiTests
+{
+    [Fact]
+    public async Task A_run_into_an_s3_destination_writes_one_parquet_object_per_batch_and_a_manifest_of_every_row()
+    {
+        await OrdersTable.SeedAsync(Deployment.Source, S3Export.Table, 1, 250);
+
+        using var start = Keyed(HttpMethod.Post, $"/api/jobs/{S3Export.Job}/runs");
+        using var started = await Deployment.Http.SendAsync(start);
+        started.EnsureSuccessStatusCode();
+        var run = await Deployment.WaitForRunAsync((await started.Content.ReadFromJsonAsync<RunStartedResult>())!.RunId);
+
+        Assert.Equal(("Completed", 3, 250L), (run.State, run.ExpectedBatches, run.Processed));
+        using var client = S3Export.Client();
+        var bucket = S3Export.Bucket(Deployment);
+        var manifestKey = $"{S3Export.Prefix}{S3Export.Job}/run={run.RunId:D}/manifest.json";
+        // The manifest follows the run's completion (the Loader writes it on the Coordinator's WriteRunManifest).
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        byte[]? manifest;
+        while ((manifest = await S3Export.GetAsync(client, bucket, manifestKey)) is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no {manifestKey} within 60 s after the run completed\n{Deployment.Logs()}");
+            await Task.Delay(200);
+        }
+
+        using var document = JsonDocument.Parse(manifest);
+        Assert.Equal(250, document.RootElement.GetProperty("rows").GetInt64());
+        var ids = new List<long>();
+        var objects = document.RootElement.GetProperty("objects").EnumerateArray().ToList();
+        Assert.Equal(3, objects.Count);
+        foreach (var entry in objects)
+        {
+            var body = await S3Export.GetAsync(client, bucket, entry.GetProperty("key").GetString()!);
+            using var stream = new MemoryStream(body!);
+            await using var reader = await ParquetReader.CreateAsync(stream);
+            using var group = reader.OpenRowGroupReader(0);
+            var values = new long?[group.RowCount];
+            await group.ReadAsync<long>(reader.Schema.GetDataFields().Single(f => f.Name == "id"), values.AsMemory(), null);
+            Assert.Equal(entry.GetProperty("rows").GetInt64(), values.Length);
+            ids.AddRange(values.Select(v => v!.Value));
+        }
+
+        Assert.Equal(Enumerable.Range(1, 250).Select(i => (long)i), ids.Order());
+    }
+}
