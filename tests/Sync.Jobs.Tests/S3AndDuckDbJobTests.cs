@@ -29,6 +29,16 @@ public sealed class S3AndDuckDbJobTests
     }
 
     [Fact]
+    public void Deletes_under_an_s3_destination_are_refused()
+    {
+        var job = "mode: full_refresh\n" + S3Job.Replace("  format: jsonl\n", "  format: jsonl\n  deletes: delete\n", StringComparison.Ordinal);
+
+        var error = JobYaml.ErrorAt(job, "destination.deletes");
+
+        Assert.Contains("only removed from PostgreSQL destinations", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_s3_destination_without_format_writes_parquet()
     {
         Assert.Equal("parquet", JobYaml.Parse(S3Job.Replace("  format: jsonl\n", string.Empty, StringComparison.Ordinal)).Destination.S3!.Format);
