@@ -9,8 +9,9 @@ internal sealed class TransformBatchConsumer(BatchTransforms transforms) : ICons
     public async Task Consume(ConsumeContext<TransformBatch> context)
     {
         var message = context.Message;
-        var outcome = transforms.Apply(message.Job, message.Batch);
+        var outcome = await transforms.ApplyAsync(message.Job, message.Batch, context.CancellationToken);
         SyncTelemetry.RowsTransformed.Add(outcome.Batch.RowCount);
+        TransformerTelemetry.RowsFiltered.Add(outcome.Filtered);
         // Records the Extractor set aside travel on with this stage's own, so the Loader reports them all.
         IReadOnlyList<RejectedRecord> rejected = message.Rejected is { Count: > 0 } extracted ? [.. extracted, .. outcome.Rejected] : outcome.Rejected;
         await context.Publish(new LoadBatch(
