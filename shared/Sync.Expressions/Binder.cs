@@ -102,7 +102,8 @@ internal sealed class Binder(Func<string, (int Index, ExprType Type)?> resolve)
                 ExprType.Double => Value.Of(-v.Double),
                 _ => v,
             };
-        });
+        }
+        );
     }
 
     private (ExprType, Evaluate) IsNull(IsNullSyntax isNull)
@@ -171,7 +172,8 @@ internal sealed class Binder(Func<string, (int Index, ExprType Type)?> resolve)
             var l = left(row);
             var r = right(row);
             return l.IsNull || r.IsNull ? Value.Null : Value.Of(test(Compare(Widen(l, common), Widen(r, common))));
-        });
+        }
+        );
     }
 
     private static int Compare(Value l, Value r) => l.Type switch
@@ -197,7 +199,8 @@ internal sealed class Binder(Func<string, (int Index, ExprType Type)?> resolve)
             var l = left(row);
             var r = right(row);
             return l.IsNull || r.IsNull ? Value.Null : Arithmetic(op, Widen(l, type), Widen(r, type));
-        });
+        }
+        );
     }
 
     private static Value Arithmetic(string op, Value l, Value r)
@@ -272,7 +275,8 @@ internal sealed class Binder(Func<string, (int Index, ExprType Type)?> resolve)
             }
 
             return Widen(otherwise(row), result);
-        });
+        }
+        );
     }
 
     public static void Require(ExprType type, ExprType wanted, string what, int position)

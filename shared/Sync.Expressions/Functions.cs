@@ -59,7 +59,8 @@ internal static class Functions
                     }
 
                     return Value.Null;
-                });
+                }
+                );
             case "round":
                 return Round(call, types, args);
             case "abs":
@@ -114,7 +115,8 @@ internal static class Functions
             var from = (int)Math.Clamp(start - 1, 0, text.Length);
             var to = (int)Math.Clamp(end - 1, from, text.Length);
             return Value.Of(text[from..to]);
-        });
+        }
+        );
     }
 
     private static (ExprType, Evaluate) Round(CallSyntax call, List<ExprType> types, Evaluate[] args)
@@ -147,7 +149,8 @@ internal static class Functions
                 ExprType.Double => Value.Of(Math.Round(v.Double, MidpointRounding.ToEven)),
                 _ => v,
             };
-        });
+        }
+        );
     }
 
     private static (ExprType, Evaluate) DateTrunc(CallSyntax call, List<ExprType> types, Evaluate[] args)
