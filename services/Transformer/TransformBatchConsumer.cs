@@ -12,10 +12,11 @@ internal sealed partial class TransformBatchConsumer(BatchTransforms transforms,
     {
         var message = context.Message;
         var started = Stopwatch.GetTimestamp();
-        var outcome = transforms.Apply(message.Job, message.Batch);
+        var outcome = await transforms.ApplyAsync(message.Job, message.Batch, context.CancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started);
         SyncTelemetry.BatchTransformDuration.Record(elapsed.TotalMilliseconds, SyncTelemetry.JobTag(message.JobName));
         SyncTelemetry.RowsTransformed.Add(outcome.Batch.RowCount, SyncTelemetry.JobTag(message.JobName));
+        TransformerTelemetry.RowsFiltered.Add(outcome.Filtered, SyncTelemetry.JobTag(message.JobName));
         LogTransformed(outcome.Batch.RowCount, outcome.Rejected.Count, (long)elapsed.TotalMilliseconds);
         // Records the Extractor set aside travel on with this stage's own, so the Loader reports them all.
         IReadOnlyList<RejectedRecord> rejected = message.Rejected is { Count: > 0 } extracted ? [.. extracted, .. outcome.Rejected] : outcome.Rejected;

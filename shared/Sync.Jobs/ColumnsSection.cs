@@ -12,7 +12,8 @@ namespace Sync.Jobs;
 internal static class ColumnsSection
 {
     private const string Key = "columns";
-    private static readonly string[] ValueKeys = ["source", "cast"];
+    private static readonly string[] ValueKeys = ["source", "cast", "expr"];
+    private static readonly string[] ExpressionKeys = ["expr"];
 
     /// <summary>The mapping, empty when absent; null when it has errors.</summary>
     public static IReadOnlyList<ColumnMapping>? Read(YamlNodeReader job, JobFileErrors errors, SourceDraft? source)
@@ -22,7 +23,7 @@ internal static class ColumnsSection
             return [];
         }
 
-        var pairs = job.Pairs(Key, "customer: customer_name", ValueKeys);
+        var pairs = job.Pairs(Key, "customer: customer_name", ValueKeys, ExpressionKeys);
         if (pairs is null)
         {
             return null;
@@ -38,8 +39,28 @@ internal static class ColumnsSection
         var targets = new HashSet<string>(StringComparer.Ordinal);
         var sources = new HashSet<string>(StringComparer.Ordinal);
         var casts = new Dictionary<string, string>(StringComparer.Ordinal);
+        var expressions = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (target, from, options) in pairs)
         {
+            if (options?.Has("expr") == true)
+            {
+                valid &= ExpressionSection.Read(options, errors, target, from, expressions);
+                if (options.Scalar("cast", "integer") is { } exprCast)
+                {
+                    valid &= FieldRules.Choice(exprCast, errors, Kinds.Casts, out var exprType);
+                    casts[target.Value] = exprType;
+                }
+
+                valid &= FieldRules.Identifier(target, errors, "a destination column name like customer") is not null;
+                if (!targets.Add(target.Value))
+                {
+                    errors.Add(target.Mark, target.Field, $"maps destination column {target.Shown} twice", "keep one entry per destination column");
+                    valid = false;
+                }
+
+                continue;
+            }
+
             if (options?.Scalar("cast", "integer") is { } cast)
             {
                 if (FieldRules.Choice(cast, errors, Kinds.Casts, out var type))
@@ -82,6 +103,10 @@ internal static class ColumnsSection
             valid = false;
         }
 
-        return valid ? pairs.Select(p => new ColumnMapping(p.Key.Value, p.Value.Value, casts.GetValueOrDefault(p.Key.Value))).ToList() : null;
+        return valid
+            ? pairs.Select(p => expressions.TryGetValue(p.Key.Value, out var expression)
+                ? new ColumnMapping(p.Key.Value, "", casts.GetValueOrDefault(p.Key.Value), expression)
+                : new ColumnMapping(p.Key.Value, p.Value.Value, casts.GetValueOrDefault(p.Key.Value))).ToList()
+            : null;
     }
 }

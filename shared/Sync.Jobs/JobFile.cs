@@ -10,7 +10,7 @@ public static class JobFile
     public const int MinBatchSize = 100;
     public const int MaxBatchSize = 10_000;
 
-    private static readonly string[] Keys = ["name", "schedule", "batch_size", "mode", "source", "destination", "columns", "retry"];
+    private static readonly string[] Keys = ["name", "schedule", "batch_size", "mode", "source", "destination", "columns", "retry", "filter", "lookups", "transform"];
 
     /// <param name="fileName">How errors name the file, e.g. <c>jobs/orders.yml</c>.</param>
     public static JobFileResult Parse(string yamlText, string fileName)
@@ -45,6 +45,7 @@ public static class JobFile
 
         var destination = DestinationSection.Read(job, errors, source, columns, mode);
         var retry = RetrySection.Read(job, errors);
+        var transform = columns is null ? null : TransformSection.Read(job, errors, source, columns);
 
         var nameAt = nameValue?.Mark ?? default;
 
@@ -54,7 +55,7 @@ public static class JobFile
             return JobFileResult.Invalid(errors.All, name, nameAt);
         }
 
-        var spec = new JobSpec(name, sourceSpec, new TransformSpec(columns), destination, batchSize, schedule, mode, retry);
+        var spec = new JobSpec(name, sourceSpec, transform ?? new TransformSpec(columns), destination, batchSize, schedule, mode, retry);
         return JobFileResult.Valid(spec, nameAt);
     }
 

@@ -115,8 +115,10 @@ internal sealed class YamlNodeReader
     /// The entries of a mapping whose keys are free names (such as <c>columns</c>), in file order. A value is a
     /// scalar, or a mapping of <paramref name="valueKeys"/> whose first key holds the value and whose others are
     /// options (e.g. <c>{ source: code, cast: integer }</c>); without <paramref name="valueKeys"/> only scalars.
+    /// A mapping holding one of <paramref name="alternativeValueKeys"/> instead (e.g. <c>{ expr: "…" }</c>) takes its value from that key.
     /// </summary>
-    public IReadOnlyList<(YamlScalar Key, YamlScalar Value, YamlNodeReader? Options)>? Pairs(string key, string example, IReadOnlyList<string>? valueKeys = null)
+    public IReadOnlyList<(YamlScalar Key, YamlScalar Value, YamlNodeReader? Options)>? Pairs(
+        string key, string example, IReadOnlyList<string>? valueKeys = null, IReadOnlyList<string>? alternativeValueKeys = null)
     {
         var value = Value(key, example, required: false);
         var field = FieldOf(key);
@@ -148,7 +150,8 @@ internal sealed class YamlNodeReader
             else if (v is YamlMappingNode options && valueKeys is { Count: > 0 })
             {
                 var reader = new YamlNodeReader(options, entryField, v.Start, errors, valueKeys);
-                if (reader.Scalar(valueKeys[0], name, required: true) is { } sourceValue)
+                var valueKey = alternativeValueKeys?.FirstOrDefault(reader.Has) is { } alternative && !reader.Has(valueKeys[0]) ? alternative : valueKeys[0];
+                if (reader.Scalar(valueKey, name, required: true) is { } sourceValue)
                 {
                     pairs.Add((target, sourceValue, reader));
                 }

@@ -119,6 +119,25 @@ public sealed class SourceQueryTests : IAsyncLifetime
         Assert.Contains("42P01", problem.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_schema_check_type_checks_expressions_and_lookups_against_the_source()
+    {
+        var check = new JobSchemaCheck(_connections);
+        var job = ShippedJob();
+        var transform = job.Transform with
+        {
+            Columns = [.. job.Transform.Columns, new ColumnMapping("cents", "", null, "round(total_amount * 100) + user_email")],
+            Filter = "user_email > 1",
+            Lookups = [new LookupSpec("mail", job.Source.Connection, "public.users", "order_id", "id", "mail")],
+        };
+
+        var problems = await check.CheckAsync(job with { Transform = transform }, CancellationToken.None);
+
+        Assert.Contains(problems, p => p.Field == "columns.cents.expr" && p.Message.Contains("+ needs numbers, not numeric and text", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Field == "filter" && p.Message.Contains("cannot compare text with bigint", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Field == "lookups.mail" && p.Message.Contains("no column \"mail\"", StringComparison.Ordinal));
+    }
+
     private async Task<(long Rows, CursorPosition? High)> SyncAsync(JobSpec job, CursorPosition? after)
     {
         var resilience = new ConnectorResilience(Options.Create(new ConnectorResilienceOptions()), NullLogger<ConnectorResilience>.Instance);

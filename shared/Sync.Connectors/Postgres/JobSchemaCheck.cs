@@ -22,7 +22,8 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
         {
             try
             {
-                SourcePlan.Resolve(job.Source, job.Transform, source);
+                var plan = SourcePlan.Resolve(job.Source, job.Transform, source);
+                await TransformSchemaCheck.CheckAsync(connections, job.Transform, plan.BatchColumns, problems, cancellationToken);
             }
             catch (SourceSchemaException exception)
             {

@@ -23,7 +23,7 @@ public sealed record SourcePlan(IReadOnlyList<SourceColumn> Columns, int Positio
         var positionLength = wanted.Count;
         IEnumerable<string> rest = transform.Columns.Count == 0
             ? table.Select(c => c.Name)
-            : transform.Columns.Select(m => m.Source);
+            : TransformReads.SourceColumns(transform);
         wanted.AddRange(rest.Where(name => !wanted.Contains(name)).Distinct());
 
         var columns = new List<SourceColumn>(wanted.Count);

@@ -1,0 +1,155 @@
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+using Sync.Connectors;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+using Sync.Examples.Transforms;
+using Sync.Jobs;
+
+namespace Sync.Transformer.Tests;
+
+/// <summary>
+/// The Transformer's transform on batches read from PostgreSQL by binary COPY, with lookups against
+/// the same PostgreSQL, written back by binary COPY so the database itself checks every value.
+/// </summary>
+public sealed class BatchTransformsTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Now = new(2024, 6, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static readonly BatchColumn[] OrderColumns =
+        [new("id", 20), new("updated_at", 1184), new("status", 25), new("total", 1700), new("qty", 23), new("user_id", 20), new("customer", 25)];
+
+    private ScratchDatabase _database = null!;
+    private NpgsqlConnection _connection = null!;
+    private ConnectionCatalog _catalog = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = await ScratchDatabase.CreateAsync("xform");
+        await _database.ExecuteAsync("""
+            CREATE TABLE users (id bigint PRIMARY KEY, email text);
+            INSERT INTO users VALUES (1, 'ann@example.com'), (2, 'bob@example.com'), (3, NULL);
+            CREATE TABLE orders (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, status text, total numeric(12,2), qty integer, user_id bigint, customer text);
+            INSERT INTO orders VALUES
+              (1, '2024-05-01T10:00:00Z', 'paid', 12.34, 2, 1, 'ann'),
+              (2, '2024-05-01T10:00:01Z', 'draft', 5.00, 1, 2, 'bob'),
+              (3, '2024-05-01T10:00:02Z', 'paid', 1500.50, 0, 99, 'cid'),
+              (4, '2024-05-01T10:00:03Z', NULL, 250.00, 5, NULL, 'test-dan'),
+              (5, '2024-05-01T10:00:04Z', 'shipped', -1.00, 1, 3, 'eve');
+            CREATE TABLE orders_out (id bigint PRIMARY KEY, updated_at timestamptz, status text, total_cents bigint, per_item numeric,
+                                     email text, synced_at timestamptz, tier text, customer text, total numeric);
+            """);
+        _connection = new NpgsqlConnection(_database.ConnectionString);
+        await _connection.OpenAsync();
+        _catalog = new ConnectionCatalog(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Connections:source"] = _database.ConnectionString })
+            .Build());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _catalog.DisposeAsync();
+        await _connection.DisposeAsync();
+        await _database.DropAsync();
+    }
+
+    [Fact]
+    public async Task Computes_filters_looks_up_and_sets_aside_the_records_that_fail()
+    {
+        var job = Job("""
+            columns:
+              id: id
+              updated_at: updated_at
+              status: { expr: "upper(coalesce(status, 'new'))" }
+              total_cents: { expr: "round(total * 100)", cast: bigint }
+              per_item: { expr: "total / qty" }
+              email: user_email
+              synced_at: { expr: "now()" }
+            filter: "status is null or status <> 'draft'"
+            lookups:
+              user_email: { table: public.users, key: user_id, match: id, column: email }
+            """);
+
+        var outcome = await Transforms().ApplyAsync(job, await OrdersAsync(), CancellationToken.None);
+        await PgBatches.WriteAsync(_connection, "orders_out", outcome.Batch);
+
+        Assert.Equal(1, outcome.Filtered);
+        var rejected = Assert.Single(outcome.Rejected);
+        Assert.Equal((2, "transform", "column per_item: division by zero"), (rejected.RowIndex, rejected.Stage, rejected.Error));
+        Assert.Equal(OrderColumns, rejected.Record.Columns);
+        Assert.Equal(
+            ["1|PAID|1234|6.17|ann@example.com|2024-06-01 12:00:00+00", "4|NEW|25000|50.00|null|2024-06-01 12:00:00+00", "5|SHIPPED|-100|-1.00|null|2024-06-01 12:00:00+00"],
+            await PgBatches.RowsAsync(_connection, "SELECT id, status, total_cents, per_item, email, to_char(synced_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS+00') FROM orders_out ORDER BY id"));
+    }
+
+    [Fact]
+    public async Task An_expression_that_does_not_fit_the_batch_fails_the_batch_naming_the_field()
+    {
+        var job = Job("columns:\n  id: id\n  updated_at: updated_at\n  total_cents: { expr: \"round(totl * 100)\" }\n");
+
+        var error = await Assert.ThrowsAsync<TransformDefinitionException>(async () => await Transforms().ApplyAsync(job, await OrdersAsync(), CancellationToken.None));
+
+        Assert.Equal("columns.total_cents: \"round(totl * 100)\" at character 7: unknown column \"totl\"", error.Message);
+    }
+
+    [Fact]
+    public async Task A_lookup_of_a_missing_column_fails_the_batch()
+    {
+        var job = Job("lookups:\n  user_email: { table: public.users, key: user_id, match: id, column: mail }\n");
+
+        var error = await Assert.ThrowsAsync<TransformDefinitionException>(async () => await Transforms().ApplyAsync(job, await OrdersAsync(), CancellationToken.None));
+
+        Assert.Contains("has no column \"mail\"", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_csharp_transform_named_by_the_job_adds_drops_and_rejects_records()
+    {
+        var job = Job("columns:\n  id: id\n  updated_at: updated_at\n  customer: customer\n  total: total\ntransform: { code: order_tier }\n");
+        var code = new CodeTransforms().Add(typeof(OrderTier).Assembly);
+
+        var outcome = await Transforms(code).ApplyAsync(job, await OrdersAsync(), CancellationToken.None);
+        await PgBatches.WriteAsync(_connection, "orders_out", outcome.Batch);
+
+        Assert.Equal(1, outcome.Filtered);
+        var rejected = Assert.Single(outcome.Rejected);
+        Assert.Equal((4, "transform order_tier: negative total -1.00"), (rejected.RowIndex, rejected.Error));
+        Assert.Equal(OrderColumns, rejected.Record.Columns);
+        Assert.Equal(
+            ["1|ann|12.34|bronze", "2|bob|5.00|bronze", "3|cid|1500.50|gold"],
+            await PgBatches.RowsAsync(_connection, "SELECT id, customer, total, tier FROM orders_out ORDER BY id"));
+    }
+
+    [Fact]
+    public async Task A_transform_name_nobody_registered_fails_the_batch()
+    {
+        var job = Job("transform: { code: nope }\n");
+
+        var error = await Assert.ThrowsAsync<TransformDefinitionException>(async () => await Transforms().ApplyAsync(job, await OrdersAsync(), CancellationToken.None));
+
+        Assert.Contains("no C# transform is registered as \"nope\"", error.Message, StringComparison.Ordinal);
+    }
+
+    private BatchTransforms Transforms(CodeTransforms? code = null) => new(_catalog, code ?? new CodeTransforms(), new FixedClock());
+
+    private Task<RecordBatch> OrdersAsync() =>
+        PgBatches.ReadAsync(_connection, "SELECT id, updated_at, status, total, qty, user_id, customer FROM orders ORDER BY id", OrderColumns);
+
+    private static JobSpec Job(string transform)
+    {
+        var yaml = $"""
+            name: orders
+            source: {"{"} type: postgres, connection: source, table: orders, cursor: updated_at, primary_key: id {"}"}
+            destination: {"{"} type: postgres, connection: source, table: orders_out {"}"}
+
+            """ + transform;
+        var result = JobFile.Parse(yaml, "jobs/orders.yml");
+        Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors));
+        return result.Job;
+    }
+
+    private sealed class FixedClock : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+}
