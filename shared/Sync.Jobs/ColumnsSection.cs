@@ -65,7 +65,7 @@ internal static class ColumnsSection
         }
 
         var required = new List<string>();
-        if (source?.Cursor is { } cursor)
+        if (source?.Cursor is { Length: > 0 } cursor)
         {
             required.Add(cursor);
         }

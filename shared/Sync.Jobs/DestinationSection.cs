@@ -4,7 +4,7 @@ namespace Sync.Jobs;
 
 internal static class DestinationSection
 {
-    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict"];
+    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict", "deletes", "soft_delete_column"];
 
     /// <param name="columns">The valid column mapping (empty = same names), or null when it has errors.</param>
     public static DestinationSpec? Read(YamlNodeReader job, JobFileErrors errors, SourceDraft? source, IReadOnlyList<ColumnMapping>? columns)
@@ -21,13 +21,15 @@ internal static class DestinationSection
             ? ConnectionRules.Name(name, errors, "destination")
             : null;
         var table = destination.Scalar("table", "public.orders_copy", required: true) is { } t ? FieldRules.Table(t, errors) : null;
-        var conflict = ConflictStrategy.LatestWins;
+        var cdc = source?.Mode == SyncMode.Cdc;
+        var conflict = cdc ? ConflictStrategy.SourceWins : ConflictStrategy.LatestWins;
         var conflictValid = destination.Scalar("conflict", "latest-wins") is not { } c
-            || FieldRules.Choice(c, errors, Kinds.Conflicts, out conflict);
+            || (FieldRules.Choice(c, errors, Kinds.Conflicts, out conflict) && CdcDestinationRules.Conflict(c, errors, source, conflict));
         var key = destination.Has("key") ? ExplicitKey(destination, errors, columns) : DefaultKey(source, columns);
-        return kind is null || connection is null || table is null || key is null || !conflictValid
+        var deletes = CdcDestinationRules.Read(destination, errors, cdc);
+        return kind is null || connection is null || table is null || key is null || !conflictValid || deletes is null
             ? null
-            : new DestinationSpec(kind, connection, table, key, conflict);
+            : new DestinationSpec(kind, connection, table, key, conflict, deletes.Value.Mode, deletes.Value.Column);
     }
 
     private static IReadOnlyList<string>? ExplicitKey(YamlNodeReader destination, JobFileErrors errors, IReadOnlyList<ColumnMapping>? columns)

@@ -54,6 +54,16 @@ public static class JobFile
             return JobFileResult.Invalid(errors.All, name, nameAt);
         }
 
+        if (source.Mode == SyncMode.Cdc)
+        {
+            mode = SyncMode.Cdc;
+        }
+        else if (schedule == CdcSourceRules.Continuous)
+        {
+            errors.Add(job.KeyMark("schedule"), "schedule", "continuous needs a change stream to follow", "add mode: cdc under source:, or use a cron schedule like \"*/15 * * * *\"");
+            return JobFileResult.Invalid(errors.All, name, nameAt);
+        }
+
         var spec = new JobSpec(name, sourceSpec, new TransformSpec(columns), destination, batchSize, schedule, mode, retry);
         return JobFileResult.Valid(spec, nameAt);
     }
@@ -63,6 +73,11 @@ public static class JobFile
         if (job.Scalar("schedule", "\"*/15 * * * *\"") is not { } schedule)
         {
             return null;
+        }
+
+        if (schedule.Value.Trim() == CdcSourceRules.Continuous)
+        {
+            return CdcSourceRules.Continuous;
         }
 
         if (CronSchedule.TryParse(schedule.Value, out var error))
