@@ -35,6 +35,7 @@ internal static class HostingExtensions
         builder.Services.AddScoped<AcceptExtractionActivity>();
         builder.Services.AddScoped<RecordBatchActivity>();
         builder.Services.AddScoped<CompleteRunActivity>();
+        builder.Services.AddScoped<ContinueStreamActivity>();
         builder.Services.AddScoped<FailRunActivity>();
         builder.Services.AddScoped<BeginReplayActivity>();
         builder.Services.AddSingleton<ErrorQueueReplay>();
@@ -50,6 +51,7 @@ internal static class HostingExtensions
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(OutboxTelemetry.MeterName));
         builder.Services.AddScheduler();
         builder.Services.AddTransient<RunTimeoutSweep>();
+        builder.Services.AddTransient<ContinuousRunSweep>();
         builder.Services.AddHealthChecks().AddControlDatabaseCheck();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
@@ -100,11 +102,13 @@ internal static class HostingExtensions
         var options = app.Services.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
         app.Services.UseScheduler(scheduler =>
         {
-            foreach (var job in jobs.All.Where(j => j.Schedule is not null))
+            // schedule: continuous is no cron: a cdc job's runs follow each other (ContinuousRunSweep).
+            foreach (var job in jobs.All.Where(j => j.Schedule is not null and not "continuous"))
             {
                 scheduler.ScheduleWithParams<ScheduledRun>(job.Name).Cron(job.Schedule!).PreventOverlapping($"run-{job.Name}");
             }
 
+            scheduler.Schedule<ContinuousRunSweep>().EverySeconds((int)ContinuousRunSweep.Interval.TotalSeconds).PreventOverlapping(nameof(ContinuousRunSweep));
             scheduler.Schedule<RunTimeoutSweep>().EverySeconds(options.RunTimeoutSweepSeconds).PreventOverlapping(nameof(RunTimeoutSweep));
         });
         return app;

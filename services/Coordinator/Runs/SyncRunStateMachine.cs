@@ -38,7 +38,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                     refused => refused.TransitionTo(Rejected),
                     accepted => accepted.IfElse(
                         context => context.Saga.IsFullyLoaded,
-                        done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).TransitionTo(Completed),
+                        done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).Activity(x => x.OfInstanceType<ContinueStreamActivity>()).TransitionTo(Completed),
                         waiting => waiting.TransitionTo(Loading))));
 
         During(Extracting, Loading,
@@ -46,13 +46,13 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                 .Activity(x => x.OfType<AcceptExtractionActivity>())
                 .IfElse(
                     context => context.Saga.IsFullyLoaded,
-                    done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).TransitionTo(Completed),
+                    done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).Activity(x => x.OfInstanceType<ContinueStreamActivity>()).TransitionTo(Completed),
                     waiting => waiting.TransitionTo(Loading)),
             When(BatchLoaded)
                 .Activity(x => x.OfType<RecordBatchActivity>())
                 .If(
                     context => context.Saga.IsFullyLoaded,
-                    done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).TransitionTo(Completed)),
+                    done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).Activity(x => x.OfInstanceType<ContinueStreamActivity>()).TransitionTo(Completed)),
             When(ExtractionFailed)
                 .Then(context => context.Saga.FailureReason = $"Extraction failed: {context.Message.Reason}")
                 .Activity(x => x.OfInstanceType<FailRunActivity>())
