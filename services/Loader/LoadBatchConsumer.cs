@@ -21,8 +21,21 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
             ["Job"] = message.JobName, ["RunId"] = message.RunId, ["BatchSeq"] = message.BatchSeq,
         });
         var started = Stopwatch.GetTimestamp();
-        var result = await destination.LoadAsync(
-            message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, context.CancellationToken);
+        LoadResult result;
+        try
+        {
+            result = await destination.LoadAsync(
+                message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, context.CancellationToken);
+        }
+        catch (ChangeBatchOutOfOrderException)
+        {
+            // Its predecessor is still queued (or on its way back): this copy goes to the back of the
+            // queue, and the delivery is done. A copy that arrives after all is absorbed by sync.applied_batches.
+            LogRequeued();
+            await context.Publish(message, context.CancellationToken);
+            return;
+        }
+
         SyncTelemetry.BatchLoadDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         if (result.Superseded)
         {
@@ -76,6 +89,9 @@ internal sealed partial class LoadBatchConsumer(PostgresDestination destination,
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch of run fence {Fence} refused: a later run of the job has loaded into the destination")]
     private partial void LogSuperseded(long fence);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Change batch came before its predecessor; put back at the end of the queue")]
+    private partial void LogRequeued();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Batch was applied before; reporting its first counts")]
     private partial void LogReplayed();

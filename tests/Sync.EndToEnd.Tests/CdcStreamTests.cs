@@ -43,7 +43,7 @@ public sealed class CdcStreamTests(CdcStreamFixture fixture, ITestOutputHelper o
         var atKill = Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, streamed));
         await Task.Delay(500);
         await Sync.StartServiceAsync(service);
-        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Destination, streamed)) > atKill + 200, table);
+        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Destination, streamed)) > atKill + 100, table);
         await stop.CancelAsync();
         var transactions = await writer;
 

@@ -5,12 +5,15 @@ namespace Sync.Connectors.Postgres;
 /// <summary>
 /// Change batches of one extraction must be applied in their order (a later batch may change a row
 /// an earlier one changed; cursor batches never share a row, so they are applied in any order). A
-/// change batch waits until its predecessor is in sync.applied_batches, or until a later run has
-/// superseded its own (then the fence check refuses it).
+/// change batch waits briefly until its predecessor is in sync.applied_batches, or until a later run
+/// has superseded its own (then the fence check refuses it); otherwise it throws
+/// <see cref="ChangeBatchOutOfOrderException"/>, and the Loader puts the batch back at the end of its
+/// queue. Waiting longer would hold a consumer slot that the predecessor may need: with every slot
+/// taken by successors, nothing would move (seen with 4 slots and batches reordered by the Transformer).
 /// </summary>
 internal static class ChangeOrder
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Patience = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(10);
 
     public static async Task WaitForPredecessorAsync(NpgsqlConnection connection, string jobName, Guid runId, Guid extractionId, int batchSeq, long fence, CancellationToken cancellationToken)
@@ -36,11 +39,13 @@ internal static class ChangeOrder
         {
             if (DateTimeOffset.UtcNow > deadline)
             {
-                // Transient: the predecessor is still on its way (redelivered, or queued behind this one).
-                throw new TimeoutException($"Change batch {batchSeq} of run {runId} waited {Patience.TotalSeconds:0} s for batch {batchSeq - 1}; it will be retried.");
+                throw new ChangeBatchOutOfOrderException($"Change batch {batchSeq} of run {runId} arrived before batch {batchSeq - 1}.");
             }
 
             await Task.Delay(Poll, cancellationToken);
         }
     }
 }
+
+/// <summary>A change batch came before its predecessor was applied; it goes back to the end of the queue.</summary>
+public sealed class ChangeBatchOutOfOrderException(string message) : Exception(message);
