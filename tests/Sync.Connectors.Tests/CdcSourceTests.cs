@@ -101,7 +101,7 @@ public sealed class CdcSourceTests : IAsyncLifetime
         await RunAsync(job, snapshot);
 
         Assert.Equal("11,12", await ScalarAsync("SELECT string_agg(id::text, ',' ORDER BY id) FROM items_copy WHERE deleted_at IS NOT NULL"));
-        Assert.Equal(await ScalarAsync("SELECT count(*)::text FROM items") , await ScalarAsync("SELECT count(*)::text FROM items_copy WHERE deleted_at IS NULL"));
+        Assert.Equal(await ScalarAsync("SELECT count(*)::text FROM items"), await ScalarAsync("SELECT count(*)::text FROM items_copy WHERE deleted_at IS NULL"));
     }
 
     [Fact]
