@@ -4,7 +4,9 @@ using Sync.Connectors;
 using Sync.Connectors.Files;
 using Sync.Connectors.Http;
 using Sync.Connectors.Postgres;
+using Sync.Connectors.Postgres.Cdc;
 using Sync.Contracts;
+using Sync.Contracts.Jobs;
 using Sync.ServiceDefaults;
 
 namespace Sync.Extractor;
@@ -13,7 +15,7 @@ namespace Sync.Extractor;
 /// Reads a run's rows and publishes them as batches, several sends in flight at once (publisher
 /// confirms make each one durable), then reports how many batches there were and the last position.
 /// </summary>
-internal sealed partial class ExtractBatchesConsumer(PostgresSource source, HttpSource httpSource, FilesSource filesSource, ILogger<ExtractBatchesConsumer> logger) : IConsumer<ExtractBatches>
+internal sealed partial class ExtractBatchesConsumer(PostgresSource source, HttpSource httpSource, FilesSource filesSource, PostgresChangeSource changeSource, ILogger<ExtractBatchesConsumer> logger) : IConsumer<ExtractBatches>
 {
     private const int SendsInFlight = 16;
 
@@ -40,6 +42,7 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
 
             var summary = message.Job.Source.Kind switch
             {
+                "postgres" when message.Job.Mode == SyncMode.Cdc => await changeSource.ExtractAsync(message.Job, message.After, (batch, _, ct) => PublishAsync(batch, [], ct), context.CancellationToken),
                 "http" => await httpSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
                 "files" => await filesSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
                 _ => await source.ExtractAsync(message.Job, message.After, (batch, _, ct) => PublishAsync(batch, [], ct), context.CancellationToken),

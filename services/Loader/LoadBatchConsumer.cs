@@ -18,7 +18,20 @@ internal sealed partial class LoadBatchConsumer(BatchDestinations destination, I
     {
         var message = context.Message;
         var started = Stopwatch.GetTimestamp();
-        var result = await destination.LoadAsync(message, context.CancellationToken);
+        LoadResult result;
+        try
+        {
+            result = await destination.LoadAsync(message, context.CancellationToken);
+        }
+        catch (ChangeBatchOutOfOrderException)
+        {
+            // Its predecessor is still queued (or on its way back): this copy goes to the back of the
+            // queue, and the delivery is done. A copy that arrives after all is absorbed by sync.applied_batches.
+            LogRequeued();
+            await context.Publish(message, context.CancellationToken);
+            return;
+        }
+
         var elapsed = Stopwatch.GetElapsedTime(started);
         SyncTelemetry.BatchLoadDuration.Record(elapsed.TotalMilliseconds, SyncTelemetry.JobTag(message.JobName));
         if (result.Superseded)
@@ -77,6 +90,9 @@ internal sealed partial class LoadBatchConsumer(BatchDestinations destination, I
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Loaded {Rows} rows ({Inserted} inserted, {Updated} updated, {Skipped} skipped) in {ElapsedMs} ms")]
     private partial void LogLoaded(int rows, int inserted, int updated, int skipped, long elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Change batch came before its predecessor; put back at the end of the queue")]
+    private partial void LogRequeued();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Batch was applied before; reporting its first counts")]
     private partial void LogReplayed();

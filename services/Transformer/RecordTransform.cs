@@ -54,10 +54,13 @@ internal sealed class RecordTransform
         var values = new byte[]?[_inputIndexes.Length];
         var reader = new TupleReader(rows);
         var index = 0;
+        // A change batch's operation markers follow the rows that stay.
+        var operations = batch.Operations is null ? null : new List<byte>(batch.RowCount);
         while (reader.TryRead(fields, out _, out var tuple))
         {
             if (TryConvert(rows, fields, values, out var error))
             {
+                operations?.Add(batch.Operations![index]);
                 output.BeginTuple(values.Length);
                 for (var i = 0; i < values.Length; i++)
                 {
@@ -73,7 +76,7 @@ internal sealed class RecordTransform
             index++;
         }
 
-        return new TransformOutcome(new RecordBatch(_outputColumns, output.RowCount, output.ToArray()), rejected);
+        return new TransformOutcome(new RecordBatch(_outputColumns, output.RowCount, output.ToArray(), operations is null ? null : [.. operations]), rejected);
     }
 
     private bool TryConvert(byte[] rows, FieldSlice[] fields, byte[]?[] values, out string error)

@@ -50,7 +50,7 @@ public sealed class ColumnProjection
             }
         }
 
-        return new RecordBatch(_outputColumns, output.RowCount, output.ToArray());
+        return new RecordBatch(_outputColumns, output.RowCount, output.ToArray(), batch.Operations);
     }
 
     private static int FindColumn(IReadOnlyList<BatchColumn> columns, string name)

@@ -17,6 +17,10 @@ public sealed class ConnectionCatalog(IConfiguration configuration) : IAsyncDisp
 
     public NpgsqlDataSource Get(string name) => _dataSources.GetOrAdd(name, Create);
 
+    /// <summary>The configured connection string, for connections a data source cannot open (logical replication).</summary>
+    public string GetConnectionString(string name) =>
+        configuration.GetSection(SectionName)[name] is { Length: > 0 } value ? value : throw new UnknownConnectionException(name);
+
     public bool IsDefined(string name) => !string.IsNullOrWhiteSpace(configuration.GetSection(SectionName)[name]);
 
     private NpgsqlDataSource Create(string name)

@@ -86,7 +86,7 @@ internal static class ColumnsSection
         }
 
         var required = new List<string>();
-        if (source?.Cursor is { } cursor)
+        if (source?.Cursor is { Length: > 0 } cursor)
         {
             required.Add(cursor);
         }

@@ -24,15 +24,22 @@ internal static class DeletesSection
     };
 
     /// <summary>The settings, or null when one is invalid (reported).</summary>
-    public static (DeleteMode Deletes, string? SoftDeleteColumn, bool AllowEmpty)? Read(YamlNodeReader destination, JobFileErrors errors, SyncMode mode)
+    /// <param name="cdc">The source follows a change stream (<c>source.mode: cdc</c>): its deletes are
+    /// applied as they come, <c>delete</c> by default.</param>
+    public static (DeleteMode Deletes, string? SoftDeleteColumn, bool AllowEmpty)? Read(YamlNodeReader destination, JobFileErrors errors, SyncMode mode, bool cdc = false)
     {
         var valid = true;
-        var deletes = DeleteMode.Keep;
+        var deletes = cdc ? DeleteMode.Delete : DeleteMode.Keep;
         var deletesValue = destination.Scalar("deletes", "delete");
         if (deletesValue is { } d)
         {
             valid &= FieldRules.Choice(d, errors, Modes, out deletes);
-            if (valid && deletes != DeleteMode.Keep && mode == SyncMode.Incremental)
+            if (valid && cdc && deletes == DeleteMode.Keep)
+            {
+                errors.Add(d.Mark, d.Field, "a cdc job applies the deletes it streams: keep is for full refreshes", "use delete or soft-delete (soft-delete keeps the row and stamps soft_delete_column)");
+                valid = false;
+            }
+            else if (valid && deletes != DeleteMode.Keep && mode == SyncMode.Incremental && !cdc)
             {
                 // An incremental run reads only what changed, so it cannot tell a deleted row from an unchanged one.
                 errors.Add(d.Mark, d.Field, "needs mode: full_refresh: an incremental run cannot see which rows the source deleted", "add mode: full_refresh at the top of the file, or remove deletes:");
@@ -61,6 +68,11 @@ internal static class DeletesSection
         if (destination.Scalar("allow_empty", "true") is { } a)
         {
             valid &= FieldRules.Choice(a, errors, Booleans, out allowEmpty);
+            if (cdc)
+            {
+                errors.Add(a.Mark, a.Field, "is only used by full refreshes (a refresh that reads no row)", "remove allow_empty:");
+                valid = false;
+            }
         }
 
         return valid ? (deletes, column, allowEmpty) : null;

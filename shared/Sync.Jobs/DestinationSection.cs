@@ -20,6 +20,12 @@ internal static class DestinationSection
         var connection = destination.Scalar("connection", "destination_db", required: true) is { } name
             ? ConnectionRules.Name(name, errors, "destination")
             : null;
+        if (kind is "s3" or "duckdb" && source?.Mode == SyncMode.Cdc && destination.Has("type"))
+        {
+            errors.Add(destination.KeyMark("type"), destination.FieldOf("type"), $"a cdc job cannot load into a {kind} destination: only the PostgreSQL destination applies the deletes it streams",
+                "use type: postgres, or read the source with mode: incremental");
+        }
+
         if (kind is "s3" or "duckdb")
         {
             // The delete sweep is one PostgreSQL statement; objects and DuckDB files have no such step.
@@ -37,11 +43,12 @@ internal static class DestinationSection
 
         S3DestinationSection.RefuseKeys(destination, errors, kind ?? "postgres");
         var table = destination.Scalar("table", "public.orders_copy", required: true) is { } t ? FieldRules.Table(t, errors) : null;
-        var conflict = ConflictStrategy.LatestWins;
+        var cdc = source?.Mode == SyncMode.Cdc;
+        var conflict = cdc ? ConflictStrategy.SourceWins : ConflictStrategy.LatestWins;
         var conflictValid = destination.Scalar("conflict", "latest-wins") is not { } c
-            || FieldRules.Choice(c, errors, Kinds.Conflicts, out conflict);
+            || (FieldRules.Choice(c, errors, Kinds.Conflicts, out conflict) && CdcDestinationRules.Conflict(c, errors, source, conflict));
         var key = destination.Has("key") ? ExplicitKey(destination, errors, columns) : DefaultKey(source, columns);
-        var deletes = DeletesSection.Read(destination, errors, mode);
+        var deletes = DeletesSection.Read(destination, errors, mode, cdc);
         return kind is null || connection is null || table is null || key is null || !conflictValid || deletes is not { } d
             ? null
             : new DestinationSpec(kind, connection, table, key, conflict, d.Deletes, d.SoftDeleteColumn, d.AllowEmpty);

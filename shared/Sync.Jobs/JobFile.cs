@@ -55,6 +55,22 @@ public static class JobFile
             return JobFileResult.Invalid(errors.All, name, nameAt);
         }
 
+        if (source.Mode == SyncMode.Cdc)
+        {
+            if (mode == SyncMode.FullRefresh && modeValue is { } fr)
+            {
+                errors.Add(fr.Mark, fr.Field, "full_refresh re-reads the table, a cdc source follows its changes: a job does one or the other", "remove mode: full_refresh (a cdc job starts with a full copy anyway), or remove mode: cdc under source:");
+                return JobFileResult.Invalid(errors.All, name, nameAt);
+            }
+
+            mode = SyncMode.Cdc;
+        }
+        else if (schedule == CdcSourceRules.Continuous)
+        {
+            errors.Add(job.KeyMark("schedule"), "schedule", "continuous needs a change stream to follow", "add mode: cdc under source:, or use a cron schedule like \"*/15 * * * *\"");
+            return JobFileResult.Invalid(errors.All, name, nameAt);
+        }
+
         var spec = new JobSpec(name, sourceSpec, transform ?? new TransformSpec(columns), destination, batchSize, schedule, mode, retry);
         return JobFileResult.Valid(spec, nameAt);
     }
@@ -64,6 +80,11 @@ public static class JobFile
         if (job.Scalar("schedule", "\"*/15 * * * *\"") is not { } schedule)
         {
             return null;
+        }
+
+        if (schedule.Value.Trim() == CdcSourceRules.Continuous)
+        {
+            return CdcSourceRules.Continuous;
         }
 
         if (CronSchedule.TryParse(schedule.Value, out var error))

@@ -3,7 +3,7 @@ using Sync.Contracts.Jobs;
 namespace Sync.Jobs;
 
 /// <summary>The <c>source:</c> section as far as it is valid; a null field was missing or reported as an error.</summary>
-internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, HttpSourceSpec? Http = null, FilesSourceSpec? Files = null, string? Query = null)
+internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, HttpSourceSpec? Http = null, FilesSourceSpec? Files = null, string? Query = null, SyncMode Mode = SyncMode.Incremental)
 {
     public SourceSpec? ToSpec() =>
         Kind is null || Connection is null || (Table is null && Query is null) || Cursor is null || PrimaryKey is null
@@ -13,7 +13,7 @@ internal sealed record SourceDraft(string? Kind, string? Connection, string? Tab
 
 internal static class SourceSection
 {
-    public static readonly string[] Keys = ["type", "connection", "table", "query", "cursor", "primary_key", "lookback"];
+    public static readonly string[] Keys = ["type", "connection", "table", "query", "cursor", "primary_key", "lookback", "mode"];
 
     /// <summary>The longest look-back a job may ask for: every run re-reads that window.</summary>
     public static readonly TimeSpan MaxLookback = TimeSpan.FromDays(7);
@@ -54,12 +54,14 @@ internal static class SourceSection
             table = source.Scalar("table", "public.orders", required: true) is { } t ? FieldRules.Table(t, errors) : null;
         }
 
-        var cursor = source.Scalar("cursor", "updated_at", required: true) is { } c
+        var mode = CdcSourceRules.Mode(source, errors, query);
+        var cursor = source.Scalar("cursor", "updated_at", required: mode != SyncMode.Cdc) is { } c
             ? QueryColumn(c, query, errors) ?? FieldRules.Identifier(c, errors, "a column name like updated_at")
-            : null;
+            : mode == SyncMode.Cdc ? string.Empty : null;
         var primaryKey = FieldRules.ColumnList(source.ScalarList("primary_key", "id", required: true), errors);
         var lookback = source.Scalar("lookback", "10m") is { } l ? FieldRules.Duration(l, errors, MaxLookback, "10m") : null;
-        return new SourceDraft(kind, connection, table, cursor, primaryKey, lookback ?? TimeSpan.Zero, Query: query);
+        CdcSourceRules.RefuseLookback(source, errors, mode, lookback);
+        return new SourceDraft(kind, connection, table, cursor, primaryKey, lookback ?? TimeSpan.Zero, Query: query, Mode: mode);
     }
 
     // A query source's cursor names an output column of the query; orders.updated_at is a column

@@ -22,6 +22,17 @@ public sealed class ColumnProjectionTests
     }
 
     [Fact]
+    public void A_change_batch_keeps_its_operation_markers()
+    {
+        byte[] operations = [RowOperations.Upsert, RowOperations.Delete];
+        var batch = new RecordBatch(Columns, 2, Tuples.Rows([Tuples.Int8(1), Tuples.Text("a"), null], [Tuples.Int8(2), null, null]), operations);
+
+        var output = new ColumnProjection(Columns, [("key", "id")]).Apply(batch);
+
+        Assert.Equal(operations, output.Operations);
+    }
+
+    [Fact]
     public void Renaming_every_column_in_place_copies_no_rows()
     {
         var batch = new RecordBatch(Columns, 1, Tuples.Rows([Tuples.Int8(1), Tuples.Text("a"), null]));

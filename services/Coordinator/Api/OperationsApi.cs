@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Sync.Connectors;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.Jobs;
 using Sync.Coordinator.Runs;
@@ -19,7 +20,7 @@ internal static class OperationsApi
     }
 
     private static async Task<Results<Ok<JobPauseView>, ProblemHttpResult>> PauseAsync(
-        string name, JobCatalog jobs, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
+        string name, JobCatalog jobs, CoordinatorDbContext dbContext, ConnectionCatalog connections, CancellationToken cancellationToken)
     {
         if (UnknownJob(name, jobs) is { } problem)
         {
@@ -38,7 +39,7 @@ internal static class OperationsApi
     }
 
     private static async Task<Results<Ok<JobPauseView>, ProblemHttpResult>> ResumeAsync(
-        string name, JobCatalog jobs, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
+        string name, JobCatalog jobs, CoordinatorDbContext dbContext, ConnectionCatalog connections, CancellationToken cancellationToken)
     {
         if (UnknownJob(name, jobs) is { } problem)
         {
@@ -51,7 +52,7 @@ internal static class OperationsApi
 
     /// <summary>Forgets the job's watermark, so its next run extracts from the start. Refused while a run is active.</summary>
     private static async Task<Results<Ok<WatermarkReset>, ProblemHttpResult>> ResetWatermarkAsync(
-        string name, JobCatalog jobs, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
+        string name, JobCatalog jobs, CoordinatorDbContext dbContext, ConnectionCatalog connections, CancellationToken cancellationToken)
     {
         if (UnknownJob(name, jobs) is { } problem)
         {
@@ -69,6 +70,7 @@ internal static class OperationsApi
 
         var previous = await dbContext.Watermarks.AsNoTracking().FirstOrDefaultAsync(w => w.Key == name, cancellationToken);
         await dbContext.Watermarks.Where(w => w.Key == name).ExecuteDeleteAsync(cancellationToken);
+        await CdcSlots.DropAsync(jobs.Find(name)!, connections, cancellationToken);
         return TypedResults.Ok(new WatermarkReset(name, previous?.Cursor, previous?.LastSync));
     }
 

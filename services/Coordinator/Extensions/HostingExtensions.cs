@@ -37,6 +37,7 @@ internal static class HostingExtensions
         builder.Services.AddScoped<AcceptExtractionActivity>();
         builder.Services.AddScoped<RecordBatchActivity>();
         builder.Services.AddScoped<CompleteRunActivity>();
+        builder.Services.AddScoped<ContinueStreamActivity>();
         builder.Services.AddScoped<FailRunActivity>();
         builder.Services.AddScoped<BeginReplayActivity>();
         builder.Services.AddScoped<RequestSweepActivity>();
@@ -56,6 +57,7 @@ internal static class HostingExtensions
         builder.Services.AddHostedService<QueueDepth>();
         builder.Services.AddScheduler();
         builder.Services.AddTransient<RunTimeoutSweep>();
+        builder.Services.AddTransient<ContinuousRunSweep>();
         builder.Services.AddHealthChecks().AddControlDatabaseCheck();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
@@ -108,11 +110,13 @@ internal static class HostingExtensions
         var options = app.Services.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
         app.Services.UseScheduler(scheduler =>
         {
-            foreach (var job in jobs.All.Where(j => j.Schedule is not null))
+            // schedule: continuous is no cron: a cdc job's runs follow each other (ContinuousRunSweep).
+            foreach (var job in jobs.All.Where(j => j.Schedule is not null and not "continuous"))
             {
                 scheduler.ScheduleWithParams<ScheduledRun>(job.Name).Cron(job.Schedule!).PreventOverlapping($"run-{job.Name}");
             }
 
+            scheduler.Schedule<ContinuousRunSweep>().EverySeconds((int)ContinuousRunSweep.Interval.TotalSeconds).PreventOverlapping(nameof(ContinuousRunSweep));
             scheduler.Schedule<RunTimeoutSweep>().EverySeconds(options.RunTimeoutSweepSeconds).PreventOverlapping(nameof(RunTimeoutSweep));
         });
         return app;

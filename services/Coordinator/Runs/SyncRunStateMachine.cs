@@ -41,7 +41,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                     refused => refused.TransitionTo(Rejected),
                     accepted => accepted.IfElse(
                         context => context.Saga.IsFullyLoaded,
-                        done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).TransitionTo(Completed),
+                        done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).Activity(x => x.OfInstanceType<ContinueStreamActivity>()).TransitionTo(Completed),
                         waiting => waiting.TransitionTo(Loading))));
 
         During(Extracting, Loading,
@@ -119,7 +119,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                     context => context.Saga.FailureReason is null,
                     sent => sent.TransitionTo(Sweeping),
                     refused => refused.Activity(x => x.OfInstanceType<FailRunActivity>()).TransitionTo(Failed)),
-            complete => complete.Activity(x => x.OfInstanceType<CompleteRunActivity>()).TransitionTo(Completed));
+            complete => complete.Activity(x => x.OfInstanceType<CompleteRunActivity>()).Activity(x => x.OfInstanceType<ContinueStreamActivity>()).TransitionTo(Completed));
 
     public State Extracting { get; private set; } = null!;
 

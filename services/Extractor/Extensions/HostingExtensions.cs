@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Sync.Connectors;
 using Sync.Connectors.Postgres;
+using Sync.Connectors.Postgres.Cdc;
 using Sync.Extractor;
 
 namespace Microsoft.Extensions.Hosting;
@@ -12,6 +13,8 @@ internal static class HostingExtensions
     {
         builder.Services.AddSingleton<ConnectionCatalog>();
         builder.Services.AddSingleton<PostgresSource>();
+        builder.Services.AddSingleton<PostgresChangeSource>();
+        builder.Services.AddOptions<CdcOptions>().BindConfiguration(CdcOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHttpSource();
         builder.AddConnectorResilience();
         builder.AddSyncBus(bus =>

@@ -22,7 +22,8 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
         {
             try
             {
-                var plan = SourcePlan.Resolve(job.Source, job.Transform, source);
+                // A cdc job without a cursor is read in primary-key order.
+                var plan = SourcePlan.Resolve(job.Source.Cursor.Length == 0 ? job.Source with { Cursor = job.Source.PrimaryKey[0] } : job.Source, job.Transform, source);
                 await TransformSchemaCheck.CheckAsync(connections, job.Transform, plan.BatchColumns, problems, cancellationToken);
             }
             catch (SourceSchemaException exception)

@@ -39,6 +39,9 @@ public sealed class MergePlan
     /// <summary>Returns one row: inserted, updated.</summary>
     public string Merge { get; }
 
+    /// <summary>Deletes (or soft-deletes) the destination rows whose keys are in the staging table; returns one row: the count.</summary>
+    public string Delete { get; private init; } = string.Empty;
+
     public static MergePlan Create(DestinationSpec destination, string cursorTarget, IReadOnlyList<BatchColumn> columns, IReadOnlyList<TableColumn> table)
     {
         var byName = table.ToDictionary(c => c.Name, StringComparer.Ordinal);
@@ -94,7 +97,36 @@ public sealed class MergePlan
             """;
         var valueList = values.ToList();
         var keyValues = destination.Key.Select(k => (SqlIdentifier.Quote(k), valueList[columns.ToList().FindIndex(c => c.Name == k)])).ToList();
-        return new MergePlan(createStaging, copy, merge, $"DELETE FROM {staging}") { Staging = staging, KeyValues = keyValues };
+        return new MergePlan(createStaging, copy, merge, $"DELETE FROM {staging}")
+        {
+            Staging = staging,
+            KeyValues = keyValues,
+            Delete = DeleteSql(destination, staging, columns, byName),
+        };
+    }
+
+    private static string DeleteSql(DestinationSpec destination, string staging, IReadOnlyList<BatchColumn> columns, Dictionary<string, TableColumn> byName)
+    {
+        var match = string.Join(" AND ", destination.Key.Select(k =>
+        {
+            var column = columns.First(c => c.Name == k);
+            var value = byName[k].TypeOid == column.TypeOid ? $"s.{SqlIdentifier.Quote(k)}" : $"CAST(s.{SqlIdentifier.Quote(k)} AS {byName[k].TypeName})";
+            return $"d.{SqlIdentifier.Quote(k)} = {value}";
+        }));
+        var table = SqlIdentifier.QuoteQualified(destination.Table);
+        if (destination.Deletes != DeleteMode.SoftDelete)
+        {
+            return $"WITH x AS (DELETE FROM {table} AS d USING {staging} s WHERE {match} RETURNING 1) SELECT count(*)::int FROM x";
+        }
+
+        var column = destination.SoftDeleteColumn!;
+        if (!byName.TryGetValue(column, out var soft) || soft.TypeOid is not (PgTypes.TimestampTz or PgTypes.Timestamp))
+        {
+            throw new DestinationSchemaException($"Destination table {destination.Table} has no timestamptz column \"{column}\" for soft_delete_column; add it (ALTER TABLE … ADD COLUMN {column} timestamptz).");
+        }
+
+        var quoted = SqlIdentifier.Quote(column);
+        return $"WITH x AS (UPDATE {table} AS d SET {quoted} = now() FROM {staging} s WHERE {match} AND d.{quoted} IS NULL RETURNING 1) SELECT count(*)::int FROM x";
     }
 
     private static string Assignments(IEnumerable<string> columns) => string.Join(", ", columns.Select(c => $"{c} = EXCLUDED.{c}"));

@@ -39,6 +39,11 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         var destination = job.Destination;
         await using var connection = await connections.Get(destination.Connection).OpenConnectionAsync(cancellationToken);
         await EnsureBookkeepingAsync(connection, destination.Connection, cancellationToken);
+        if (batch.Operations is not null)
+        {
+            await ChangeOrder.WaitForPredecessorAsync(connection, job.Name, runId, extractionId, batchSeq, fence, cancellationToken);
+        }
+
         var marks = fence > 0 && RefreshKeys.Applies(job) ? (await RefreshKeys.EnsureTableAsync(connection, job, cancellationToken)).Table : null;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
@@ -59,21 +64,31 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        // A change batch's deletes go after its upserts, in the same transaction (one row per key in
+        // a batch, so their order does not matter); the upserts load as any batch does.
+        var changes = ChangeRows.Split(batch);
+        var upserts = changes?.Upserts ?? batch;
+
         // Fast path: the whole batch in one COPY and one merge. Only when the destination refuses a
         // record does the batch go through row isolation, inside the same transaction.
         var rejected = new List<RowRejection>();
         var counts = new MergeCounts();
-        var whole = await TryApplyAsync(connection, transaction, plan, batch.Rows, counts, clear: false, cancellationToken);
+        var whole = await TryApplyAsync(connection, transaction, plan, upserts.Rows, counts, clear: false, cancellationToken);
         if (whole is not null)
         {
-            var tuples = TupleRanges(batch);
+            var tuples = TupleRanges(upserts);
             var refused = await RowIsolation.IsolateAsync(
                 tuples.Count,
                 (start, length, token) => TryApplyAsync(
-                    connection, transaction, plan, batch.Rows.AsMemory(tuples[start].Start..tuples[start + length - 1].End), counts, clear: true, token),
+                    connection, transaction, plan, upserts.Rows.AsMemory(tuples[start].Start..tuples[start + length - 1].End), counts, clear: true, token),
                 cancellationToken,
                 whole);
-            rejected.AddRange(refused.Select(r => new RowRejection(r.Row, RecordErrors.Describe(r.Error))));
+            rejected.AddRange(refused.Select(r => new RowRejection(changes?.UpsertIndexes[r.Row] ?? r.Row, RecordErrors.Describe(r.Error))));
+        }
+
+        if (changes is { DeleteCount: > 0 })
+        {
+            await ChangeDeletes.ApplyAsync(connection, plan, changes.Deletes, cancellationToken);
         }
 
         if (marks is not null)
@@ -172,7 +187,7 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
 
         var table = await PostgresSchema.GetColumnsAsync(connection, job.Destination.Table, cancellationToken)
             ?? throw new DestinationSchemaException($"Destination table {job.Destination.Table} does not exist.");
-        plan = MergePlan.Create(job.Destination, JobColumns.CursorTarget(job), columns, table);
+        plan = MergePlan.Create(job.Destination, job.Source.Cursor.Length == 0 ? string.Empty : JobColumns.CursorTarget(job), columns, table);
         return _plans.GetOrAdd(key, plan);
     }
 

@@ -2,7 +2,8 @@ namespace Sync.Contracts.Jobs;
 
 /// <summary>
 /// Where rows go. <see cref="Key"/> names destination columns backed by a unique constraint.
-/// <see cref="Deletes"/>: what a full refresh does with destination rows the source no longer has;
+/// <see cref="Deletes"/>: what a full refresh does with destination rows the source no longer has,
+/// and what a row deleted in a cdc source does;
 /// <see cref="SoftDeleteColumn"/> (a timestamptz column) is stamped instead of deleting for
 /// <see cref="DeleteMode.SoftDelete"/>. <see cref="AllowEmpty"/>: a full refresh that reads no row
 /// may empty the destination (otherwise it fails the run).

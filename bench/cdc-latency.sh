@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# bench/cdc-latency.sh [RATES…] — a cdc job's source-commit → destination-commit latency at steady write rates.
+#
+# A continuous cdc job follows table ticks. pgbench inserts rows at each rate (row changes/s, default
+# 1000 2000 4000 8000) for SYNC_BENCH_SECONDS (default 20 s); each row carries the time it was written
+# (src_at, clock_timestamp() in its single-statement transaction, so ≈ its commit), and the destination
+# stamps loaded_at with clock_timestamp() in the Loader's merge (≈ its commit). Per rate it prints the
+# rate reached, latency p50/p95/p99 and whether lag grew (p50 over the last fifth of the rows more than
+# twice that of the first fifth, plus 250 ms); the max sustained rate is the highest rate without growth.
+# Cdc__FlushInterval and batch_size (SYNC_BENCH_BATCH, default 1000) set the batching. Not a test.
+set -euo pipefail
+
+BENCH="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
+REPO="$(dirname "$BENCH")"
+SCRIPTS="$REPO/scripts"
+RATES=("${@:-1000 2000 4000 8000}")
+read -r -a RATES <<<"${RATES[*]}"
+SECONDS_PER_RATE="${SYNC_BENCH_SECONDS:-20}"
+BATCH="${SYNC_BENCH_BATCH:-1000}"
+
+"$SCRIPTS/infra.sh" up
+eval "$("$SCRIPTS/infra.sh" env)"
+sql() { SYNC_PG_DATABASE="$1" "$SCRIPTS/pg.sh" psql -qtA -v ON_ERROR_STOP=1 -c "$2"; }
+pgbench="$(ls /usr/lib/postgresql/*/bin/pgbench | tail -1)"
+
+echo "== Building" >&2
+[[ -n "${SYNC_NO_BUILD:-}" ]] || dotnet build "$REPO/Sync.sln" -c Release -v q -nologo >/dev/null || {
+  echo "bench: the build failed; run dotnet build Sync.sln -c Release to see why" >&2
+  exit 1
+}
+
+sql postgres "SELECT pg_drop_replication_slot('sync_cdc_bench') FROM pg_replication_slots WHERE slot_name = 'sync_cdc_bench'" >/dev/null
+for db in sync_cdcbench_source sync_cdcbench_destination sync_cdcbench_control; do
+  sql postgres "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+  sql postgres "CREATE DATABASE $db" >/dev/null
+done
+sql sync_cdcbench_source "CREATE TABLE ticks (id bigserial PRIMARY KEY, payload text NOT NULL, src_at timestamptz NOT NULL)"
+sql sync_cdcbench_destination "CREATE TABLE ticks (id bigint PRIMARY KEY, payload text NOT NULL, src_at timestamptz NOT NULL,
+  loaded_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+
+jobs_dir="$REPO/.sync/bench/cdc-jobs"
+rm -rf "$jobs_dir" && mkdir -p "$jobs_dir"
+cat >"$jobs_dir/cdc-bench.yml" <<YAML
+name: cdc-bench
+schedule: continuous
+batch_size: $BATCH
+source: { type: postgres, connection: bench_source, table: public.ticks, mode: cdc, primary_key: [id] }
+destination: { type: postgres, connection: bench_destination, table: public.ticks }
+YAML
+base="Host=$SYNC_PG_HOST;Port=$SYNC_PG_PORT;Username=$SYNC_PG_USER;Password=$SYNC_PG_PASSWORD"
+export Connections__bench_source="$base;Database=sync_cdcbench_source"
+export Connections__bench_destination="$base;Database=sync_cdcbench_destination"
+export SYNC_CONTROL_DB=sync_cdcbench_control SYNC_JOBS_DIR="$jobs_dir" SYNC_NO_BUILD=1
+export Logging__LogLevel__Default=Warning
+cleanup() {
+  "$SCRIPTS/services.sh" stop || true
+  sql postgres "SELECT pg_drop_replication_slot('sync_cdc_bench') FROM pg_replication_slots WHERE slot_name = 'sync_cdc_bench' AND NOT active" >/dev/null || true
+}
+trap cleanup EXIT
+"$SCRIPTS/services.sh" start
+
+wait_for() { # wait_for DESCRIPTION SECONDS COMMAND…
+  local what="$1" deadline=$((SECONDS + $2)); shift 2
+  until "$@"; do
+    (( SECONDS < deadline )) || { echo "bench: $what did not happen in time" >&2; exit 1; }
+    sleep 0.2
+  done
+}
+streaming() { [[ "$(sql sync_cdcbench_control "SELECT count(*) FROM sync_watermarks WHERE key = 'cdc-bench'" 2>/dev/null)" == 1 ]]; }
+echo "== Waiting for the job's first run (slot, snapshot)" >&2
+wait_for "the first cdc run" 120 streaming
+
+script="$(mktemp)"
+echo "INSERT INTO ticks (payload, src_at) VALUES (md5(random()::text), clock_timestamp());" >"$script"
+export PGPASSWORD="$SYNC_PG_PASSWORD"
+results=()
+sustained=0
+for rate in "${RATES[@]}"; do
+  from="$(sql sync_cdcbench_source "SELECT coalesce(max(id), 0) FROM ticks")"
+  echo "== $rate row changes/s for ${SECONDS_PER_RATE} s" >&2
+  "$pgbench" -h "$SYNC_PG_HOST" -p "$SYNC_PG_PORT" -U "$SYNC_PG_USER" -n -c 4 -j 2 -R "$rate" -T "$SECONDS_PER_RATE" \
+    -f "$script" sync_cdcbench_source >/dev/null 2>&1
+  to="$(sql sync_cdcbench_source "SELECT max(id) FROM ticks")"
+  rows=$((to - from))
+  caught_up() { [[ "$(sql sync_cdcbench_destination "SELECT count(*) FROM ticks WHERE id > $from AND id <= $to")" == "$rows" ]]; }
+  wait_for "catch-up after $rate/s" 300 caught_up
+  read -r p50 p95 p99 first last <<<"$(sql sync_cdcbench_destination "
+    WITH l AS (SELECT id, extract(epoch FROM loaded_at - src_at) * 1000 AS ms FROM ticks WHERE id > $from AND id <= $to)
+    SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms))::int, round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms))::int,
+           round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms))::int,
+           round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM l WHERE id <= $from + $rows / 5))::int,
+           round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM l WHERE id > $to - $rows / 5))::int
+    FROM l" | tr '|' ' ')"
+  reached=$((rows / SECONDS_PER_RATE))
+  grows=no
+  (( last > 2 * first + 250 )) && grows=yes
+  (( reached * 100 < rate * 95 )) && grows="yes (writer reached only $reached/s)"
+  [[ "$grows" == no ]] && sustained="$reached"
+  results+=("$(printf '  %6s/s  %7s/s  %8s  %8s  %8s  %s' "$rate" "$reached" "$p50" "$p95" "$p99" "$grows")")
+done
+
+digest="SELECT md5(string_agg(id || payload || src_at, '|' ORDER BY id)) FROM ticks"
+[[ "$(sql sync_cdcbench_source "$digest")" == "$(sql sync_cdcbench_destination "$digest")" ]] || {
+  echo "bench: the destination differs from the source" >&2
+  exit 1
+}
+
+cat <<REPORT
+
+cdc, source commit → destination commit latency (ms), batch size $BATCH, $(nproc) cores, ${SECONDS_PER_RATE} s per rate
+   target   reached       p50       p95       p99  lag grows
+$(printf '%s\n' "${results[@]}")
+  max sustained change rate without growing lag: ${sustained} row changes/s
+REPORT

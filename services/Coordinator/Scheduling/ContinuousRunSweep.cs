@@ -1,0 +1,42 @@
+using Coravel.Invocable;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+using Sync.Coordinator.Data;
+using Sync.Coordinator.Jobs;
+using Sync.Coordinator.Runs;
+using Sync.Coordinator.Runs.Activities;
+
+namespace Sync.Coordinator.Scheduling;
+
+/// <summary>
+/// Keeps every cdc job with <c>schedule: continuous</c> streaming: starts a run of such a job that is
+/// not paused, has no active run and whose last run ended more than a sweep ago (its first start, a
+/// run that failed, a Coordinator that was down). A completed run's successor is started by
+/// <see cref="ContinueStreamActivity"/> at once, so this only steps in when that did not happen.
+/// </summary>
+internal sealed class ContinuousRunSweep(JobCatalog jobs, CoordinatorDbContext dbContext, IPublishEndpoint publish) : IInvocable
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    public async Task Invoke()
+    {
+        var continuous = jobs.All.Where(j => j is { Mode: SyncMode.Cdc, Schedule: "continuous" }).Select(j => j.Name).ToList();
+        if (continuous.Count == 0)
+        {
+            return;
+        }
+
+        var quietSince = DateTimeOffset.UtcNow - Interval;
+        var busy = await dbContext.Runs.AsNoTracking()
+            .Where(r => continuous.Contains(r.JobName) && (RunStates.Active.Contains(r.CurrentState) || r.FinishedAt > quietSince || r.StartedAt > quietSince))
+            .Select(r => r.JobName)
+            .Union(dbContext.JobPauses.AsNoTracking().Select(p => p.JobName))
+            .ToListAsync();
+        foreach (var job in continuous.Except(busy))
+        {
+            await publish.PublishDurablyAsync(dbContext, new StartSyncRun(NewId.NextGuid(), job, ContinueStreamActivity.Trigger, DateTimeOffset.UtcNow), CancellationToken.None);
+        }
+    }
+}

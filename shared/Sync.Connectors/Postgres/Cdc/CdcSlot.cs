@@ -1,0 +1,83 @@
+using Npgsql;
+using Sync.Contracts.Jobs;
+using Sync.Jobs;
+
+namespace Sync.Connectors.Postgres.Cdc;
+
+/// <summary>
+/// The replication slot and publication of a cdc job, both named <c>sync_&lt;job&gt;</c> (a '-' in the
+/// job name becomes '_'), and the checks a source must pass before either is made.
+/// </summary>
+public static class CdcSlot
+{
+    public static string NameOf(string jobName) => "sync_" + jobName.Replace('-', '_');
+
+    /// <summary>Throws <see cref="SourceSchemaException"/> naming the fix when the source cannot serve logical replication to this role.</summary>
+    public static async Task CheckSourceAsync(NpgsqlConnection connection, string connectionName, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT current_setting('wal_level'), r.rolreplication OR r.rolsuper, current_user FROM pg_roles r WHERE r.rolname = current_user",
+            connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var walLevel = reader.GetString(0);
+        var replication = reader.GetBoolean(1);
+        var role = reader.GetString(2);
+        if (walLevel != "logical")
+        {
+            throw new SourceSchemaException(
+                $"The source of connection \"{connectionName}\" has wal_level={walLevel}; mode: cdc needs wal_level=logical (ALTER SYSTEM SET wal_level = logical, then restart PostgreSQL).");
+        }
+
+        if (!replication)
+        {
+            throw new SourceSchemaException(
+                $"Role \"{role}\" of connection \"{connectionName}\" lacks the REPLICATION privilege that mode: cdc needs to read a replication slot (ALTER ROLE \"{role}\" WITH REPLICATION).");
+        }
+    }
+
+    /// <summary>Creates the job's publication for its table, or points an existing one at it.</summary>
+    public static async Task EnsurePublicationAsync(NpgsqlConnection connection, JobSpec job, CancellationToken cancellationToken)
+    {
+        var name = NameOf(job.Name);
+        await using var exists = new NpgsqlCommand("SELECT count(*) FROM pg_publication WHERE pubname = $1", connection);
+        exists.Parameters.Add(new NpgsqlParameter { Value = name });
+        var verb = (long)(await exists.ExecuteScalarAsync(cancellationToken))! == 0 ? "CREATE" : "ALTER";
+        var table = SqlIdentifier.QuoteQualified(job.Source.Table);
+        var sql = verb == "CREATE"
+            ? $"CREATE PUBLICATION {SqlIdentifier.Quote(name)} FOR TABLE {table}"
+            : $"ALTER PUBLICATION {SqlIdentifier.Quote(name)} SET TABLE {table}";
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Drops the job's slot (when no one reads it) and publication, if they exist: a reset watermark or a removed job.</summary>
+    public static async Task DropAsync(NpgsqlConnection connection, string jobName, CancellationToken cancellationToken)
+    {
+        var name = NameOf(jobName);
+        await using (var slot = new NpgsqlCommand(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", connection))
+        {
+            slot.Parameters.Add(new NpgsqlParameter { Value = name });
+            await slot.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var publication = new NpgsqlCommand($"DROP PUBLICATION IF EXISTS {SqlIdentifier.Quote(name)}", connection);
+        await publication.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>How far the slot is behind the server: WAL it retains (bytes) and not yet confirmed (bytes); null when it does not exist.</summary>
+    public static async Task<(long RetainedBytes, long UnconfirmedBytes)?> ReadLagAsync(NpgsqlConnection connection, string jobName, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint,
+                   coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint
+            FROM pg_replication_slots WHERE slot_name = $1
+            """,
+            connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = NameOf(jobName) });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
+    }
+}

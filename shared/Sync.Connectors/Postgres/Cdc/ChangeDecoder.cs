@@ -1,0 +1,128 @@
+using System.Text;
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication.PgOutput.Messages;
+using Sync.Batches;
+using Sync.Contracts.Jobs;
+
+namespace Sync.Connectors.Postgres.Cdc;
+
+/// <summary>
+/// Turns pgoutput rows (binary mode: each value in its type's send format, as binary COPY carries
+/// it) into tuples in the plan's column order, so a change travels like a row of the initial copy.
+/// </summary>
+internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source)
+{
+    private readonly int[] _keyIndexes = [.. source.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Name == k))];
+    private int[] _map = [];
+
+    /// <summary>Reads a relation's columns: which plan column each feeds, and that the types still match.</summary>
+    public void Map(RelationMessage relation)
+    {
+        var map = new int[relation.Columns.Count];
+        var seen = 0;
+        for (var i = 0; i < map.Length; i++)
+        {
+            var column = relation.Columns[i];
+            map[i] = plan.Columns.ToList().FindIndex(c => c.Name == column.ColumnName);
+            if (map[i] < 0)
+            {
+                continue;
+            }
+
+            seen++;
+            if (plan.Columns[map[i]].TypeOid != column.DataTypeId)
+            {
+                throw new SourceSchemaException(
+                    $"Column \"{column.ColumnName}\" of {source.Table} changed type while the job streamed (OID {plan.Columns[map[i]].TypeOid} → {column.DataTypeId}); change the destination to match, then the next run reads it.");
+            }
+        }
+
+        if (seen < plan.Columns.Count)
+        {
+            throw new SourceSchemaException($"A column the job reads was dropped from {source.Table} while it streamed; change the job's columns: to match.");
+        }
+
+        _map = map;
+    }
+
+    /// <summary>The row's values in plan order; an unchanged TOASTed value is taken from <paramref name="before"/> when it has it.</summary>
+    public async ValueTask<byte[]?[]> ReadAsync(ReplicationTuple row, byte[]?[]? before, CancellationToken cancellationToken)
+    {
+        var values = new byte[]?[plan.Columns.Count];
+        var i = 0;
+        await foreach (var value in row.WithCancellation(cancellationToken))
+        {
+            var target = _map[i++];
+            if (target < 0 || value.IsDBNull)
+            {
+                continue;
+            }
+
+            if (value.IsUnchangedToastedValue)
+            {
+                values[target] = before?[target] ?? throw new SourceSchemaException(
+                    $"An update of {source.Table} left the large (TOASTed) value of \"{plan.Columns[target].Name}\" out of the change stream; ALTER TABLE {source.Table} REPLICA IDENTITY FULL, so the old row carries it.");
+                continue;
+            }
+
+            var bytes = new byte[value.Length];
+            await using var stream = value.GetStream();
+            await stream.ReadExactlyAsync(bytes, cancellationToken);
+            values[target] = bytes;
+        }
+
+        return values;
+    }
+
+    public async ValueTask<RowChange> UpsertAsync(ReplicationTuple row, byte[]?[]? before, CancellationToken cancellationToken) =>
+        Upserted(await ReadAsync(row, before, cancellationToken));
+
+    /// <summary>An update whose key changed deletes the old key's row first.</summary>
+    public void AddUpdate(List<RowChange> changes, byte[]?[] before, byte[]?[] after)
+    {
+        var deleted = Deleted(before);
+        var upserted = Upserted(after);
+        if (_keyIndexes.All(k => before[k] is not null) && deleted.Key != upserted.Key)
+        {
+            changes.Add(deleted);
+        }
+
+        changes.Add(upserted);
+    }
+
+    public RowChange Deleted(byte[]?[] values)
+    {
+        var keyOnly = new byte[]?[values.Length];
+        foreach (var k in _keyIndexes)
+        {
+            keyOnly[k] = values[k];
+        }
+
+        return new RowDeleted(Tuple(keyOnly), Key(values));
+    }
+
+    private RowUpserted Upserted(byte[]?[] values) => new(Tuple(values), Key(values));
+
+    private static byte[] Tuple(byte[]?[] values)
+    {
+        var buffer = new TupleBuffer(64 + values.Sum(v => v?.Length ?? 0) + (4 * values.Length));
+        buffer.BeginTuple(values.Length);
+        foreach (var value in values)
+        {
+            buffer.AppendField(value, value is null);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private string Key(byte[]?[] values)
+    {
+        var key = new StringBuilder();
+        foreach (var k in _keyIndexes)
+        {
+            key.Append(values[k] is { } v ? Convert.ToHexString(v) : "-").Append('|');
+        }
+
+        return key.ToString();
+    }
+}

@@ -1,0 +1,344 @@
+using System.Data;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication.PgOutput.Messages;
+using NpgsqlTypes;
+using Sync.Batches;
+using Sync.Connectors.Resilience;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+
+namespace Sync.Connectors.Postgres.Cdc;
+
+/// <summary>
+/// Reads a cdc job's changes. The first run (no LSN watermark) creates the publication and the
+/// replication slot, and copies the table in the snapshot the slot exported, so the copy and the
+/// stream meet at the slot's consistent point with no gap and no overlap; its high mark is that point.
+/// Later runs confirm the slot up to the watermark (what the Coordinator committed, i.e. loaded),
+/// stream from there for at most <see cref="CdcOptions.RunDuration"/>, and end at a transaction
+/// boundary; their high mark is the end LSN of the last transaction they sent. Nothing is confirmed
+/// past the watermark, so a crash anywhere replays from the last loaded transaction.
+/// </summary>
+public sealed partial class PostgresChangeSource(
+    ConnectionCatalog connections, ConnectorResilience resilience, IOptions<CdcOptions> options, ILogger<PostgresChangeSource> logger)
+{
+    private const string ObjectInUse = "55006";
+
+    private readonly CdcOptions _options = options.Value;
+
+    public async Task<ExtractionSummary> ExtractAsync(
+        JobSpec job,
+        CursorPosition? after,
+        Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch,
+        CancellationToken cancellationToken)
+    {
+        var source = job.Source;
+        var connection = await resilience.ExecuteAsync(source.Connection, async ct => await connections.Get(source.Connection).OpenConnectionAsync(ct), cancellationToken);
+        await using (connection)
+        {
+            await CdcSlot.CheckSourceAsync(connection, source.Connection, cancellationToken);
+            var table = await PostgresSchema.GetColumnsAsync(connection, source.Table, cancellationToken)
+                ?? throw new SourceSchemaException($"Source table {source.Table} does not exist.");
+            var plan = SourcePlan.Resolve(source.Cursor.Length == 0 ? source with { Cursor = source.PrimaryKey[0] } : source, job.Transform, table);
+            if (plan.Columns.FirstOrDefault(c => !c.IsBinary) is { } unsupported)
+            {
+                throw new SourceSchemaException(
+                    $"Column \"{unsupported.Name}\" of {source.Table} has a type (OID {unsupported.TypeOid}) that mode: cdc cannot carry; leave it out under columns:, or use mode: incremental.");
+            }
+
+            await WarnOnLagAsync(connection, job.Name, cancellationToken);
+            var summary = new ExtractionSummary();
+            if (CdcPosition.TryRead(after) is not { } lsn)
+            {
+                await SnapshotAsync(connection, job, plan, summary, onBatch, cancellationToken);
+            }
+            else
+            {
+                await StreamAsync(job, plan, lsn, summary, onBatch, cancellationToken);
+            }
+
+            return summary;
+        }
+    }
+
+    private async Task SnapshotAsync(
+        NpgsqlConnection connection, JobSpec job, SourcePlan plan, ExtractionSummary summary,
+        Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
+    {
+        // No watermark: a first run, or one after a reset. Whatever slot there was is stale.
+        await CdcSlot.DropAsync(connection, job.Name, cancellationToken);
+        await CdcSlot.EnsurePublicationAsync(connection, job, cancellationToken);
+
+        // The exported snapshot lives only while the replication connection stays open and idle,
+        // so it stays open until the copy is done.
+        await using var replication = new LogicalReplicationConnection(connections.GetConnectionString(job.Source.Connection));
+        await replication.Open(cancellationToken);
+        var slot = await replication.CreatePgOutputReplicationSlot(
+            CdcSlot.NameOf(job.Name), slotSnapshotInitMode: LogicalSlotSnapshotInitMode.Export, cancellationToken: cancellationToken);
+        var high = CdcPosition.Of(slot.ConsistentPoint);
+        LogSlotCreated(CdcSlot.NameOf(job.Name), slot.ConsistentPoint.ToString());
+
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        // SET TRANSACTION SNAPSHOT takes no parameter; the name is the server's, checked to be one.
+        var snapshot = slot.SnapshotName is { } name && SnapshotName().IsMatch(name)
+            ? name
+            : throw new InvalidOperationException($"The replication slot returned no usable snapshot name ({slot.SnapshotName}).");
+        await using (var set = new NpgsqlCommand($"SET TRANSACTION SNAPSHOT '{snapshot}'", connection, transaction))
+        {
+            await set.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var rows = new TupleBuffer();
+        var sql = PostgresSource.BuildCopySql(job.Source with { Cursor = plan.Columns[0].Name, Lookback = TimeSpan.Zero }, plan, hasAfter: false, bounded: false);
+        await using (var stream = await connection.BeginRawBinaryCopyAsync(sql, cancellationToken))
+        {
+            var reader = new CopyStreamReader(stream);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.AppendTuple(reader.Current.Span);
+                if (rows.RowCount >= job.BatchSize)
+                {
+                    await EmitAsync();
+                }
+            }
+        }
+
+        if (rows.RowCount > 0)
+        {
+            await EmitAsync();
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        summary.KeepAtLeast(high);
+
+        async ValueTask EmitAsync()
+        {
+            var batch = new RecordBatch(plan.BatchColumns, rows.RowCount, rows.ToArray());
+            rows.Clear();
+            summary.Add(batch.RowCount, high);
+            await onBatch(batch, high, cancellationToken);
+        }
+    }
+
+    private async Task StreamAsync(
+        JobSpec job, SourcePlan plan, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
+        Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
+    {
+        await using var replication = await OpenReplicationAsync(job, cancellationToken);
+        // What the Coordinator committed is loaded: the slot may let go of the WAL before it.
+        replication.SetReplicationStatus(watermark);
+        replication.WalReceiverStatusInterval = TimeSpan.FromSeconds(1);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var channel = Channel.CreateBounded<SourceTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
+        var decoder = new ChangeDecoder(plan, job.Source);
+        var reading = ReadAsync(replication, job, watermark, decoder, channel.Writer, stop.Token);
+        var batcher = new ChangeBatcher(plan.BatchColumns, job.BatchSize);
+        var started = Stopwatch.GetTimestamp();
+        long? batchStarted = null;
+        long? lastTransaction = null;
+        try
+        {
+            while (true)
+            {
+                while (channel.Reader.TryRead(out var transaction))
+                {
+                    lastTransaction = Stopwatch.GetTimestamp();
+                    batchStarted ??= lastTransaction;
+                    foreach (var full in batcher.Add(transaction))
+                    {
+                        await EmitAsync(full);
+                        batchStarted = batcher.Count > 0 ? Stopwatch.GetTimestamp() : null;
+                    }
+                }
+
+                if (batchStarted is { } since && Stopwatch.GetElapsedTime(since) >= _options.FlushInterval)
+                {
+                    await EmitAsync(batcher.Take()!);
+                    batchStarted = null;
+                }
+
+                var elapsed = Stopwatch.GetElapsedTime(started);
+                var idle = lastTransaction is { } last ? Stopwatch.GetElapsedTime(last) : (TimeSpan?)null;
+                if (elapsed >= _options.RunDuration || (batchStarted is null && idle >= _options.IdleEnd) || reading.IsCompleted)
+                {
+                    break;
+                }
+
+                var wait = _options.RunDuration - elapsed;
+                if (batchStarted is { } open)
+                {
+                    wait = Min(wait, _options.FlushInterval - Stopwatch.GetElapsedTime(open));
+                }
+                else if (idle is { } quiet)
+                {
+                    wait = Min(wait, _options.IdleEnd - quiet);
+                }
+
+                using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timer.CancelAfter(wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
+                await Task.WhenAny(channel.Reader.WaitToReadAsync(timer.Token).AsTask(), reading);
+            }
+        }
+        finally
+        {
+            if (!reading.IsCompleted)
+            {
+                // Confirms the watermark now rather than at the next periodic status update.
+                await replication.SendStatusUpdate(CancellationToken.None);
+            }
+
+            await stop.CancelAsync();
+            try
+            {
+                await reading;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The run's time is up; a transaction cut off here was not sent and comes with the next run.
+            }
+        }
+
+        if (batcher.Take() is { } rest)
+        {
+            await EmitAsync(rest);
+        }
+
+        summary.KeepAtLeast(CdcPosition.Of(batcher.LastEnd ?? watermark));
+
+        async ValueTask EmitAsync(RecordBatch batch)
+        {
+            var position = CdcPosition.Of(batcher.LastEnd ?? watermark);
+            if (batcher.OldestCommit is { } committed)
+            {
+                CdcTelemetry.RecordLag(DateTimeOffset.UtcNow - committed);
+            }
+
+            summary.Add(batch.RowCount, position);
+            await onBatch(batch, position, cancellationToken);
+        }
+    }
+
+    private static async Task ReadAsync(
+        LogicalReplicationConnection replication, JobSpec job, NpgsqlLogSequenceNumber from, ChangeDecoder decoder,
+        ChannelWriter<SourceTransaction> writer, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        var slot = new PgOutputReplicationSlot(CdcSlot.NameOf(job.Name));
+        var publication = new PgOutputReplicationOptions(CdcSlot.NameOf(job.Name), PgOutputProtocolVersion.V1, binary: true);
+        List<RowChange>? changes = null;
+        await foreach (var message in replication.StartReplication(slot, publication, cancellationToken, from))
+        {
+            switch (message)
+            {
+                case RelationMessage relation:
+                    decoder.Map(relation);
+                    break;
+                case BeginMessage:
+                    changes = [];
+                    break;
+                case InsertMessage insert:
+                    changes!.Add(await decoder.UpsertAsync(insert.NewRow, null, cancellationToken));
+                    break;
+                case FullUpdateMessage full:
+                    var old = await decoder.ReadAsync(full.OldRow, null, cancellationToken);
+                    decoder.AddUpdate(changes!, old, await decoder.ReadAsync(full.NewRow, old, cancellationToken));
+                    break;
+                case IndexUpdateMessage keyed:
+                    var oldKey = await decoder.ReadAsync(keyed.Key, null, cancellationToken);
+                    decoder.AddUpdate(changes!, oldKey, await decoder.ReadAsync(keyed.NewRow, null, cancellationToken));
+                    break;
+                case UpdateMessage update:
+                    changes!.Add(await decoder.UpsertAsync(update.NewRow, null, cancellationToken));
+                    break;
+                case KeyDeleteMessage delete:
+                    changes!.Add(decoder.Deleted(await decoder.ReadAsync(delete.Key, null, cancellationToken)));
+                    break;
+                case FullDeleteMessage delete:
+                    changes!.Add(decoder.Deleted(await decoder.ReadAsync(delete.OldRow, null, cancellationToken)));
+                    break;
+                case TruncateMessage:
+                    throw new SourceSchemaException(
+                        $"{job.Source.Table} was truncated; mode: cdc does not carry TRUNCATE. Empty the destination table, then reset the job's watermark (DELETE /api/jobs/{job.Name}/watermark) to copy it again.");
+                case CommitMessage commit:
+                    await writer.WriteAsync(new SourceTransaction(changes ?? [], commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
+                    changes = null;
+                    break;
+            }
+        }
+    }
+
+    // The slot stays active for a moment after the previous run's connection closed (55006, "is
+    // active for PID"); the next run waits for it rather than failing.
+    private async Task<LogicalReplicationConnection> OpenReplicationAsync(JobSpec job, CancellationToken cancellationToken)
+    {
+        var name = CdcSlot.NameOf(job.Name);
+        for (var attempt = 1; ; attempt++)
+        {
+            var replication = new LogicalReplicationConnection(connections.GetConnectionString(job.Source.Connection));
+            try
+            {
+                await replication.Open(cancellationToken);
+                await using var probe = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
+                await using var command = new NpgsqlCommand("SELECT active FROM pg_replication_slots WHERE slot_name = $1", probe);
+                command.Parameters.Add(new NpgsqlParameter { Value = name });
+                var active = await command.ExecuteScalarAsync(cancellationToken);
+                if (active is null)
+                {
+                    throw new SourceSchemaException(
+                        $"Replication slot {name} of job {job.Name} is gone (dropped by hand, or the source was restored); reset the job's watermark (DELETE /api/jobs/{job.Name}/watermark) to copy the table again.");
+                }
+
+                if (active is true && attempt < 50)
+                {
+                    await replication.DisposeAsync();
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+                    continue;
+                }
+
+                return replication;
+            }
+            catch (PostgresException exception) when (exception.SqlState == ObjectInUse && attempt < 50)
+            {
+                await replication.DisposeAsync();
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            }
+            catch
+            {
+                await replication.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    private async Task WarnOnLagAsync(NpgsqlConnection connection, string jobName, CancellationToken cancellationToken)
+    {
+        if (await CdcSlot.ReadLagAsync(connection, jobName, cancellationToken) is not { } lag)
+        {
+            return;
+        }
+
+        CdcTelemetry.RecordRetainedWal(jobName, lag.RetainedBytes, lag.UnconfirmedBytes);
+        if (lag.RetainedBytes > _options.RetainedWalWarningBytes)
+        {
+            LogRetainedWal(CdcSlot.NameOf(jobName), lag.RetainedBytes, lag.UnconfirmedBytes, _options.RetainedWalWarningBytes);
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    [GeneratedRegex("^[0-9A-F]+(-[0-9A-F]+)+$")]
+    private static partial Regex SnapshotName();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created replication slot {Slot} at {ConsistentPoint}; copying the table in its snapshot")]
+    private partial void LogSlotCreated(string slot, string consistentPoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replication slot {Slot} retains {RetainedBytes} bytes of WAL ({UnconfirmedBytes} not yet loaded), past Cdc__RetainedWalWarningBytes = {Threshold}; the job is falling behind or stopped")]
+    private partial void LogRetainedWal(string slot, long retainedBytes, long unconfirmedBytes, long threshold);
+}

@@ -1,0 +1,230 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Sync.Connectors.Postgres;
+using Sync.Connectors.Postgres.Cdc;
+using Sync.Connectors.Resilience;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+using Sync.Jobs;
+
+namespace Sync.Connectors.Tests;
+
+/// <summary>
+/// mode: cdc against real PostgreSQL (wal_level=logical): the snapshot copy and the stream meet with
+/// no gap and no overlap while the source is written to, deletes reach the destination, the slot is
+/// never confirmed past the watermark, and a role without REPLICATION is refused with the fix.
+/// </summary>
+public sealed class CdcSourceTests : IAsyncLifetime
+{
+    private const string Digest = "SELECT count(*) || ' ' || coalesce(md5(string_agg(r::text, '|' ORDER BY r.id)), '') FROM (SELECT id, qty, note, updated_at FROM {0}) r";
+
+    private readonly CdcOptions _options = new() { RunDuration = TimeSpan.FromSeconds(3), IdleEnd = TimeSpan.FromMilliseconds(300), FlushInterval = TimeSpan.FromMilliseconds(50) };
+    private ScratchDatabase _scratch = null!;
+    private ConnectionCatalog _connections = null!;
+    private ConnectorResilience _resilience = null!;
+
+    public async Task InitializeAsync()
+    {
+        _scratch = await ScratchDatabase.CreateAsync("cdc_conn");
+        await _scratch.ExecuteAsync("""
+            CREATE TABLE items (id bigint PRIMARY KEY, qty integer NOT NULL, note text, updated_at timestamptz NOT NULL DEFAULT now());
+            INSERT INTO items SELECT g, g % 100, 'item ' || g, now() FROM generate_series(1, 20000) g;
+            CREATE TABLE items_copy (id bigint PRIMARY KEY, qty integer NOT NULL, note text, updated_at timestamptz NOT NULL, deleted_at timestamptz);
+            """);
+        _connections = Catalog(_scratch.ConnectionString);
+        _resilience = new ConnectorResilience(Options.Create(new ConnectorResilienceOptions()), NullLogger<ConnectorResilience>.Instance);
+    }
+
+    public async Task DisposeAsync()
+    {
+        // A leftover slot would retain WAL on the shared server for ever.
+        await _scratch.ExecuteAsync("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database()");
+        await _connections.DisposeAsync();
+        await _scratch.DropAsync();
+    }
+
+    [Fact]
+    public async Task Writes_during_the_snapshot_and_after_it_all_arrive_once()
+    {
+        var job = Job("cdc_handoff_" + Suffix());
+        using var stopWriting = new CancellationTokenSource();
+        var writer = WriteAsync(stopWriting.Token);
+
+        var watermark = (await RunAsync(job, after: null)).High;
+        for (var runs = 0; runs < 3; runs++)
+        {
+            watermark = (await RunAsync(job, watermark)).High;
+        }
+
+        await stopWriting.CancelAsync();
+        var written = await writer;
+        // Runs until one finds nothing new: the stream has caught up with every commit.
+        while ((await RunAsync(job, watermark)) is { Rows: > 0 } run)
+        {
+            watermark = run.High;
+        }
+
+        Assert.True(written > 50, $"the writer committed only {written} transactions");
+        Assert.Equal(await DigestAsync("items"), await DigestAsync("items_copy"));
+    }
+
+    [Fact]
+    public async Task A_run_whose_changes_were_not_loaded_is_read_again_and_the_slot_is_confirmed_only_up_to_the_watermark()
+    {
+        var job = Job("cdc_confirm_" + Suffix());
+        var snapshot = (await RunAsync(job, after: null)).High;
+        await _scratch.ExecuteAsync("UPDATE items SET qty = 1000 WHERE id = 7; DELETE FROM items WHERE id = 8;");
+
+        var lost = await ExtractAsync(job, snapshot, load: false);
+        var confirmedBefore = await ConfirmedFlushAsync(job);
+        var again = await RunAsync(job, snapshot);
+        var empty = await RunAsync(job, again.High);
+
+        Assert.Equal(2, lost.Rows);
+        Assert.Equal(CdcPosition.TryRead(lost.High), CdcPosition.TryRead(again.High));
+        Assert.Equal(CdcPosition.TryRead(snapshot), confirmedBefore);
+        Assert.Equal(2, again.Rows);
+        Assert.Equal(0, empty.Rows);
+        Assert.Equal(CdcPosition.TryRead(again.High), await ConfirmedFlushAsync(job));
+        Assert.Equal(await DigestAsync("items"), await DigestAsync("items_copy"));
+    }
+
+    [Fact]
+    public async Task Soft_delete_stamps_the_deleted_row_and_keeps_it()
+    {
+        var job = Job("cdc_soft_" + Suffix(), "deletes: soft-delete\n  soft_delete_column: deleted_at");
+        var snapshot = (await RunAsync(job, after: null)).High;
+        await _scratch.ExecuteAsync("DELETE FROM items WHERE id IN (11, 12); INSERT INTO items (id, qty) VALUES (50001, 1);");
+
+        await RunAsync(job, snapshot);
+
+        Assert.Equal("11,12", await ScalarAsync("SELECT string_agg(id::text, ',' ORDER BY id) FROM items_copy WHERE deleted_at IS NOT NULL"));
+        Assert.Equal(await ScalarAsync("SELECT count(*)::text FROM items"), await ScalarAsync("SELECT count(*)::text FROM items_copy WHERE deleted_at IS NULL"));
+    }
+
+    [Fact]
+    public async Task A_role_without_replication_is_refused_with_the_fix()
+    {
+        var role = "cdc_norepl_" + Suffix();
+        await _scratch.ExecuteAsync($"CREATE ROLE {role} LOGIN PASSWORD 'norepl'; GRANT SELECT ON items TO {role};");
+        try
+        {
+            var connection = new NpgsqlConnectionStringBuilder(_scratch.ConnectionString) { Username = role, Password = "norepl" }.ConnectionString;
+            await using var catalog = Catalog(connection);
+            var source = new PostgresChangeSource(catalog, _resilience, Options.Create(_options), NullLogger<PostgresChangeSource>.Instance);
+
+            var refused = await Assert.ThrowsAsync<SourceSchemaException>(() =>
+                source.ExtractAsync(Job("cdc_norepl"), null, (_, _, _) => ValueTask.CompletedTask, CancellationToken.None));
+
+            Assert.Contains($"ALTER ROLE \"{role}\" WITH REPLICATION", refused.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await _scratch.ExecuteAsync($"DROP OWNED BY {role}; DROP ROLE {role};");
+        }
+    }
+
+    private async Task<long> WriteAsync(CancellationToken stop)
+    {
+        await using var connection = new NpgsqlConnection(_scratch.ConnectionString);
+        await connection.OpenAsync(CancellationToken.None);
+        var random = new Random(5);
+        long transactions = 0;
+        var next = 100_000;
+        while (!stop.IsCancellationRequested)
+        {
+            // One transaction of several kinds of change, some touching the same row twice.
+            var id = random.Next(1, 20_000);
+            await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None);
+            await using var batch = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    Command("UPDATE items SET qty = qty + 1, updated_at = clock_timestamp() WHERE id = $1", id),
+                    Command("INSERT INTO items (id, qty, note) VALUES ($1, 1, 'new')", next),
+                    Command("UPDATE items SET note = 'changed twice' WHERE id = $1", next),
+                    Command("DELETE FROM items WHERE id = $1", id + 1),
+                },
+            };
+            next++;
+            await batch.ExecuteNonQueryAsync(CancellationToken.None);
+            await transaction.CommitAsync(CancellationToken.None);
+            transactions++;
+        }
+
+        return transactions;
+
+        static NpgsqlBatchCommand Command(string sql, long id) => new(sql) { Parameters = { new NpgsqlParameter { Value = id } } };
+    }
+
+    private async Task<(long Rows, CursorPosition? High)> RunAsync(JobSpec job, CursorPosition? after) => await ExtractAsync(job, after, load: true);
+
+    private async Task<(long Rows, CursorPosition? High)> ExtractAsync(JobSpec job, CursorPosition? after, bool load)
+    {
+        var destination = new PostgresDestination(_connections, _resilience);
+        var source = new PostgresChangeSource(_connections, _resilience, Options.Create(_options), NullLogger<PostgresChangeSource>.Instance);
+        var (runId, extractionId, seq) = (Guid.NewGuid(), Guid.NewGuid(), 0);
+        var summary = await source.ExtractAsync(job, after, async (batch, _, ct) =>
+        {
+            seq++;
+            if (load)
+            {
+                await destination.LoadAsync(job, runId, extractionId, seq, batch, fence: 0, ct);
+            }
+        }, CancellationToken.None);
+        return (summary.RowCount, summary.High);
+    }
+
+    private async Task<NpgsqlTypes.NpgsqlLogSequenceNumber?> ConfirmedFlushAsync(JobSpec job)
+    {
+        var text = await ScalarAsync($"SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = '{CdcSlot.NameOf(job.Name)}'");
+        return NpgsqlTypes.NpgsqlLogSequenceNumber.Parse(text);
+    }
+
+    private Task<string> DigestAsync(string table) => ScalarAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Digest, table));
+
+    private async Task<string> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_scratch.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static JobSpec Job(string name, string deletes = "deletes: delete")
+    {
+        var result = JobFile.Parse(
+            $"""
+            name: {name}
+            schedule: continuous
+            batch_size: 1000
+            source:
+              type: postgres
+              connection: source
+              table: public.items
+              mode: cdc
+              primary_key: [id]
+            destination:
+              type: postgres
+              connection: destination
+              table: public.items_copy
+              {deletes}
+            """,
+            "cdc.yml");
+        Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors));
+        return result.Job;
+    }
+
+    private static ConnectionCatalog Catalog(string connectionString) => new(new ConfigurationBuilder()
+        .AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Connections:source"] = connectionString,
+            ["Connections:destination"] = connectionString,
+        })
+        .Build());
+
+    private static string Suffix() => Guid.NewGuid().ToString("N")[..8];
+}

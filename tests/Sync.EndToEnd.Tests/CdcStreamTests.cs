@@ -1,0 +1,146 @@
+using Sync.EndToEnd.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Sync.EndToEnd.Tests;
+
+/// <summary>
+/// mode: cdc through the four services: a continuous job copies its table, then streams the
+/// inserts, updates and deletes made while it runs; a kill -9 of the Extractor or the Loader
+/// mid-stream loses nothing and leaves the destination equal to the source once it caught up.
+/// </summary>
+public sealed class CdcStreamTests(CdcStreamFixture fixture, ITestOutputHelper output) : IClassFixture<CdcStreamFixture>
+{
+    private SyncDeployment Sync => fixture.Deployment;
+
+    [Fact]
+    public async Task Inserts_updates_and_deletes_made_while_the_job_streams_reach_the_destination()
+    {
+        const string table = "cdc_stream";
+        await fixture.WaitForEqualAsync(table);
+
+        await OrdersTable.SeedAsync(Sync.Source, table, first: 10_001, count: 50);
+        await OrdersTable.UpdateAsync(Sync.Source, table, count: 100, total: 5_000);
+        await OrdersTable.ExecuteAsync(Sync.Source, $"DELETE FROM {table} WHERE id % 97 = 0");
+        await OrdersTable.ExecuteAsync(Sync.Source, $"BEGIN; INSERT INTO {table} SELECT id + 100000, customer_id, status, amount, note, created_at, updated_at FROM {table} WHERE id < 20; DELETE FROM {table} WHERE id < 10; COMMIT;");
+
+        await fixture.WaitForEqualAsync(table);
+        Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Destination, $"SELECT count(*) FROM {table} WHERE id % 97 = 0 AND id <= 10050")));
+    }
+
+    [Theory]
+    [InlineData("Extractor", "cdc_kill_extractor")]
+    [InlineData("Loader", "cdc_kill_loader")]
+    public async Task A_service_killed_mid_stream_restarts_and_the_destination_equals_the_source(string service, string table)
+    {
+        await fixture.WaitForEqualAsync(table);
+        using var stop = new CancellationTokenSource();
+        var writer = fixture.WriteAsync(table, stop.Token);
+        // Some changes have been streamed and loaded when the service dies, and more after it is back.
+        var streamed = $"SELECT count(*) FROM {table} WHERE status = 'streamed'";
+        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Destination, streamed)) > 100, table);
+
+        await Sync.KillServiceAsync(service);
+        var atKill = Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, streamed));
+        await Task.Delay(500);
+        await Sync.StartServiceAsync(service);
+        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Destination, streamed)) > atKill + 100, table);
+        await stop.CancelAsync();
+        var transactions = await writer;
+
+        await fixture.WaitForEqualAsync(table);
+        output.WriteLine($"{transactions} source transactions while the {service} was killed and restarted");
+    }
+}
+
+public sealed class CdcStreamFixture : IAsyncLifetime
+{
+    private const int Rows = 5_000;
+    private readonly string _suffix = Guid.NewGuid().ToString("N")[..6];
+
+    public SyncDeployment Deployment { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Deployment = await SyncDeployment.CreateAsync("cdc");
+        foreach (var table in new[] { "cdc_stream", "cdc_kill_extractor", "cdc_kill_loader" })
+        {
+            await OrdersTable.CreateAsync(Deployment.Source, table);
+            await OrdersTable.CreateAsync(Deployment.Destination, table);
+            await OrdersTable.SeedAsync(Deployment.Source, table, first: 1, count: Rows);
+            Deployment.WriteJob($"{table}.yml", $"""
+                name: {table}_{_suffix}
+                schedule: continuous
+                batch_size: 500
+                source:
+                  type: postgres
+                  connection: source
+                  table: public.{table}
+                  mode: cdc
+                  primary_key: [id]
+                destination:
+                  type: postgres
+                  connection: destination
+                  table: public.{table}
+                """);
+        }
+
+        // Short runs, so a test sees several watermark commits and run hand-overs.
+        Deployment.SetEnvironment("Cdc__RunDuration", "00:00:03");
+        await Deployment.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await using (Deployment)
+        {
+            foreach (var service in new[] { "Coordinator", "Extractor" })
+            {
+                await Deployment.KillServiceAsync(service);
+            }
+
+            // A leftover slot would retain WAL on the shared server for ever, and keeps its database from being dropped.
+            await OrdersTable.ExecuteAsync(Deployment.Source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active");
+        }
+    }
+
+    /// <summary>Source transactions of an update, an insert and a delete each, until stopped; returns how many committed.</summary>
+    public async Task<long> WriteAsync(string table, CancellationToken stop)
+    {
+        await Task.Yield();
+        var random = new Random(table.Length);
+        long transactions = 0;
+        var next = 1_000_000L;
+        while (!stop.IsCancellationRequested)
+        {
+            var id = random.Next(1, Rows);
+            await OrdersTable.ExecuteAsync(Deployment.Source, $"""
+                WITH u AS (UPDATE {table} SET status = 'streamed', amount = amount + 1, updated_at = clock_timestamp() WHERE id = $1),
+                     d AS (DELETE FROM {table} WHERE id = $1 + 1)
+                INSERT INTO {table} (id, customer_id, status, amount, note, created_at, updated_at)
+                VALUES ($2, 1, 'streamed', 1, 'new', now(), clock_timestamp())
+                """, (long)id, next++);
+            transactions++;
+        }
+
+        return transactions;
+    }
+
+    public Task WaitForEqualAsync(string table) => WaitUntilAsync(
+        async () => await OrdersTable.DigestAsync(Deployment.Source, table) == await OrdersTable.DigestAsync(Deployment.Destination, table),
+        table);
+
+    public async Task WaitUntilAsync(Func<Task<bool>> condition, string table)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException(
+                    $"{table}: source {await OrdersTable.CountAsync(Deployment.Source, table)} rows, destination {await OrdersTable.CountAsync(Deployment.Destination, table)}.\n{Deployment.Logs()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using Sync.Contracts.Jobs;
+
+namespace Sync.Jobs.Tests;
+
+/// <summary>Job files with <c>source.mode: cdc</c>: what they parse to, and settings cdc rules out, refused with a fix.</summary>
+public sealed class CdcJobTests
+{
+    private const string Valid = """
+        name: orders_cdc
+        schedule: continuous
+        source:
+          type: postgres
+          connection: source_db
+          table: public.orders
+          mode: cdc
+          primary_key: [id]
+        destination:
+          type: postgres
+          connection: destination_db
+          table: public.orders
+          deletes: soft-delete
+          soft_delete_column: deleted_at
+
+        """;
+
+    [Fact]
+    public void A_cdc_job_needs_no_cursor_and_defaults_to_source_wins()
+    {
+        var job = JobYaml.Parse(Valid);
+
+        Assert.Equal((SyncMode.Cdc, "continuous", string.Empty), (job.Mode, job.Schedule, job.Source.Cursor));
+        Assert.Equal((ConflictStrategy.SourceWins, DeleteMode.SoftDelete, "deleted_at"), (job.Destination.Conflict, job.Destination.Deletes, job.Destination.SoftDeleteColumn));
+    }
+
+    [Fact]
+    public void Lookback_is_refused_with_cdc()
+    {
+        var error = JobYaml.ErrorAt(Valid.Replace("  primary_key: [id]", "  primary_key: [id]\n  lookback: 10m", StringComparison.Ordinal), "source.lookback");
+
+        Assert.Contains("remove lookback", error.Suggestion, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Soft_delete_without_its_column_is_refused()
+    {
+        var error = JobYaml.ErrorAt(Valid.Replace("  soft_delete_column: deleted_at\n", "", StringComparison.Ordinal), "destination.deletes");
+
+        Assert.Contains("soft_delete_column", error.Suggestion, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deletes_and_continuous_are_refused_without_cdc()
+    {
+        var incremental = Valid.Replace("  mode: cdc\n", "  cursor: updated_at\n", StringComparison.Ordinal);
+
+        Assert.Contains("mode: cdc", JobYaml.ErrorAt(incremental, "destination.deletes").Suggestion, StringComparison.Ordinal);
+        Assert.Contains("mode: cdc", JobYaml.ErrorAt(incremental.Replace("  deletes: soft-delete\n  soft_delete_column: deleted_at\n", "", StringComparison.Ordinal), "schedule").Suggestion, StringComparison.Ordinal);
+    }
+}
