@@ -42,7 +42,7 @@ internal static class DeletesSection
             else if (valid && deletes != DeleteMode.Keep && mode == SyncMode.Incremental && !cdc)
             {
                 // An incremental run reads only what changed, so it cannot tell a deleted row from an unchanged one.
-                errors.Add(d.Mark, d.Field, "needs mode: full_refresh: an incremental run cannot see which rows the source deleted", "add mode: full_refresh at the top of the file, or remove deletes:");
+                errors.Add(d.Mark, d.Field, "needs mode: full_refresh or a cdc source: an incremental run cannot see which rows the source deleted", "add mode: full_refresh at the top of the file, or mode: cdc under source:, or remove deletes:");
                 valid = false;
             }
         }

@@ -29,9 +29,9 @@ internal static class DestinationSection
         if (kind is "s3" or "duckdb")
         {
             // The delete sweep is one PostgreSQL statement; objects and DuckDB files have no such step.
-            foreach (var key in DeletesSection.Keys.Where(destination.Has))
+            foreach (var field in DeletesSection.Keys.Where(destination.Has))
             {
-                errors.Add(destination.KeyMark(key), destination.FieldOf(key), $"does not apply to a {kind} destination: rows gone from the source are only removed from PostgreSQL destinations",
+                errors.Add(destination.KeyMark(field), destination.FieldOf(field), $"does not apply to a {kind} destination: rows gone from the source are only removed from PostgreSQL destinations",
                     "remove it, or load into a type: postgres destination");
             }
         }

@@ -43,7 +43,7 @@ public sealed class CdcJobTests
     [Fact]
     public void Soft_delete_without_its_column_is_refused()
     {
-        var error = JobYaml.ErrorAt(Valid.Replace("  soft_delete_column: deleted_at\n", "", StringComparison.Ordinal), "destination.deletes");
+        var error = JobYaml.ErrorAt(Valid.Replace("  soft_delete_column: deleted_at\n", "", StringComparison.Ordinal), "destination.soft_delete_column");
 
         Assert.Contains("soft_delete_column", error.Suggestion, StringComparison.Ordinal);
     }
