@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Sync.Connectors;
+using Sync.Connectors.Code;
 using Sync.Connectors.Files;
 using Sync.Connectors.Http;
 using Sync.Connectors.Postgres;
@@ -15,7 +16,7 @@ namespace Sync.Extractor;
 /// Reads a run's rows and publishes them as batches, several sends in flight at once (publisher
 /// confirms make each one durable), then reports how many batches there were and the last position.
 /// </summary>
-internal sealed partial class ExtractBatchesConsumer(PostgresSource source, HttpSource httpSource, FilesSource filesSource, PostgresChangeSource changeSource, ILogger<ExtractBatchesConsumer> logger) : IConsumer<ExtractBatches>
+internal sealed partial class ExtractBatchesConsumer(PostgresSource source, HttpSource httpSource, FilesSource filesSource, PostgresChangeSource changeSource, CodeSource codeSource, ILogger<ExtractBatchesConsumer> logger) : IConsumer<ExtractBatches>
 {
     private const int SendsInFlight = 16;
 
@@ -45,6 +46,7 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
                 "postgres" when message.Job.Mode == SyncMode.Cdc => await changeSource.ExtractAsync(message.Job, message.After, (batch, _, ct) => PublishAsync(batch, [], ct), context.CancellationToken),
                 "http" => await httpSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
                 "files" => await filesSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
+                "code" => await codeSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
                 _ => await source.ExtractAsync(message.Job, message.After, (batch, _, ct) => PublishAsync(batch, [], ct), context.CancellationToken),
             };
 

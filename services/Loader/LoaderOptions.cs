@@ -30,4 +30,7 @@ public sealed class LoaderOptions
     /// <summary>Rows deleted per statement by the cleanup. Default 1000.</summary>
     [Range(1, 100_000)]
     public int CleanupSliceSize { get; set; } = 1000;
+
+    /// <summary>A folder whose *.dll files are searched for [SyncSink] classes at start-up; none by default.</summary>
+    public string? Plugins { get; set; }
 }

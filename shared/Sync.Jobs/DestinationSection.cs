@@ -4,7 +4,7 @@ namespace Sync.Jobs;
 
 internal static class DestinationSection
 {
-    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict", .. DeletesSection.Keys, .. S3DestinationSection.Keys];
+    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict", .. DeletesSection.Keys, .. S3DestinationSection.Keys, .. CodeDestinationSection.Keys];
 
     /// <param name="columns">The valid column mapping (empty = same names), or null when it has errors.</param>
     public static DestinationSpec? Read(YamlNodeReader job, JobFileErrors errors, SourceDraft? source, IReadOnlyList<ColumnMapping>? columns, SyncMode mode = SyncMode.Incremental)
@@ -16,7 +16,13 @@ internal static class DestinationSection
         }
 
         var kind = destination.Scalar("type", "postgres", required: true) is { } type
-            && FieldRules.Choice(type, errors, Kinds.Connectors, out var known) ? known : null;
+            && FieldRules.Choice(type, errors, Kinds.Destinations, out var known) ? known : null;
+        if (kind == "code")
+        {
+            return CodeDestinationSection.Read(destination, errors, source, DefaultKey(source, columns));
+        }
+
+        CodeDestinationSection.RefuseKeys(destination, errors, kind ?? "postgres");
         var connection = destination.Scalar("connection", "destination_db", required: true) is { } name
             ? ConnectionRules.Name(name, errors, "destination")
             : null;

@@ -18,6 +18,16 @@ internal static class Kinds
         ["postgres"] = "postgres",
         ["http"] = "http",
         ["files"] = "files",
+        ["code"] = "code",
+    };
+
+    /// <summary>What <c>destination.type</c> may name: the connectors above, and C# sinks.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Destinations = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["postgres"] = "postgres",
+        ["duckdb"] = "duckdb",
+        ["s3"] = "s3",
+        ["code"] = "code",
     };
 
     public static readonly IReadOnlyDictionary<string, SyncMode> Modes = new Dictionary<string, SyncMode>(StringComparer.Ordinal)

@@ -20,7 +20,7 @@ internal static class SourceSection
 
     public static SourceDraft? Read(YamlNodeReader job, JobFileErrors errors)
     {
-        var source = job.Mapping("source", [.. Keys, .. HttpSourceSection.Keys, .. FilesSourceSection.Keys.Except(HttpSourceSection.Keys)], required: true);
+        var source = job.Mapping("source", [.. Keys, .. HttpSourceSection.Keys, .. FilesSourceSection.Keys.Except(HttpSourceSection.Keys), .. CodeSourceSection.Keys], required: true);
         if (source is null)
         {
             return null;
@@ -28,6 +28,12 @@ internal static class SourceSection
 
         var kind = source.Scalar("type", "postgres", required: true) is { } type
             && FieldRules.Choice(type, errors, Kinds.Sources, out var known) ? known : null;
+        if (kind == "code")
+        {
+            return CodeSourceSection.Read(source, errors);
+        }
+
+        CodeSourceSection.RefuseKeys(source, errors, kind ?? "postgres");
         var connection = source.Scalar("connection", "source_db", required: true) is { } name
             ? ConnectionRules.Name(name, errors, "source")
             : null;

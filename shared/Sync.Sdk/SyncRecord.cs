@@ -12,6 +12,9 @@ public sealed class SyncRecord(SyncSchema schema, object?[] values)
     /// <summary>The raw values in schema order (the host's side of the record).</summary>
     public object?[] Values { get; } = values;
 
+    /// <summary>A new record of the schema with every value null, for a source to fill with <see cref="Set"/>.</summary>
+    public static SyncRecord Create(SyncSchema schema) => new(schema, new object?[schema.Columns.Count]);
+
     public object? this[string column]
     {
         get => Values[Index(column)];

@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Sync.Connectors;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.Postgres.Cdc;
@@ -16,6 +17,8 @@ internal static class HostingExtensions
         builder.Services.AddSingleton<PostgresChangeSource>();
         builder.Services.AddOptions<CdcOptions>().BindConfiguration(CdcOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHttpSource();
+        builder.Services.AddOptions<ExtractorOptions>().BindConfiguration(ExtractorOptions.SectionName);
+        builder.Services.AddCodeSources(services => services.GetRequiredService<IOptions<ExtractorOptions>>().Value.Plugins);
         builder.AddConnectorResilience();
         builder.AddSyncBus(bus =>
         {

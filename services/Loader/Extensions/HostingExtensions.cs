@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Sync.Connectors;
 using Sync.Connectors.DuckDb;
 using Sync.Connectors.Postgres;
@@ -20,6 +21,7 @@ internal static class HostingExtensions
         builder.Services.AddSingleton<S3Destination>();
         builder.Services.AddSingleton<DuckDbConnections>();
         builder.Services.AddSingleton<DuckDbDestination>();
+        builder.Services.AddCodeSinks(services => services.GetRequiredService<IOptions<LoaderOptions>>().Value.Plugins);
         builder.Services.AddSingleton<BatchDestinations>();
         builder.Services.AddHostedService<AppliedBatchSweep>();
         builder.AddConnectorResilience();

@@ -1,0 +1,102 @@
+using System.Text;
+using System.Text.Json;
+using Sync.Batches;
+using Sync.Connectors.Postgres;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+using Sync.Sdk;
+
+namespace Sync.Connectors.Code;
+
+/// <summary>
+/// Reads a C# source (<c>type: code</c>, an <see cref="ISyncSource"/>) into the same batches a table
+/// source produces: the columns are the cursor, the primary key, then the source's other columns, in
+/// the PostgreSQL types of their <see cref="SyncType"/>s. The watermark is the last record's (cursor,
+/// key); the source is given its cursor value, and records at or before the watermark are dropped
+/// even if it yields them (so a source may read ties at the boundary again). A record whose values do
+/// not fit their types, or whose cursor or key is null, is set aside as a dead letter, stage "extract".
+/// </summary>
+public sealed class CodeSource(CodeSources sources)
+{
+    public const string Stage = "extract";
+
+    private static readonly BatchColumn[] RejectedColumns = [new("record", PgTypes.Text)];
+
+    public async Task<ExtractionSummary> ExtractAsync(
+        JobSpec job,
+        CursorPosition? after,
+        Func<RecordBatch, IReadOnlyList<RejectedRecord>, CancellationToken, ValueTask> onBatch,
+        CancellationToken cancellationToken)
+    {
+        var name = job.Source.Table;
+        var source = sources.Create(name);
+        var layout = new CodeSourceLayout(job.Source, source.Schema ?? throw new SourceSchemaException($"C# source \"{name}\" declares no schema."));
+        var afterValues = after is { Values.Count: > 0 } ? layout.Decode(after) : null;
+
+        var summary = new ExtractionSummary();
+        var rows = new TupleBuffer();
+        var rejected = new List<RejectedRecord>();
+        var values = new byte[]?[layout.Columns.Count];
+        object[]? last = null;
+        var index = 0;
+        await foreach (var record in source.ReadAsync(afterValues is null ? null : after!.Values[0], cancellationToken).WithCancellation(cancellationToken))
+        {
+            if (!layout.TryEncode(record, values, out var position, out var error))
+            {
+                var raw = new TupleBuffer(256);
+                raw.BeginTuple(1);
+                raw.AppendField(Encoding.UTF8.GetBytes(Describe(record)), isNull: false);
+                rejected.Add(new RejectedRecord(Stage, index, $"C# source {name}: {error}", new RecordBatch(RejectedColumns, 1, raw.ToArray())));
+            }
+            else if (afterValues is null || CodeSourceLayout.Compare(position, afterValues) > 0)
+            {
+                rows.BeginTuple(values.Length);
+                foreach (var value in values)
+                {
+                    rows.AppendField(value, value is null);
+                }
+
+                last = position;
+            }
+
+            index++;
+            if (rows.RowCount + rejected.Count >= job.BatchSize)
+            {
+                await EmitAsync();
+            }
+        }
+
+        if (rows.RowCount + rejected.Count > 0)
+        {
+            await EmitAsync();
+        }
+
+        return summary;
+
+        async ValueTask EmitAsync()
+        {
+            var batch = new RecordBatch(layout.Columns, rows.RowCount, rows.ToArray());
+            IReadOnlyList<RejectedRecord> set = [.. rejected];
+            summary.AddUnordered(batch.RowCount, last is null ? null : layout.PositionOf(last));
+            rows.Clear();
+            rejected.Clear();
+            index = 0;
+            await onBatch(batch, set, cancellationToken);
+        }
+    }
+
+    // The record as a JSON object for the dead letter; values that JSON cannot hold are shown as text.
+    private static string Describe(SyncRecord record)
+    {
+        var fields = new Dictionary<string, object?>(StringComparer.Ordinal);
+        for (var i = 0; i < record.Schema.Columns.Count && i < record.Values.Length; i++)
+        {
+            var value = record.Values[i];
+            fields[record.Schema.Columns[i].Name] = value is null or string or bool or short or int or long or decimal or double or Guid or DateTime or DateOnly
+                ? value
+                : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return JsonSerializer.Serialize(fields);
+    }
+}
