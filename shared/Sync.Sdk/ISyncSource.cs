@@ -19,7 +19,8 @@ public interface ISyncSource
     /// timestamptz, the text itself for text), and that is the <paramref name="after"/> of the next
     /// run. Create records with <see cref="SyncRecord.Create"/>. A record whose values do not fit the
     /// schema, or whose cursor or key is null, becomes a dead letter of stage <c>extract</c>; an
-    /// exception fails the run (its message is the reason) and the next run starts from the same watermark.
+    /// exception is a source error (the extraction is retried and redelivered, then the run fails), and
+    /// the next run starts from the same watermark.
     /// </summary>
     IAsyncEnumerable<SyncRecord> ReadAsync(string? after, CancellationToken cancellationToken);
 }

@@ -71,6 +71,34 @@ public sealed class CodeDestinationTests : IDisposable
     }
 
     [Fact]
+    public async Task The_shipped_example_job_moves_every_record_of_the_example_source_into_the_example_sink()
+    {
+        var job = ShippedJob("demo_orders_jsonl.yml");
+        var source = new CodeSource((CodeSources)new CodeSources().Add(typeof(DemoOrders).Assembly));
+        var destination = new CodeDestination((CodeSinks)new CodeSinks().Add("jsonl_folder", () => new JsonLinesFolderSink(_folder)));
+        var (runId, extractionId) = (Guid.NewGuid(), Guid.NewGuid());
+        var seq = 0;
+        var loaded = 0;
+
+        var summary = await source.ExtractAsync(job, after: null, async (batch, _, ct) =>
+        {
+            loaded += (await destination.LoadAsync(job, runId, extractionId, ++seq, batch, ct)).Rows;
+        }, CancellationToken.None);
+
+        Assert.Equal((3, DemoOrders.DefaultCount, DemoOrders.DefaultCount), (summary.BatchCount, (int)summary.RowCount, loaded));
+        var lines = Enumerable.Range(1, 3)
+            .SelectMany(s => File.ReadAllLines(JsonLinesFolderSink.PathOf(_folder, "demo_orders_jsonl", runId, extractionId, s)))
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .ToList();
+        Assert.Equal(Enumerable.Range(1, DemoOrders.DefaultCount), lines.Select(l => l.GetProperty("id").GetInt32()));
+        Assert.All(lines, l =>
+        {
+            var (customer, total, createdAt) = DemoOrders.Order(l.GetProperty("seq").GetInt64());
+            Assert.Equal((customer, total, createdAt), (l.GetProperty("customer").GetString(), l.GetProperty("total").GetDecimal(), l.GetProperty("created_at").GetDateTime().ToUniversalTime()));
+        });
+    }
+
+    [Fact]
     public async Task An_unregistered_sink_is_refused_naming_the_registered_ones_and_the_setting()
     {
         var destination = new CodeDestination((CodeSinks)new CodeSinks().Add(typeof(JsonLinesFolderSink).Assembly));
@@ -81,5 +109,18 @@ public sealed class CodeDestinationTests : IDisposable
 
         Assert.Contains("no C# sink is registered as \"jsonl\" (registered: jsonl_folder)", error.Message, StringComparison.Ordinal);
         Assert.Contains("Loader__Plugins", error.Message, StringComparison.Ordinal);
+    }
+
+    private static Sync.Contracts.Jobs.JobSpec ShippedJob(string file)
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Sync.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var result = Sync.Jobs.JobFile.Parse(File.ReadAllText(Path.Combine(directory!.FullName, "jobs", "examples", file)), "jobs/examples/" + file);
+        Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors));
+        return result.Job;
     }
 }
