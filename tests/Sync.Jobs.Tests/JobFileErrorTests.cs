@@ -205,8 +205,8 @@ public sealed class JobFileErrorTests
     {
         var error = JobYaml.ErrorAt(JobYaml.MinimalWith("  type: postgres\n  connection: demo_source", "  type: mysql\n  connection: demo_source"), "source.type");
 
-        Assert.Equal((3, "must be one of postgres, http, files (got \"mysql\")"), (error.Line, error.Message));
-        Assert.Equal("use one of: postgres, http, files", error.Suggestion);
+        Assert.Equal((3, "must be one of postgres, http, files, code (got \"mysql\")"), (error.Line, error.Message));
+        Assert.Equal("use one of: postgres, http, files, code", error.Suggestion);
     }
 
     [Fact]

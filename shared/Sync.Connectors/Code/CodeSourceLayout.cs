@@ -98,12 +98,18 @@ internal sealed class CodeSourceLayout
     public CursorPosition PositionOf(object[] position) =>
         new([.. position.Select((v, i) => PgValueText.Format(Columns[i].TypeOid, SdkValueCodec.Encode(_columns[i].Type, v)))]);
 
-    /// <summary>Orders two positions as the source orders them: cursor, then key (text by code point).</summary>
+    /// <summary>Orders two positions as PostgreSQL would: cursor, then key (text ordinally, uuid by its bytes).</summary>
     public static int Compare(object[] a, object[] b)
     {
         for (var i = 0; i < Math.Min(a.Length, b.Length); i++)
         {
-            var order = a[i] is string s && b[i] is string t ? string.CompareOrdinal(s, t) : Comparer<object>.Default.Compare(a[i], b[i]);
+            var order = (a[i], b[i]) switch
+            {
+                (string s, string t) => string.CompareOrdinal(s, t),
+                // PostgreSQL orders uuids by their bytes, which Guid.CompareTo does not.
+                (Guid g, Guid h) => g.ToByteArray(bigEndian: true).AsSpan().SequenceCompareTo(h.ToByteArray(bigEndian: true)),
+                var (x, y) => Comparer<object>.Default.Compare(x, y),
+            };
             if (order != 0)
             {
                 return order;
