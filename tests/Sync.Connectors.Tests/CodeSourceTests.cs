@@ -107,6 +107,16 @@ public sealed class CodeSourceTests
     }
 
     [Fact]
+    public async Task A_watermark_that_does_not_fit_the_cursor_type_is_refused_naming_the_reset()
+    {
+        var source = new CodeSource((CodeSources)new CodeSources().Add(typeof(DemoOrders).Assembly));
+
+        var error = await Assert.ThrowsAsync<SourceSchemaException>(() => ExtractAsync(source, Job("demo_orders", 1000), new CursorPosition(["2026-01-01 00:00:00+00", "7"])));
+
+        Assert.Contains("DELETE /api/jobs/code_job/watermark", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_plugins_folder_registers_the_sources_of_its_assemblies()
     {
         var folder = Directory.CreateTempSubdirectory("sync-plugins-").FullName;

@@ -31,7 +31,7 @@ public sealed class CodeSource(CodeSources sources)
         var name = job.Source.Table;
         var source = sources.Create(name);
         var layout = new CodeSourceLayout(job.Source, source.Schema ?? throw new SourceSchemaException($"C# source \"{name}\" declares no schema."));
-        var afterValues = after is { Values.Count: > 0 } ? layout.Decode(after) : null;
+        var afterValues = after is { Values.Count: > 0 } ? Decode(layout, after, job) : null;
 
         var summary = new ExtractionSummary();
         var rows = new TupleBuffer();
@@ -82,6 +82,19 @@ public sealed class CodeSource(CodeSources sources)
             rejected.Clear();
             index = 0;
             await onBatch(batch, set, cancellationToken);
+        }
+    }
+
+    private static object[] Decode(CodeSourceLayout layout, CursorPosition after, JobSpec job)
+    {
+        try
+        {
+            return layout.Decode(after);
+        }
+        catch (ValueCastException exception)
+        {
+            // A source whose cursor changed type since the watermark was stored: the old position means nothing now.
+            throw new SourceSchemaException($"The watermark ({string.Join(", ", after.Values)}) does not fit the C# source's cursor and key types ({exception.Message}); reset it with DELETE /api/jobs/{job.Name}/watermark.");
         }
     }
 
