@@ -94,7 +94,7 @@ public abstract class OutboxStorageTestBase : IAsyncLifetime
     }
 
     /// <summary>Waits until <paramref name="condition"/> holds; fails after <paramref name="seconds"/>.</summary>
-    protected static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30)
+    protected static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 90)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!await condition())
