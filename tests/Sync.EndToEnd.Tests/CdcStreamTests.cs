@@ -6,7 +6,8 @@ namespace Sync.EndToEnd.Tests;
 /// <summary>
 /// mode: cdc through the four services: a continuous job copies its table, then streams the
 /// inserts, updates and deletes made while it runs; a kill -9 of the Extractor or the Loader
-/// mid-stream loses nothing and leaves the destination equal to the source once it caught up.
+/// mid-stream loses nothing and leaves the destination equal to the source once it caught up; a job
+/// whose file is removed loses its slot, publication and watermark when the Coordinator restarts.
 /// </summary>
 public sealed class CdcStreamTests(CdcStreamFixture fixture, ITestOutputHelper output) : IClassFixture<CdcStreamFixture>
 {
@@ -50,6 +51,32 @@ public sealed class CdcStreamTests(CdcStreamFixture fixture, ITestOutputHelper o
         await fixture.WaitForEqualAsync(table);
         output.WriteLine($"{transactions} source transactions while the {service} was killed and restarted");
     }
+
+    [Fact]
+    public async Task A_removed_cdc_job_loses_its_slot_publication_and_watermark_when_the_Coordinator_restarts()
+    {
+        const string table = "cdc_removed";
+        var job = fixture.JobName(table);
+        // Every job has made its slot by then.
+        foreach (var copied in new[] { table, "cdc_stream", "cdc_kill_extractor", "cdc_kill_loader" })
+        {
+            await fixture.WaitForEqualAsync(copied);
+        }
+
+        var slot = $"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'sync_{job}'";
+        Assert.Equal(1L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, slot)));
+        Assert.Equal(1L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, "SELECT count(*) FROM sync_cdc_slots WHERE job = $1 AND connection = 'source'", job)));
+
+        File.Delete(Path.Combine(Sync.JobsDirectory, $"{table}.yml"));
+        await Sync.RestartCoordinatorAsync();
+
+        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, slot)) == 0, table);
+        Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, $"SELECT count(*) FROM pg_publication WHERE pubname = 'sync_{job}'")));
+        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, "SELECT count(*) FROM sync_cdc_slots WHERE job = $1", job)) == 0, table);
+        Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, "SELECT count(*) FROM sync_watermarks WHERE key = $1", job)));
+        // The jobs still defined keep theirs.
+        Assert.Equal(3L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()")));
+    }
 }
 
 public sealed class CdcStreamFixture : IAsyncLifetime
@@ -59,16 +86,18 @@ public sealed class CdcStreamFixture : IAsyncLifetime
 
     public SyncDeployment Deployment { get; private set; } = null!;
 
+    public string JobName(string table) => $"{table}_{_suffix}";
+
     public async Task InitializeAsync()
     {
         Deployment = await SyncDeployment.CreateAsync("cdc");
-        foreach (var table in new[] { "cdc_stream", "cdc_kill_extractor", "cdc_kill_loader" })
+        foreach (var table in new[] { "cdc_stream", "cdc_kill_extractor", "cdc_kill_loader", "cdc_removed" })
         {
             await OrdersTable.CreateAsync(Deployment.Source, table);
             await OrdersTable.CreateAsync(Deployment.Destination, table);
             await OrdersTable.SeedAsync(Deployment.Source, table, first: 1, count: Rows);
             Deployment.WriteJob($"{table}.yml", $"""
-                name: {table}_{_suffix}
+                name: {JobName(table)}
                 schedule: continuous
                 batch_size: 500
                 source:

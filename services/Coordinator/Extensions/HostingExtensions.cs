@@ -42,6 +42,8 @@ internal static class HostingExtensions
         builder.Services.AddScoped<BeginReplayActivity>();
         builder.Services.AddScoped<RequestSweepActivity>();
         builder.Services.AddSingleton<ErrorQueueReplay>();
+        builder.Services.AddScoped<CdcSlotCleanup>();
+        builder.Services.AddHostedService<CdcSlotSweepOnStart>();
 
         builder.AddSyncBus(bus =>
         {
@@ -101,6 +103,7 @@ internal static class HostingExtensions
         app.MapRunsApi();
         app.MapDeadLettersApi();
         app.MapOperationsApi();
+        app.MapCdcSlotsApi();
         return app;
     }
 

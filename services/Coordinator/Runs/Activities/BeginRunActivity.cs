@@ -32,6 +32,8 @@ internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbC
         var after = watermark is null || job.Mode == SyncMode.FullRefresh ? null : JsonSerializer.Deserialize<CursorPosition>(watermark.Cursor);
         run.SweepsDeletes = job.Mode == SyncMode.FullRefresh && job.Destination.Deletes != DeleteMode.Keep;
         run.Fence = await RunFences.NextAsync(dbContext, context.CancellationToken);
+        // Before the Extractor can create the slot, so that a removed job's slot is always known.
+        await CdcSlotCleanup.RecordAsync(dbContext, job, context.CancellationToken);
         await context.Publish(new ExtractBatches(run.CorrelationId, job.Name, job, after, run.Fence), context.CancellationToken);
         await next.Execute(context);
     }

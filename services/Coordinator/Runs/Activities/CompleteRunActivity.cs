@@ -21,7 +21,9 @@ internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext, JobCat
     {
         var run = context.Saga;
         run.FinishedAt = DateTimeOffset.UtcNow;
-        if (run.HighCursor is not null)
+        // A run of a job whose file was removed (it began before the Coordinator restarted) commits no
+        // watermark: the removal dropped it with the job's cdc slot, and a job added again starts afresh.
+        if (run.HighCursor is not null && jobs.Find(run.JobName) is not null)
         {
             var high = JsonSerializer.Deserialize<CursorPosition>(run.HighCursor)!;
             var metadata = JsonSerializer.Serialize(new { run_id = run.CorrelationId, rows = run.ExtractedRows, committed_at = run.FinishedAt });

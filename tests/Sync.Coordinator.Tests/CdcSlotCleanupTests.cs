@@ -1,0 +1,227 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
+using Sync.Connectors;
+using Sync.Connectors.Postgres.Cdc;
+using Sync.Connectors.Tests;
+using Sync.Contracts.Jobs;
+using Sync.Coordinator.Data;
+using Sync.Coordinator.Jobs;
+using Sync.Jobs;
+
+namespace Sync.Coordinator.Tests;
+
+/// <summary>
+/// The Coordinator's removal of a removed cdc job's slot, against real PostgreSQL (wal_level=logical):
+/// a migrated control database, and a source where the slot and publication are made as the cdc
+/// reader makes them. Only recorded slots of jobs no longer defined go, an active one included;
+/// a slot on a connection this Coordinator lacks is kept and reported.
+/// </summary>
+public sealed class CdcSlotCleanupTests : IAsyncLifetime
+{
+    private ScratchDatabase _control = null!;
+    private ScratchDatabase _source = null!;
+    private ConnectionCatalog _connections = null!;
+
+    public async Task InitializeAsync()
+    {
+        _control = await ScratchDatabase.CreateAsync("cdc_control");
+        _source = await ScratchDatabase.CreateAsync("cdc_slots");
+        await _source.ExecuteAsync("CREATE TABLE items (id bigint PRIMARY KEY, qty integer NOT NULL)");
+        _connections = new ConnectionCatalog(new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Connections:source"] = _source.ConnectionString })
+            .Build());
+        await using var dbContext = Control();
+        await ControlDatabaseMigrator.MigrateAsync(dbContext, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        // A leftover slot would retain WAL on the shared server for ever.
+        await _source.ExecuteAsync("""
+            SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = current_database() AND active;
+            SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active;
+            """);
+        await _connections.DisposeAsync();
+        await _source.DropAsync();
+        await _control.DropAsync();
+    }
+
+    [Fact]
+    public async Task A_removed_job_loses_its_slot_its_publication_its_record_and_its_watermark()
+    {
+        var job = Job("cdc_removed_" + Suffix());
+        await CreateSlotAsync(job);
+        await RecordAsync(job);
+        await WriteWatermarkAsync(job.Name);
+
+        var outcomes = await CleanupAsync(defined: []);
+
+        Assert.Equal(CdcSlotFate.Dropped, Assert.Single(outcomes, o => o.Job == job.Name).Fate);
+        Assert.Equal(0L, await CountAsync(_source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", CdcSlot.NameOf(job.Name)));
+        Assert.Equal(0L, await CountAsync(_source, "SELECT count(*) FROM pg_publication WHERE pubname = $1", CdcSlot.NameOf(job.Name)));
+        Assert.Equal(0L, await CountAsync(_control, "SELECT count(*) FROM sync_cdc_slots WHERE job = $1", job.Name));
+        Assert.Equal(0L, await CountAsync(_control, "SELECT count(*) FROM sync_watermarks WHERE key = $1", job.Name));
+    }
+
+    [Fact]
+    public async Task A_job_still_defined_keeps_its_slot()
+    {
+        var job = Job("cdc_kept_" + Suffix());
+        await CreateSlotAsync(job);
+        await RecordAsync(job);
+        await WriteWatermarkAsync(job.Name);
+
+        var outcomes = await CleanupAsync(defined: [job.Name]);
+
+        Assert.Equal(CdcSlotFate.Kept, Assert.Single(outcomes, o => o.Job == job.Name).Fate);
+        Assert.Equal(1L, await CountAsync(_source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", CdcSlot.NameOf(job.Name)));
+        Assert.Equal(1L, await CountAsync(_source, "SELECT count(*) FROM pg_publication WHERE pubname = $1", CdcSlot.NameOf(job.Name)));
+        Assert.Equal(1L, await CountAsync(_control, "SELECT count(*) FROM sync_cdc_slots WHERE job = $1", job.Name));
+        Assert.Equal(1L, await CountAsync(_control, "SELECT count(*) FROM sync_watermarks WHERE key = $1", job.Name));
+    }
+
+    [Fact]
+    public async Task A_slot_on_a_connection_no_longer_configured_is_kept_and_reported()
+    {
+        // Made through the configured connection, recorded under one this Coordinator no longer has.
+        var job = Job("cdc_retired_" + Suffix());
+        await CreateSlotAsync(job);
+        var retired = Job(job.Name, connection: "retired");
+        await RecordAsync(retired);
+
+        var outcome = Assert.Single(await CleanupAsync(defined: []), o => o.Job == job.Name);
+
+        Assert.Equal(CdcSlotFate.Skipped, outcome.Fate);
+        Assert.Equal("retired", outcome.Connection);
+        Assert.Contains("Connections__retired", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal(1L, await CountAsync(_source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", CdcSlot.NameOf(job.Name)));
+        Assert.Equal(1L, await CountAsync(_control, "SELECT count(*) FROM sync_cdc_slots WHERE job = $1 AND connection = 'retired'", job.Name));
+    }
+
+    [Fact]
+    public async Task A_slot_a_run_still_streams_from_is_dropped_after_its_reader_is_ended()
+    {
+        var job = Job("cdc_active_" + Suffix());
+        await CreateSlotAsync(job);
+        await RecordAsync(job);
+        await using var replication = new LogicalReplicationConnection(_source.ConnectionString);
+        await replication.Open();
+        var streaming = StreamAsync(replication, job);
+        await WaitUntilAsync(async () => await CountAsync(_source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", CdcSlot.NameOf(job.Name)) == 1);
+
+        var outcomes = await CleanupAsync(defined: []);
+
+        Assert.Equal(CdcSlotFate.Dropped, Assert.Single(outcomes, o => o.Job == job.Name).Fate);
+        Assert.Equal(0L, await CountAsync(_source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", CdcSlot.NameOf(job.Name)));
+        // The reader's connection was ended by the server.
+        await Assert.ThrowsAnyAsync<Exception>(() => streaming);
+    }
+
+    [Fact]
+    public async Task A_slot_Sync_did_not_record_is_never_dropped()
+    {
+        var job = Job("cdc_unrecorded_" + Suffix());
+        await CreateSlotAsync(job);
+
+        var outcomes = await CleanupAsync(defined: []);
+
+        Assert.DoesNotContain(outcomes, o => o.Job == job.Name);
+        Assert.Equal(1L, await CountAsync(_source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", CdcSlot.NameOf(job.Name)));
+    }
+
+    private CoordinatorDbContext Control() => new(new DbContextOptionsBuilder<CoordinatorDbContext>().UseNpgsql(_control.ConnectionString).Options);
+
+    private async Task<IReadOnlyList<CdcSlotOutcome>> CleanupAsync(HashSet<string> defined)
+    {
+        await using var dbContext = Control();
+        var cleanup = new CdcSlotCleanup(dbContext, _connections, NullLogger<CdcSlotCleanup>.Instance);
+        return await cleanup.RemoveOrphansAsync(defined, null, CancellationToken.None);
+    }
+
+    private async Task RecordAsync(JobSpec job)
+    {
+        await using var dbContext = Control();
+        await CdcSlotCleanup.RecordAsync(dbContext, job, CancellationToken.None);
+        // A second run of the job records nothing new.
+        await CdcSlotCleanup.RecordAsync(dbContext, job, CancellationToken.None);
+    }
+
+    /// <summary>The publication and the slot, made with the calls the cdc reader's first run makes.</summary>
+    private async Task CreateSlotAsync(JobSpec job)
+    {
+        await using (var connection = await _connections.Get("source").OpenConnectionAsync())
+        {
+            await CdcSlot.EnsurePublicationAsync(connection, job, CancellationToken.None);
+        }
+
+        await using var replication = new LogicalReplicationConnection(_source.ConnectionString);
+        await replication.Open();
+        await replication.CreatePgOutputReplicationSlot(CdcSlot.NameOf(job.Name), slotSnapshotInitMode: LogicalSlotSnapshotInitMode.NoExport);
+    }
+
+    private static async Task StreamAsync(LogicalReplicationConnection replication, JobSpec job)
+    {
+        var name = CdcSlot.NameOf(job.Name);
+        await foreach (var _ in replication.StartReplication(
+            new PgOutputReplicationSlot(name), new PgOutputReplicationOptions(name, PgOutputProtocolVersion.V1), CancellationToken.None))
+        {
+        }
+    }
+
+    private async Task WriteWatermarkAsync(string jobName) => await ExecuteAsync(
+        _control, "INSERT INTO sync_watermarks (key, cursor, metadata, updated_at) VALUES ($1, '{\"Values\": [\"lsn:0/16B3748\"]}', '{}', now())", jobName);
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 30 s");
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task<long> CountAsync(ScratchDatabase database, string sql, string value)
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new NpgsqlParameter { Value = value } } };
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task ExecuteAsync(ScratchDatabase database, string sql, string value)
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new NpgsqlParameter { Value = value } } };
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static JobSpec Job(string name, string connection = "source")
+    {
+        var result = JobFile.Parse(
+            $"""
+            name: {name}
+            schedule: continuous
+            source:
+              type: postgres
+              connection: {connection}
+              table: public.items
+              mode: cdc
+              primary_key: [id]
+            destination:
+              type: postgres
+              connection: destination
+              table: public.items_copy
+            """,
+            "cdc.yml");
+        Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors));
+        return result.Job;
+    }
+
+    private static string Suffix() => Guid.NewGuid().ToString("N")[..8];
+}
