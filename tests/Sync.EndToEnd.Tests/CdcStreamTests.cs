@@ -51,32 +51,6 @@ public sealed class CdcStreamTests(CdcStreamFixture fixture, ITestOutputHelper o
         await fixture.WaitForEqualAsync(table);
         output.WriteLine($"{transactions} source transactions while the {service} was killed and restarted");
     }
-
-    [Fact]
-    public async Task A_removed_cdc_job_loses_its_slot_publication_and_watermark_when_the_Coordinator_restarts()
-    {
-        const string table = "cdc_removed";
-        var job = fixture.JobName(table);
-        // Every job has made its slot by then.
-        foreach (var copied in new[] { table, "cdc_stream", "cdc_kill_extractor", "cdc_kill_loader" })
-        {
-            await fixture.WaitForEqualAsync(copied);
-        }
-
-        var slot = $"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'sync_{job}'";
-        Assert.Equal(1L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, slot)));
-        Assert.Equal(1L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, "SELECT count(*) FROM sync_cdc_slots WHERE job = $1 AND connection = 'source'", job)));
-
-        File.Delete(Path.Combine(Sync.JobsDirectory, $"{table}.yml"));
-        await Sync.RestartCoordinatorAsync();
-
-        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, slot)) == 0, table);
-        Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, $"SELECT count(*) FROM pg_publication WHERE pubname = 'sync_{job}'")));
-        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, "SELECT count(*) FROM sync_cdc_slots WHERE job = $1", job)) == 0, table);
-        Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, "SELECT count(*) FROM sync_watermarks WHERE key = $1", job)));
-        // The jobs still defined keep theirs.
-        Assert.Equal(3L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()")));
-    }
 }
 
 public sealed class CdcStreamFixture : IAsyncLifetime
@@ -91,7 +65,7 @@ public sealed class CdcStreamFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Deployment = await SyncDeployment.CreateAsync("cdc");
-        foreach (var table in new[] { "cdc_stream", "cdc_kill_extractor", "cdc_kill_loader", "cdc_removed" })
+        foreach (var table in new[] { "cdc_stream", "cdc_kill_extractor", "cdc_kill_loader" })
         {
             await OrdersTable.CreateAsync(Deployment.Source, table);
             await OrdersTable.CreateAsync(Deployment.Destination, table);
