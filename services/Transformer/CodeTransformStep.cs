@@ -1,3 +1,4 @@
+using Sync.Connectors.Code;
 using Sync.Batches;
 using Sync.Contracts;
 using Sync.Sdk;
@@ -17,11 +18,11 @@ internal static class CodeTransformStep
     {
         var origins = input.Origins ?? throw new InvalidOperationException("A C# transform runs after an ExpressionTransform.");
         var batch = input.Batch;
-        var inputSchema = batch.Columns.Select(c => new SyncColumn(c.Name, SdkValues.TypeOf(c.TypeOid))).ToList();
+        var inputSchema = batch.Columns.Select(c => new SyncColumn(c.Name, SdkValueCodec.TypeOf(c.TypeOid))).ToList();
         var schema = new SyncSchema(inputSchema);
         transform.DescribeOutput(schema);
         var columns = schema.Columns
-            .Select(c => new BatchColumn(c.Name, batch.Columns.FirstOrDefault(b => b.Name == c.Name) is { } kept && SdkValues.TypeOf(kept.TypeOid) == c.Type ? kept.TypeOid : SdkValues.OidOf(c.Type)))
+            .Select(c => new BatchColumn(c.Name, batch.Columns.FirstOrDefault(b => b.Name == c.Name) is { } kept && SdkValueCodec.TypeOf(kept.TypeOid) == c.Type ? kept.TypeOid : SdkValueCodec.OidOf(c.Type)))
             .ToList();
         var fromInput = schema.Columns.Select(c => inputSchema.FindIndex(i => i.Name == c.Name)).ToArray();
 
@@ -40,7 +41,7 @@ internal static class CodeTransformStep
             {
                 for (var i = 0; i < values.Length; i++)
                 {
-                    values[i] = fromInput[i] < 0 || fields[fromInput[i]].IsNull ? null : SdkValues.Decode(batch.Columns[fromInput[i]].TypeOid, fields[fromInput[i]].Of(rows));
+                    values[i] = fromInput[i] < 0 || fields[fromInput[i]].IsNull ? null : SdkValueCodec.Decode(batch.Columns[fromInput[i]].TypeOid, fields[fromInput[i]].Of(rows));
                 }
 
                 var result = transform.Transform(new SyncRecord(schema, values));
@@ -54,7 +55,7 @@ internal static class CodeTransformStep
                     output.BeginTuple(values.Length);
                     for (var i = 0; i < values.Length; i++)
                     {
-                        output.AppendField(values[i] is { } v ? SdkValues.Encode(schema.Columns[i].Type, v) : null, values[i] is null);
+                        output.AppendField(values[i] is { } v ? SdkValueCodec.Encode(schema.Columns[i].Type, v) : null, values[i] is null);
                     }
                 }
             }

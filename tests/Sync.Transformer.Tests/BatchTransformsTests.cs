@@ -1,3 +1,4 @@
+using Sync.Connectors.Tests;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 using Sync.Connectors;

@@ -10,7 +10,7 @@ namespace Sync.Connectors.Code;
 /// Between binary COPY fields and the CLR values a <see cref="SyncRecord"/> holds. The same mapping as
 /// the Transformer's SdkValues, which a service cannot share; keep the two alike.
 /// </summary>
-internal static class SdkValueCodec
+public static class SdkValueCodec
 {
     private static readonly DateTime PgEpoch = new(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
