@@ -7,7 +7,8 @@
 # stamps loaded_at with clock_timestamp() in the Loader's merge (≈ its commit). Per rate it prints the
 # rate reached, latency p50/p95/p99 and whether lag grew (p50 over the last fifth of the rows more than
 # twice that of the first fifth, plus 250 ms); the max sustained rate is the highest rate without growth.
-# Cdc__FlushInterval and batch_size (SYNC_BENCH_BATCH, default 1000) set the batching. Not a test.
+# Cdc__FlushInterval and batch_size (SYNC_BENCH_BATCH, default 1000) set the batching. A warm-up at
+# 500/s (SYNC_BENCH_WARMUP seconds, default 10; 0 = none) goes first and is not measured. Not a test.
 set -euo pipefail
 
 BENCH="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
@@ -17,6 +18,7 @@ RATES=("${@:-1000 2000 4000 8000}")
 read -r -a RATES <<<"${RATES[*]}"
 SECONDS_PER_RATE="${SYNC_BENCH_SECONDS:-20}"
 BATCH="${SYNC_BENCH_BATCH:-1000}"
+WARMUP="${SYNC_BENCH_WARMUP:-10}"
 
 "$SCRIPTS/infra.sh" up
 eval "$("$SCRIPTS/infra.sh" env)"
@@ -73,6 +75,15 @@ wait_for "the first cdc run" 120 streaming
 script="$(mktemp)"
 echo "INSERT INTO ticks (payload, src_at) VALUES (md5(random()::text), clock_timestamp());" >"$script"
 export PGPASSWORD="$SYNC_PG_PASSWORD"
+# Freshly started services compile their hot paths on the first changes; those are not measured.
+if (( WARMUP > 0 )); then
+  echo "== Warm-up: 500 row changes/s for $WARMUP s (not measured)" >&2
+  "$pgbench" -h "$SYNC_PG_HOST" -p "$SYNC_PG_PORT" -U "$SYNC_PG_USER" -n -c 2 -j 2 -R 500 -T "$WARMUP" \
+    -f "$script" sync_cdcbench_source >/dev/null 2>&1
+  warm="$(sql sync_cdcbench_source "SELECT coalesce(max(id), 0) FROM ticks")"
+  warmed() { [[ "$(sql sync_cdcbench_destination "SELECT count(*) FROM ticks")" == "$warm" ]]; }
+  wait_for "the warm-up to be loaded" 120 warmed
+fi
 results=()
 sustained=0
 for rate in "${RATES[@]}"; do

@@ -163,18 +163,27 @@ stop_names() {
   done
 }
 
-cmd_stop() {
-  local f names=()
-  [[ -d $RUN ]] || return 0
-  # Every pid file, so loaders of an earlier SYNC_LOADER_COUNT are stopped too.
+# The services' pid files in $RUN (loaders of an earlier SYNC_LOADER_COUNT included), by name;
+# the infrastructure keeps its own there too (s3rver.pid), which are not ours to stop.
+service_names() {
+  local f name
   for f in "$RUN"/*.pid; do
-    [[ -e $f ]] && names+=("$(basename "$f" .pid)")
+    [[ -e $f ]] || continue
+    name="$(basename "$f" .pid)"
+    [[ $name =~ ^(coordinator|extractor|transformer|loader(-[0-9]+)?)$ ]] && echo "$name"
   done
+  return 0
+}
+
+cmd_stop() {
+  local names=()
+  [[ -d $RUN ]] || return 0
+  mapfile -t names < <(service_names)
   ((${#names[@]} == 0)) || stop_names "${names[@]}"
 }
 
 cmd_status() {
-  local name project pid rc=0 f
+  local name project pid rc=0
   local -A seen=()
   while read -r name project; do
     seen[$name]=1
@@ -185,12 +194,10 @@ cmd_status() {
       rc=3
     fi
   done < <(instances)
-  for f in "$RUN"/*.pid; do # extra loaders of an earlier SYNC_LOADER_COUNT
-    [[ -e $f ]] || continue
-    name="$(basename "$f" .pid)"
+  while read -r name; do # extra loaders of an earlier SYNC_LOADER_COUNT
     [[ -z ${seen[$name]:-} ]] || continue
     if pid="$(pid_of "$name")"; then echo "$name: running (pid $pid)"; fi
-  done
+  done < <(service_names)
   if curl -fsS -o /dev/null --max-time 2 "$HEALTH_URL" 2>/dev/null; then
     echo "health: $HEALTH_URL OK"
   fi
