@@ -93,10 +93,29 @@ cli() { dotnet "$REPO/tools/Sync.Cli/bin/Release/net10.0/sync.dll" --api "http:/
 echo "== Warm-up run (20,000 rows, not measured)" >&2
 cli run bench-warmup --json >/dev/null
 
+# CPU seconds (user + system) each service and PostgreSQL used, to see which stage is the bottleneck.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+service_cpu() {
+  local f
+  for f in "$REPO"/.sync/run/*.pid; do
+    [[ $(basename "$f" .pid) =~ ^(coordinator|extractor|transformer|loader(-[0-9]+)?)$ ]] || continue
+    printf '%s=%s ' "$(basename "$f" .pid)" "$(cpu_of "$(cat "$f")")"
+  done
+  # PostgreSQL: every backend lives shorter than the run, so the whole machine's busy time stands for it.
+  printf 'machine=%s' "$(awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8) / hz }' /proc/stat)"
+}
+cpu_delta() { # BEFORE AFTER → "name  seconds" lines
+  awk -v before="$1" -v after="$2" 'BEGIN {
+    n = split(before, b, " "); for (i = 1; i <= n; i++) { split(b[i], kv, "="); start[kv[1]] = kv[2] }
+    n = split(after, a, " "); for (i = 1; i <= n; i++) { split(a[i], kv, "="); printf "    %-12s %7.2f s\n", kv[1], kv[2] - start[kv[1]] } }'
+}
+
 echo "== Sync: initial load" >&2
+cpu_before="$(service_cpu)"
 start="$(now)"
 cli run bench-orders --json >/dev/null
 initial_s="$(secs "$start" "$(now)")"
+cpu_initial="$(cpu_delta "$cpu_before" "$(service_cpu)")"
 
 changed=$((ROWS / 100))
 sql sync_bench_source "UPDATE orders SET status = 'refunded', updated_at = clock_timestamp() WHERE id % 100 = 0" >/dev/null
@@ -119,4 +138,6 @@ pg→pg, $ROWS rows (~$row_bytes bytes each), batch size $BATCH, $(nproc) cores
   limit (psql \\copy binary + merge)   ${limit_s} s   ${limit_rate} rows/s
   sync initial load (4 services)       ${initial_s} s   ${initial_rate} rows/s   $(awk -v a="$initial_rate" -v b="$limit_rate" 'BEGIN { printf "%.2f", a / b }')× the limit
   sync 1% incremental ($changed rows)   ${incremental_s} s end to end (CLI start to finish)
+  CPU used during the initial load (machine = all cores, PostgreSQL and anything else included):
+$cpu_initial
 REPORT
