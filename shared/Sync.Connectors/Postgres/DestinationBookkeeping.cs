@@ -5,12 +5,29 @@ namespace Sync.Connectors.Postgres;
 /// <summary>
 /// Sync's own tables in a PostgreSQL destination, schema <c>sync</c>: <c>applied_batches</c> (the
 /// Loader's inbox, <see cref="AppliedBatch"/>) and <c>job_fences</c> (<see cref="RunFence"/>).
-/// Created on first use, in one statement batch.
+/// Created on first use, in one statement batch, when missing.
 /// </summary>
 internal static class DestinationBookkeeping
 {
     public static async Task EnsureAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
+        // ALTER TABLE takes an exclusive lock even when the column exists: behind a batch still being
+        // applied by another Loader connection it would wait, and every batch after it behind it. So
+        // the DDL runs only when something is missing (a new destination or an older layout).
+        await using (var check = new NpgsqlCommand(
+            """
+            SELECT to_regclass('sync.job_fences') IS NOT NULL
+               AND (SELECT count(*) FROM pg_attribute
+                    WHERE attrelid = to_regclass('sync.applied_batches') AND attname IN ('rejected', 'loaded_by') AND NOT attisdropped) = 2
+            """,
+            connection))
+        {
+            if (await check.ExecuteScalarAsync(cancellationToken) is true)
+            {
+                return;
+            }
+        }
+
         // Concurrent CREATE … IF NOT EXISTS can still collide in the catalog; the lock serialises it.
         await using var command = new NpgsqlCommand(
             """

@@ -22,6 +22,9 @@ public sealed class PostgresDeleteSweep(ConnectionCatalog connections, Connector
     {
         await using var connection = await connections.Get(job.Destination.Connection).OpenConnectionAsync(cancellationToken);
         var (marks, keys) = await RefreshKeys.EnsureTableAsync(connection, job, cancellationToken);
+        // Raises the fence if no batch did (a source with no rows); a later run's raise waits for
+        // this transaction's shared lock below, and a later run that loaded first wins.
+        await RunFence.RaiseAsync(connection, job.Name, fence, cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // Deliveries of one job's sweep one at a time: the second finds the first's record.
         await using (var serialise = new NpgsqlCommand("SELECT pg_advisory_xact_lock(7320513, hashtext($1))", connection))
@@ -35,8 +38,7 @@ public sealed class PostgresDeleteSweep(ConnectionCatalog connections, Connector
             return new SweepResult(deleted, Replayed: true, Superseded: false);
         }
 
-        // Raises the fence if no batch did (a source with no rows), or holds it shared until the end:
-        // a later run's first batch waits for this commit, and a later run that loaded first wins.
+        // Holds the fence shared until the end: a later run's first batch waits for this commit.
         if (!await RunFence.AdmitAsync(connection, job.Name, fence, cancellationToken))
         {
             await ExecuteAsync(connection, $"DELETE FROM {marks} WHERE fence <= $1", fence, cancellationToken);

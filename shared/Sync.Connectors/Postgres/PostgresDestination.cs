@@ -44,6 +44,11 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
             await ChangeOrder.WaitForPredecessorAsync(connection, job.Name, runId, extractionId, batchSeq, fence, cancellationToken);
         }
 
+        if (fence > 0)
+        {
+            await RunFence.RaiseAsync(connection, job.Name, fence, cancellationToken);
+        }
+
         var marks = fence > 0 && RefreshKeys.Applies(job) ? (await RefreshKeys.EnsureTableAsync(connection, job, cancellationToken)).Table : null;
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 

@@ -11,17 +11,17 @@ namespace Sync.Connectors.Postgres;
 internal static class RunFence
 {
     /// <summary>
-    /// Whether a batch of the run with <paramref name="fence"/> may be applied; holds a lock until the
-    /// transaction ends, so a later run cannot raise the fence while an admitted batch is applied.
+    /// Raises the job's fence to <paramref name="fence"/> when it is lower, in a short transaction of
+    /// its own: the row lock waits for older runs' batches still being applied (they hold FOR SHARE),
+    /// and is released at once, so one slow batch of the new run does not hold up its other batches.
+    /// Call it outside a transaction, before <see cref="AdmitAsync"/>.
     /// </summary>
-    public static async Task<bool> AdmitAsync(NpgsqlConnection connection, string jobName, long fence, CancellationToken cancellationToken)
+    public static async Task RaiseAsync(NpgsqlConnection connection, string jobName, long fence, CancellationToken cancellationToken)
     {
         var current = await ScalarAsync(connection, "SELECT fence FROM sync.job_fences WHERE job_name = $1", jobName, null, cancellationToken);
         if (current is null || current < fence)
         {
-            // The first batches of a new run raise the fence: the row lock waits for older runs' batches
-            // still being applied (they hold FOR SHARE) and keeps theirs out from now on.
-            var raised = await ScalarAsync(
+            await ScalarAsync(
                 connection,
                 """
                 INSERT INTO sync.job_fences AS f (job_name, fence) VALUES ($1, $2)
@@ -31,13 +31,17 @@ internal static class RunFence
                 jobName,
                 fence,
                 cancellationToken);
-            return raised == fence;
         }
-
-        // Shared, so batches of the same run load side by side.
-        var locked = await ScalarAsync(connection, "SELECT fence FROM sync.job_fences WHERE job_name = $1 FOR SHARE", jobName, null, cancellationToken);
-        return locked == fence;
     }
+
+    /// <summary>
+    /// Whether a batch of the run with <paramref name="fence"/> may be applied (the fence, raised by
+    /// <see cref="RaiseAsync"/>, is still the run's); holds a shared lock until the transaction ends,
+    /// so a later run cannot raise the fence while an admitted batch is applied, while batches of the
+    /// same run load side by side.
+    /// </summary>
+    public static async Task<bool> AdmitAsync(NpgsqlConnection connection, string jobName, long fence, CancellationToken cancellationToken) =>
+        await ScalarAsync(connection, "SELECT fence FROM sync.job_fences WHERE job_name = $1 FOR SHARE", jobName, null, cancellationToken) == fence;
 
     private static async Task<long?> ScalarAsync(NpgsqlConnection connection, string sql, string jobName, long? fence, CancellationToken cancellationToken)
     {
