@@ -15,6 +15,7 @@ namespace Sync.Connectors.Tests;
 /// A real HTTP API on 127.0.0.1 (Kestrel): orders filtered by <c>updated_since</c> (inclusive, as many APIs
 /// are), 40 per page with a <c>next_cursor</c> token, a bearer secret, and on a fixed rhythm of requests a
 /// 429 with Retry-After: 1 or a 503, so the client's waits and retries are exercised on every run.
+/// Linked into Sync.EndToEnd.Tests, whose http job reads it through the four services.
 /// </summary>
 internal sealed class OrdersApi : IAsyncDisposable
 {
@@ -28,6 +29,9 @@ internal sealed class OrdersApi : IAsyncDisposable
 
     /// <summary>The records served, in the order the API returns them; tests add to it between runs.</summary>
     public ConcurrentQueue<JsonNode> Orders { get; } = new();
+
+    /// <summary>The <c>updated_since</c> of each authorized request, in arrival order (null when absent).</summary>
+    public ConcurrentQueue<string?> Since { get; } = new();
 
     public Uri BaseUrl { get; private set; } = null!;
 
@@ -56,6 +60,8 @@ internal sealed class OrdersApi : IAsyncDisposable
         {
             return Results.StatusCode(401);
         }
+
+        Since.Enqueue(context.Request.Query["updated_since"] is [{ } asked] ? asked : null);
 
         if (n % 5 == 2)
         {

@@ -36,13 +36,12 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    public static string DllPath(string service)
-    {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-            ? "Release"
-            : "Debug";
-        return Path.Combine(TestInfrastructure.RepositoryRoot, "services", service, "bin", configuration, "net10.0", $"Sync.{service}.dll");
-    }
+    /// <summary>The configuration the tests were built in (Release or Debug): the services and plugins are taken from the same.</summary>
+    public static string BuildConfiguration { get; } =
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
+    public static string DllPath(string service) =>
+        Path.Combine(TestInfrastructure.RepositoryRoot, "services", service, "bin", BuildConfiguration, "net10.0", $"Sync.{service}.dll");
 
     public void Start()
     {
