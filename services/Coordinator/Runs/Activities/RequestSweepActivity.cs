@@ -12,7 +12,8 @@ namespace Sync.Coordinator.Runs.Activities;
 /// is refused instead, unless the job allows an empty source: an empty read is more often a broken
 /// source or a wrong query than a table someone emptied, and sweeping it would empty the destination.
 /// So is a run with records set aside before the load (a failed cast, an unreadable record): they
-/// never reached the Loader, so their keys are not marked and their rows, still in the source, would go.
+/// never reached the Loader, so their keys are not marked and their rows, still in the source, would go;
+/// and one whose filter kept no record at all, which would empty the destination like an empty read.
 /// </summary>
 internal sealed class RequestSweepActivity(JobCatalog jobs, CoordinatorDbContext dbContext) : RunActivity("request-sweep")
 {
@@ -41,6 +42,17 @@ internal sealed class RequestSweepActivity(JobCatalog jobs, CoordinatorDbContext
             run.FailureReason =
                 $"{unmarked} record(s) of the full refresh were set aside before the load (dead letters of stage extract or transform), so the destination " +
                 "does not know their keys and its sweep would delete their rows; nothing was deleted. Fix the records' cause (GET /api/dead-letters?job=), then run again.";
+            return;
+        }
+
+        // Every record read was dropped by the job's filter (or C# transform): the keys table is as
+        // empty as after an empty read, so the same rule holds — more often a wrong filter than a wish
+        // to empty the destination.
+        if (run.Processed == 0 && !job.Destination.AllowEmpty)
+        {
+            run.FailureReason =
+                $"The full refresh read {run.ExtractedRows} row(s) but its filter: (or C# transform) kept none, so its sweep would delete every destination row; " +
+                "nothing was deleted. Check the filter; if the destination is meant to be emptied, set destination.allow_empty: true in the job file.";
             return;
         }
 
