@@ -92,6 +92,36 @@ public sealed class CdcSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_change_batch_counts_its_deletes_apart_from_its_updates_and_a_redelivery_reports_the_same_counts()
+    {
+        var job = Job("cdc_counts_" + Suffix());
+        await _scratch.ExecuteAsync("INSERT INTO items (id, qty) SELECT g, 1 FROM generate_series(70001, 70004) g");
+        var snapshot = (await RunAsync(job, after: null)).High;
+        await _scratch.ExecuteAsync("DELETE FROM items WHERE id BETWEEN 70001 AND 70003; UPDATE items SET qty = 2 WHERE id = 70004; INSERT INTO items (id, qty) VALUES (70005, 1);");
+
+        var destination = new PostgresDestination(_connections, _resilience);
+        var source = new PostgresChangeSource(_connections, _resilience, Options.Create(_options), NullLogger<PostgresChangeSource>.Instance);
+        var (runId, extractionId) = (Guid.NewGuid(), Guid.NewGuid());
+        var batches = new List<RecordBatch>();
+        var loads = new List<LoadResult>();
+        await source.ExtractAsync(job, snapshot, async (batch, _, ct) =>
+        {
+            batches.Add(batch);
+            loads.Add(await destination.LoadAsync(job, runId, extractionId, batches.Count, batch, fence: 0, ct));
+        }, CancellationToken.None);
+        var again = new List<LoadResult>();
+        for (var seq = 1; seq <= batches.Count; seq++)
+        {
+            again.Add(await destination.LoadAsync(job, runId, extractionId, seq, batches[seq - 1], fence: 0, CancellationToken.None));
+        }
+
+        Assert.Equal((3, 1, 1, 0, 5), (loads.Sum(l => l.Deleted), loads.Sum(l => l.Updated), loads.Sum(l => l.Inserted), loads.Sum(l => l.Skipped), loads.Sum(l => l.Rows)));
+        Assert.All(again, l => Assert.True(l.Replayed));
+        Assert.Equal(3, again.Sum(l => l.Deleted));
+        Assert.Equal("0", await ScalarAsync("SELECT count(*)::text FROM items_copy WHERE id BETWEEN 70001 AND 70003"));
+    }
+
+    [Fact]
     public async Task Soft_delete_stamps_the_deleted_row_and_keeps_it()
     {
         var job = Job("cdc_soft_" + Suffix(), "deletes: soft-delete\n  soft_delete_column: deleted_at");

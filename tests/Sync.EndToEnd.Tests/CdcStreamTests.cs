@@ -26,6 +26,12 @@ public sealed class CdcStreamTests(CdcStreamFixture fixture, ITestOutputHelper o
 
         await fixture.WaitForEqualAsync(table);
         Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Destination, $"SELECT count(*) FROM {table} WHERE id % 97 = 0 AND id <= 10050")));
+
+        // Counted as deletes, apart from updates and skips: 51 rows (ids 97…4947) and 9 (ids 1…9), once
+        // each, in the metrics rows of the runs that streamed them.
+        var deleted = "SELECT coalesce(sum(deleted), 0) FROM sync_metrics WHERE job_name = $1";
+        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, deleted, fixture.JobName(table))) >= 60, table);
+        Assert.Equal(60L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, deleted, fixture.JobName(table))));
     }
 
     [Theory]
