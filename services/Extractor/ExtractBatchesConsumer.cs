@@ -43,7 +43,7 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
 
             var summary = message.Job.Source.Kind switch
             {
-                "postgres" when message.Job.Mode == SyncMode.Cdc => await changeSource.ExtractAsync(message.Job, message.After, (batch, _, ct) => PublishAsync(batch, [], ct), context.CancellationToken),
+                "postgres" when message.Job.Mode == SyncMode.Cdc => await changeSource.ExtractAsync(message.Job, message.After, message.Fence, (batch, _, ct) => PublishAsync(batch, [], ct), context.CancellationToken),
                 "http" => await httpSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
                 "files" => await filesSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
                 "code" => await codeSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
@@ -55,6 +55,12 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
                 message.RunId, message.JobName, extractionId, summary.BatchCount, summary.RowCount, summary.High));
             LogExtracted(summary.RowCount, summary.BatchCount);
         }
+        catch (CdcSlotTakenException exception)
+        {
+            // A duplicate of a first cdc run whose slot another extraction made: the run goes on with
+            // that one's batches (or has ended); this one publishes nothing and is done.
+            LogDuplicate(exception.Message);
+        }
         catch (Exception exception) when (exception is SourceSchemaException or UnknownConnectionException)
         {
             // The job does not fit its source: retrying cannot help, the run fails with the reason.
@@ -65,6 +71,9 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Extracted {Rows} rows in {Batches} batches")]
     private partial void LogExtracted(long rows, int batches);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Extraction stopped without a result: {Reason}")]
+    private partial void LogDuplicate(string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Extraction refused: {Reason}")]
     private partial void LogRefused(string reason);

@@ -49,7 +49,7 @@ internal sealed partial class LoadBatchConsumer(BatchDestinations destination, I
         else
         {
             SyncTelemetry.RowsLoaded.Add(result.Rows, SyncTelemetry.JobTag(message.JobName));
-            LogLoaded(result.Rows, result.Inserted, result.Updated, result.Skipped, (long)elapsed.TotalMilliseconds);
+            LogLoaded(result.Rows, result.Inserted, result.Updated, result.Deleted, result.Skipped, (long)elapsed.TotalMilliseconds);
             if (result.Rejected.Count > 0)
             {
                 LogRejected(result.Rejected.Count, result.Rows);
@@ -64,7 +64,7 @@ internal sealed partial class LoadBatchConsumer(BatchDestinations destination, I
         var reported = rejected.Count == 0 ? null : rejected;
         await context.Publish(new BatchLoaded(
             message.RunId, message.JobName, message.ExtractionId, message.BatchSeq,
-            result.Rows, result.Inserted, result.Updated, result.Skipped, message.Failed + result.Rejected.Count, reported));
+            result.Rows, result.Inserted, result.Updated, result.Skipped, message.Failed + result.Rejected.Count, reported, result.Deleted));
     }
 
     private static RecordBatch OneRow(RecordBatch batch, int rowIndex)
@@ -88,8 +88,8 @@ internal sealed partial class LoadBatchConsumer(BatchDestinations destination, I
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch of run fence {Fence} refused: a later run of the job has loaded into the destination")]
     private partial void LogSuperseded(long fence);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Loaded {Rows} rows ({Inserted} inserted, {Updated} updated, {Skipped} skipped) in {ElapsedMs} ms")]
-    private partial void LogLoaded(int rows, int inserted, int updated, int skipped, long elapsedMs);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Loaded {Rows} rows ({Inserted} inserted, {Updated} updated, {Deleted} deleted, {Skipped} skipped) in {ElapsedMs} ms")]
+    private partial void LogLoaded(int rows, int inserted, int updated, int deleted, int skipped, long elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Change batch came before its predecessor; put back at the end of the queue")]
     private partial void LogRequeued();

@@ -2,8 +2,9 @@ namespace Sync.Contracts;
 
 /// <summary>
 /// A batch is in the destination. Counts are per record of the batch: <see cref="Rows"/> records
-/// were applied (inserted, updated or skipped), <see cref="Failed"/> were set aside by the
+/// were applied (inserted, updated, deleted or skipped), <see cref="Failed"/> were set aside by the
 /// Transformer or the Loader and travel in <see cref="Rejected"/> to the dead-letter store.
+/// <see cref="Deleted"/>: destination rows a change batch's deletes removed or soft-deleted.
 /// </summary>
 public sealed record BatchLoaded(
     Guid RunId,
@@ -15,4 +16,5 @@ public sealed record BatchLoaded(
     int Updated,
     int Skipped,
     int Failed,
-    IReadOnlyList<RejectedRecord>? Rejected = null);
+    IReadOnlyList<RejectedRecord>? Rejected = null,
+    int Deleted = 0);

@@ -1,6 +1,6 @@
 namespace Sync.Contracts;
 
-/// <summary>A run finished and its watermark is committed. <see cref="Deleted"/>: rows a full refresh deleted or soft-deleted.</summary>
+/// <summary>A run finished and its watermark is committed. <see cref="Deleted"/>: rows a cdc run's deletes or a full refresh's sweep deleted or soft-deleted.</summary>
 public sealed record SyncRunCompleted(
     Guid RunId,
     string JobName,

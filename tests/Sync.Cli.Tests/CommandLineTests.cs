@@ -27,6 +27,8 @@ public sealed class CommandLineTests
     [InlineData("pause", "orders")]
     [InlineData("resume", "orders")]
     [InlineData("reset", "orders", "--yes")]
+    [InlineData("drop-slot", "orders-cdc")]
+    [InlineData("drop-slot", "orders-cdc", "-y", "--json")]
     [InlineData("jobs", "--json")]
     public void Operator_commands_parse(params string[] args)
     {
@@ -58,6 +60,29 @@ public sealed class CommandLineTests
     {
         Assert.Equal("Job \"x\" is not defined. Known jobs: a.", ProblemText.Of("""{"title":"Job \"x\" is not defined.","detail":"Known jobs: a.","status":404}"""));
         Assert.Equal("plain", ProblemText.Of("plain"));
+    }
+
+    [Fact]
+    public void Drop_slot_needs_the_job()
+    {
+        Assert.NotEmpty(SyncCommands.Build().Parse(["drop-slot"]).Errors);
+    }
+
+    [Fact]
+    public void Drop_slot_prints_each_recorded_slot_with_its_fate()
+    {
+        using var answer = JsonDocument.Parse("""
+            [{"job":"orders-cdc","connection":"source","slot":"sync_orders_cdc","fate":"Dropped","reason":null},
+             {"job":"orders-cdc","connection":"retired","slot":"sync_orders_cdc","fate":"Skipped","reason":"connection \"retired\" is not configured (Connections__retired); kept for the next start"}]
+            """);
+
+        Assert.Equal(
+            new[]
+            {
+                "orders-cdc: slot sync_orders_cdc on connection source dropped, with its publication and the job's watermark",
+                "orders-cdc: slot sync_orders_cdc on connection retired skipped: connection \"retired\" is not configured (Connections__retired); kept for the next start",
+            },
+            OperatorCommands.SlotOutcomes(answer.RootElement));
     }
 
     [Fact]

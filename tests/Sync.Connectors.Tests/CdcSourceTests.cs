@@ -92,6 +92,99 @@ public sealed class CdcSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_change_batch_counts_its_deletes_apart_from_its_updates_and_a_redelivery_reports_the_same_counts()
+    {
+        var job = Job("cdc_counts_" + Suffix());
+        await _scratch.ExecuteAsync("INSERT INTO items (id, qty) SELECT g, 1 FROM generate_series(70001, 70004) g");
+        var snapshot = (await RunAsync(job, after: null)).High;
+        await _scratch.ExecuteAsync("DELETE FROM items WHERE id BETWEEN 70001 AND 70003; UPDATE items SET qty = 2 WHERE id = 70004; INSERT INTO items (id, qty) VALUES (70005, 1);");
+
+        var destination = new PostgresDestination(_connections, _resilience);
+        var source = new PostgresChangeSource(_connections, _resilience, Options.Create(_options), NullLogger<PostgresChangeSource>.Instance);
+        var (runId, extractionId) = (Guid.NewGuid(), Guid.NewGuid());
+        var batches = new List<RecordBatch>();
+        var loads = new List<LoadResult>();
+        await source.ExtractAsync(job, snapshot, async (batch, _, ct) =>
+        {
+            batches.Add(batch);
+            loads.Add(await destination.LoadAsync(job, runId, extractionId, batches.Count, batch, fence: 0, ct));
+        }, CancellationToken.None);
+        var again = new List<LoadResult>();
+        for (var seq = 1; seq <= batches.Count; seq++)
+        {
+            again.Add(await destination.LoadAsync(job, runId, extractionId, seq, batches[seq - 1], fence: 0, CancellationToken.None));
+        }
+
+        Assert.Equal((3, 1, 1, 0, 5), (loads.Sum(l => l.Deleted), loads.Sum(l => l.Updated), loads.Sum(l => l.Inserted), loads.Sum(l => l.Skipped), loads.Sum(l => l.Rows)));
+        Assert.All(again, l => Assert.True(l.Replayed));
+        Assert.Equal(3, again.Sum(l => l.Deleted));
+        Assert.Equal("0", await ScalarAsync("SELECT count(*)::text FROM items_copy WHERE id BETWEEN 70001 AND 70003"));
+    }
+
+    [Fact]
+    public async Task A_second_first_run_extraction_waits_for_the_copy_and_leaves_the_slot_it_was_copied_in()
+    {
+        var job = Job("cdc_twice_" + Suffix());
+        const long fence = 41;
+        var source = new PostgresChangeSource(_connections, _resilience, Options.Create(_options), NullLogger<PostgresChangeSource>.Instance);
+        var destination = new PostgresDestination(_connections, _resilience);
+        var (runId, extractionId, seq) = (Guid.NewGuid(), Guid.NewGuid(), 0);
+        await _scratch.ExecuteAsync("INSERT INTO items (id, qty) VALUES (80010, 1), (80011, 1)");
+        var copying = new TaskCompletionSource();
+        var goOn = new TaskCompletionSource();
+        var first = source.ExtractAsync(job, null, fence, async (batch, _, ct) =>
+        {
+            await destination.LoadAsync(job, runId, extractionId, ++seq, batch, fence: 0, ct);
+            copying.TrySetResult();
+            await goOn.Task;
+        }, CancellationToken.None);
+        await copying.Task;
+
+        // A redelivered ExtractBatches of the same run while the first copies: it waits for the slot's lock.
+        var second = source.ExtractAsync(job, null, fence, (_, _, _) => ValueTask.CompletedTask, CancellationToken.None);
+        await WaitForLockWaitAsync();
+        await _scratch.ExecuteAsync("UPDATE items SET qty = 4242 WHERE id = 80010; DELETE FROM items WHERE id = 80011; INSERT INTO items (id, qty) VALUES (80001, 1);");
+        goOn.SetResult();
+        var copied = await first;
+
+        await Assert.ThrowsAsync<CdcSlotTakenException>(() => second);
+        // The slot is the one the copy was read in: nothing was confirmed past its consistent point, and
+        // the changes made during the copy stream from it.
+        Assert.Equal(CdcPosition.TryRead(copied.High), await ConfirmedFlushAsync(job));
+        var streamed = await RunAsync(job, copied.High);
+        Assert.Equal(3, streamed.Rows);
+        Assert.Equal(await DigestAsync("items"), await DigestAsync("items_copy"));
+    }
+
+    [Fact]
+    public async Task A_first_run_whose_copy_died_is_made_anew_by_its_redelivery_and_an_older_run_leaves_the_slot_alone()
+    {
+        var job = Job("cdc_died_" + Suffix());
+        const long fence = 57;
+        var source = new PostgresChangeSource(_connections, _resilience, Options.Create(_options), NullLogger<PostgresChangeSource>.Instance);
+        await Assert.ThrowsAnyAsync<Exception>(() => source.ExtractAsync(
+            job, null, fence, (_, _, _) => throw new InvalidOperationException("the Extractor died mid-copy"), CancellationToken.None));
+
+        var again = await ExtractAsync(job, after: null, load: true, fence);
+        await Assert.ThrowsAsync<CdcSlotTakenException>(() => source.ExtractAsync(job, null, fence - 1, (_, _, _) => ValueTask.CompletedTask, CancellationToken.None));
+        // The older run's attempt left the slot the redelivery made.
+        Assert.Equal(CdcPosition.TryRead(again.High), await ConfirmedFlushAsync(job));
+        await _scratch.ExecuteAsync("INSERT INTO items (id, qty) VALUES (80020, 1)");
+        Assert.Equal(1, (await RunAsync(job, again.High)).Rows);
+        Assert.Equal(await DigestAsync("items"), await DigestAsync("items_copy"));
+    }
+
+    private async Task WaitForLockWaitAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await ScalarAsync("SELECT count(*)::text FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'") == "0")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the second extraction never waited on the slot's lock");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public async Task Soft_delete_stamps_the_deleted_row_and_keeps_it()
     {
         var job = Job("cdc_soft_" + Suffix(), "deletes: soft-delete\n  soft_delete_column: deleted_at");
@@ -162,12 +255,12 @@ public sealed class CdcSourceTests : IAsyncLifetime
 
     private async Task<(long Rows, CursorPosition? High)> RunAsync(JobSpec job, CursorPosition? after) => await ExtractAsync(job, after, load: true);
 
-    private async Task<(long Rows, CursorPosition? High)> ExtractAsync(JobSpec job, CursorPosition? after, bool load)
+    private async Task<(long Rows, CursorPosition? High)> ExtractAsync(JobSpec job, CursorPosition? after, bool load, long fence = 0)
     {
         var destination = new PostgresDestination(_connections, _resilience);
         var source = new PostgresChangeSource(_connections, _resilience, Options.Create(_options), NullLogger<PostgresChangeSource>.Instance);
         var (runId, extractionId, seq) = (Guid.NewGuid(), Guid.NewGuid(), 0);
-        var summary = await source.ExtractAsync(job, after, async (batch, _, ct) =>
+        var summary = await source.ExtractAsync(job, after, fence, async (batch, _, ct) =>
         {
             seq++;
             if (load)

@@ -68,6 +68,35 @@ public sealed class CdcSlotCleanupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_completing_while_its_job_is_removed_cannot_bring_the_watermark_back()
+    {
+        var job = Job("cdc_racing_" + Suffix());
+        await CreateSlotAsync(job);
+        await RecordAsync(job);
+        await WriteWatermarkAsync(job.Name);
+
+        // The completing run's saga transaction: it holds the record and moves the watermark, not yet committed.
+        await using var completing = Control();
+        await using var transaction = await completing.Database.BeginTransactionAsync();
+        Assert.True(await CdcSlotCleanup.HoldRecordAsync(completing, job, CancellationToken.None));
+        await completing.Database.ExecuteSqlAsync($"UPDATE sync_watermarks SET cursor = '{{\"Values\": [\"lsn:0/16B4000\"]}}' WHERE key = {job.Name}");
+
+        var removal = CleanupAsync(defined: []);
+        // The removal has dropped the slot and waits on the record the run holds.
+        await WaitUntilAsync(async () => await CountAsync(
+            _control, "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", _control.Name) > 0);
+        await transaction.CommitAsync();
+
+        Assert.Equal(CdcSlotFate.Dropped, Assert.Single(await removal, o => o.Job == job.Name).Fate);
+        Assert.Equal(0L, await CountAsync(_control, "SELECT count(*) FROM sync_cdc_slots WHERE job = $1", job.Name));
+        Assert.Equal(0L, await CountAsync(_control, "SELECT count(*) FROM sync_watermarks WHERE key = $1", job.Name));
+
+        // A run completing after the removal finds no record and commits no watermark.
+        await using var late = Control();
+        Assert.False(await CdcSlotCleanup.HoldRecordAsync(late, job, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_job_still_defined_keeps_its_slot()
     {
         var job = Job("cdc_kept_" + Suffix());

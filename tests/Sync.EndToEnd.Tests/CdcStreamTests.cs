@@ -26,6 +26,12 @@ public sealed class CdcStreamTests(CdcStreamFixture fixture, ITestOutputHelper o
 
         await fixture.WaitForEqualAsync(table);
         Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Destination, $"SELECT count(*) FROM {table} WHERE id % 97 = 0 AND id <= 10050")));
+
+        // Counted as deletes, apart from updates and skips: 51 rows (ids 97…4947) and 9 (ids 1…9), once
+        // each, in the metrics rows of the runs that streamed them.
+        var deleted = "SELECT coalesce(sum(deleted), 0) FROM sync_metrics WHERE job_name = $1";
+        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, deleted, fixture.JobName(table))) >= 60, table);
+        Assert.Equal(60L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, deleted, fixture.JobName(table))));
     }
 
     [Theory]
@@ -51,6 +57,55 @@ public sealed class CdcStreamTests(CdcStreamFixture fixture, ITestOutputHelper o
         await fixture.WaitForEqualAsync(table);
         output.WriteLine($"{transactions} source transactions while the {service} was killed and restarted");
     }
+
+    [Fact]
+    public async Task A_removed_cdc_job_loses_its_slot_publication_and_watermark_when_the_Coordinator_restarts_and_copies_afresh_when_added_again()
+    {
+        const string table = "cdc_removed";
+        var job = fixture.JobName(table);
+        // Every job has made its slot by then.
+        foreach (var copied in new[] { table, "cdc_stream", "cdc_kill_extractor", "cdc_kill_loader" })
+        {
+            await fixture.WaitForEqualAsync(copied);
+        }
+
+        var slot = $"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'sync_{job}'";
+        var publication = $"SELECT count(*) FROM pg_publication WHERE pubname = 'sync_{job}'";
+        var record = "SELECT count(*) FROM sync_cdc_slots WHERE job = $1 AND connection = 'source'";
+        var watermark = "SELECT count(*) FROM sync_watermarks WHERE key = $1";
+        Assert.Equal(1L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, slot)));
+        Assert.Equal(1L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, record, job)));
+
+        var file = Path.Combine(Sync.JobsDirectory, $"{table}.yml");
+        var definition = await File.ReadAllTextAsync(file);
+        File.Delete(file);
+        await Sync.RestartCoordinatorAsync();
+
+        // The clean-up drops the slot, then the publication (a statement later), then the record with the watermark.
+        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, slot)) == 0, table);
+        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, publication)) == 0, table);
+        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, record, job)) == 0, table);
+        Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, watermark, job)));
+        // No run of the removed job is active any more, so nothing can bring them back.
+        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(
+            Sync.Control, "SELECT count(*) FROM sync_runs WHERE job_name = $1 AND current_state IN ('Extracting', 'Loading', 'Sweeping')", job)) == 0, table);
+        Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, watermark, job)));
+        Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, slot)));
+        // The jobs still defined keep theirs.
+        Assert.Equal(3L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()")));
+
+        // Changes while the job is gone, and an emptied destination: only a fresh copy makes the two equal again.
+        await OrdersTable.SeedAsync(Sync.Source, table, first: 20_001, count: 25);
+        await OrdersTable.ExecuteAsync(Sync.Source, $"DELETE FROM {table} WHERE id % 89 = 0");
+        await OrdersTable.ExecuteAsync(Sync.Destination, $"TRUNCATE {table}");
+        await File.WriteAllTextAsync(file, definition);
+        await Sync.RestartCoordinatorAsync();
+
+        await fixture.WaitForEqualAsync(table);
+        Assert.Equal(1L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, slot)));
+        Assert.Equal(1L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, record, job)));
+        await fixture.WaitUntilAsync(async () => Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Control, watermark, job)) == 1, table);
+    }
 }
 
 public sealed class CdcStreamFixture : IAsyncLifetime
@@ -65,7 +120,7 @@ public sealed class CdcStreamFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Deployment = await SyncDeployment.CreateAsync("cdc");
-        foreach (var table in new[] { "cdc_stream", "cdc_kill_extractor", "cdc_kill_loader" })
+        foreach (var table in new[] { "cdc_stream", "cdc_kill_extractor", "cdc_kill_loader", "cdc_removed" })
         {
             await OrdersTable.CreateAsync(Deployment.Source, table);
             await OrdersTable.CreateAsync(Deployment.Destination, table);

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Sync.Cli;
 
-/// <summary>The operator's commands: run show, dead-letters, pause, resume, reset.</summary>
+/// <summary>The operator's commands: run show, dead-letters, pause, resume, reset, drop-slot.</summary>
 internal static class OperatorCommands
 {
     public static Command ShowRun(Func<ParseResult, CoordinatorClient> client, Option<bool> json)
@@ -135,6 +135,52 @@ internal static class OperatorCommands
         });
         return command;
     }
+
+    /// <summary>DELETE /api/jobs/{name}/cdc: drop now the recorded replication slot, publication and watermark of a removed cdc job.</summary>
+    public static Command DropSlot(Func<ParseResult, CoordinatorClient> client, Option<bool> json)
+    {
+        var job = new Argument<string>("job") { Description = "A cdc job whose file was removed" };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
+        var command = new Command("drop-slot", "Drop a removed cdc job's replication slot, publication and watermark now, as the Coordinator's next start would") { job, yes };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var name = result.GetValue(job)!;
+            if (!result.GetValue(yes) && !Confirm($"Drop the replication slot, publication and watermark of removed job {name}? Added again, it copies its table afresh. [y/N] "))
+            {
+                Console.Error.WriteLine("Not dropped. Pass --yes to skip this question.");
+                return 1;
+            }
+
+            using var coordinator = client(result);
+            var outcomes = await coordinator.DeleteAsync($"/api/jobs/{Uri.EscapeDataString(name)}/cdc", cancellationToken);
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(outcomes.GetRawText());
+                return 0;
+            }
+
+            var lines = SlotOutcomes(outcomes);
+            foreach (var line in lines)
+            {
+                Console.WriteLine(line);
+            }
+
+            // A slot kept for the next attempt (connection not configured, source not answering) is not done.
+            return outcomes.EnumerateArray().All(o => SyncCommands.Text(o, "fate") == "Dropped") ? 0 : 3;
+        });
+        return command;
+    }
+
+    /// <summary>One line per recorded slot of the answer of DELETE /api/jobs/{name}/cdc.</summary>
+    internal static List<string> SlotOutcomes(JsonElement outcomes) =>
+        [.. outcomes.EnumerateArray().Select(o =>
+            $"{SyncCommands.Text(o, "job")}: slot {SyncCommands.Text(o, "slot")} on connection {SyncCommands.Text(o, "connection")} " +
+            (SyncCommands.Text(o, "fate") switch
+            {
+                "Dropped" => "dropped, with its publication and the job's watermark",
+                "Kept" => "kept: " + SyncCommands.Text(o, "reason"),
+                var fate => $"{fate?.ToLowerInvariant()}: {SyncCommands.Text(o, "reason")}",
+            }))];
 
     internal static bool Confirm(string question, TextReader? input = null)
     {

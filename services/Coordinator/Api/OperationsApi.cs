@@ -90,7 +90,7 @@ internal static class OperationsApi
             batches.Count,
             batches.Sum(b => (long)b.Rows),
             Math.Round(run.Processed / seconds, 1),
-            batches.Select(b => new BatchMetricsView(b.BatchSeq, b.Rows, b.Inserted, b.Updated, b.Skipped, b.Failed, b.LoadedAt)).ToList()));
+            batches.Select(b => new BatchMetricsView(b.BatchSeq, b.Rows, b.Inserted, b.Updated, b.Skipped, b.Failed, b.LoadedAt, b.Deleted)).ToList()));
     }
 
     private static ProblemHttpResult? UnknownJob(string name, JobCatalog jobs) =>
@@ -106,7 +106,7 @@ internal sealed record JobPauseView(string JobName, bool Paused, DateTimeOffset?
 
 internal sealed record WatermarkReset(string JobName, string? PreviousWatermark, DateTimeOffset? PreviousLastSync);
 
-internal sealed record BatchMetricsView(int BatchSeq, int Rows, int Inserted, int Updated, int Skipped, int Failed, DateTimeOffset LoadedAt);
+internal sealed record BatchMetricsView(int BatchSeq, int Rows, int Inserted, int Updated, int Skipped, int Failed, DateTimeOffset LoadedAt, int Deleted);
 
 /// <summary>One run's figures: totals, throughput and each loaded batch.</summary>
 internal sealed record RunMetricsView(RunView Run, int Batches, long BatchRows, double RowsPerSecond, List<BatchMetricsView> BatchDetails);

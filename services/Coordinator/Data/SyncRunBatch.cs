@@ -19,5 +19,8 @@ public sealed class SyncRunBatch
 
     public int Failed { get; set; }
 
+    /// <summary>Destination rows the batch's deletes removed or soft-deleted (cdc).</summary>
+    public int Deleted { get; set; }
+
     public DateTimeOffset LoadedAt { get; set; }
 }

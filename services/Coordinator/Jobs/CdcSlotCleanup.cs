@@ -35,6 +35,28 @@ internal sealed partial class CdcSlotCleanup(CoordinatorDbContext dbContext, Con
     }
 
     /// <summary>
+    /// Whether a completing cdc run of <paramref name="job"/> may commit its watermark: only while the
+    /// job's slot record exists, and the record is held FOR SHARE until the caller's transaction
+    /// ends. The removal deletes the record before the watermark in one transaction, so the two
+    /// serialise on that row: a removal that went first leaves no record and the run commits nothing;
+    /// a run that went first makes the removal wait, and the removal's next statement deletes the
+    /// watermark the run committed. Either way a removed job keeps no watermark, whichever Coordinator
+    /// (or replica) completes the run, and a job added again copies afresh.
+    /// </summary>
+    public static async Task<bool> HoldRecordAsync(CoordinatorDbContext dbContext, JobSpec job, CancellationToken cancellationToken)
+    {
+        if (job.Mode != SyncMode.Cdc)
+        {
+            return true;
+        }
+
+        var held = await dbContext.Database.SqlQuery<int>(
+                $"SELECT 1 AS \"Value\" FROM sync_cdc_slots WHERE job = {job.Name} AND connection = {job.Source.Connection} FOR SHARE")
+            .ToListAsync(cancellationToken);
+        return held.Count > 0;
+    }
+
+    /// <summary>
     /// Drops the recorded slots of every job not in <paramref name="definedJobs"/> (only
     /// <paramref name="onlyJob"/>'s when given), with their publication, the record and the job's
     /// watermark, so a job added again later copies its table afresh. A record whose connection

@@ -46,7 +46,7 @@ public sealed class SyncRunState : SagaStateMachineInstance
     /// <summary>A full refresh that deletes or soft-deletes: once every batch is loaded, the run sweeps the destination before it completes.</summary>
     public bool SweepsDeletes { get; set; }
 
-    /// <summary>Rows the run's sweep deleted or soft-deleted.</summary>
+    /// <summary>Rows the run deleted or soft-deleted in the destination: a cdc run's deletes, a full refresh's sweep.</summary>
     public long Deleted { get; set; }
 
     public DateTimeOffset RequestedAt { get; set; }

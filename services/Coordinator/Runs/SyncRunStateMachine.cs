@@ -73,7 +73,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
 
         During(Sweeping,
             When(DeletesSwept, context => !context.Message.Superseded)
-                .Then(context => context.Saga.Deleted = context.Message.Deleted)
+                .Then(context => context.Saga.Deleted += context.Message.Deleted)
                 .Activity(x => x.OfInstanceType<CompleteRunActivity>())
                 .TransitionTo(Completed),
             When(DeletesSwept, context => context.Message.Superseded)

@@ -16,7 +16,7 @@ internal static class AppliedBatch
     public static async Task<LoadResult?> FindAsync(NpgsqlConnection connection, Guid runId, Guid extractionId, int batchSeq, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT rows, inserted, updated, skipped, rejected::text FROM sync.applied_batches WHERE run_id = $1 AND extraction_id = $2 AND batch_seq = $3",
+            "SELECT rows, inserted, updated, skipped, rejected::text, deleted FROM sync.applied_batches WHERE run_id = $1 AND extraction_id = $2 AND batch_seq = $3",
             connection);
         command.Parameters.Add(new NpgsqlParameter { Value = runId });
         command.Parameters.Add(new NpgsqlParameter { Value = extractionId });
@@ -28,13 +28,13 @@ internal static class AppliedBatch
         }
 
         var rejected = JsonSerializer.Deserialize<List<RowRejection>>(reader.GetString(4)) ?? [];
-        return new LoadResult(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), Replayed: false, rejected);
+        return new LoadResult(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), Replayed: false, rejected, Deleted: reader.GetInt32(5));
     }
 
     public static async Task RecordAsync(NpgsqlConnection connection, string jobName, Guid runId, Guid extractionId, int batchSeq, LoadResult result, string? loadedBy, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "INSERT INTO sync.applied_batches (run_id, extraction_id, batch_seq, job_name, rows, inserted, updated, skipped, rejected, loaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO sync.applied_batches (run_id, extraction_id, batch_seq, job_name, rows, inserted, updated, skipped, rejected, loaded_by, deleted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             connection);
         command.Parameters.Add(new NpgsqlParameter { Value = runId });
         command.Parameters.Add(new NpgsqlParameter { Value = extractionId });
@@ -46,6 +46,7 @@ internal static class AppliedBatch
         command.Parameters.Add(new NpgsqlParameter { Value = result.Skipped });
         command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(result.Rejected), NpgsqlDbType = NpgsqlDbType.Jsonb });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)loadedBy ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = result.Deleted });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

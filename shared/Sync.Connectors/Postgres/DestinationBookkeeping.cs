@@ -50,6 +50,8 @@ internal static class DestinationBookkeeping
             ALTER TABLE sync.applied_batches ADD COLUMN IF NOT EXISTS rejected jsonb NOT NULL DEFAULT '[]';
             -- Which Loader instance applied the batch (LoaderOptions.InstanceName), so scaled-out Loaders can be told apart.
             ALTER TABLE sync.applied_batches ADD COLUMN IF NOT EXISTS loaded_by text;
+            -- Rows a change batch's deletes removed or soft-deleted, counted apart from updates and skips.
+            ALTER TABLE sync.applied_batches ADD COLUMN IF NOT EXISTS deleted integer NOT NULL DEFAULT 0;
             CREATE TABLE IF NOT EXISTS sync.job_fences (
                 job_name text PRIMARY KEY,
                 fence bigint NOT NULL,

@@ -91,10 +91,8 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
             rejected.AddRange(refused.Select(r => new RowRejection(changes?.UpsertIndexes[r.Row] ?? r.Row, RecordErrors.Describe(r.Error))));
         }
 
-        if (changes is { DeleteCount: > 0 })
-        {
-            await ChangeDeletes.ApplyAsync(connection, plan, changes.Deletes, cancellationToken);
-        }
+        // A delete whose row the destination no longer has (or has soft-deleted already) counts as skipped.
+        var deleted = changes is { DeleteCount: > 0 } ? await ChangeDeletes.ApplyAsync(connection, plan, changes.Deletes, cancellationToken) : 0;
 
         if (marks is not null)
         {
@@ -102,7 +100,7 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         }
 
         var applied = batch.RowCount - rejected.Count;
-        var result = new LoadResult(applied, counts.Inserted, counts.Updated, applied - counts.Inserted - counts.Updated, Replayed: false, rejected);
+        var result = new LoadResult(applied, counts.Inserted, counts.Updated, applied - counts.Inserted - counts.Updated - deleted, Replayed: false, rejected, Deleted: deleted);
         try
         {
             await AppliedBatch.RecordAsync(connection, job.Name, runId, extractionId, batchSeq, result, loadedBy, cancellationToken);

@@ -23,7 +23,10 @@ internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext, JobCat
         run.FinishedAt = DateTimeOffset.UtcNow;
         // A run of a job whose file was removed (it began before the Coordinator restarted) commits no
         // watermark: the removal dropped it with the job's cdc slot, and a job added again starts afresh.
-        if (run.HighCursor is not null && jobs.Find(run.JobName) is not null)
+        // A cdc run also needs its slot record, held until this transaction ends, so that a removal
+        // running at the same moment (another replica, the API) cannot be undone by this commit.
+        if (run.HighCursor is not null && jobs.Find(run.JobName) is { } defined
+            && await CdcSlotCleanup.HoldRecordAsync(dbContext, defined, context.CancellationToken))
         {
             var high = JsonSerializer.Deserialize<CursorPosition>(run.HighCursor)!;
             var metadata = JsonSerializer.Serialize(new { run_id = run.CorrelationId, rows = run.ExtractedRows, committed_at = run.FinishedAt });

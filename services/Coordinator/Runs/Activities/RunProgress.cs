@@ -15,6 +15,7 @@ internal static class RunProgress
         run.Updated += batch.Updated;
         run.Skipped += batch.Skipped;
         run.Errors += batch.Failed;
+        run.Deleted += batch.Deleted;
     }
 
     public static async Task RefreshAsync(CoordinatorDbContext dbContext, SyncRunState run, CancellationToken cancellationToken)
@@ -35,6 +36,7 @@ internal static class RunProgress
                 Updated = g.Sum(b => (long)b.Updated),
                 Skipped = g.Sum(b => (long)b.Skipped),
                 Failed = g.Sum(b => (long)b.Failed),
+                Deleted = g.Sum(b => (long)b.Deleted),
             })
             .FirstOrDefaultAsync(cancellationToken);
         if (totals is null)
@@ -48,5 +50,6 @@ internal static class RunProgress
         run.Updated = totals.Updated;
         run.Skipped = totals.Skipped;
         run.Errors = totals.Failed;
+        run.Deleted = totals.Deleted;
     }
 }

@@ -32,9 +32,17 @@ public sealed partial class PostgresChangeSource(
 
     private readonly CdcOptions _options = options.Value;
 
+    public Task<ExtractionSummary> ExtractAsync(
+        JobSpec job,
+        CursorPosition? after,
+        Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch,
+        CancellationToken cancellationToken) => ExtractAsync(job, after, fence: 0, onBatch, cancellationToken);
+
+    /// <param name="fence">The run's fence: a first run's extraction leaves alone a slot its own run already copied in, or a later run made (<see cref="CdcSlotClaim"/>); 0 always makes the slot anew.</param>
     public async Task<ExtractionSummary> ExtractAsync(
         JobSpec job,
         CursorPosition? after,
+        long fence,
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch,
         CancellationToken cancellationToken)
     {
@@ -56,7 +64,16 @@ public sealed partial class PostgresChangeSource(
             var summary = new ExtractionSummary();
             if (CdcPosition.TryRead(after) is not { } lsn)
             {
-                await SnapshotAsync(connection, job, plan, summary, onBatch, cancellationToken);
+                await CdcSlotClaim.AcquireAsync(connection, job.Name, cancellationToken);
+                try
+                {
+                    await CdcSlotClaim.CheckAsync(connection, job.Name, fence, cancellationToken);
+                    await SnapshotAsync(connection, job, plan, fence, summary, onBatch, cancellationToken);
+                }
+                finally
+                {
+                    await ReleaseClaimAsync(connection, job.Name);
+                }
             }
             else
             {
@@ -67,13 +84,29 @@ public sealed partial class PostgresChangeSource(
         }
     }
 
+    private static async Task ReleaseClaimAsync(NpgsqlConnection connection, string jobName)
+    {
+        try
+        {
+            await CdcSlotClaim.ReleaseAsync(connection, jobName);
+        }
+        catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException)
+        {
+            // The session is gone (the error being thrown is why), and a session's advisory locks go with it.
+        }
+    }
+
     private async Task SnapshotAsync(
-        NpgsqlConnection connection, JobSpec job, SourcePlan plan, ExtractionSummary summary,
+        NpgsqlConnection connection, JobSpec job, SourcePlan plan, long fence, ExtractionSummary summary,
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
-        // No watermark: a first run, or one after a reset. Whatever slot there was is stale.
+        // No watermark: a first run, or one after a reset. Whatever slot there was is stale (CdcSlotClaim let it go).
         await CdcSlot.DropAsync(connection, job.Name, cancellationToken);
         await CdcSlot.EnsurePublicationAsync(connection, job, cancellationToken);
+        if (fence > 0)
+        {
+            await CdcSlotClaim.MarkAsync(connection, job.Name, fence, copied: false, cancellationToken);
+        }
 
         // The exported snapshot lives only while the replication connection stays open and idle,
         // so it stays open until the copy is done.
@@ -115,6 +148,11 @@ public sealed partial class PostgresChangeSource(
         }
 
         await transaction.CommitAsync(cancellationToken);
+        if (fence > 0)
+        {
+            await CdcSlotClaim.MarkAsync(connection, job.Name, fence, copied: true, cancellationToken);
+        }
+
         summary.KeepAtLeast(high);
 
         async ValueTask EmitAsync()
