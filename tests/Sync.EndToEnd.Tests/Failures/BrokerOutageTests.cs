@@ -42,9 +42,9 @@ public sealed class BrokerOutageTests(ITestOutputHelper output) : IAsyncLifetime
         var changed = await _sync.ChangeSourceAsync(Rows * 3 / 4);
         var batches = changed / BatchSize;
         var committed = await _sync.WatermarkAsync();
-        await using var watch = await WatermarkWatch.StartAsync(_sync.Deployment, OrdersSync.Job);
+        await using var watch = await WatermarkWatch.StartAsync(_sync.Deployment, _sync.Job);
 
-        var runId = await _sync.Deployment.StartRunAsync(OrdersSync.Job);
+        var runId = await _sync.Deployment.StartRunAsync(_sync.Job);
         await _sync.WaitForAppliedBatchesAsync(runId, batchesApplied);
         var loader = _sync.Deployment.Service("Loader");
         await loader.PauseAsync();

@@ -36,10 +36,10 @@ public sealed class DatabaseRestartTests(ITestOutputHelper output) : IAsyncLifet
         var changed = await _sync.ChangeSourceAsync(Rows * 3 / 4);
         var batches = changed / BatchSize;
         var committed = await _sync.WatermarkAsync();
-        await using var watch = await WatermarkWatch.StartAsync(_sync.Deployment, OrdersSync.Job);
+        await using var watch = await WatermarkWatch.StartAsync(_sync.Deployment, _sync.Job);
 
         // 0: as the run starts, while the Coordinator begins it and the Extractor reads.
-        var runId = await _sync.Deployment.StartRunAsync(OrdersSync.Job);
+        var runId = await _sync.Deployment.StartRunAsync(_sync.Job);
         await _sync.WaitForLoadedBatchesAsync(runId, batchesBeforeRestart);
         var restarting = await _sync.LoadedBatchesAsync(runId);
         await TestInfrastructure.RestartPostgresAsync();

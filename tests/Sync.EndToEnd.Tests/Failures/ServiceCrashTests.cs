@@ -36,9 +36,9 @@ public abstract class ServiceCrashTests(ITestOutputHelper output) : IAsyncLifeti
         var changed = await _sync.ChangeSourceAsync(Rows / 2);
         var batches = changed / BatchSize;
         var committed = await _sync.WatermarkAsync();
-        await using var watch = await WatermarkWatch.StartAsync(_sync.Deployment, OrdersSync.Job);
+        await using var watch = await WatermarkWatch.StartAsync(_sync.Deployment, _sync.Job);
 
-        var runId = await _sync.Deployment.StartRunAsync(OrdersSync.Job);
+        var runId = await _sync.Deployment.StartRunAsync(_sync.Job);
         switch (service)
         {
             case "Extractor":
