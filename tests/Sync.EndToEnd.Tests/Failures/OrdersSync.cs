@@ -93,6 +93,9 @@ internal sealed class OrdersSync : IAsyncDisposable
         return count;
     }
 
+    /// <summary>Holds the batch with the source's newest row in the destination until the gate opens (call after the change).</summary>
+    public Task<DestinationGate> CloseGateOnNewestRowAsync() => DestinationGate.CloseOnNewestRowAsync(Deployment.Source, Deployment.Destination, Table);
+
     public async Task<string?> WatermarkAsync() =>
         (string?)await OrdersTable.ScalarAsync(Deployment.Control, "SELECT cursor::text FROM sync_watermarks WHERE key = $1", Job);
 
