@@ -1,12 +1,17 @@
+using Sync.EndToEnd.Tests.Failures;
 using Sync.EndToEnd.Tests.Infrastructure;
 
 namespace Sync.EndToEnd.Tests;
 
-/// <summary>The Coordinator dies by SIGKILL in the middle of a run and comes back.</summary>
+/// <summary>
+/// The Coordinator dies by SIGKILL in the middle of a run and comes back. The batch with the run's
+/// newest row waits in the destination until the Coordinator is dead, so the run is still under
+/// way at the kill with a source small enough to load in seconds.
+/// </summary>
 public sealed class CoordinatorCrashTests : IAsyncLifetime
 {
     private const string Table = "orders";
-    private const int Rows = 60_000;
+    private const int Rows = 30_000;
     private SyncDeployment _sync = null!;
 
     public async Task InitializeAsync()
@@ -33,12 +38,14 @@ public sealed class CoordinatorCrashTests : IAsyncLifetime
         var committed = await WatermarkAsync();
 
         await OrdersTable.UpdateAsync(_sync.Source, Table, count: Rows / 2, total: Rows);
+        await using var gate = await DestinationGate.CloseOnNewestRowAsync(_sync.Source, _sync.Destination, Table);
         var runId = await _sync.StartRunAsync("orders");
         await WaitForLoadedBatchesAsync(runId, batchesBeforeKill);
         await _sync.Coordinator.KillAsync();
 
         // Dead Coordinator: whatever was loaded, the watermark has not moved past it.
         Assert.Equal(committed, await WatermarkAsync());
+        await gate.OpenAsync();
 
         await _sync.RestartCoordinatorAsync();
         var run = await _sync.WaitForRunAsync(runId, TimeSpan.FromMinutes(3));

@@ -22,7 +22,7 @@ public sealed class CoordinatorInboxTests(ITestOutputHelper output)
         var changed = await sync.ChangeSourceAsync(Rows / 4);
 
         var runId = NewId.NextGuid();
-        var start = new Seen<StartSyncRun>(new StartSyncRun(runId, OrdersSync.Job, "test", DateTimeOffset.UtcNow), NewId.NextGuid());
+        var start = new Seen<StartSyncRun>(new StartSyncRun(runId, sync.Job, "test", DateTimeOffset.UtcNow), NewId.NextGuid());
         await probe.PublishAgainAsync(start);
         await WaitForInboxAsync(sync, start.MessageId!.Value, row => row.Delivered);
         // Again while the run is active: without the inbox the saga would get a second RunRequested in Extracting.
@@ -52,7 +52,7 @@ public sealed class CoordinatorInboxTests(ITestOutputHelper output)
         await sync.StartAndLoadAsync();
         await using var probe = await BusProbe.StartAsync(sync.Deployment);
         var changed = await sync.ChangeSourceAsync(Rows / 2);
-        var run = await sync.Deployment.RunAsync(OrdersSync.Job);
+        var run = await sync.Deployment.RunAsync(sync.Job);
         Assert.Equal("Completed", run.State);
         await BusProbe.WaitUntilAsync(() => probe.BatchesLoaded(run.RunId).Count >= run.ExpectedBatches, () => "the probe missed BatchLoaded messages");
         var copy = probe.BatchesLoaded(run.RunId)[0];

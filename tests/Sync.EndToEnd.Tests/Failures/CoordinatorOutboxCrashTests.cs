@@ -28,7 +28,7 @@ public sealed class CoordinatorOutboxCrashTests(ITestOutputHelper output)
         var changed = await sync.ChangeSourceAsync(Rows / 4);
         await using var probe = await BusProbe.StartAsync(sync.Deployment);
         var runId = NewId.NextGuid();
-        var start = new Seen<StartSyncRun>(new StartSyncRun(runId, OrdersSync.Job, "test", DateTimeOffset.UtcNow), NewId.NextGuid());
+        var start = new Seen<StartSyncRun>(new StartSyncRun(runId, sync.Job, "test", DateTimeOffset.UtcNow), NewId.NextGuid());
         var messageId = start.MessageId!.Value;
 
         await using (var hold = new NpgsqlConnection(sync.Deployment.Control))
@@ -77,7 +77,7 @@ public sealed class CoordinatorOutboxCrashTests(ITestOutputHelper output)
         Assert.Equal(changed, run.Processed);
         Assert.NotEqual(committed, await sync.WatermarkAsync());
         await sync.AssertWatermarkAtSourceMaxAsync();
-        Assert.Equal(await OrdersTable.DigestAsync(sync.Deployment.Source, OrdersSync.Table), await OrdersTable.DigestAsync(sync.Deployment.Destination, OrdersSync.Table));
+        Assert.Equal(await OrdersTable.DigestAsync(sync.Deployment.Source, sync.Table), await OrdersTable.DigestAsync(sync.Deployment.Destination, sync.Table));
     }
 
     private static async Task<bool?> InboxConsumedAsync(OrdersSync sync, Guid messageId) =>

@@ -7,8 +7,10 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// <summary>
 /// A source writer keeps a transaction open across a whole run; its row is stamped with the
 /// transaction's start, before rows other writers commit meanwhile (I1, DESIGN.md "Watermark safety").
+/// One deployment for the class, a job and table per test; the tests of a class run one at a time,
+/// so no other test's transaction is open in the shared source database.
 /// </summary>
-public sealed class OpenSourceTransactionTests(ITestOutputHelper output)
+public sealed class OpenSourceTransactionTests(OpenSourceTransactionTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<OpenSourceTransactionTests.Fixture>
 {
     private const int Rows = 20_000;
     private const int LaterRows = 5_000;
@@ -17,13 +19,12 @@ public sealed class OpenSourceTransactionTests(ITestOutputHelper output)
     [Fact]
     public async Task Row_of_a_transaction_open_across_a_run_arrives_with_the_next_run()
     {
-        await using var sync = await OrdersSync.CreateAsync("opentx", Rows, output, batchSize: 200);
-        await sync.Deployment.StartAsync();
+        await using var sync = fixture.Sync(Fixture.SameRoleJob, output);
 
-        await using (var writer = await OpenTransaction.InsertAsync(sync.Deployment.Source, LateId))
+        await using (var writer = await OpenTransaction.InsertAsync(sync.Deployment.Source, sync.Table, LateId))
         {
             await CommitLaterRowsAsync(sync);
-            var first = await sync.Deployment.RunAsync(OrdersSync.Job);
+            var first = await sync.Deployment.RunAsync(sync.Job);
             Assert.Equal("Completed", first.State);
             Assert.Equal(Rows - LaterRows, first.Processed);
             await writer.CommitAsync();
@@ -31,7 +32,7 @@ public sealed class OpenSourceTransactionTests(ITestOutputHelper output)
         }
 
         await AssertWatermarkBeforeTheLateRowAsync(sync);
-        var second = await sync.Deployment.RunAsync(OrdersSync.Job);
+        var second = await sync.Deployment.RunAsync(sync.Job);
         Assert.Equal("Completed", second.State);
         Assert.Equal(LaterRows + 1, second.Processed);
         // Rows 1..LaterRows were stamped after the open transaction's start, so they too waited for this run.
@@ -49,63 +50,43 @@ public sealed class OpenSourceTransactionTests(ITestOutputHelper output)
     [Fact]
     public async Task Row_of_another_roles_transaction_open_across_a_run_is_not_skipped()
     {
-        var sync = await OrdersSync.CreateAsync("opentxrole", Rows, output, batchSize: 200);
-        var reader = $"{sync.Deployment.Id}_reader";
-        var writerRole = $"{sync.Deployment.Id}_writer";
-        try
+        await using var sync = fixture.Sync(Fixture.OtherRolesJob, output);
+        await using (var writer = await OpenTransaction.InsertAsync(As(sync.Deployment.Source, fixture.WriterRole), sync.Table, LateId))
         {
-            await OrdersTable.ExecuteAsync(sync.Deployment.Source, $"""
-                CREATE ROLE "{reader}" LOGIN PASSWORD 'sync';
-                CREATE ROLE "{writerRole}" LOGIN PASSWORD 'sync';
-                GRANT USAGE ON SCHEMA public TO "{reader}", "{writerRole}";
-                GRANT SELECT ON {OrdersSync.Table} TO "{reader}";
-                GRANT SELECT, INSERT, UPDATE ON {OrdersSync.Table} TO "{writerRole}";
-                """);
-            sync.Deployment.SetEnvironment("Connections__source", As(sync.Deployment.Source, reader));
-            await sync.Deployment.StartAsync();
-
-            await using (var writer = await OpenTransaction.InsertAsync(As(sync.Deployment.Source, writerRole), LateId))
+            await CommitLaterRowsAsync(sync);
+            var first = await sync.Deployment.RunAsync(sync.Job);
+            await writer.CommitAsync();
+            output.WriteLine($"First run: {first.State} {first.FailureReason}, {first.Processed} rows; the transaction committed after it");
+            await AssertWatermarkBeforeTheLateRowAsync(sync);
+            if (first.State != "Completed")
             {
-                await CommitLaterRowsAsync(sync);
-                var first = await sync.Deployment.RunAsync(OrdersSync.Job);
-                await writer.CommitAsync();
-                output.WriteLine($"First run: {first.State} {first.FailureReason}, {first.Processed} rows; the transaction committed after it");
-                await AssertWatermarkBeforeTheLateRowAsync(sync);
-                if (first.State != "Completed")
-                {
-                    await OrdersTable.ExecuteAsync(sync.Deployment.Source, $"""GRANT pg_read_all_stats TO "{reader}" """);
-                }
+                await OrdersTable.ExecuteAsync(sync.Deployment.Source, $"""GRANT pg_read_all_stats TO "{fixture.ReaderRole}" """);
             }
+        }
 
-            var second = await sync.Deployment.RunAsync(OrdersSync.Job);
-            Assert.Equal("Completed", second.State);
-            await AssertEveryRowArrivedAsync(sync, second);
-        }
-        finally
-        {
-            await sync.DisposeAsync();
-            await OrdersTable.ExecuteAsync(TestInfrastructure.ConnectionString("postgres"), $"""DROP ROLE IF EXISTS "{reader}", "{writerRole}" """);
-        }
+        var second = await sync.Deployment.RunAsync(sync.Job);
+        Assert.Equal("Completed", second.State);
+        await AssertEveryRowArrivedAsync(sync, second);
     }
 
     // Other writers commit rows stamped after the open transaction's start while it stays open.
     private static Task CommitLaterRowsAsync(OrdersSync sync) =>
         OrdersTable.ExecuteAsync(sync.Deployment.Source, $"""
-            UPDATE {OrdersSync.Table} SET status = 'updated', updated_at = clock_timestamp() WHERE id <= {LaterRows}
+            UPDATE {sync.Table} SET status = 'updated', updated_at = clock_timestamp() WHERE id <= {LaterRows}
             """);
 
     // The watermark stopped short of the open transaction, so nothing it wrote was skipped.
     private static async Task AssertWatermarkBeforeTheLateRowAsync(OrdersSync sync)
     {
-        var watermark = (DateTime?)await OrdersTable.ScalarAsync(sync.Deployment.Control, "SELECT last_sync FROM sync_watermarks WHERE key = $1", OrdersSync.Job);
-        var lateRow = (DateTime)(await OrdersTable.ScalarAsync(sync.Deployment.Source, $"SELECT updated_at FROM {OrdersSync.Table} WHERE id = {LateId}"))!;
+        var watermark = (DateTime?)await OrdersTable.ScalarAsync(sync.Deployment.Control, "SELECT last_sync FROM sync_watermarks WHERE key = $1", sync.Job);
+        var lateRow = (DateTime)(await OrdersTable.ScalarAsync(sync.Deployment.Source, $"SELECT updated_at FROM {sync.Table} WHERE id = {LateId}"))!;
         Assert.True(watermark is null || watermark < lateRow, $"The watermark {watermark:O} passed the open transaction's row {lateRow:O}.");
     }
 
     private static async Task AssertEveryRowArrivedAsync(OrdersSync sync, RunResult last)
     {
-        Assert.Equal(1L, await OrdersTable.ScalarAsync(sync.Deployment.Destination, $"SELECT count(*) FROM {OrdersSync.Table} WHERE id = {LateId}"));
-        Assert.Equal(await OrdersTable.DigestAsync(sync.Deployment.Source, OrdersSync.Table), await OrdersTable.DigestAsync(sync.Deployment.Destination, OrdersSync.Table));
+        Assert.Equal(1L, await OrdersTable.ScalarAsync(sync.Deployment.Destination, $"SELECT count(*) FROM {sync.Table} WHERE id = {LateId}"));
+        Assert.Equal(await OrdersTable.DigestAsync(sync.Deployment.Source, sync.Table), await OrdersTable.DigestAsync(sync.Deployment.Destination, sync.Table));
         await sync.AssertWatermarkAtSourceMaxAsync();
         await sync.AssertOneMetricsRowPerFinishedRunAsync(last);
     }
@@ -125,14 +106,14 @@ public sealed class OpenSourceTransactionTests(ITestOutputHelper output)
             _transaction = transaction;
         }
 
-        public static async Task<OpenTransaction> InsertAsync(string connectionString, long id)
+        public static async Task<OpenTransaction> InsertAsync(string connectionString, string table, long id)
         {
             var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync();
             var transaction = await connection.BeginTransactionAsync();
             await using var insert = new NpgsqlCommand(
                 $"""
-                INSERT INTO {OrdersSync.Table} (id, customer_id, status, amount, note, created_at, updated_at)
+                INSERT INTO {table} (id, customer_id, status, amount, note, created_at, updated_at)
                 VALUES ({id}, 1, 'new', 1.00, 'written by a long transaction', now(), now())
                 """,
                 connection, transaction);
@@ -146,6 +127,40 @@ public sealed class OpenSourceTransactionTests(ITestOutputHelper output)
         {
             await _transaction.DisposeAsync();
             await _connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The second job reads the source as a role of its own (connection source_reader), which sees
+    /// the table and nothing of other roles' activity; the application writes as another role.
+    /// </summary>
+    public sealed class Fixture() : OrdersJobsFixture("opentx")
+    {
+        public const string SameRoleJob = "opentx";
+        public const string OtherRolesJob = "opentx-roles";
+
+        public string ReaderRole => $"{Deployment.Id}_reader";
+
+        public string WriterRole => $"{Deployment.Id}_writer";
+
+        public override async Task DisposeAsync()
+        {
+            await base.DisposeAsync();
+            await OrdersTable.ExecuteAsync(TestInfrastructure.ConnectionString("postgres"), $"""DROP ROLE IF EXISTS "{ReaderRole}", "{WriterRole}" """);
+        }
+
+        protected override async Task PrepareAsync()
+        {
+            await AddJobAsync(SameRoleJob, Rows, batchSize: 200);
+            var table = await AddJobAsync(OtherRolesJob, Rows, batchSize: 200, sourceConnection: "source_reader");
+            await OrdersTable.ExecuteAsync(Deployment.Source, $"""
+                CREATE ROLE "{ReaderRole}" LOGIN PASSWORD 'sync';
+                CREATE ROLE "{WriterRole}" LOGIN PASSWORD 'sync';
+                GRANT USAGE ON SCHEMA public TO "{ReaderRole}", "{WriterRole}";
+                GRANT SELECT ON {table} TO "{ReaderRole}";
+                GRANT SELECT, INSERT, UPDATE ON {table} TO "{WriterRole}";
+                """);
+            Deployment.SetEnvironment("Connections__source_reader", As(Deployment.Source, ReaderRole));
         }
     }
 }

@@ -4,20 +4,29 @@ using Xunit.Abstractions;
 namespace Sync.EndToEnd.Tests.Failures;
 
 /// <summary>
-/// One deployment syncing an orders table for a failure test: a first complete load, then a run of
-/// changed rows that a fault hits, then the checks every failure must leave true (I1–I3).
+/// One orders job of a deployment for a failure test: a first complete load, then a run of changed
+/// rows that a fault hits, then the checks every failure must leave true (I1–I3). Tests that kill
+/// or pause a service own their deployment (<see cref="CreateAsync"/>); the others share one per
+/// class (<see cref="OrdersJobsFixture"/>), each with its own job and table.
 /// </summary>
 internal sealed class OrdersSync : IAsyncDisposable
 {
-    public const string Job = "orders";
-    public const string Table = "orders";
+    private readonly bool _ownsDeployment;
 
-    private OrdersSync(SyncDeployment deployment, int rows, ITestOutputHelper output)
+    private OrdersSync(SyncDeployment deployment, string job, string table, int rows, ITestOutputHelper output, bool ownsDeployment)
     {
         Deployment = deployment;
+        Job = job;
+        Table = table;
         Rows = rows;
         Output = output;
+        _ownsDeployment = ownsDeployment;
     }
+
+    public string Job { get; }
+
+    /// <summary>The job's table, of the same name in the source and the destination.</summary>
+    public string Table { get; }
 
     /// <summary>What happened, for the reader of a test run: the fault's moment, the runs' ends.</summary>
     public ITestOutputHelper Output { get; }
@@ -36,19 +45,42 @@ internal sealed class OrdersSync : IAsyncDisposable
         string name, int rows, ITestOutputHelper output, int batchSize = 200, string conflict = "latest-wins")
     {
         var deployment = await SyncDeployment.CreateAsync(name);
-        await OrdersTable.CreateAsync(deployment.Source, Table);
-        await OrdersTable.CreateAsync(deployment.Destination, Table);
-        deployment.WriteJob("orders.yml", OrdersTable.Job(Job, Table, batchSize).Replace("  key: [id]", $"  key: [id]\n  conflict: {conflict}", StringComparison.Ordinal));
+        await AddJobAsync(deployment, "orders", "orders", rows, batchSize, conflict);
+        return new OrdersSync(deployment, "orders", "orders", rows, output, ownsDeployment: true);
+    }
+
+    /// <summary>
+    /// Adds an orders job to a deployment whose services are not started yet: its table on both
+    /// sides, its job file (reading through the connection <paramref name="sourceConnection"/>),
+    /// <paramref name="rows"/> source rows, and the 20 s run timeout of <see cref="CreateAsync"/>.
+    /// </summary>
+    public static async Task AddJobAsync(
+        SyncDeployment deployment, string job, string table, int rows, int batchSize = 200, string conflict = "latest-wins", string sourceConnection = "source")
+    {
+        await OrdersTable.CreateAsync(deployment.Source, table);
+        await OrdersTable.CreateAsync(deployment.Destination, table);
+        deployment.WriteJob(
+            $"{job}.yml",
+            OrdersTable.Job(job, table, batchSize, sourceConnection: sourceConnection).Replace("  key: [id]", $"  key: [id]\n  conflict: {conflict}", StringComparison.Ordinal));
         deployment.SetEnvironment("Coordinator__RunTimeout", "00:00:20");
         deployment.SetEnvironment("Coordinator__RunTimeoutSweepSeconds", "2");
-        await OrdersTable.SeedAsync(deployment.Source, Table, first: 1, count: rows);
-        return new OrdersSync(deployment, rows, output);
+        await OrdersTable.SeedAsync(deployment.Source, table, first: 1, count: rows);
     }
+
+    /// <summary>A job that <see cref="AddJobAsync"/> added to a shared deployment, for one test; disposing it leaves the deployment running.</summary>
+    public static OrdersSync Of(SyncDeployment deployment, string job, string table, int rows, ITestOutputHelper output) =>
+        new(deployment, job, table, rows, output, ownsDeployment: false);
 
     /// <summary>Starts the services and loads every source row once, undisturbed.</summary>
     public async Task StartAndLoadAsync()
     {
         await Deployment.StartAsync();
+        await LoadAsync();
+    }
+
+    /// <summary>Loads every source row of the job once, undisturbed (the services already run).</summary>
+    public async Task LoadAsync()
+    {
         var first = await Deployment.RunAsync(Job, TimeSpan.FromMinutes(2));
         Assert.Equal("Completed", first.State);
         Assert.Equal(Rows, first.Inserted);
@@ -60,6 +92,9 @@ internal sealed class OrdersSync : IAsyncDisposable
         await OrdersTable.UpdateAsync(Deployment.Source, Table, count, Rows);
         return count;
     }
+
+    /// <summary>Holds the batch with the source's newest row in the destination until the gate opens (call after the change).</summary>
+    public Task<DestinationGate> CloseGateOnNewestRowAsync() => DestinationGate.CloseOnNewestRowAsync(Deployment.Source, Deployment.Destination, Table);
 
     public async Task<string?> WatermarkAsync() =>
         (string?)await OrdersTable.ScalarAsync(Deployment.Control, "SELECT cursor::text FROM sync_watermarks WHERE key = $1", Job);
@@ -180,5 +215,5 @@ internal sealed class OrdersSync : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => Deployment.DisposeAsync();
+    public ValueTask DisposeAsync() => _ownsDeployment ? Deployment.DisposeAsync() : ValueTask.CompletedTask;
 }

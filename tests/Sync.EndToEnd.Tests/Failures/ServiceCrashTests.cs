@@ -7,11 +7,13 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// (I5): the run finishes, or fails and the next run repairs, with I1–I3 intact. The seed picks the
 /// moment, counted in the killed service's own output so that it still has work when it dies:
 /// batches extracted (seen on the bus), transformed (seen on the bus) or applied to the destination.
+/// The batch with the run's newest row waits in the destination until the service is dead, so the
+/// run is still under way at the kill with a source small enough to load in seconds.
 /// </summary>
 /// One class per service: xUnit runs the classes side by side, each row of one class in turn.
 public abstract class ServiceCrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int Rows = 30_000;
+    private const int Rows = 12_000;
     private const int BatchSize = 100;
     private OrdersSync _sync = null!;
     private BusProbe _probe = null!;
@@ -36,9 +38,10 @@ public abstract class ServiceCrashTests(ITestOutputHelper output) : IAsyncLifeti
         var changed = await _sync.ChangeSourceAsync(Rows / 2);
         var batches = changed / BatchSize;
         var committed = await _sync.WatermarkAsync();
-        await using var watch = await WatermarkWatch.StartAsync(_sync.Deployment, OrdersSync.Job);
+        await using var watch = await WatermarkWatch.StartAsync(_sync.Deployment, _sync.Job);
+        await using var gate = await _sync.CloseGateOnNewestRowAsync();
 
-        var runId = await _sync.Deployment.StartRunAsync(OrdersSync.Job);
+        var runId = await _sync.Deployment.StartRunAsync(_sync.Job);
         switch (service)
         {
             case "Extractor":
@@ -65,6 +68,7 @@ public abstract class ServiceCrashTests(ITestOutputHelper output) : IAsyncLifeti
             $"Killed the {service} {(copying ? "while the Extractor was still reading" : "after the Extractor had read everything")}: of {batches} batches, " +
             $"{_probe.TransformBatches(runId).Count} extracted, {_probe.LoadBatches(runId).Count} transformed, {await _sync.AppliedBatchesAsync(runId)} applied");
         await _sync.AssertWatermarkHeldUnlessCompletedAsync(runId, committed);
+        await gate.OpenAsync();
         await Task.Delay(random.Next(0, 2_000));
         await _sync.Deployment.StartServiceAsync(service);
 

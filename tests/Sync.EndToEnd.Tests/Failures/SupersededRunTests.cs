@@ -22,7 +22,7 @@ public sealed class SupersededRunTests(ITestOutputHelper output)
         await using var probe = await BusProbe.StartAsync(sync.Deployment);
 
         await sync.ChangeSourceAsync(Changed);
-        var earlier = await sync.Deployment.RunAsync(OrdersSync.Job);
+        var earlier = await sync.Deployment.RunAsync(sync.Job);
         Assert.Equal("Completed", earlier.State);
         await BusProbe.WaitUntilAsync(
             () => probe.LoadBatches(earlier.RunId).Count >= earlier.ExpectedBatches,
@@ -30,11 +30,11 @@ public sealed class SupersededRunTests(ITestOutputHelper output)
 
         // The same rows change again and a later run loads their newer versions.
         await sync.ChangeSourceAsync(Changed);
-        var later = await sync.Deployment.RunAsync(OrdersSync.Job);
+        var later = await sync.Deployment.RunAsync(sync.Job);
         Assert.Equal("Completed", later.State);
         Assert.Equal(Changed, later.Updated);
-        var source = await OrdersTable.DigestAsync(sync.Deployment.Source, OrdersSync.Table);
-        Assert.Equal(source, await OrdersTable.DigestAsync(sync.Deployment.Destination, OrdersSync.Table));
+        var source = await OrdersTable.DigestAsync(sync.Deployment.Source, sync.Table);
+        Assert.Equal(source, await OrdersTable.DigestAsync(sync.Deployment.Destination, sync.Table));
 
         // The earlier run's batches again, as another extraction of that run would send them: a new
         // extraction id, new message ids, so no inbox has seen them.
@@ -48,7 +48,7 @@ public sealed class SupersededRunTests(ITestOutputHelper output)
         await BrokerQueues.WaitUntilDrainedAsync(sync.Deployment);
         output.WriteLine($"Published {late.Count} batches of run {earlier.RunId} after run {later.RunId} completed");
 
-        Assert.Equal(source, await OrdersTable.DigestAsync(sync.Deployment.Destination, OrdersSync.Table));
+        Assert.Equal(source, await OrdersTable.DigestAsync(sync.Deployment.Destination, sync.Table));
         Assert.Equal(0L, await OrdersTable.ScalarAsync(
             sync.Deployment.Destination, "SELECT count(*) FROM sync.applied_batches WHERE extraction_id = $1", lateExtraction));
         Assert.Equal(later, await sync.Deployment.GetRunAsync(later.RunId));

@@ -71,12 +71,12 @@ public static class OrdersTable
         await command.ExecuteNonQueryAsync();
     }
 
-    public static string Job(string name, string table, int batchSize = 1000, string? extra = null) => $"""
+    public static string Job(string name, string table, int batchSize = 1000, string? extra = null, string sourceConnection = "source") => $"""
         name: {name}
         batch_size: {batchSize}
         source:
           type: postgres
-          connection: source
+          connection: {sourceConnection}
           table: public.{table}
           cursor: updated_at
           primary_key: [id]

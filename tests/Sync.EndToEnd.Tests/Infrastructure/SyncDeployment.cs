@@ -113,7 +113,21 @@ public sealed class SyncDeployment : IAsyncDisposable
             _services.Add(loader);
         }
 
-        await WaitForCoordinatorAsync();
+        try
+        {
+            await WaitForCoordinatorAsync();
+        }
+        catch
+        {
+            // xUnit disposes no test class or fixture whose InitializeAsync threw: without this the
+            // three other processes outlive the test and starve the tests after it of CPU.
+            foreach (var service in _services)
+            {
+                await service.KillAsync();
+            }
+
+            throw;
+        }
     }
 
     public Task RestartCoordinatorAsync() => RestartServiceAsync("Coordinator");
