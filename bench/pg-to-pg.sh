@@ -91,7 +91,7 @@ trap '"$SCRIPTS/services.sh" stop' EXIT
 cli() { dotnet "$REPO/tools/Sync.Cli/bin/Release/net10.0/sync.dll" --api "http://127.0.0.1:${SYNC_API_PORT:-5080}" "$@"; }
 
 echo "== Warm-up run (20,000 rows, not measured)" >&2
-cli run bench-warmup --json >/dev/null
+cli run bench-warmup --follow --json >/dev/null
 
 # CPU seconds (user + system) each service and PostgreSQL used, to see which stage is the bottleneck.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -113,7 +113,7 @@ cpu_delta() { # BEFORE AFTER → "name  seconds" lines
 echo "== Sync: initial load" >&2
 cpu_before="$(service_cpu)"
 start="$(now)"
-cli run bench-orders --json >/dev/null
+cli run bench-orders --follow --json >/dev/null
 initial_s="$(secs "$start" "$(now)")"
 cpu_initial="$(cpu_delta "$cpu_before" "$(service_cpu)")"
 
@@ -121,7 +121,7 @@ changed=$((ROWS / 100))
 sql sync_bench_source "UPDATE orders SET status = 'refunded', updated_at = clock_timestamp() WHERE id % 100 = 0" >/dev/null
 echo "== Sync: 1% incremental ($changed rows)" >&2
 start="$(now)"
-cli run bench-orders --json >/dev/null
+cli run bench-orders --follow --json >/dev/null
 incremental_s="$(secs "$start" "$(now)")"
 
 digest="SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o"
