@@ -204,13 +204,7 @@ public sealed class FullRefreshSweepTests : IAsyncLifetime
     private string KeysTable(JobSpec job) =>
         RefreshKeys.TableName(job, [new TableColumn("id", 20, "bigint", true)]);
 
-    private async Task<object?> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(_scratch.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync();
-    }
+    private Task<object?> ScalarAsync(string sql) => _scratch.ScalarAsync(sql);
 
     private async Task<string> DigestAsync(string from, string columns = "id, status, amount, updated_at") =>
         (string)(await ScalarAsync($"SELECT count(*) || ' ' || md5(string_agg(r::text, '|' ORDER BY r.id)) FROM (SELECT {columns} FROM {from}) r"))!;

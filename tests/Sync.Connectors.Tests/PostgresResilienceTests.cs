@@ -132,11 +132,5 @@ public sealed class PostgresResilienceTests : IAsyncLifetime
         return new ConnectorResilience(Options.Create(options), NullLogger<ConnectorResilience>.Instance);
     }
 
-    private async Task<object?> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(Database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync();
-    }
+    private Task<object?> ScalarAsync(string sql) => _scratch.ScalarAsync(sql);
 }

@@ -143,11 +143,5 @@ public sealed class RunFenceTests : IAsyncLifetime
         await command.ExecuteNonQueryAsync();
     }
 
-    private async Task<object?> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(_scratch.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync();
-    }
+    private Task<object?> ScalarAsync(string sql) => _scratch.ScalarAsync(sql);
 }

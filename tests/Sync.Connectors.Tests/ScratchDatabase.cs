@@ -25,6 +25,15 @@ internal sealed class ScratchDatabase(string name)
 
     public Task ExecuteAsync(string sql) => ExecuteAsync(ConnectionString, sql);
 
+    /// <summary>The first column of the first row of <paramref name="sql"/> (a test's own query, no values).</summary>
+    public async Task<object?> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+
     public async Task DropAsync()
     {
         NpgsqlConnection.ClearAllPools();
