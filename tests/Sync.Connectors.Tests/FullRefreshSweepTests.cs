@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -31,9 +30,7 @@ public sealed class FullRefreshSweepTests : IAsyncLifetime
             CREATE TABLE dst (id bigint PRIMARY KEY, status text NOT NULL, amount numeric(12,2) NOT NULL CHECK (amount < 10000), updated_at timestamptz NOT NULL);
             CREATE TABLE dst_soft (id bigint PRIMARY KEY, status text NOT NULL, amount numeric(12,2) NOT NULL, updated_at timestamptz NOT NULL, deleted_at timestamptz);
             """);
-        _connections = new ConnectionCatalog(new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Connections:src"] = _scratch.ConnectionString, ["Connections:dst"] = _scratch.ConnectionString })
-            .Build());
+        _connections = _scratch.Catalog("src", "dst");
         _resilience = new ConnectorResilience(Options.Create(new ConnectorResilienceOptions()), NullLogger<ConnectorResilience>.Instance);
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -40,9 +39,7 @@ public sealed class PostgresResilienceTests : IAsyncLifetime
             CREATE TABLE dst (id bigint PRIMARY KEY, version bigint NOT NULL, note text NOT NULL);
             CREATE SEQUENCE attempts;
             """);
-        _connections = new ConnectionCatalog(new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Connections:db"] = Database })
-            .Build());
+        _connections = _scratch.Catalog("db");
     }
 
     public async Task DisposeAsync()

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -42,9 +41,7 @@ public sealed class RunFenceTests : IAsyncLifetime
             CREATE FUNCTION held() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared({HeldKey}); RETURN NEW; END $$;
             CREATE TRIGGER held BEFORE INSERT ON dst FOR EACH ROW WHEN (NEW.id = 1) EXECUTE FUNCTION held();
             """);
-        _connections = new ConnectionCatalog(new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Connections:db"] = _scratch.ConnectionString })
-            .Build());
+        _connections = _scratch.Catalog("db");
         _resilience = new ConnectorResilience(Options.Create(new ConnectorResilienceOptions()), NullLogger<ConnectorResilience>.Instance);
     }
 

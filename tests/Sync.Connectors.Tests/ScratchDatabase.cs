@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Npgsql;
 
 namespace Sync.Connectors.Tests;
@@ -24,6 +25,12 @@ internal sealed class ScratchDatabase(string name)
     public string Name { get; } = name;
 
     public Task ExecuteAsync(string sql) => ExecuteAsync(ConnectionString, sql);
+
+    /// <summary>A connection catalog in which each of <paramref name="names"/> is this database (dispose it before <see cref="DropAsync"/>).</summary>
+    public ConnectionCatalog Catalog(params string[] names) =>
+        new(new ConfigurationBuilder()
+            .AddInMemoryCollection(names.ToDictionary(n => $"Connections:{n}", _ => (string?)ConnectionString))
+            .Build());
 
     /// <summary>The first column of the first row of <paramref name="sql"/> (a test's own query, no values).</summary>
     public async Task<object?> ScalarAsync(string sql)
