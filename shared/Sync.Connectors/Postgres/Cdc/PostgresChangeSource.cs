@@ -176,7 +176,8 @@ public sealed partial class PostgresChangeSource(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<SourceTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
         var decoder = new ChangeDecoder(plan, job.Source);
-        var reading = ReadAsync(replication, job, watermark, decoder, channel.Writer, stop.Token);
+        var reader = new ReaderState();
+        var reading = ReadAsync(replication, job, watermark, decoder, channel.Writer, reader, stop.Token);
         var batcher = new ChangeBatcher(plan.BatchColumns, job.BatchSize);
         var started = Stopwatch.GetTimestamp();
         long? batchStarted = null;
@@ -248,7 +249,7 @@ public sealed partial class PostgresChangeSource(
             await EmitAsync(rest);
         }
 
-        summary.KeepAtLeast(CdcPosition.Of(batcher.LastEnd ?? watermark));
+        summary.KeepAtLeast(CdcPosition.Of(QuietEnd(replication, reader, channel.Reader, batcher.LastEnd ?? watermark)));
 
         async ValueTask EmitAsync(RecordBatch batch)
         {
@@ -263,9 +264,31 @@ public sealed partial class PostgresChangeSource(
         }
     }
 
+    /// <summary>
+    /// How far the run may move the slot. The server's keepalives carry the position its decoding has
+    /// read up to, and every transaction that committed before it was sent ahead of the keepalive, the
+    /// ones touching no table of the job's publication included (sent as nothing). So when the reader
+    /// stopped between transactions and everything it received is in a batch, the run has seen all
+    /// there is up to that position, even if the job's tables were quiet while others were written.
+    /// Without this a quiet job in a busy database never moves its slot: each run decodes an ever
+    /// longer stretch of WAL from the same point, the slot keeps all of it, and once that stretch takes
+    /// longer than a run the job's own changes are never reached.
+    /// </summary>
+    private static NpgsqlLogSequenceNumber QuietEnd(
+        LogicalReplicationConnection replication, ReaderState reader, ChannelReader<SourceTransaction> unread, NpgsqlLogSequenceNumber sent)
+    {
+        if (reader.InTransaction || unread.TryPeek(out _))
+        {
+            return sent;
+        }
+
+        var received = replication.LastReceivedLsn;
+        return received > sent ? received : sent;
+    }
+
     private static async Task ReadAsync(
         LogicalReplicationConnection replication, JobSpec job, NpgsqlLogSequenceNumber from, ChangeDecoder decoder,
-        ChannelWriter<SourceTransaction> writer, CancellationToken cancellationToken)
+        ChannelWriter<SourceTransaction> writer, ReaderState state, CancellationToken cancellationToken)
     {
         await Task.Yield();
         var slot = new PgOutputReplicationSlot(CdcSlot.NameOf(job.Name));
@@ -279,6 +302,7 @@ public sealed partial class PostgresChangeSource(
                     decoder.Map(relation);
                     break;
                 case BeginMessage:
+                    state.InTransaction = true;
                     changes = [];
                     break;
                 case InsertMessage insert:
@@ -307,6 +331,7 @@ public sealed partial class PostgresChangeSource(
                 case CommitMessage commit:
                     await writer.WriteAsync(new SourceTransaction(changes ?? [], commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
                     changes = null;
+                    state.InTransaction = false;
                     break;
             }
         }
@@ -370,6 +395,18 @@ public sealed partial class PostgresChangeSource(
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    /// <summary>Whether the reader holds a transaction not yet handed to the batcher (received in part, or its hand-over cut off).</summary>
+    private sealed class ReaderState
+    {
+        private volatile bool _inTransaction;
+
+        public bool InTransaction
+        {
+            get => _inTransaction;
+            set => _inTransaction = value;
+        }
+    }
 
     [GeneratedRegex("^[0-9A-F]+(-[0-9A-F]+)+$")]
     private static partial Regex SnapshotName();
