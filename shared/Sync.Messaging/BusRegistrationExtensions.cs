@@ -28,6 +28,9 @@ public static class BusRegistrationExtensions
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
+            // MassTransit 8.4+ reports bus usage to usage-tracking.masstransit.io by default; a sync
+            // service next to production data does not phone home (and these hosts have no route out).
+            bus.DisableUsageTelemetry();
             configure(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
