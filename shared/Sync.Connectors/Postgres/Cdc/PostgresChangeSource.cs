@@ -273,6 +273,9 @@ public sealed partial class PostgresChangeSource(
     /// Without this a quiet job in a busy database never moves its slot: each run decodes an ever
     /// longer stretch of WAL from the same point, the slot keeps all of it, and once that stretch takes
     /// longer than a run the job's own changes are never reached.
+    /// Npgsql applies a keepalive only when the loop asks for the next message, so everything before it
+    /// has been through the loop by then. Between Npgsql reading a Begin and the loop marking it, the
+    /// position is that transaction's start, before its commit, so the next run streams it again.
     /// </summary>
     private static NpgsqlLogSequenceNumber QuietEnd(
         LogicalReplicationConnection replication, ReaderState reader, ChannelReader<SourceTransaction> unread, NpgsqlLogSequenceNumber sent)
