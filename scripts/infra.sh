@@ -423,6 +423,8 @@ shared_buffers = 256MB
 wal_level = logical
 max_replication_slots = 16
 max_wal_senders = 16
+# Prepared transactions exist in production sources; the cursor-safety tests hold one open.
+max_prepared_transactions = 16
 fsync = off
 synchronous_commit = off
 full_page_writes = off

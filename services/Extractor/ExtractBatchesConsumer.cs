@@ -61,9 +61,10 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
             // that one's batches (or has ended); this one publishes nothing and is done.
             LogDuplicate(exception.Message);
         }
-        catch (Exception exception) when (exception is SourceSchemaException or UnknownConnectionException)
+        catch (Exception exception) when (exception is SourceSchemaException or UnknownConnectionException or OpenTransactionsException)
         {
-            // The job does not fit its source: retrying cannot help, the run fails with the reason.
+            // The job does not fit its source, or transactions open on it outlasted the wait: retrying
+            // this message cannot help, the run fails with the reason and the watermark stays.
             LogRefused(exception.Message);
             await context.Publish(new ExtractionFailed(message.RunId, message.JobName, exception.Message));
         }

@@ -12,6 +12,7 @@ public static class PgTypes
     public const uint Text = 25;
     public const uint Timestamp = 1114;
     public const uint TimestampTz = 1184;
+    public const uint Date = 1082;
 
     private static readonly FrozenDictionary<uint, string> Names = new Dictionary<uint, string>
     {

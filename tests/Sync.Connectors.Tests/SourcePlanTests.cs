@@ -29,7 +29,7 @@ public sealed class SourcePlanTests
     {
         var plan = SourcePlan.Resolve(Source, new TransformSpec([]), Table);
 
-        var sql = PostgresSource.BuildCopySql(Source, plan, hasAfter: true, bounded: true);
+        var sql = PostgresSource.BuildCopySql(Source, plan, hasAfter: true, CursorBound.BeforeOldestTransaction);
 
         Assert.Equal(
             "COPY (SELECT \"updated_at\", \"id\", \"status\"::text FROM \"public\".\"orders\" " +
@@ -63,7 +63,7 @@ public sealed class SourcePlanTests
         var source = Source with { Lookback = TimeSpan.FromMinutes(10) };
         var plan = SourcePlan.Resolve(source, new TransformSpec([]), Table);
 
-        var sql = PostgresSource.BuildCopySql(source, plan, hasAfter: true, bounded: true);
+        var sql = PostgresSource.BuildCopySql(source, plan, hasAfter: true, CursorBound.BeforeOldestTransaction);
 
         Assert.Contains(
             "WHERE \"updated_at\" >= CAST(current_setting('sync.after_0') AS timestamp with time zone) - CAST(current_setting('sync.lookback') AS interval) AND",
@@ -78,7 +78,7 @@ public sealed class SourcePlanTests
 
         var error = Assert.Throws<SourceSchemaException>(() => SourcePlan.Resolve(source, new TransformSpec([]), Table));
 
-        Assert.Contains("source.lookback needs a timestamp cursor", error.Message, StringComparison.Ordinal);
+        Assert.Contains("source.lookback needs a timestamp or date cursor", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

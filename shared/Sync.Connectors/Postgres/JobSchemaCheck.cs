@@ -25,6 +25,7 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
                 // A cdc job without a cursor is read in primary-key order.
                 var plan = SourcePlan.Resolve(job.Source.Cursor.Length == 0 ? job.Source with { Cursor = job.Source.PrimaryKey[0] } : job.Source, job.Transform, source);
                 await TransformSchemaCheck.CheckAsync(connections, job.Transform, plan.BatchColumns, problems, cancellationToken);
+                await CheckCursorAsync(job, plan, problems, cancellationToken);
             }
             catch (SourceSchemaException exception)
             {
@@ -72,6 +73,23 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
         }
 
         return problems;
+    }
+
+    // The same refusals a run would meet (CursorSafety), before it runs.
+    private async Task CheckCursorAsync(JobSpec job, SourcePlan plan, List<SchemaProblem> problems, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (CursorSafety.BoundFor(job, plan) == CursorBound.SettledMax)
+            {
+                await using var connection = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
+                await CursorSafety.CheckSequenceAsync(connection, job, cancellationToken);
+            }
+        }
+        catch (SourceSchemaException exception)
+        {
+            problems.Add(new SchemaProblem("source.cursor", exception.Message));
+        }
     }
 
     private static void SoftDeleteColumnProblems(JobSpec job, IReadOnlyList<TableColumn> destination, IReadOnlyList<string> targets, string softDelete, List<SchemaProblem> problems)

@@ -1,5 +1,9 @@
 using System.Data;
+using System.Diagnostics;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Sync.Batches;
 using Sync.Contracts;
@@ -11,13 +15,18 @@ namespace Sync.Connectors.Postgres;
 
 /// <summary>
 /// Reads a PostgreSQL table in (cursor, primary key) order strictly after a position, as binary
-/// COPY, and cuts it into batches. One REPEATABLE READ transaction holds the run's snapshot, so
-/// the rows and the upper bound are seen at one instant. Opening the connection and reading the
-/// bound go through the connection's resilience pipeline; once rows stream, a failure ends the
-/// extraction (its batches are already out) and the message's retry starts a new one.
+/// COPY, and cuts it into batches. One REPEATABLE READ transaction holds the run's snapshot. An
+/// incremental run reads no further than its <see cref="CursorBound"/>, taken before that snapshot,
+/// so a row that a transaction still open commits later is never behind the watermark. Opening the
+/// connection, reading the schema and taking the bound go through the connection's resilience
+/// pipeline; once rows stream, a failure ends the extraction (its batches are already out) and the
+/// message's retry starts a new one.
 /// </summary>
-public sealed class PostgresSource(ConnectionCatalog connections, ConnectorResilience resilience)
+public sealed partial class PostgresSource(ConnectionCatalog connections, ConnectorResilience resilience, IOptions<PostgresSourceOptions>? options = null, ILogger<PostgresSource>? logger = null)
 {
+    private readonly PostgresSourceOptions _options = options?.Value ?? new PostgresSourceOptions();
+    private readonly ILogger _logger = logger ?? NullLogger<PostgresSource>.Instance;
+
     /// <summary>Reads every row after <paramref name="after"/> and hands each batch to <paramref name="onBatch"/>, in order.</summary>
     public async Task<ExtractionSummary> ExtractAsync(
         JobSpec job,
@@ -25,43 +34,26 @@ public sealed class PostgresSource(ConnectionCatalog connections, ConnectorResil
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch,
         CancellationToken cancellationToken)
     {
-        var opened = await resilience.ExecuteAsync(job.Source.Connection, ct => OpenAndReadBoundAsync(job.Source.Connection, ct), cancellationToken);
-        await using var connection = opened.Connection;
-        var upper = opened.Upper;
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        var prepared = await resilience.ExecuteAsync(job.Source.Connection, ct => PrepareAsync(job, after, ct), cancellationToken);
+        await using var connection = prepared.Connection;
+        var plan = prepared.Plan;
+        var summary = new ExtractionSummary();
+        if (prepared.Bound != CursorBound.None && prepared.Upper is null)
+        {
+            // Nothing after the watermark is visible: nothing to read, and the watermark stays.
+            return summary;
+        }
 
-        IReadOnlyList<TableColumn> table;
-        if (job.Source.Query is { } query)
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        if (job.Source.Query is not null)
         {
             // The query is the operator's SQL: read-only, so a mistaken one cannot write to the source.
-            await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection))
-            {
-                await readOnly.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            table = await PostgresSchema.GetQueryColumnsAsync(connection, query, cancellationToken);
-        }
-        else
-        {
-            table = await PostgresSchema.GetColumnsAsync(connection, job.Source.Table, cancellationToken)
-                ?? throw new SourceSchemaException($"Source table {job.Source.Table} does not exist.");
+            await SetReadOnlyAsync(connection, cancellationToken);
         }
 
-        var plan = SourcePlan.Resolve(job.Source, job.Transform, table);
-        // A full refresh reads the whole snapshot, unbounded: its rows not read would count as deleted,
-        // and what an open transaction commits later comes with the next refresh, which reads it all again.
-        var bounded = plan.Columns[0].TypeOid == PgTypes.TimestampTz && job.Mode != SyncMode.FullRefresh;
-        if (bounded && !upper.SeesEveryTransaction)
-        {
-            throw new SourceSchemaException(
-                $"The role of connection \"{job.Source.Connection}\" cannot see other roles' open transactions (pg_stat_activity), so a row they commit late could be skipped; " +
-                "grant it pg_read_all_stats (GRANT pg_read_all_stats TO <role>).");
-        }
+        await SetBoundsAsync(connection, after, prepared.Upper, job.Source.Lookback, cancellationToken);
+        var sql = BuildCopySql(job.Source, plan, after is not null, prepared.Bound);
 
-        await SetBoundsAsync(connection, after, bounded ? upper.Value : null, job.Source.Lookback, cancellationToken);
-        var sql = BuildCopySql(job.Source, plan, after is not null, bounded);
-
-        var summary = new ExtractionSummary();
         var rows = new TupleBuffer();
         var fields = new FieldSlice[plan.Columns.Count];
         var lastTupleStart = 0;
@@ -95,7 +87,7 @@ public sealed class PostgresSource(ConnectionCatalog connections, ConnectorResil
         await transaction.CommitAsync(cancellationToken);
         return summary;
 
-        async ValueTask EmitAsync()
+    async ValueTask EmitAsync()
         {
             var bytes = rows.ToArray();
             var tupleReader = new TupleReader(bytes.AsSpan(lastTupleStart));
@@ -108,12 +100,46 @@ public sealed class PostgresSource(ConnectionCatalog connections, ConnectorResil
         }
     }
 
-    private async ValueTask<(NpgsqlConnection Connection, UpperBound Upper)> OpenAndReadBoundAsync(string connectionName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the connection, resolves the plan against the live schema and takes the run's bound, in
+    /// that order and before the run's snapshot (see <see cref="UpperBound"/> for why before).
+    /// </summary>
+    private async ValueTask<Prepared> PrepareAsync(JobSpec job, CursorPosition? after, CancellationToken cancellationToken)
     {
-        var connection = await connections.Get(connectionName).OpenConnectionAsync(cancellationToken);
+        var connection = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
         try
         {
-            return (connection, await UpperBound.ReadAsync(connection, cancellationToken));
+            var plan = await ResolvePlanAsync(connection, job, cancellationToken);
+            var bound = CursorSafety.BoundFor(job, plan);
+            string? upper = null;
+            if (bound == CursorBound.BeforeOldestTransaction)
+            {
+                var oldest = await UpperBound.ReadAsync(connection, cancellationToken);
+                if (!oldest.SeesEveryTransaction)
+                {
+                    throw new SourceSchemaException(
+                        $"The role of connection \"{job.Source.Connection}\" cannot see other roles' open transactions (pg_stat_activity), so a row they commit late could be skipped; " +
+                        "grant it pg_read_all_stats (GRANT pg_read_all_stats TO <role>).");
+                }
+
+                // A prepared transaction shows in no session's xact_start and may have stamped rows long before it was prepared.
+                await SettleAsync(connection, job, onlyPrepared: true, cancellationToken);
+                upper = oldest.Value;
+            }
+            else if (bound == CursorBound.SettledMax)
+            {
+                await CursorSafety.CheckSequenceAsync(connection, job, cancellationToken);
+                // The highest value visible now; every transaction that could still commit a value at or
+                // below it is open now (it took its value before this one was committed), so once those
+                // have ended a new snapshot holds every row up to it.
+                upper = await ReadVisibleMaxAsync(connection, job.Source, plan, after, cancellationToken);
+                if (upper is not null)
+                {
+                    await SettleAsync(connection, job, onlyPrepared: false, cancellationToken);
+                }
+            }
+
+            return new Prepared(connection, plan, bound, upper);
         }
         catch
         {
@@ -121,6 +147,61 @@ public sealed class PostgresSource(ConnectionCatalog connections, ConnectorResil
             throw;
         }
     }
+
+    private static async Task<SourcePlan> ResolvePlanAsync(NpgsqlConnection connection, JobSpec job, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<TableColumn> table;
+        if (job.Source.Query is { } query)
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await SetReadOnlyAsync(connection, cancellationToken);
+            table = await PostgresSchema.GetQueryColumnsAsync(connection, query, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        else
+        {
+            table = await PostgresSchema.GetColumnsAsync(connection, job.Source.Table, cancellationToken)
+                ?? throw new SourceSchemaException($"Source table {job.Source.Table} does not exist.");
+        }
+
+        return SourcePlan.Resolve(job.Source, job.Transform, table);
+    }
+
+    private static async Task<string?> ReadVisibleMaxAsync(NpgsqlConnection connection, SourceSpec source, SourcePlan plan, CursorPosition? after, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await SetReadOnlyAsync(connection, cancellationToken);
+        await SetBoundsAsync(connection, after, upper: null, source.Lookback, cancellationToken);
+        var cursor = SqlIdentifier.Quote(plan.Columns[0].Name);
+        await using var command = new NpgsqlCommand(
+            $"SELECT max({cursor})::text FROM {PostgresSchema.SourceRelation(source)}{Where(source, plan, after is not null, CursorBound.None)}",
+            connection);
+        var max = await command.ExecuteScalarAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return max as string;
+    }
+
+    private async Task SettleAsync(NpgsqlConnection connection, JobSpec job, bool onlyPrepared, CancellationToken cancellationToken)
+    {
+        var wait = await OpenTransactions.WaitAsync(connection, _options.OpenTransactionWait, onlyPrepared, cancellationToken);
+        if (wait.Transactions > 0)
+        {
+            Activity.Current?.SetTag("sync.source.waited_transactions", wait.Transactions);
+            Activity.Current?.SetTag("sync.source.waited_ms", (long)wait.Waited.TotalMilliseconds);
+            LogSettled(job.Name, wait.Transactions, (long)wait.Waited.TotalMilliseconds);
+        }
+    }
+
+    private static async Task SetReadOnlyAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection);
+        await readOnly.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private sealed record Prepared(NpgsqlConnection Connection, SourcePlan Plan, CursorBound Bound, string? Upper);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobName}: waited {WaitedMs} ms for {Transactions} transactions open on the source before reading up to the cursor bound")]
+    private partial void LogSettled(string jobName, int transactions, long waitedMs);
 
     // COPY takes no parameters, so the position and the upper bound travel as transaction-local
     // settings, bound as parameters here and read back with current_setting() by the query: no
@@ -154,33 +235,43 @@ public sealed class PostgresSource(ConnectionCatalog connections, ConnectorResil
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    internal static string BuildCopySql(SourceSpec source, SourcePlan plan, bool hasAfter, bool bounded)
+    internal static string BuildCopySql(SourceSpec source, SourcePlan plan, bool hasAfter, CursorBound bound)
     {
         var select = string.Join(", ", plan.Columns.Select(c =>
             c.IsBinary ? SqlIdentifier.Quote(c.Name) : $"{SqlIdentifier.Quote(c.Name)}::text"));
+        var orderBy = string.Join(", ", plan.Columns.Take(plan.PositionLength).Select(c => SqlIdentifier.Quote(c.Name)));
+        return $"COPY (SELECT {select} FROM {PostgresSchema.SourceRelation(source)}{Where(source, plan, hasAfter, bound)} ORDER BY {orderBy}) TO STDOUT (FORMAT BINARY)";
+    }
+
+    private static string Where(SourceSpec source, SourcePlan plan, bool hasAfter, CursorBound bound)
+    {
         var position = plan.Columns.Take(plan.PositionLength).ToList();
-        var orderBy = string.Join(", ", position.Select(c => SqlIdentifier.Quote(c.Name)));
+        var cursor = SqlIdentifier.Quote(position[0].Name);
         var where = new List<string>();
         if (hasAfter && source.Lookback > TimeSpan.Zero)
         {
             // Everything stamped within the window before the watermark, again: a client-stamped row
             // that committed after the last run but carries an earlier stamp is read; loading is idempotent.
-            var cursor = position[0];
-            where.Add($"{SqlIdentifier.Quote(cursor.Name)} >= CAST(current_setting('sync.after_0') AS {PgTypes.SqlName(cursor.TypeOid)}) - CAST(current_setting('sync.lookback') AS interval)");
+            where.Add($"{cursor} >= CAST(current_setting('sync.after_0') AS {PgTypes.SqlName(position[0].TypeOid)}) - CAST(current_setting('sync.lookback') AS interval)");
         }
         else if (hasAfter)
         {
+            var keys = string.Join(", ", position.Select(c => SqlIdentifier.Quote(c.Name)));
             var values = string.Join(", ", position.Select((c, i) => $"CAST(current_setting('sync.after_{i}') AS {PgTypes.SqlName(c.TypeOid)})"));
-            where.Add($"({orderBy}) > ({values})");
+            where.Add($"({keys}) > ({values})");
         }
 
-        if (bounded)
+        switch (bound)
         {
-            where.Add($"{SqlIdentifier.Quote(position[0].Name)} < CAST(current_setting('sync.upper') AS timestamp with time zone)");
+            case CursorBound.BeforeOldestTransaction:
+                where.Add($"{cursor} < CAST(current_setting('sync.upper') AS timestamp with time zone)");
+                break;
+            case CursorBound.SettledMax:
+                where.Add($"{cursor} <= CAST(current_setting('sync.upper') AS {PgTypes.SqlName(position[0].TypeOid)})");
+                break;
         }
 
-        var filter = where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where);
-        return $"COPY (SELECT {select} FROM {PostgresSchema.SourceRelation(source)}{filter} ORDER BY {orderBy}) TO STDOUT (FORMAT BINARY)";
+        return where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where);
     }
 }
 

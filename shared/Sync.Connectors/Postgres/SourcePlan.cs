@@ -52,10 +52,10 @@ public sealed record SourcePlan(IReadOnlyList<SourceColumn> Columns, int Positio
             }
         }
 
-        if (source.Lookback > TimeSpan.Zero && columns[0].TypeOid is not (PgTypes.Timestamp or PgTypes.TimestampTz))
+        if (source.Lookback > TimeSpan.Zero && columns[0].TypeOid is not (PgTypes.Timestamp or PgTypes.TimestampTz or PgTypes.Date))
         {
             throw new SourceSchemaException(
-                $"source.lookback needs a timestamp cursor, but \"{source.Cursor}\" of {PostgresSchema.SourceName(source)} has type OID {columns[0].TypeOid}; remove lookback or use a timestamp column as cursor.");
+                $"source.lookback needs a timestamp or date cursor, but \"{source.Cursor}\" of {PostgresSchema.SourceName(source)} has type OID {columns[0].TypeOid}; remove lookback or use a timestamp column as cursor.");
         }
 
         return new SourcePlan(columns, positionLength);

@@ -128,7 +128,7 @@ public sealed partial class PostgresChangeSource(
         }
 
         var rows = new TupleBuffer();
-        var sql = PostgresSource.BuildCopySql(job.Source with { Cursor = plan.Columns[0].Name, Lookback = TimeSpan.Zero }, plan, hasAfter: false, bounded: false);
+        var sql = PostgresSource.BuildCopySql(job.Source with { Cursor = plan.Columns[0].Name, Lookback = TimeSpan.Zero }, plan, hasAfter: false, CursorBound.None);
         await using (var stream = await connection.BeginRawBinaryCopyAsync(sql, cancellationToken))
         {
             var reader = new CopyStreamReader(stream);
