@@ -15,8 +15,18 @@ namespace Sync.Extractor;
 /// <summary>
 /// Reads a run's rows and publishes them as batches, several sends in flight at once (publisher
 /// confirms make each one durable), then reports how many batches there were and the last position.
+/// Before it publishes anything, the extraction takes a fence of its own from the Coordinator
+/// (<see cref="BeginExtraction"/>), which its batches carry: a batch of an earlier extraction of the
+/// run that a destination meets later is refused there.
 /// </summary>
-internal sealed partial class ExtractBatchesConsumer(PostgresSource source, HttpSource httpSource, FilesSource filesSource, PostgresChangeSource changeSource, CodeSource codeSource, ILogger<ExtractBatchesConsumer> logger) : IConsumer<ExtractBatches>
+internal sealed partial class ExtractBatchesConsumer(
+    PostgresSource source,
+    HttpSource httpSource,
+    FilesSource filesSource,
+    PostgresChangeSource changeSource,
+    CodeSource codeSource,
+    IRequestClient<BeginExtraction> beginExtraction,
+    ILogger<ExtractBatchesConsumer> logger) : IConsumer<ExtractBatches>
 {
     private const int SendsInFlight = 16;
 
@@ -26,13 +36,26 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
         var extractionId = NewId.NextGuid();
         var inFlight = new Queue<Task>();
         var batchSeq = 0;
+        long? fence = message.Fence == 0 ? 0 : null;
         try
         {
+            async ValueTask<long> FenceAsync(CancellationToken cancellationToken)
+            {
+                if (fence is null)
+                {
+                    var response = await beginExtraction.GetResponse<ExtractionFenced>(new BeginExtraction(message.RunId, message.JobName, extractionId), cancellationToken);
+                    fence = response.Message.Fence > 0 ? response.Message.Fence : throw new RunEndedException();
+                }
+
+                return fence.Value;
+            }
+
             async ValueTask PublishAsync(RecordBatch batch, IReadOnlyList<RejectedRecord> rejected, CancellationToken cancellationToken)
             {
+                var batchFence = await FenceAsync(cancellationToken);
                 batchSeq++;
                 inFlight.Enqueue(context.Publish(
-                    new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, message.Job, batch, message.Fence, rejected.Count == 0 ? null : rejected),
+                    new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, message.Job, batch, batchFence, rejected.Count == 0 ? null : rejected),
                     cancellationToken));
                 SyncTelemetry.RowsExtracted.Add(batch.RowCount, SyncTelemetry.JobTag(message.JobName));
                 while (inFlight.Count >= SendsInFlight)
@@ -51,9 +74,15 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
             };
 
             await Task.WhenAll(inFlight);
+            var completedFence = await FenceAsync(context.CancellationToken);
             await context.Publish(new ExtractionCompleted(
-                message.RunId, message.JobName, extractionId, summary.BatchCount, summary.RowCount, summary.High));
+                message.RunId, message.JobName, extractionId, summary.BatchCount, summary.RowCount, summary.High, completedFence));
             LogExtracted(summary.RowCount, summary.BatchCount);
+        }
+        catch (RunEndedException)
+        {
+            // A redelivered ExtractBatches of a run that has every batch already, or has ended.
+            LogDuplicate("the run needs no further extraction");
         }
         catch (CdcSlotTakenException exception)
         {
@@ -78,4 +107,7 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Extraction refused: {Reason}")]
     private partial void LogRefused(string reason);
+
+    /// <summary>The Coordinator gave the extraction no fence: its run needs none.</summary>
+    private sealed class RunEndedException() : Exception("The run needs no further extraction.");
 }

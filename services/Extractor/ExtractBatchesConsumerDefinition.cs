@@ -17,7 +17,8 @@ internal sealed class ExtractBatchesConsumerDefinition : ConsumerDefinition<Extr
         // connection kept all its slots, so the new channel never consumed (Failures/BrokerOutageTests).
         endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 4;
-        endpointConfigurator.UseSyncRedelivery(context, TransientErrors.IsTransient, (consume, exception) =>
+        // A Coordinator that did not answer BeginExtraction in time (restarting, say) is worth waiting for.
+        endpointConfigurator.UseSyncRedelivery(context, exception => TransientErrors.IsTransient(exception) || exception is RequestTimeoutException, (consume, exception) =>
             consume.TryGetMessage<ExtractBatches>(out var extract)
                 ? consume.Publish(new ExtractionFailed(extract.Message.RunId, extract.Message.JobName, exception.Message))
                 : Task.CompletedTask);
@@ -25,7 +26,7 @@ internal sealed class ExtractBatchesConsumerDefinition : ConsumerDefinition<Extr
         consumerConfigurator.UseMessageRetry(retry =>
         {
             retry.Exponential(3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2));
-            retry.Handle<Exception>(TransientErrors.IsWorthRetryingInProcess);
+            retry.Handle<Exception>(exception => TransientErrors.IsWorthRetryingInProcess(exception) || exception is RequestTimeoutException);
         });
     }
 }

@@ -34,6 +34,7 @@ internal static class HostingExtensions
         builder.Services.AddSingleton<ConnectionCatalog>();
         builder.Services.AddSingleton<JobSchemaCheck>();
         builder.Services.AddScoped<BeginRunActivity>();
+        builder.Services.AddScoped<BeginExtractionActivity>();
         builder.Services.AddScoped<AcceptExtractionActivity>();
         builder.Services.AddScoped<RecordBatchActivity>();
         builder.Services.AddScoped<CompleteRunActivity>();

@@ -19,7 +19,7 @@ public sealed class SyncRunState : SagaStateMachineInstance
     /// <summary>Orders the job's runs for the destinations: batches of a run older than one a destination has seen are refused.</summary>
     public long Fence { get; set; }
 
-    /// <summary>The extraction whose batches the run waits for: the first to complete.</summary>
+    /// <summary>The extraction whose batches the run waits for: the last to take the run's fence, once it completed.</summary>
     public Guid? ExtractionId { get; set; }
 
     public int? ExpectedBatches { get; set; }

@@ -20,6 +20,11 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
 
         Event(() => RunRequested, e => e.CorrelateById(m => m.Message.RunId));
         Event(() => ReplayRequested, e => e.CorrelateById(m => m.Message.RunId));
+        Event(() => ExtractionRequested, e =>
+        {
+            e.CorrelateById(m => m.Message.RunId);
+            e.OnMissingInstance(m => m.ExecuteAsync(x => x.RespondAsync(new ExtractionFenced(x.Message.RunId, x.Message.ExtractionId, 0))));
+        });
         Event(() => ExtractionCompleted, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => ExtractionFailed, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => BatchLoaded, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
@@ -45,12 +50,15 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                         waiting => waiting.TransitionTo(Loading))));
 
         During(Extracting, Loading,
+            When(ExtractionRequested)
+                .Activity(x => x.OfType<BeginExtractionActivity>())
+                .TransitionTo(Extracting),
             When(ExtractionCompleted)
                 .Activity(x => x.OfType<AcceptExtractionActivity>())
                 .IfElse(
                     context => context.Saga.IsFullyLoaded,
                     Finish,
-                    waiting => waiting.TransitionTo(Loading)),
+                    waiting => waiting.If(context => context.Saga.ExtractionId is not null, accepted => accepted.TransitionTo(Loading))),
             When(BatchLoaded)
                 .Activity(x => x.OfType<RecordBatchActivity>())
                 .If(
@@ -93,7 +101,8 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
             Ignore(ReplayRequested),
             Ignore(ExtractionCompleted),
             Ignore(ExtractionFailed),
-            Ignore(BatchLoaded));
+            Ignore(BatchLoaded),
+            RefuseExtraction());
 
         // A finished run ignores late and repeated messages; its figures are final.
         During(Completed, Failed, Rejected,
@@ -104,8 +113,13 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
             Ignore(BatchLoaded),
             Ignore(CancelRequested),
             Ignore(BatchFailed),
-            Ignore(DeletesSwept));
+            Ignore(DeletesSwept),
+            RefuseExtraction());
     }
+
+    // A run that has every batch (or has ended) needs no further extraction: it publishes nothing.
+    private EventActivities<SyncRunState> RefuseExtraction() =>
+        When(ExtractionRequested).Respond(context => new ExtractionFenced(context.Message.RunId, context.Message.ExtractionId, 0));
 
     // Every batch is loaded: a full refresh that deletes sweeps first (or fails when it read no row
     // and may not empty the destination); any other run completes.
@@ -136,6 +150,8 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
     public Event<StartSyncRun> RunRequested { get; private set; } = null!;
 
     public Event<ReplayDeadLetters> ReplayRequested { get; private set; } = null!;
+
+    public Event<BeginExtraction> ExtractionRequested { get; private set; } = null!;
 
     public Event<ExtractionCompleted> ExtractionCompleted { get; private set; } = null!;
 

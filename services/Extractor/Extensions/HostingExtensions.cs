@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Sync.Connectors;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.Postgres.Cdc;
+using Sync.Contracts;
 using Sync.Extractor;
 
 namespace Microsoft.Extensions.Hosting;
@@ -24,6 +25,7 @@ internal static class HostingExtensions
         builder.AddSyncBus(bus =>
         {
             bus.AddConsumer<ExtractBatchesConsumer, ExtractBatchesConsumerDefinition>();
+            bus.AddRequestClient<BeginExtraction>();
         });
         return builder;
     }

@@ -7,13 +7,14 @@ namespace Sync.EndToEnd.Tests.Failures;
 
 /// <summary>
 /// A bus of the test's own on a deployment's virtual host: a temporary queue bound to the batch
-/// exchanges keeps a copy of every TransformBatch, LoadBatch and BatchLoaded the services publish,
+/// exchanges keeps a copy of every ExtractBatches, TransformBatch, LoadBatch and BatchLoaded the services publish,
 /// and <see cref="PublishAgainAsync{T}"/> puts a copy back on the bus with its original message id,
 /// as a broker's redelivery would.
 /// </summary>
 internal sealed class BusProbe : IAsyncDisposable
 {
     private readonly IBusControl _bus;
+    private readonly ConcurrentQueue<Seen<ExtractBatches>> _extractBatches = new();
     private readonly ConcurrentQueue<Seen<TransformBatch>> _transformBatches = new();
     private readonly ConcurrentQueue<Seen<LoadBatch>> _loadBatches = new();
     private readonly ConcurrentQueue<Seen<BatchLoaded>> _batchesLoaded = new();
@@ -32,6 +33,7 @@ internal sealed class BusProbe : IAsyncDisposable
             {
                 endpoint.Durable = false;
                 endpoint.AutoDelete = true;
+                endpoint.Handler<ExtractBatches>(context => Keep(_extractBatches, context));
                 endpoint.Handler<TransformBatch>(context => Keep(_transformBatches, context));
                 endpoint.Handler<LoadBatch>(context => Keep(_loadBatches, context));
                 endpoint.Handler<BatchLoaded>(context => Keep(_batchesLoaded, context));
@@ -46,6 +48,8 @@ internal sealed class BusProbe : IAsyncDisposable
         await probe._bus.StartAsync(timeout.Token);
         return probe;
     }
+
+    public IReadOnlyList<Seen<ExtractBatches>> ExtractBatches(Guid runId) => [.. _extractBatches.Where(m => m.Message.RunId == runId)];
 
     public IReadOnlyList<Seen<TransformBatch>> TransformBatches(Guid runId) => [.. _transformBatches.Where(m => m.Message.RunId == runId)];
 

@@ -6,14 +6,17 @@ using Sync.Coordinator.DeadLetters;
 
 namespace Sync.Coordinator.Runs.Activities;
 
-/// <summary>Takes the first extraction to complete as the run's; a later one (a redelivered ExtractBatches) is ignored.</summary>
+/// <summary>
+/// Takes the completion of the run's extraction (the one that took the run's fence last, <see cref="BeginExtractionActivity"/>);
+/// one of an extraction superseded since, or a second completion, is ignored.
+/// </summary>
 internal sealed class AcceptExtractionActivity(CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState, ExtractionCompleted>
 {
     public async Task Execute(BehaviorContext<SyncRunState, ExtractionCompleted> context, IBehavior<SyncRunState, ExtractionCompleted> next)
     {
         var run = context.Saga;
         var message = context.Message;
-        if (run.ExtractionId is null)
+        if (run.ExtractionId is null && (message.Fence == 0 || message.Fence == run.Fence))
         {
             run.ExtractionId = message.ExtractionId;
             run.ExpectedBatches = message.BatchCount;
