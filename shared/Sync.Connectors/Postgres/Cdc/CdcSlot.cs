@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Npgsql;
 using Sync.Contracts.Jobs;
 using Sync.Jobs;
@@ -5,12 +7,33 @@ using Sync.Jobs;
 namespace Sync.Connectors.Postgres.Cdc;
 
 /// <summary>
-/// The replication slot and publication of a cdc job, both named <c>sync_&lt;job&gt;</c> (a '-' in the
-/// job name becomes '_'), and the checks a source must pass before either is made.
+/// The replication slot and publication of a cdc job, both named by <see cref="NameOf"/>, and the
+/// checks a source must pass before either is made.
 /// </summary>
 public static class CdcSlot
 {
-    public static string NameOf(string jobName) => "sync_" + jobName.Replace('-', '_');
+    private const int MaxName = 63;
+    private const int HashedPrefix = 40;
+
+    /// <summary>
+    /// <c>sync_&lt;job&gt;</c> for a job name of letters, digits and single '_' that fits PostgreSQL's
+    /// 63-byte limit (the names Sync always gave, so running jobs keep their slots); otherwise
+    /// <c>sync_&lt;first 40, '-' as '_'&gt;__&lt;16 hex of SHA-256(job)&gt;</c>. Job names start with a letter,
+    /// so a plain name never holds "__" and a hashed one always does: two jobs never share a slot
+    /// (before, a-b and a_b both became sync_a_b).
+    /// </summary>
+    public static string NameOf(string jobName)
+    {
+        var plain = "sync_" + jobName;
+        if (plain.Length <= MaxName && !jobName.Contains('-', StringComparison.Ordinal) && !jobName.Contains("__", StringComparison.Ordinal))
+        {
+            return plain;
+        }
+
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(jobName)).AsSpan(0, 8));
+        var prefix = jobName.Replace('-', '_');
+        return $"sync_{prefix[..Math.Min(prefix.Length, HashedPrefix)]}__{hash}";
+    }
 
     /// <summary>Throws <see cref="SourceSchemaException"/> naming the fix when the source cannot serve logical replication to this role.</summary>
     public static async Task CheckSourceAsync(NpgsqlConnection connection, string connectionName, CancellationToken cancellationToken)
