@@ -9,7 +9,9 @@ namespace Sync.Transformer;
 /// Runs a C# transform over a batch that the job's mapping produced: each record decoded into a
 /// <see cref="SyncRecord"/>, handed to <see cref="ISyncTransform.Transform"/>, and encoded again in
 /// the transform's output schema. A rejected record, or one whose transform throws, becomes a dead
-/// letter holding the record as the Transformer received it (so a replay maps it again).
+/// letter holding the record as the Transformer received it (so a replay maps it again). A change
+/// batch's delete is not handed to the transform (the SDK's records are rows, not changes): it
+/// keeps the key columns the output schema shares with the input, its place and its operation.
 /// </summary>
 internal static class CodeTransformStep
 {
@@ -33,8 +35,24 @@ internal static class CodeTransformStep
         var reader = new TupleReader(rows);
         var filtered = input.Filtered;
         var index = 0;
+        var operations = batch.Operations is null ? null : new List<byte>(batch.RowCount);
         while (reader.TryRead(fields, out _, out _))
         {
+            if (operations is not null && batch.Operations![index] == RowOperations.Delete)
+            {
+                operations.Add(RowOperations.Delete);
+                output.BeginTuple(columns.Count);
+                for (var i = 0; i < columns.Count; i++)
+                {
+                    var field = fromInput[i] < 0 ? default : fields[fromInput[i]];
+                    var copied = fromInput[i] >= 0 && !field.IsNull && columns[i].TypeOid == batch.Columns[fromInput[i]].TypeOid;
+                    output.AppendField(copied ? field.Of(rows).ToArray() : null, !copied);
+                }
+
+                index++;
+                continue;
+            }
+
             var values = new object?[schema.Columns.Count];
             string? error;
             try
@@ -52,6 +70,7 @@ internal static class CodeTransformStep
                 }
                 else if (error is null)
                 {
+                    operations?.Add(RowOperations.Upsert);
                     output.BeginTuple(values.Length);
                     for (var i = 0; i < values.Length; i++)
                     {
@@ -73,6 +92,6 @@ internal static class CodeTransformStep
             index++;
         }
 
-        return new TransformOutcome(new RecordBatch(columns, output.RowCount, output.ToArray()), rejected) { Filtered = filtered };
+        return new TransformOutcome(new RecordBatch(columns, output.RowCount, output.ToArray(), operations is null ? null : [.. operations]), rejected) { Filtered = filtered };
     }
 }

@@ -10,7 +10,9 @@ namespace Sync.Transformer;
 /// batch's columns followed by the lookups' columns; each output column is a copy (with an optional
 /// cast) or an expression. A record the filter does not accept is dropped; one whose expression or
 /// cast fails is returned as a <see cref="RejectedRecord"/> in the batch's schema (the lookups are
-/// read again on replay).
+/// read again on replay). A change batch's delete passes the filter (it names a key, not values)
+/// and is not evaluated: it keeps its key columns (copied, cast where mapped so) and its place,
+/// and carries its operation on.
 /// </summary>
 internal sealed class ExpressionTransform
 {
@@ -72,9 +74,13 @@ internal sealed class ExpressionTransform
         var reader = new TupleReader(rows);
         var filtered = 0;
         var origins = new List<(int, Range)>(batch.RowCount);
+        var operations = batch.Operations is null ? null : new List<byte>(batch.RowCount);
         while (reader.TryRead(fields, out _, out var tuple))
         {
-            var failed = Evaluate(row, values, out var keep);
+            var keep = true;
+            var failed = operations is not null && batch.Operations![row.Index] == RowOperations.Delete
+                ? CopyKeys(row, values)
+                : Evaluate(row, values, out keep);
             if (failed is not null)
             {
                 rejected.Add(new RejectedRecord(RecordTransform.Stage, row.Index, failed, new RecordBatch(batch.Columns, 1, rows[tuple])));
@@ -86,6 +92,7 @@ internal sealed class ExpressionTransform
             else
             {
                 origins.Add((row.Index, tuple));
+                operations?.Add(batch.Operations![row.Index]);
                 output.BeginTuple(values.Length);
                 foreach (var value in values)
                 {
@@ -96,7 +103,25 @@ internal sealed class ExpressionTransform
             row.Index++;
         }
 
-        return new TransformOutcome(new RecordBatch(Columns, output.RowCount, output.ToArray()), rejected) { Filtered = filtered, Origins = origins };
+        return new TransformOutcome(new RecordBatch(Columns, output.RowCount, output.ToArray(), operations is null ? null : [.. operations]), rejected) { Filtered = filtered, Origins = origins };
+    }
+
+    // A delete carries its key columns and nulls: copies go through (with their cast), expressions are not evaluated.
+    private string? CopyKeys(BatchRow row, byte[]?[] values)
+    {
+        for (var i = 0; i < _outputs.Length; i++)
+        {
+            try
+            {
+                values[i] = _outputs[i].IsCopy ? _outputs[i].Produce(row) : null;
+            }
+            catch (ValueCastException exception)
+            {
+                return $"column {_outputs[i].Column.Name}: {exception.Message}";
+            }
+        }
+
+        return null;
     }
 
     private string? Evaluate(BatchRow row, byte[]?[] values, out bool keep)
@@ -144,7 +169,7 @@ internal sealed class ExpressionTransform
         {
             var compiled = Compile($"columns.{mapping.Target}", text, resolve);
             var oid = PgValueCodec.OidOf(compiled.Type);
-            return new OutputColumn(new BatchColumn(mapping.Target, castTo ?? oid), row =>
+            return new OutputColumn(new BatchColumn(mapping.Target, castTo ?? oid), IsCopy: false, row =>
             {
                 var bytes = PgValueCodec.Encode(compiled.Evaluate(row));
                 return bytes is null || castTo is not { } target || target == oid ? bytes : PgValueCast.Convert(oid, bytes, target);
@@ -157,10 +182,10 @@ internal sealed class ExpressionTransform
         }
 
         var sourceOid = oids[index];
-        return new OutputColumn(new BatchColumn(mapping.Target, castTo ?? sourceOid), row => row.Raw(index, castTo));
+        return new OutputColumn(new BatchColumn(mapping.Target, castTo ?? sourceOid), IsCopy: true, row => row.Raw(index, castTo));
     }
 
-    private sealed record OutputColumn(BatchColumn Column, Func<BatchRow, byte[]?> Produce);
+    private sealed record OutputColumn(BatchColumn Column, bool IsCopy, Func<BatchRow, byte[]?> Produce);
 
     /// <summary>The current record: its fields, then the lookups' values for it.</summary>
     private sealed class BatchRow(byte[] rows, FieldSlice[] fields, uint[] oids, int inputCount, IReadOnlyList<byte[]?[]> lookups) : ExpressionRow

@@ -64,6 +64,11 @@ public static class JobFile
             }
 
             mode = SyncMode.Cdc;
+            if (transform?.Columns.FirstOrDefault(c => c.Expression is not null && destination.Key.Contains(c.Target)) is { } computedKey)
+            {
+                errors.Add(job.KeyMark("destination"), "destination.key", $"key column \"{computedKey.Target}\" is computed by an expression, but a cdc delete carries only the source row's key, which expressions are not evaluated on", "map the key columns straight from source columns (a cast is fine); compute other columns with expr");
+                return JobFileResult.Invalid(errors.All, name, nameAt);
+            }
         }
         else if (schedule == CdcSourceRules.Continuous)
         {

@@ -33,6 +33,19 @@ public sealed class CdcJobTests
     }
 
     [Fact]
+    public void A_key_computed_by_an_expression_is_refused_with_cdc_and_a_computed_other_column_is_not()
+    {
+        const string columns = "columns:\n  id: id\n  code: { expr: \"id * 10\" }\n  status: { expr: \"upper(status)\" }\n";
+        var keyedByCode = Valid.Replace("  deletes: soft-delete", "  key: [code]\n  deletes: soft-delete", StringComparison.Ordinal) + columns;
+
+        var error = JobYaml.ErrorAt(keyedByCode, "destination.key");
+        var job = JobYaml.Parse(Valid + columns);
+
+        Assert.Contains("key column \"code\" is computed by an expression", error.Message, StringComparison.Ordinal);
+        Assert.Equal((SyncMode.Cdc, "id"), (job.Mode, Assert.Single(job.Destination.Key)));
+    }
+
+    [Fact]
     public void Lookback_is_refused_with_cdc()
     {
         var error = JobYaml.ErrorAt(Valid.Replace("  primary_key: [id]", "  primary_key: [id]\n  lookback: 10m", StringComparison.Ordinal), "source.lookback");

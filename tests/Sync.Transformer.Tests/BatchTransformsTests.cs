@@ -121,6 +121,56 @@ public sealed class BatchTransformsTests : IAsyncLifetime
             await PgBatches.RowsAsync(_connection, "SELECT id, customer, total, tier FROM orders_out ORDER BY id"));
     }
 
+    /// <summary>
+    /// Issue 14, item 2: a cdc batch through computed columns, a filter and lookups. Before, the
+    /// operations were dropped, so each delete reached the Loader as an upsert of NULLs.
+    /// </summary>
+    [Fact]
+    public async Task A_change_batch_keeps_each_row_operation_and_passes_deletes_unevaluated_through_filter_and_expressions()
+    {
+        var job = Job("""
+            columns:
+              id: id
+              updated_at: updated_at
+              status: { expr: "upper(coalesce(status, 'new'))" }
+              total_cents: { expr: "round(total * 100)", cast: bigint }
+              email: user_email
+            filter: "status is null or status <> 'draft'"
+            lookups:
+              user_email: { table: public.users, key: user_id, match: id, column: email }
+            """);
+        // Rows 2 (a draft the filter would drop) and 5 are deletes: key only, as the cdc source sends them.
+        var changes = await ChangesAsync(deletes: [2, 5]);
+
+        var outcome = await Transforms().ApplyAsync(job, changes, CancellationToken.None);
+        await PgBatches.WriteAsync(_connection, "orders_out", outcome.Batch);
+
+        Assert.Equal([RowOperations.Upsert, RowOperations.Delete, RowOperations.Upsert, RowOperations.Upsert, RowOperations.Delete], outcome.Batch.Operations ?? []);
+        Assert.Equal(0, outcome.Filtered);
+        Assert.Empty(outcome.Rejected);
+        Assert.Equal(
+            ["1|PAID|1234", "2|null|null", "3|PAID|150050", "4|NEW|25000", "5|null|null"],
+            await PgBatches.RowsAsync(_connection, "SELECT id, status, total_cents FROM orders_out ORDER BY id"));
+    }
+
+    [Fact]
+    public async Task A_change_batch_through_a_csharp_transform_keeps_its_deletes_and_their_order()
+    {
+        var job = Job("columns:\n  id: id\n  updated_at: updated_at\n  customer: customer\n  total: total\ntransform: { code: order_tier }\n");
+        var code = new CodeTransforms().Add(typeof(OrderTier).Assembly);
+        // Row 5 (negative total: the transform rejects it as a row) is a delete here; row 4 (which it drops) too.
+        var changes = await ChangesAsync(deletes: [4, 5]);
+
+        var outcome = await Transforms(code).ApplyAsync(job, changes, CancellationToken.None);
+        await PgBatches.WriteAsync(_connection, "orders_out", outcome.Batch);
+
+        Assert.Equal([RowOperations.Upsert, RowOperations.Upsert, RowOperations.Upsert, RowOperations.Delete, RowOperations.Delete], outcome.Batch.Operations ?? []);
+        Assert.Empty(outcome.Rejected);
+        Assert.Equal(
+            ["1|ann|bronze", "2|bob|bronze", "3|cid|gold", "4|null|null", "5|null|null"],
+            await PgBatches.RowsAsync(_connection, "SELECT id, customer, tier FROM orders_out ORDER BY id"));
+    }
+
     [Fact]
     public async Task A_transform_name_nobody_registered_fails_the_batch()
     {
@@ -135,6 +185,15 @@ public sealed class BatchTransformsTests : IAsyncLifetime
 
     private Task<RecordBatch> OrdersAsync() =>
         PgBatches.ReadAsync(_connection, "SELECT id, updated_at, status, total, qty, user_id, customer FROM orders ORDER BY id", OrderColumns);
+
+    // The orders as a change batch: the rows in <paramref name="deletes"/> are deletes carrying their key alone.
+    private async Task<RecordBatch> ChangesAsync(long[] deletes)
+    {
+        var keyOnly = string.Join(", ", OrderColumns.Skip(1).Select(c => $"CASE WHEN id = ANY('{{{string.Join(",", deletes)}}}'::bigint[]) THEN NULL ELSE {c.Name} END"));
+        var batch = await PgBatches.ReadAsync(_connection, $"SELECT id, {keyOnly} FROM orders ORDER BY id", OrderColumns);
+        var operations = Enumerable.Range(1, batch.RowCount).Select(id => deletes.Contains(id) ? RowOperations.Delete : RowOperations.Upsert).ToArray();
+        return batch with { Operations = operations };
+    }
 
     private static JobSpec Job(string transform)
     {
