@@ -52,10 +52,16 @@ public sealed class MergePlan
     /// <summary>The batch column indexes of the destination key, in key order.</summary>
     public IReadOnlyList<int> KeyIndexes { get; private init; } = [];
 
+    /// <summary>
+    /// The destination is a partitioned table, whose merge counts inserts against the transaction's
+    /// snapshot: load it in a REPEATABLE READ transaction (see <see cref="Create"/>).
+    /// </summary>
+    public bool Partitioned { get; private init; }
+
     /// <summary>Deletes (or soft-deletes) the destination rows whose keys are in the staging table; returns one row: the count.</summary>
     public string Delete { get; private init; } = string.Empty;
 
-    public static MergePlan Create(DestinationSpec destination, string cursorTarget, IReadOnlyList<BatchColumn> columns, IReadOnlyList<TableColumn> table)
+    public static MergePlan Create(DestinationSpec destination, string cursorTarget, IReadOnlyList<BatchColumn> columns, IReadOnlyList<TableColumn> table, bool partitioned = false)
     {
         var byName = table.ToDictionary(c => c.Name, StringComparer.Ordinal);
         foreach (var column in columns)
@@ -120,17 +126,35 @@ public sealed class MergePlan
                 ON CONFLICT ({keys}) {onConflict}
             """;
 
-        var merge = $"""
-            WITH m AS (
-                {insert}
-                RETURNING (xmax = 0) AS inserted)
-            SELECT count(*) FILTER (WHERE inserted)::int, count(*) FILTER (WHERE NOT inserted)::int FROM m
-            """;
+        // A plain table tells an inserted row from an updated one by xmax = 0: exact under READ
+        // COMMITTED, and no second index lookup per row (with one, the merge of 1,000,000 orders rows
+        // in batches of 5,000 took about 1.5 times as long). A partitioned table cannot return a
+        // system column (0A000, issue 13). There the returned keys are looked up in the table as the
+        // statement's snapshot has it, which does not include the statement's own writes (PostgreSQL:
+        // "all the statements are executed with the same snapshot"): a key found there was updated.
+        // Under READ COMMITTED a key another transaction commits while the merge waits on it is in no
+        // snapshot and would count as inserted (seen on PostgreSQL 15); REPEATABLE READ makes that a
+        // serialization failure (40001), and the load is retried as a whole.
+        var merge = partitioned
+            ? $"""
+                WITH m AS (
+                    {insert}
+                    RETURNING {string.Join(", ", destination.Key.Select(k => $"d.{SqlIdentifier.Quote(k)}"))})
+                SELECT count(*) FILTER (WHERE NOT e.existed)::int, count(*) FILTER (WHERE e.existed)::int
+                FROM (SELECT EXISTS (SELECT 1 FROM {target} x WHERE {string.Join(" AND ", destination.Key.Select(k => $"x.{SqlIdentifier.Quote(k)} = m.{SqlIdentifier.Quote(k)}"))}) AS existed FROM m) e
+                """
+            : $"""
+                WITH m AS (
+                    {insert}
+                    RETURNING (xmax = 0) AS inserted)
+                SELECT count(*) FILTER (WHERE inserted)::int, count(*) FILTER (WHERE NOT inserted)::int FROM m
+                """;
         return new MergePlan(createStaging, copy, merge, $"DELETE FROM {staging}")
         {
             Staging = staging,
             KeyValues = keyValues,
             KeyIndexes = keyIndexes,
+            Partitioned = partitioned,
             Delete = DeleteSql(destination, staging, columns, byName),
         };
     }

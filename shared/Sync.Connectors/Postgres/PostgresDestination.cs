@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data;
 using Npgsql;
 using Sync.Batches;
 using Sync.Connectors.Resilience;
@@ -50,7 +51,10 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         }
 
         var marks = fence > 0 && RefreshKeys.Applies(job) ? (await RefreshKeys.EnsureTableAsync(connection, job, cancellationToken)).Table : null;
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Before the transaction: a partitioned destination's merge needs it REPEATABLE READ (MergePlan.Create says why).
+        var plan = await GetPlanAsync(connection, job, batch.Columns, cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(
+            plan.Partitioned ? IsolationLevel.RepeatableRead : IsolationLevel.Unspecified, cancellationToken);
 
         var before = await AppliedBatch.FindAsync(connection, runId, extractionId, batchSeq, cancellationToken);
         if (before is not null)
@@ -63,7 +67,6 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
             return new LoadResult(batch.RowCount, 0, 0, 0, Replayed: false, Rejected: [], Superseded: true);
         }
 
-        var plan = await GetPlanAsync(connection, job, batch.Columns, cancellationToken);
         await using (var create = new NpgsqlCommand(plan.CreateStaging, connection))
         {
             await create.ExecuteNonQueryAsync(cancellationToken);
@@ -219,7 +222,8 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
 
         var table = await PostgresSchema.GetColumnsAsync(connection, job.Destination.Table, cancellationToken)
             ?? throw new DestinationSchemaException($"Destination table {job.Destination.Table} does not exist.");
-        plan = MergePlan.Create(job.Destination, job.Source.Cursor.Length == 0 ? string.Empty : JobColumns.CursorTarget(job), columns, table);
+        var partitioned = await PostgresSchema.IsPartitionedAsync(connection, job.Destination.Table, cancellationToken);
+        plan = MergePlan.Create(job.Destination, job.Source.Cursor.Length == 0 ? string.Empty : JobColumns.CursorTarget(job), columns, table, partitioned);
         return _plans.GetOrAdd(key, plan);
     }
 
