@@ -56,6 +56,24 @@ public sealed class DuckDbDestinationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_repeated_in_a_batch_keeps_its_last_row_and_counts_the_others_as_skipped()
+    {
+        var destination = new DuckDbDestination(_connections);
+        // Key 1's last row has the older cursor, key 2's rows share one: within a batch, order decides.
+        var batch = SampleBatch.Of(
+            ["1", "2026-01-02T00:00:00+00:00", "1", "1 first", null],
+            ["2", "2026-01-01T00:00:00+00:00", "2", "2 first", null],
+            ["1", "2026-01-01T00:00:00+00:00", "1", "1 last", null],
+            ["2", "2026-01-01T00:00:00+00:00", "2", "2 second", null],
+            ["2", "2026-01-01T00:00:00+00:00", "2", "2 last", null]);
+
+        var result = await destination.LoadAsync(Job(), Guid.NewGuid(), Guid.NewGuid(), 0, batch, 1, CancellationToken.None);
+
+        Assert.Equal((5, 2, 0, 3), (result.Rows, result.Inserted, result.Updated, result.Skipped));
+        Assert.Equal(["1 last", "2 last"], await RowsAsync("SELECT note FROM orders_copy ORDER BY id"));
+    }
+
+    [Fact]
     public async Task A_batch_of_an_older_run_after_a_newer_run_loaded_changes_nothing()
     {
         var destination = new DuckDbDestination(_connections);

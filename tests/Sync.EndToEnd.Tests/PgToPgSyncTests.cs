@@ -92,6 +92,39 @@ public sealed class PgToPgSyncTests(PgToPgFixture fixture) : IClassFixture<PgToP
     }
 
     [Fact]
+    public async Task Versions_of_a_key_in_one_batch_load_its_last_into_a_partitioned_table()
+    {
+        // Each order in two versions a microsecond apart, next to each other in (updated_at, id)
+        // order: a batch of 200 holds both versions of 100 orders.
+        await OrdersTable.ExecuteAsync(Sync.Source, """
+            INSERT INTO order_versions
+            SELECT g, 'v' || v, g + v, now() - interval '1 day' + g * interval '10 microseconds' + v * interval '1 microsecond'
+            FROM generate_series(1, 300) g, generate_series(1, 2) v
+            """);
+
+        var first = await Sync.RunAsync("latest-orders");
+
+        Assert.True(first.State == "Completed", $"{first.State}: {first.FailureReason}");
+        Assert.Equal((3, 600L, 300L, 0L, 300L), (first.ExpectedBatches, first.Processed, first.Inserted, first.Updated, first.Skipped));
+        Assert.Equal(await LatestVersionsAsync(), await LatestOrdersAsync());
+
+        // Three new versions of orders 1–50 and 50 new orders: one batch, whose last version of each order wins.
+        await OrdersTable.ExecuteAsync(Sync.Source, """
+            INSERT INTO order_versions
+            SELECT g, 'v' || v, g + v, now() - interval '1 hour' + g * interval '10 microseconds' + v * interval '1 microsecond'
+            FROM generate_series(1, 50) g, generate_series(3, 5) v
+            UNION ALL
+            SELECT g, 'v1', g, now() - interval '1 hour' + g * interval '10 microseconds' FROM generate_series(301, 350) g
+            """);
+        var second = await Sync.RunAsync("latest-orders");
+
+        Assert.True(second.State == "Completed", $"{second.State}: {second.FailureReason}");
+        Assert.Equal((1, 200L, 50L, 50L, 100L), (second.ExpectedBatches, second.Processed, second.Inserted, second.Updated, second.Skipped));
+        Assert.Equal(await LatestVersionsAsync(), await LatestOrdersAsync());
+        Assert.Equal(50L, await OrdersTable.ScalarAsync(Sync.Destination, "SELECT count(*) FROM latest_orders WHERE status = 'v5'"));
+    }
+
+    [Fact]
     public async Task Validation_call_names_the_file_the_line_and_the_field()
     {
         var yaml = OrdersTable.Job("orders-bad", "orders_initial").Replace("cursor: updated_at", "cursor: updated at");
@@ -117,6 +150,14 @@ public sealed class PgToPgSyncTests(PgToPgFixture fixture) : IClassFixture<PgToP
         Assert.Contains("modified_at", body, StringComparison.Ordinal);
         Assert.Contains("\"field\":\"source\"", body, StringComparison.Ordinal);
     }
+
+    private async Task<object?> LatestVersionsAsync() =>
+        await OrdersTable.ScalarAsync(
+            Sync.Source,
+            "SELECT md5(string_agg(concat_ws(',', id, status, amount, updated_at), '|' ORDER BY id)) FROM (SELECT DISTINCT ON (id) * FROM order_versions ORDER BY id, updated_at DESC) v");
+
+    private async Task<object?> LatestOrdersAsync() =>
+        await OrdersTable.ScalarAsync(Sync.Destination, "SELECT md5(string_agg(concat_ws(',', id, status, amount, updated_at), '|' ORDER BY id)) FROM latest_orders");
 
     private async Task<Watermark> WatermarkAsync(string job)
     {

@@ -20,6 +20,10 @@ public sealed class DuckDbDestination(DuckDbConnections connections)
 {
     private const string Staging = "sync_staging";
 
+    // The staging row's position in the batch, appended with it: a key the batch repeats keeps its
+    // last row. A space is in no job's column name (SqlIdentifier admits none), so it cannot collide.
+    private const string Ordinal = "\"sync ordinal\"";
+
     public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, CancellationToken cancellationToken)
     {
         var rows = TypedRows.Decode(batch);
@@ -50,7 +54,7 @@ public sealed class DuckDbDestination(DuckDbConnections connections)
         }
 
         // Staging is temporary (this connection only) and filled before the transaction starts.
-        await ExecuteAsync(connection, $"CREATE OR REPLACE TEMP TABLE {Staging} ({string.Join(", ", columns)})", cancellationToken);
+        await ExecuteAsync(connection, $"CREATE OR REPLACE TEMP TABLE {Staging} ({string.Join(", ", columns)}, {Ordinal} BIGINT)", cancellationToken);
         Append(connection, rows);
 
         await ExecuteAsync(connection, "BEGIN TRANSACTION", cancellationToken);
@@ -105,15 +109,16 @@ public sealed class DuckDbDestination(DuckDbConnections connections)
         }
     }
 
-    // One row per key (the newest by cursor, so a batch repeating a key merges like two batches would).
+    // One row per key, the batch's last (as the PostgreSQL destination does): DuckDB too refuses to
+    // update a row twice in one statement, and ordering by the cursor left ties (and jobs without a
+    // cursor column) to an arbitrary row.
     internal static string MergeSql(JobSpec job, TypedRows rows, string target, string keyList)
     {
         var names = rows.Columns.Select(c => SqlIdentifier.Quote(c.Name)).ToList();
         var nonKey = rows.Columns.Select(c => c.Name).Where(n => !job.Destination.Key.Contains(n)).Select(SqlIdentifier.Quote).ToList();
         var cursor = rows.Columns.Any(c => c.Name == JobColumns.CursorTarget(job)) ? SqlIdentifier.Quote(JobColumns.CursorTarget(job)) : null;
-        var order = cursor is null ? "1" : $"{cursor} DESC NULLS LAST";
         var insert = $"INSERT INTO {target} ({string.Join(", ", names)}) SELECT {string.Join(", ", names)} FROM {Staging} " +
-            $"QUALIFY row_number() OVER (PARTITION BY {keyList} ORDER BY {order}) = 1 ON CONFLICT ({keyList}) ";
+            $"QUALIFY row_number() OVER (PARTITION BY {keyList} ORDER BY {Ordinal} DESC) = 1 ON CONFLICT ({keyList}) ";
         if (nonKey.Count == 0 || job.Destination.Conflict == ConflictStrategy.DestinationWins)
         {
             return insert + "DO NOTHING";
@@ -137,6 +142,7 @@ public sealed class DuckDbDestination(DuckDbConnections connections)
     private static void Append(DuckDBConnection connection, TypedRows rows)
     {
         using var appender = connection.CreateAppender("temp", "main", Staging);
+        var ordinal = 0L;
         foreach (var values in rows.Rows)
         {
             var row = appender.CreateRow();
@@ -161,7 +167,7 @@ public sealed class DuckDbDestination(DuckDbConnections connections)
                 };
             }
 
-            row.EndRow();
+            row.AppendValue(ordinal++).EndRow();
         }
     }
 

@@ -15,6 +15,13 @@ namespace Sync.Connectors.Postgres;
 /// </summary>
 public sealed class MergePlan
 {
+    // The staging table's row number in COPY order (an identity column the COPY leaves out, so the
+    // batch's tuples still go in as they are; COPY reads and numbers its rows in input order). A
+    // space is in no job's column name (SqlIdentifier admits none), so it cannot collide. The
+    // temporary table's sequence serves one session, so caching values loses nothing; uncached,
+    // nextval made a binary COPY of 200,000 orders rows about 25% slower, cached it costs nothing measurable.
+    private const string Ordinal = "\"sync ordinal\"";
+
     private MergePlan(string createStaging, string copy, string merge, string clearStaging)
     {
         CreateStaging = createStaging;
@@ -36,13 +43,25 @@ public sealed class MergePlan
     /// <summary>Empties the staging table inside the transaction, between the row ranges of an isolation.</summary>
     public string ClearStaging { get; }
 
-    /// <summary>Returns one row: inserted, updated.</summary>
+    /// <summary>
+    /// Returns one row: inserted, updated. Of the rows of one key it applies only the last one staged;
+    /// the others are neither, so they count as skipped.
+    /// </summary>
     public string Merge { get; }
+
+    /// <summary>The batch column indexes of the destination key, in key order.</summary>
+    public IReadOnlyList<int> KeyIndexes { get; private init; } = [];
+
+    /// <summary>
+    /// The destination is a partitioned table, whose merge counts inserts against the transaction's
+    /// snapshot: load it in a REPEATABLE READ transaction (see <see cref="Create"/>).
+    /// </summary>
+    public bool Partitioned { get; private init; }
 
     /// <summary>Deletes (or soft-deletes) the destination rows whose keys are in the staging table; returns one row: the count.</summary>
     public string Delete { get; private init; } = string.Empty;
 
-    public static MergePlan Create(DestinationSpec destination, string cursorTarget, IReadOnlyList<BatchColumn> columns, IReadOnlyList<TableColumn> table)
+    public static MergePlan Create(DestinationSpec destination, string cursorTarget, IReadOnlyList<BatchColumn> columns, IReadOnlyList<TableColumn> table, bool partitioned = false)
     {
         var byName = table.ToDictionary(c => c.Name, StringComparer.Ordinal);
         foreach (var column in columns)
@@ -63,7 +82,7 @@ public sealed class MergePlan
 
         var staging = StagingName(destination.Table, columns);
         var quoted = columns.Select(c => SqlIdentifier.Quote(c.Name)).ToList();
-        var createStaging = $"CREATE TEMP TABLE IF NOT EXISTS {staging} ({string.Join(", ", columns.Select((c, i) => $"{quoted[i]} {PgTypes.SqlName(c.TypeOid)}"))}) ON COMMIT DELETE ROWS";
+        var createStaging = $"CREATE TEMP TABLE IF NOT EXISTS {staging} ({string.Join(", ", columns.Select((c, i) => $"{quoted[i]} {PgTypes.SqlName(c.TypeOid)}"))}, {Ordinal} bigint GENERATED ALWAYS AS IDENTITY (CACHE 10000)) ON COMMIT DELETE ROWS";
         var copy = $"COPY {staging} ({string.Join(", ", quoted)}) FROM STDIN (FORMAT BINARY)";
 
         var values = columns.Select((c, i) => byName[c.Name].TypeOid == c.TypeOid
@@ -87,20 +106,55 @@ public sealed class MergePlan
             ConflictStrategy.Merge => UpdateWhereChanged(nonKeys, c => $"COALESCE(EXCLUDED.{c}, d.{c})", revive, revived),
             _ => $"DO UPDATE SET {Assignments(nonKeys)}{revive} WHERE d.{SqlIdentifier.Quote(cursorTarget)} < EXCLUDED.{SqlIdentifier.Quote(cursorTarget)} OR d.{SqlIdentifier.Quote(cursorTarget)} IS NULL{revived}",
         };
-        var merge = $"""
-            WITH m AS (
-                INSERT INTO {SqlIdentifier.QuoteQualified(destination.Table)} AS d ({string.Join(", ", quoted)})
-                SELECT {string.Join(", ", values)} FROM {staging} s
-                ON CONFLICT ({keys}) {onConflict}
-                RETURNING (xmax = 0) AS inserted)
-            SELECT count(*) FILTER (WHERE inserted)::int, count(*) FILTER (WHERE NOT inserted)::int FROM m
-            """;
         var valueList = values.ToList();
-        var keyValues = destination.Key.Select(k => (SqlIdentifier.Quote(k), valueList[columns.ToList().FindIndex(c => c.Name == k)])).ToList();
+        var keyIndexes = destination.Key.Select(k => columns.ToList().FindIndex(c => c.Name == k)).ToList();
+        var keyValues = destination.Key.Select((k, i) => (Column: SqlIdentifier.Quote(k), Value: valueList[keyIndexes[i]])).ToList();
+        var target = SqlIdentifier.QuoteQualified(destination.Table);
+
+        // ON CONFLICT DO UPDATE refuses to touch a row twice in one statement (21000), so a key the
+        // batch repeats keeps only its last row, by the staging ordinal. A row with a null key field
+        // is kept apart, as a unique index keeps it (nulls are distinct there).
+        var keyExpressions = keyValues.Select(k => k.Value).ToList();
+        var distinct = string.Join(", ", [
+            .. keyExpressions,
+            $"CASE WHEN {string.Join(" OR ", keyExpressions.Select(k => $"{k} IS NULL"))} THEN s.{Ordinal} END",
+        ]);
+        var insert = $"""
+            INSERT INTO {target} AS d ({string.Join(", ", quoted)})
+                SELECT DISTINCT ON ({distinct}) {string.Join(", ", values)} FROM {staging} s
+                ORDER BY {distinct}, s.{Ordinal} DESC
+                ON CONFLICT ({keys}) {onConflict}
+            """;
+
+        // A plain table tells an inserted row from an updated one by xmax = 0: exact under READ
+        // COMMITTED, and no second index lookup per row (with one, the merge of 1,000,000 orders rows
+        // in batches of 5,000 took about 1.5 times as long). A partitioned table cannot return a
+        // system column (0A000, issue 13). There the returned keys are looked up in the table as the
+        // statement's snapshot has it, which does not include the statement's own writes (PostgreSQL:
+        // "all the statements are executed with the same snapshot"): a key found there was updated.
+        // Under READ COMMITTED a key another transaction commits while the merge waits on it is in no
+        // snapshot and would count as inserted (seen on PostgreSQL 15); REPEATABLE READ makes that a
+        // serialization failure (40001), and the load is retried as a whole.
+        var merge = partitioned
+            ? $"""
+                WITH m AS (
+                    {insert}
+                    RETURNING {string.Join(", ", destination.Key.Select(k => $"d.{SqlIdentifier.Quote(k)}"))})
+                SELECT count(*) FILTER (WHERE NOT e.existed)::int, count(*) FILTER (WHERE e.existed)::int
+                FROM (SELECT EXISTS (SELECT 1 FROM {target} x WHERE {string.Join(" AND ", destination.Key.Select(k => $"x.{SqlIdentifier.Quote(k)} = m.{SqlIdentifier.Quote(k)}"))}) AS existed FROM m) e
+                """
+            : $"""
+                WITH m AS (
+                    {insert}
+                    RETURNING (xmax = 0) AS inserted)
+                SELECT count(*) FILTER (WHERE inserted)::int, count(*) FILTER (WHERE NOT inserted)::int FROM m
+                """;
         return new MergePlan(createStaging, copy, merge, $"DELETE FROM {staging}")
         {
             Staging = staging,
             KeyValues = keyValues,
+            KeyIndexes = keyIndexes,
+            Partitioned = partitioned,
             Delete = DeleteSql(destination, staging, columns, byName),
         };
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data;
 using Npgsql;
 using Sync.Batches;
 using Sync.Connectors.Resilience;
@@ -50,7 +51,10 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         }
 
         var marks = fence > 0 && RefreshKeys.Applies(job) ? (await RefreshKeys.EnsureTableAsync(connection, job, cancellationToken)).Table : null;
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Before the transaction: a partitioned destination's merge needs it REPEATABLE READ (MergePlan.Create says why).
+        var plan = await GetPlanAsync(connection, job, batch.Columns, cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(
+            plan.Partitioned ? IsolationLevel.RepeatableRead : IsolationLevel.Unspecified, cancellationToken);
 
         var before = await AppliedBatch.FindAsync(connection, runId, extractionId, batchSeq, cancellationToken);
         if (before is not null)
@@ -63,15 +67,14 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
             return new LoadResult(batch.RowCount, 0, 0, 0, Replayed: false, Rejected: [], Superseded: true);
         }
 
-        var plan = await GetPlanAsync(connection, job, batch.Columns, cancellationToken);
         await using (var create = new NpgsqlCommand(plan.CreateStaging, connection))
         {
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        // A change batch's deletes go after its upserts, in the same transaction (one row per key in
-        // a batch, so their order does not matter); the upserts load as any batch does.
-        var changes = ChangeRows.Split(batch);
+        // A change batch's deletes go after its upserts, in the same transaction (Split keeps one
+        // change per key, so their order does not matter); the upserts load as any batch does.
+        var changes = ChangeRows.Split(batch, plan.KeyIndexes);
         var upserts = changes?.Upserts ?? batch;
 
         // Fast path: the whole batch in one COPY and one merge. Only when the destination refuses a
@@ -81,13 +84,7 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         var whole = await TryApplyAsync(connection, transaction, plan, upserts.Rows, counts, clear: false, cancellationToken);
         if (whole is not null)
         {
-            var tuples = TupleRanges(upserts);
-            var refused = await RowIsolation.IsolateAsync(
-                tuples.Count,
-                (start, length, token) => TryApplyAsync(
-                    connection, transaction, plan, upserts.Rows.AsMemory(tuples[start].Start..tuples[start + length - 1].End), counts, clear: true, token),
-                cancellationToken,
-                whole);
+            var refused = await IsolateAsync(connection, transaction, plan, upserts, counts, whole, cancellationToken);
             rejected.AddRange(refused.Select(r => new RowRejection(changes?.UpsertIndexes[r.Row] ?? r.Row, RecordErrors.Describe(r.Error))));
         }
 
@@ -160,6 +157,41 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         }
     }
 
+    /// <summary>
+    /// Row isolation of a batch whose whole merge was refused. The merge keeps the last row of each
+    /// key only among the rows it is given, so the rows a later row of the batch repeats the key of
+    /// are left out first (they count as skipped, refused or not): otherwise an earlier range would
+    /// apply them and a later one overwrite them, both counted, with the conflict strategy rather than
+    /// the batch's order deciding.
+    /// </summary>
+    private static async Task<IReadOnlyList<(int Row, PostgresException Error)>> IsolateAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, MergePlan plan, RecordBatch batch, MergeCounts counts, PostgresException whole, CancellationToken cancellationToken)
+    {
+        var kept = BatchKeys.LastRowPerKey(batch, plan.KeyIndexes);
+        var rows = batch;
+        var error = whole;
+        if (kept.Length < batch.RowCount)
+        {
+            // The refused row may have been one of those left out: try the rest whole first.
+            rows = BatchKeys.Select(batch, kept);
+            if (await TryApplyAsync(connection, transaction, plan, rows.Rows, counts, clear: true, cancellationToken) is not { } keptError)
+            {
+                return [];
+            }
+
+            error = keptError;
+        }
+
+        var tuples = TupleRanges(rows);
+        var refused = await RowIsolation.IsolateAsync(
+            tuples.Count,
+            (start, length, token) => TryApplyAsync(
+                connection, transaction, plan, rows.Rows.AsMemory(tuples[start].Start..tuples[start + length - 1].End), counts, clear: true, token),
+            cancellationToken,
+            error);
+        return [.. refused.Select(r => (kept[r.Row], r.Error))];
+    }
+
     private static List<Range> TupleRanges(RecordBatch batch)
     {
         var ranges = new List<Range>(batch.RowCount);
@@ -190,7 +222,8 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
 
         var table = await PostgresSchema.GetColumnsAsync(connection, job.Destination.Table, cancellationToken)
             ?? throw new DestinationSchemaException($"Destination table {job.Destination.Table} does not exist.");
-        plan = MergePlan.Create(job.Destination, job.Source.Cursor.Length == 0 ? string.Empty : JobColumns.CursorTarget(job), columns, table);
+        var partitioned = await PostgresSchema.IsPartitionedAsync(connection, job.Destination.Table, cancellationToken);
+        plan = MergePlan.Create(job.Destination, job.Source.Cursor.Length == 0 ? string.Empty : JobColumns.CursorTarget(job), columns, table, partitioned);
         return _plans.GetOrAdd(key, plan);
     }
 

@@ -28,6 +28,14 @@ public static class PostgresSchema
         return columns.Count == 0 ? null : columns;
     }
 
+    /// <summary>Whether the table is partitioned (relkind 'p'): its rows live in its partitions.</summary>
+    public static async Task<bool> IsPartitionedAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass($1) AND relkind = 'p')", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = SqlIdentifier.QuoteQualified(table) });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>Whether a unique index without a predicate covers exactly <paramref name="columns"/>, as ON CONFLICT needs.</summary>
     public static async Task<bool> HasUniqueKeyAsync(NpgsqlConnection connection, string table, IReadOnlyList<string> columns, CancellationToken cancellationToken)
     {
