@@ -5,6 +5,7 @@ using Sync.Connectors.Postgres;
 using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.Jobs;
+using Sync.Coordinator.Scheduling;
 using Sync.Jobs;
 
 namespace Sync.Coordinator.Api;
@@ -19,7 +20,7 @@ internal static class JobsApi
         return app;
     }
 
-    private static async Task<Ok<List<JobView>>> ListJobsAsync(JobCatalog jobs, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
+    private static async Task<Ok<List<JobView>>> ListJobsAsync(JobCatalog jobs, CronTimetable timetable, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
     {
         var watermarks = await dbContext.Watermarks.AsNoTracking().ToDictionaryAsync(w => w.Key, cancellationToken);
         var pauses = await dbContext.JobPauses.AsNoTracking().ToDictionaryAsync(p => p.JobName, cancellationToken);
@@ -35,7 +36,7 @@ internal static class JobsApi
             lastRuns.TryGetValue(job.Name, out var lastRun);
             return new JobView(job.Name, job.Schedule, job.Mode.ToString(), job.BatchSize, job.Source.Query is null ? job.Source.Table : "(query)", job.Destination.Table,
                 watermark?.LastSync, watermark?.Cursor, watermark?.UpdatedAt, pause is not null, pause?.PausedAt,
-                lastRun is null ? null : RunView.Of(lastRun));
+                lastRun is null ? null : RunView.Of(lastRun), timetable.NextOccurrence(job.Name));
         }).ToList();
         return TypedResults.Ok(views);
     }
@@ -75,7 +76,8 @@ internal sealed record JobView(
     DateTimeOffset? WatermarkUpdatedAt,
     bool Paused = false,
     DateTimeOffset? PausedAt = null,
-    RunView? LastRun = null);
+    RunView? LastRun = null,
+    DateTimeOffset? NextRun = null);
 
 internal sealed record ValidationView(bool Valid, List<ErrorView> Errors);
 

@@ -236,6 +236,24 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public async Task<RunResult> RunAsync(string job, TimeSpan? timeout = null) => await WaitForRunAsync(await StartRunAsync(job), timeout);
 
+    /// <summary>The first run of <paramref name="job"/> its schedule started (trigger <c>schedule</c>), once it has finished.</summary>
+    public async Task<RunResult> WaitForScheduledRunAsync(string job, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var runs = await Http.GetFromJsonAsync<List<RunResult>>($"/api/jobs/{job}/runs?limit=500", Json);
+            if (runs!.LastOrDefault(r => r.Trigger == "schedule") is { } scheduled)
+            {
+                return await WaitForRunAsync(scheduled.RunId, deadline - DateTime.UtcNow);
+            }
+
+            await Task.Delay(500);
+        }
+
+        throw new TimeoutException($"No scheduled run of {job} started.\n{Logs()}");
+    }
+
     public string Logs()
     {
         var text = new StringBuilder();
@@ -292,7 +310,8 @@ public sealed record RunResult(
     long Skipped,
     long Errors,
     string? FailureReason,
-    long? DurationMs)
+    long? DurationMs,
+    string? Trigger = null)
 {
     public bool IsFinished => State is "Completed" or "Failed" or "Rejected";
 }
