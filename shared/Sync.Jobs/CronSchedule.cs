@@ -16,6 +16,8 @@ public sealed class CronSchedule
     // A schedule that parses may still never fire (e.g. 30 February); probe from a fixed instant so the answer is stable.
     private static readonly DateTimeOffset Probe = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    private static readonly string[] Macros = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly", "@every_minute"];
+
     private readonly CronExpression _cron;
 
     private CronSchedule(string expression, CronExpression cron)
@@ -62,6 +64,12 @@ public sealed class CronSchedule
             if (text.Equals("@every_second", StringComparison.OrdinalIgnoreCase))
             {
                 return "runs every second; schedules go down to one minute";
+            }
+
+            // Cronos would say "Macro: Unexpected character 'f' on position 1" of @fortnightly.
+            if (!Macros.Contains(text, StringComparer.OrdinalIgnoreCase))
+            {
+                return $"is not a known macro; the macros are {string.Join(", ", Macros)}";
             }
         }
         else

@@ -247,7 +247,7 @@ public sealed class JobFileErrorTests
     [InlineData("61 * * * *", "Minutes")]
     [InlineData("* * *", "needs 5 fields")]
     [InlineData("0 0 30 2 *", "never fires")]
-    [InlineData("@fortnightly", "@fortnightly")]
+    [InlineData("@fortnightly", "is not a known macro; the macros are @yearly, @annually")]
     [InlineData("0 0 1 * MON", "restricts both day-of-month (1) and day-of-week (MON)")]
     public void An_impossible_schedule_is_reported(string cron, string reason)
     {
