@@ -87,7 +87,7 @@ internal static class HostingExtensions
 
     public static async Task MigrateControlDatabaseAsync(this WebApplication app)
     {
-        // Refuse to start on invalid job files before anything else happens.
+        // Read the job files before anything else happens: a missing folder stops the start, an invalid file only its job.
         _ = app.Services.GetRequiredService<JobCatalog>();
         await using var scope = app.Services.CreateAsyncScope();
         await ControlDatabaseMigrator.MigrateAsync(scope.ServiceProvider.GetRequiredService<CoordinatorDbContext>(), app.Lifetime.ApplicationStopping);
