@@ -12,7 +12,8 @@ try
 }
 catch (InvalidJobFileException exception)
 {
-    await Console.Error.WriteLineAsync($"Refusing to start: {exception.Errors.Count} problem(s) in the job files.\n{exception.Message}");
+    // Only a missing jobs folder: an invalid job file stops its own job, not the Coordinator.
+    await Console.Error.WriteLineAsync($"Refusing to start: {exception.Message}");
     return 2;
 }
 

@@ -20,29 +20,22 @@ public static class JobDirectory
                 "",
                 $"job directory not found (full path: {Path.GetFullPath(directory)})",
                 "create it, or point the jobs directory setting at the folder that holds the *.yml job files");
-            return new JobDirectoryResult(new Dictionary<string, JobSpec>(), [missing]);
+            return new JobDirectoryResult(missing);
         }
 
         var folder = new DirectoryInfo(directory).Name;
         var paths = Directory.EnumerateFiles(directory, "*.*", SearchOption.TopDirectoryOnly)
             .Where(f => f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase))
-            .Order(StringComparer.Ordinal);
+            .Order(StringComparer.Ordinal)
+            .ToList();
 
-        var errors = new List<JobFileError>();
-        var named = new List<(string File, JobFileResult Result)>();
-        foreach (var path in paths)
-        {
-            var file = $"{folder}/{Path.GetFileName(path)}";
-            var result = Read(path, file);
-            errors.AddRange(result.Errors);
-            if (result.Name is not null)
-            {
-                named.Add((file, result));
-            }
-        }
+        var files = paths.Select(path => $"{folder}/{Path.GetFileName(path)}").ToList();
+        var results = paths.Zip(files, (path, file) => Read(path, file)).ToList();
+        var errors = results.Select(r => r.Errors.ToList()).ToList();
 
         var jobs = new Dictionary<string, JobSpec>(StringComparer.Ordinal);
-        foreach (var group in named.GroupBy(p => p.Result.Name!, StringComparer.Ordinal))
+        var named = results.Select((result, index) => (Index: index, Result: result)).Where(r => r.Result.Name is not null);
+        foreach (var group in named.GroupBy(r => r.Result.Name!, StringComparer.Ordinal))
         {
             if (group.Count() == 1)
             {
@@ -54,12 +47,11 @@ public static class JobDirectory
                 continue;
             }
 
-            var files = group.Select(p => p.File).ToList();
-            foreach (var (file, result) in group)
+            foreach (var (index, result) in group)
             {
-                var others = string.Join(", ", files.Where(f => f != file));
-                errors.Add(new JobFileError(
-                    file,
+                var others = string.Join(", ", group.Where(g => g.Index != index).Select(g => files[g.Index]));
+                errors[index].Add(new JobFileError(
+                    files[index],
                     (int)result.NameAt.Line,
                     (int)result.NameAt.Column,
                     "name",
@@ -68,8 +60,11 @@ public static class JobDirectory
             }
         }
 
-        var ordered = errors.OrderBy(e => e.File, StringComparer.Ordinal).ThenBy(e => e.Line).ThenBy(e => e.Column).ToList();
-        return new JobDirectoryResult(jobs, ordered);
+        var invalid = Enumerable.Range(0, files.Count)
+            .Where(i => errors[i].Count > 0)
+            .Select(i => new InvalidJobFile(files[i], results[i].Name, errors[i].OrderBy(e => e.Line).ThenBy(e => e.Column).ToList()))
+            .ToList();
+        return new JobDirectoryResult(jobs, invalid);
     }
 
     private static JobFileResult Read(string path, string file)

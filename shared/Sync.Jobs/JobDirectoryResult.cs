@@ -2,23 +2,39 @@ using Sync.Contracts.Jobs;
 
 namespace Sync.Jobs;
 
-/// <summary>Every valid job of a directory by name, and every error found in it.</summary>
+/// <summary>Every valid job of a directory by name, and every file that defines none, with its errors.</summary>
 public sealed class JobDirectoryResult
 {
-    internal JobDirectoryResult(IReadOnlyDictionary<string, JobSpec> jobs, IReadOnlyList<JobFileError> errors)
+    internal JobDirectoryResult(IReadOnlyDictionary<string, JobSpec> jobs, IReadOnlyList<InvalidJobFile> invalidFiles)
     {
+        Found = true;
         Jobs = jobs;
-        Errors = errors;
+        InvalidFiles = invalidFiles;
+        Errors = invalidFiles.SelectMany(f => f.Errors).ToList();
     }
+
+    internal JobDirectoryResult(JobFileError missingDirectory)
+    {
+        Jobs = new Dictionary<string, JobSpec>();
+        InvalidFiles = [];
+        Errors = [missingDirectory];
+    }
+
+    /// <summary>Whether the directory exists; when it does not, <see cref="Errors"/> holds the one error saying so.</summary>
+    public bool Found { get; }
 
     /// <summary>Valid jobs by name; a file with errors, or a name used twice, contributes nothing.</summary>
     public IReadOnlyDictionary<string, JobSpec> Jobs { get; }
 
+    /// <summary>The files that define no job, in file order, each with its errors (a name used twice is an error in every file using it).</summary>
+    public IReadOnlyList<InvalidJobFile> InvalidFiles { get; }
+
+    /// <summary>Every error, by file, line and column.</summary>
     public IReadOnlyList<JobFileError> Errors { get; }
 
     public bool IsValid => Errors.Count == 0;
 
-    /// <summary>Throws <see cref="InvalidJobFileException"/> listing every error, so a service refuses to start on a bad job.</summary>
+    /// <summary>Throws <see cref="InvalidJobFileException"/> listing every error.</summary>
     public void ThrowIfInvalid()
     {
         if (!IsValid)

@@ -17,6 +17,11 @@ internal static partial class ScheduleHint
             return "use @every_minute or \"* * * * *\"";
         }
 
+        if (CronSchedule.DayFields(schedule) is (var minute, var hour, var dayOfMonth, var month, var dayOfWeek))
+        {
+            return $"keep one day field: \"{minute} {hour} {dayOfMonth} {month} *\" (days of the month) or \"{minute} {hour} * {month} {dayOfWeek}\" (days of the week); for one weekday of the month write e.g. MON#1 (the first Monday) or 5L (the last Friday) as day-of-week";
+        }
+
         var match = Every().Match(schedule);
         if (!match.Success)
         {

@@ -86,6 +86,29 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Jobs_lists_an_invalid_job_file_with_each_error_under_the_valid_jobs_columns()
+    {
+        using var answer = JsonDocument.Parse("""
+            [{"name":"broken","valid":false,"file":"jobs/broken.yml","errors":[
+               {"file":"jobs/broken.yml","line":2,"column":11,"field":"schedule","message":"must be a cron schedule","suggestion":"use @hourly","text":"jobs/broken.yml:2:11: schedule: must be a cron schedule. Fix: use @hourly"},
+               {"file":"jobs/broken.yml","line":5,"column":3,"field":"source.table","message":"is required","suggestion":null,"text":"jobs/broken.yml:5:3: source.table: is required"}],
+              "schedule":null,"lastSync":null,"source":null,"destination":null},
+             {"name":"orders","valid":true,"file":null,"errors":[],"schedule":"@hourly","lastSync":null,"source":"public.orders","destination":"public.orders_copy"}]
+            """);
+
+        Assert.Equal(
+            new[]
+            {
+                "JOB                          SCHEDULE         LAST SYNC                          SOURCE -> DESTINATION",
+                "broken                       INVALID          jobs/broken.yml: 2 problem(s); the job does not run until the file is fixed and the Coordinator restarted",
+                "  jobs/broken.yml:2:11: schedule: must be a cron schedule. Fix: use @hourly",
+                "  jobs/broken.yml:5:3: source.table: is required",
+                "orders                       @hourly          -                                  public.orders -> public.orders_copy",
+            },
+            SyncCommands.JobLines(answer.RootElement));
+    }
+
+    [Fact]
     public void Confirmation_accepts_only_yes()
     {
         Assert.True(OperatorCommands.Confirm("?", new StringReader("y\n")));

@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
@@ -162,6 +164,72 @@ public sealed class CdcSlotCleanupTests : IAsyncLifetime
         Assert.Equal(1L, await CountAsync(_source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", CdcSlot.NameOf(job.Name)));
     }
 
+    [Fact]
+    public async Task A_job_whose_file_turned_invalid_keeps_its_slot_at_start_up()
+    {
+        var broken = Job("cdc_broken_" + Suffix());
+        var removed = Job("cdc_gone_" + Suffix());
+        foreach (var job in new[] { broken, removed })
+        {
+            await CreateSlotAsync(job);
+            await RecordAsync(job);
+            await WriteWatermarkAsync(job.Name);
+        }
+
+        // A typo in the file of a job that streams: the Coordinator starts, the job does not run.
+        await SweepOnStartAsync(("broken.yml", JobYaml(broken.Name) + "batch_size: 5\n"));
+
+        Assert.Equal(1L, await CountAsync(_source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", CdcSlot.NameOf(broken.Name)));
+        Assert.Equal(1L, await CountAsync(_control, "SELECT count(*) FROM sync_cdc_slots WHERE job = $1", broken.Name));
+        Assert.Equal(1L, await CountAsync(_control, "SELECT count(*) FROM sync_watermarks WHERE key = $1", broken.Name));
+        Assert.Equal(0L, await CountAsync(_source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", CdcSlot.NameOf(removed.Name)));
+    }
+
+    [Fact]
+    public async Task Every_slot_is_kept_while_an_invalid_file_gives_no_job_name()
+    {
+        var job = Job("cdc_unnamed_" + Suffix());
+        await CreateSlotAsync(job);
+        await RecordAsync(job);
+        await WriteWatermarkAsync(job.Name);
+
+        // The job's file, no longer YAML: nothing says which job it was.
+        await SweepOnStartAsync(("cdc.yml", JobYaml(job.Name) + "  key: [id\n"));
+
+        Assert.Equal(1L, await CountAsync(_source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", CdcSlot.NameOf(job.Name)));
+        Assert.Equal(1L, await CountAsync(_control, "SELECT count(*) FROM sync_cdc_slots WHERE job = $1", job.Name));
+        Assert.Equal(1L, await CountAsync(_control, "SELECT count(*) FROM sync_watermarks WHERE key = $1", job.Name));
+    }
+
+    /// <summary>The Coordinator's start-up sweep over a jobs folder holding these files.</summary>
+    private async Task SweepOnStartAsync(params (string File, string Yaml)[] files)
+    {
+        var folder = Directory.CreateTempSubdirectory("sync-cdc-jobs").FullName;
+        try
+        {
+            foreach (var (file, yaml) in files)
+            {
+                await File.WriteAllTextAsync(Path.Combine(folder, file), yaml);
+            }
+
+            var jobs = new JobCatalog(Options.Create(new JobsOptions { Directory = folder }), NullLogger<JobCatalog>.Instance);
+            Assert.NotEmpty(jobs.Invalid);
+            await using var services = new ServiceCollection()
+                .AddDbContext<CoordinatorDbContext>(options => options.UseNpgsql(_control.ConnectionString))
+                .AddSingleton(_connections)
+                .AddLogging()
+                .AddScoped<CdcSlotCleanup>()
+                .BuildServiceProvider();
+            using var sweep = new CdcSlotSweepOnStart(services.GetRequiredService<IServiceScopeFactory>(), jobs, NullLogger<CdcSlotSweepOnStart>.Instance);
+            await sweep.StartAsync(CancellationToken.None);
+            await sweep.ExecuteTask!;
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private CoordinatorDbContext Control() => new(new DbContextOptionsBuilder<CoordinatorDbContext>().UseNpgsql(_control.ConnectionString).Options);
 
     private async Task<IReadOnlyList<CdcSlotOutcome>> CleanupAsync(HashSet<string> defined)
@@ -232,8 +300,13 @@ public sealed class CdcSlotCleanupTests : IAsyncLifetime
 
     private static JobSpec Job(string name, string connection = "source")
     {
-        var result = JobFile.Parse(
-            $"""
+        var result = JobFile.Parse(JobYaml(name, connection), "cdc.yml");
+        Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors));
+        return result.Job;
+    }
+
+    private static string JobYaml(string name, string connection = "source") =>
+        $"""
             name: {name}
             schedule: continuous
             source:
@@ -246,11 +319,8 @@ public sealed class CdcSlotCleanupTests : IAsyncLifetime
               type: postgres
               connection: destination
               table: public.items_copy
-            """,
-            "cdc.yml");
-        Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors));
-        return result.Job;
-    }
+
+            """;
 
     private static string Suffix() => Guid.NewGuid().ToString("N")[..8];
 }

@@ -1,16 +1,28 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Sync.EndToEnd.Tests.Infrastructure;
 
 namespace Sync.EndToEnd.Tests;
 
+/// <summary>
+/// No job file, however broken, stops the other jobs: the real Coordinator starts with a file whose
+/// schedule and keys are wrong and one that is not YAML at all, lists both with their errors
+/// (API and CLI), refuses to run them, and runs the valid job.
+/// </summary>
 public sealed class InvalidJobFileTests
 {
     [Fact]
-    public async Task Coordinator_refuses_to_start_and_names_the_file_and_the_fields()
+    public async Task Broken_job_files_are_listed_with_their_errors_and_the_valid_job_runs()
     {
         await using var sync = await SyncDeployment.CreateAsync("badjob");
+        await OrdersTable.CreateAsync(sync.Source, "orders");
+        await OrdersTable.CreateAsync(sync.Destination, "orders");
+        await OrdersTable.SeedAsync(sync.Source, "orders", 1, 300);
         sync.WriteJob("good.yml", OrdersTable.Job("good", "orders"));
         sync.WriteJob("broken.yml", """
             name: broken
+            schedule: "@fortnightly"
             batch_size: 5
             sorce:
               type: postgres
@@ -19,17 +31,47 @@ public sealed class InvalidJobFileTests
               connection: destination
               table: public.orders
             """);
+        sync.WriteJob("unreadable.yml", "name: unreadable\nsource: [unclosed\n");
+        var folder = Path.GetFileName(sync.JobsDirectory);
 
-        var coordinator = sync.CreateService("Coordinator");
-        coordinator.Start();
-        var exitCode = await coordinator.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        await sync.StartAsync();
 
-        Assert.NotEqual(0, exitCode);
-        var output = coordinator.Output;
-        Assert.Contains("broken.yml:2:13: batch_size:", output, StringComparison.Ordinal);
-        Assert.Contains("broken.yml:3:1: sorce:", output, StringComparison.Ordinal);
-        Assert.Contains("source", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("good.yml", output, StringComparison.Ordinal);
-        await coordinator.DisposeAsync();
+        var jobs = (await sync.Http.GetFromJsonAsync<JsonElement>("/api/jobs")).EnumerateArray().ToList();
+        Assert.Equal(["broken", "good", $"{folder}/unreadable.yml"], jobs.Select(j => j.GetProperty("name").GetString()));
+        Assert.Equal([false, true, false], jobs.Select(j => j.GetProperty("valid").GetBoolean()));
+        var broken = jobs[0];
+        Assert.Equal($"{folder}/broken.yml", broken.GetProperty("file").GetString());
+        var errors = broken.GetProperty("errors").EnumerateArray().ToList();
+        Assert.Equal(
+            [("source", 1), ("schedule", 2), ("batch_size", 3), ("sorce", 4)],
+            errors.Select(e => (e.GetProperty("field").GetString(), e.GetProperty("line").GetInt32())));
+        Assert.All(errors, e => Assert.Equal($"{folder}/broken.yml", e.GetProperty("file").GetString()));
+        Assert.All(errors, e => Assert.False(string.IsNullOrEmpty(e.GetProperty("suggestion").GetString())));
+        Assert.StartsWith($"{folder}/broken.yml:2:11: schedule: must be a cron schedule", errors[1].GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Equal("rename sorce to source", errors[3].GetProperty("suggestion").GetString());
+        var unreadable = jobs[2].GetProperty("errors").EnumerateArray().Single();
+        Assert.Equal(($"{folder}/unreadable.yml", 3), (unreadable.GetProperty("file").GetString(), unreadable.GetProperty("line").GetInt32()));
+        Assert.Contains("is not valid YAML", unreadable.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, jobs[1].GetProperty("file").ValueKind);
+        Assert.Empty(jobs[1].GetProperty("errors").EnumerateArray());
+
+        using (var refused = await sync.Http.PostAsync("/api/jobs/broken/runs", content: null))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+            var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal($"Job \"broken\" does not run: {folder}/broken.yml is invalid.", problem.GetProperty("title").GetString());
+        }
+
+        var (code, table) = await sync.CliAsync(null, "jobs");
+        Assert.True(code == 0, table);
+        var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Contains(lines, l => l.StartsWith("broken", StringComparison.Ordinal) && l.Contains($"INVALID          {folder}/broken.yml: 4 problem(s)", StringComparison.Ordinal));
+        Assert.Contains(errors[1].GetProperty("text").GetString(), lines);
+
+        var run = await sync.RunAsync("good");
+
+        Assert.True(run.State == "Completed", $"{run}\n{sync.Logs()}");
+        Assert.Equal(300, run.Processed);
+        Assert.Equal(await OrdersTable.DigestAsync(sync.Source, "orders"), await OrdersTable.DigestAsync(sync.Destination, "orders"));
     }
 }

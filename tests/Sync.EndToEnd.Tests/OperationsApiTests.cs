@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -163,23 +162,5 @@ public sealed partial class OperationsApiTests(OperationsFixture fixture)
         (long)(await OrdersTable.ScalarAsync(Deployment.Control,
             "SELECT count(*) FROM sync_runs WHERE job_name = $1 AND trigger = 'schedule' AND requested_at > $2", job, after))!;
 
-    private async Task<(int Code, string Output)> CliAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        start.ArgumentList.Add(Path.Combine(TestInfrastructure.RepositoryRoot, "tools", "Sync.Cli", "bin", Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(ServiceProcess.DllPath("Coordinator")))!), "net10.0", "sync.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["SYNC_URL"] = Deployment.Http.BaseAddress!.ToString();
-        start.Environment["SYNC_API_KEY"] = OperationsFixture.Key;
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, (await stdout) + (process.ExitCode == 0 ? string.Empty : "\n" + await stderr + "\n" + Deployment.Logs()));
-    }
+    private Task<(int Code, string Output)> CliAsync(params string[] args) => Deployment.CliAsync(OperationsFixture.Key, args);
 }

@@ -23,7 +23,10 @@ public sealed class CronScheduleTests
     [InlineData("0 0 30 2 *", "never fires (no such date)")]
     [InlineData("", "is empty")]
     [InlineData("@every_second", "runs every second; schedules go down to one minute")]
-    [InlineData("@sometimes", null)]
+    [InlineData("0 0 1 * MON", "restricts both day-of-month (1) and day-of-week (MON), which cron implementations combine differently")]
+    [InlineData("0 0 1-7 * 1", "restricts both day-of-month (1-7) and day-of-week (1), which cron implementations combine differently")]
+    [InlineData("0 0 L * 5", "restricts both day-of-month (L) and day-of-week (5), which cron implementations combine differently")]
+    [InlineData("@sometimes", "is not a known macro; the macros are @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly, @every_minute")]
     public void Impossible_schedules_are_refused_with_the_reason(string expression, string? reason)
     {
         Assert.False(CronSchedule.TryParse(expression, out var error));
@@ -40,14 +43,14 @@ public sealed class CronScheduleTests
     [InlineData("@daily", "2025-03-11T00:00:00Z")]
     [InlineData("0 3 * * 1-5", "2025-03-11T03:00:00Z")]
     public void Next_is_the_first_occurrence_after_the_instant_in_utc(string expression, string expected) =>
-        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), CronSchedule.Next(expression, From));
+        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), CronSchedule.Parse(expression).Next(From));
 
     [Fact]
     public void Next_is_strictly_after_an_instant_that_is_itself_an_occurrence()
     {
         var onTheHour = new DateTimeOffset(2025, 3, 10, 11, 0, 0, TimeSpan.Zero);
 
-        Assert.Equal(onTheHour.AddHours(1), CronSchedule.Next("@hourly", onTheHour));
+        Assert.Equal(onTheHour.AddHours(1), CronSchedule.Parse("@hourly").Next(onTheHour));
     }
 
     [Fact]
@@ -55,10 +58,21 @@ public sealed class CronScheduleTests
     {
         var from = new DateTimeOffset(2025, 3, 10, 12, 7, 0, TimeSpan.FromHours(2));
 
-        Assert.Equal(new DateTimeOffset(2025, 3, 10, 10, 15, 0, TimeSpan.Zero), CronSchedule.Next("*/15 * * * *", from));
+        Assert.Equal(new DateTimeOffset(2025, 3, 10, 10, 15, 0, TimeSpan.Zero), CronSchedule.Parse("*/15 * * * *").Next(from));
     }
 
     [Fact]
-    public void Next_refuses_an_invalid_expression() =>
-        Assert.Throws<ArgumentException>(() => CronSchedule.Next("61 * * * *", From));
+    public void Parse_refuses_an_invalid_expression_with_the_reason()
+    {
+        var exception = Assert.Throws<ArgumentException>(() => CronSchedule.Parse("61 * * * *"));
+        Assert.StartsWith("Invalid schedule \"61 * * * *\": Minutes:", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0 0 * * MON", "0 0 * * MON")]
+    [InlineData("0 0 */2 * MON", "0 0 */2 * MON")]
+    [InlineData("0 0 ? * MON", "0 0 ? * MON")]
+    [InlineData("  0  0 1 * *  ", "0  0 1 * *")]
+    public void One_restricted_day_field_is_accepted_and_kept_as_written(string expression, string kept) =>
+        Assert.Equal(kept, CronSchedule.Parse(expression).Expression);
 }

@@ -43,6 +43,7 @@ public sealed class JobDirectoryTests : IDisposable
             a => Assert.Equal(("jobs/a.yml", 1, 7, "name", "job name \"orders\" is also used by jobs/b.yml"), (a.File, a.Line, a.Column, a.Field, a.Message)),
             b => Assert.Equal(("jobs/b.yml", 2, 7, "name", "job name \"orders\" is also used by jobs/a.yml"), (b.File, b.Line, b.Column, b.Field, b.Message)));
         Assert.All(result.Errors, e => Assert.NotNull(e.Suggestion));
+        Assert.Equal([("jobs/a.yml", "orders"), ("jobs/b.yml", "orders")], result.InvalidFiles.Select(f => (f.File, f.Name)));
     }
 
     [Fact]
@@ -74,13 +75,42 @@ public sealed class JobDirectoryTests : IDisposable
     }
 
     [Fact]
+    public void Each_invalid_file_is_listed_with_its_job_name_and_its_own_errors()
+    {
+        Write("orders.yml", JobYaml.Minimal);
+        Write("broken.yml", JobYaml.Minimal.Replace("name: orders", "name: broken\nschedule: \"@fortnightly\"\nbatch_size: 5", StringComparison.Ordinal));
+        Write("unreadable.yml", "name: unreadable\nsource: [unclosed\n");
+
+        var result = JobDirectory.Load(jobs);
+
+        Assert.True(result.Found);
+        Assert.Equal(["orders"], result.Jobs.Keys);
+        Assert.Collection(
+            result.InvalidFiles,
+            broken =>
+            {
+                Assert.Equal(("jobs/broken.yml", "broken"), (broken.File, broken.Name));
+                Assert.Equal([("schedule", 2), ("batch_size", 3)], broken.Errors.Select(e => (e.Field, e.Line)));
+            },
+            unreadable =>
+            {
+                Assert.Equal(("jobs/unreadable.yml", null), (unreadable.File, unreadable.Name));
+                Assert.All(unreadable.Errors, e => Assert.Equal("jobs/unreadable.yml", e.File));
+                Assert.NotEmpty(unreadable.Errors);
+            });
+        Assert.Equal(result.InvalidFiles.SelectMany(f => f.Errors), result.Errors);
+    }
+
+    [Fact]
     public void A_missing_directory_is_one_error_naming_it()
     {
         var missing = Path.Combine(root, "nope");
 
         var result = JobDirectory.Load(missing);
 
+        Assert.False(result.Found);
         Assert.Empty(result.Jobs);
+        Assert.Empty(result.InvalidFiles);
         var error = Assert.Single(result.Errors);
         Assert.Equal(missing, error.File);
         Assert.Contains("not found", error.Message, StringComparison.Ordinal);

@@ -247,13 +247,17 @@ public sealed class JobFileErrorTests
     [InlineData("61 * * * *", "Minutes")]
     [InlineData("* * *", "needs 5 fields")]
     [InlineData("0 0 30 2 *", "never fires")]
+    [InlineData("@fortnightly", "is not a known macro; the macros are @yearly, @annually")]
+    [InlineData("0 0 1 * MON", "restricts both day-of-month (1) and day-of-week (MON)")]
     public void An_impossible_schedule_is_reported(string cron, string reason)
     {
         var error = JobYaml.ErrorAt(JobYaml.Minimal + $"schedule: \"{cron}\"\n", "schedule");
 
-        Assert.Equal((12, 11), (error.Line, error.Column));
+        Assert.Equal(("jobs/test.yml", 12, 11), (error.File, error.Line, error.Column));
+        Assert.StartsWith($"jobs/test.yml:12:11: schedule: must be a cron schedule like \"*/15 * * * *\" (got \"{cron}\"): ", error.ToString(), StringComparison.Ordinal);
         Assert.Contains(reason, error.Message, StringComparison.Ordinal);
-        Assert.NotNull(error.Suggestion);
+        Assert.Contains(". Fix: ", error.ToString(), StringComparison.Ordinal);
+        Assert.False(string.IsNullOrWhiteSpace(error.Suggestion));
     }
 
     [Theory]
@@ -261,6 +265,7 @@ public sealed class JobFileErrorTests
     [InlineData("every 2 hours", "use \"0 */2 * * *\"")]
     [InlineData("every 30 seconds", "schedules go down to one minute; use \"* * * * *\"")]
     [InlineData("\"@every_second\"", "use @every_minute or \"* * * * *\"")]
+    [InlineData("\"0 6 1 * MON\"", "keep one day field: \"0 6 1 * *\" (days of the month) or \"0 6 * * MON\" (days of the week); for one weekday of the month write e.g. MON#1 (the first Monday) or 5L (the last Friday) as day-of-week")]
     public void Schedules_in_words_suggest_the_cron_expression(string schedule, string fix)
     {
         var error = JobYaml.ErrorAt(JobYaml.Minimal + $"schedule: {schedule}\n", "schedule");

@@ -85,7 +85,7 @@ internal static class SyncCommands
 
     private static Command Jobs()
     {
-        var command = new Command("jobs", "List jobs with their schedule and watermark");
+        var command = new Command("jobs", "List jobs with their schedule and watermark, and invalid job files with their errors");
         command.SetAction(async (result, cancellationToken) =>
         {
             using var client = Client(result);
@@ -96,10 +96,9 @@ internal static class SyncCommands
                 return 0;
             }
 
-            Console.WriteLine($"{"JOB",-28} {"SCHEDULE",-16} {"LAST SYNC",-34} SOURCE -> DESTINATION");
-            foreach (var job in jobs.EnumerateArray())
+            foreach (var line in JobLines(jobs))
             {
-                Console.WriteLine($"{job.GetProperty("name").GetString(),-28} {Text(job, "schedule") ?? "manual",-16} {Text(job, "lastSync") ?? "-",-34} {Text(job, "source")} -> {Text(job, "destination")}");
+                Console.WriteLine(line);
             }
 
             return 0;
@@ -181,6 +180,29 @@ internal static class SyncCommands
         if (Text(run, "failureReason") is { } reason)
         {
             Console.WriteLine($"  reason: {reason}");
+        }
+    }
+
+    /// <summary>The table of <c>sync jobs</c>: one line per job; an invalid job file says so, then one indented line per error.</summary>
+    internal static IEnumerable<string> JobLines(JsonElement jobs)
+    {
+        yield return $"{"JOB",-28} {"SCHEDULE",-16} {"LAST SYNC",-34} SOURCE -> DESTINATION";
+        foreach (var job in jobs.EnumerateArray())
+        {
+            var name = job.GetProperty("name").GetString();
+            if (job.TryGetProperty("valid", out var valid) && valid.ValueKind == JsonValueKind.False)
+            {
+                var errors = job.GetProperty("errors");
+                yield return $"{name,-28} {"INVALID",-16} {Text(job, "file")}: {errors.GetArrayLength()} problem(s); the job does not run until the file is fixed and the Coordinator restarted";
+                foreach (var error in errors.EnumerateArray())
+                {
+                    yield return $"  {Text(error, "text")}";
+                }
+
+                continue;
+            }
+
+            yield return $"{name,-28} {Text(job, "schedule") ?? "manual",-16} {Text(job, "lastSync") ?? "-",-34} {Text(job, "source")} -> {Text(job, "destination")}";
         }
     }
 

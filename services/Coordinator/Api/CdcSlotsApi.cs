@@ -5,8 +5,8 @@ namespace Sync.Coordinator.Api;
 
 /// <summary>
 /// DELETE /api/jobs/{name}/cdc: drops now the recorded replication slot and publication of a cdc job
-/// whose file was removed, as the next start would. A job still defined keeps its slot (409): reset
-/// its watermark to drop and make it again.
+/// whose file was removed, as the next start would. A job still defined, even by an invalid file, keeps
+/// its slot (409): reset its watermark to drop and make it again.
 /// </summary>
 internal static class CdcSlotsApi
 {
@@ -27,8 +27,24 @@ internal static class CdcSlotsApi
                 $"Remove its file from {jobs.Directory} and restart the Coordinator, or reset its watermark (DELETE /api/jobs/{name}/watermark) to drop and make the slot again.");
         }
 
-        var defined = jobs.All.Select(j => j.Name).ToHashSet(StringComparer.Ordinal);
-        var outcomes = await cleanup.RemoveOrphansAsync(defined, name, cancellationToken);
+        if (jobs.FindInvalid(name) is { } invalid)
+        {
+            return OperationsApi.Problem(
+                StatusCodes.Status409Conflict,
+                $"Job \"{name}\" is still defined by {invalid.File}, which is invalid; its replication slot is kept for it.",
+                $"Fix the file, or remove it from {jobs.Directory} and restart the Coordinator.");
+        }
+
+        if (jobs.HasUnnamedInvalidFile)
+        {
+            var unnamed = string.Join(", ", jobs.Invalid.Where(f => f.Name is null).Select(f => f.File));
+            return OperationsApi.Problem(
+                StatusCodes.Status409Conflict,
+                $"The job name of {unnamed} cannot be read; it may be job \"{name}\", whose slot is kept.",
+                "Fix or remove that file and restart the Coordinator, then try again.");
+        }
+
+        var outcomes = await cleanup.RemoveOrphansAsync(jobs.ClaimedNames, name, cancellationToken);
         return outcomes.Count == 0
             ? OperationsApi.Problem(StatusCodes.Status404NotFound, $"No replication slot of job \"{name}\" is recorded.", "Only slots that Sync made for a cdc job (sync_cdc_slots) are dropped; drop any other by hand.")
             : TypedResults.Ok(outcomes.ToList());

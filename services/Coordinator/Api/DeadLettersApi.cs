@@ -48,7 +48,8 @@ internal static class DeadLettersApi
     {
         if (jobs.Find(name) is null)
         {
-            return TypedResults.NotFound(ProblemDetailsBody.Of($"Job \"{name}\" is not defined."));
+            var (title, detail) = jobs.NotRunnable(name);
+            return TypedResults.NotFound(ProblemDetailsBody.Of(title, detail));
         }
 
         var active = await dbContext.Runs.AsNoTracking()

@@ -5,6 +5,7 @@ using Sync.Connectors.Postgres;
 using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.Jobs;
+using Sync.Coordinator.Scheduling;
 using Sync.Jobs;
 
 namespace Sync.Coordinator.Api;
@@ -19,7 +20,7 @@ internal static class JobsApi
         return app;
     }
 
-    private static async Task<Ok<List<JobView>>> ListJobsAsync(JobCatalog jobs, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
+    private static async Task<Ok<List<JobView>>> ListJobsAsync(JobCatalog jobs, CronTimetable timetable, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
     {
         var watermarks = await dbContext.Watermarks.AsNoTracking().ToDictionaryAsync(w => w.Key, cancellationToken);
         var pauses = await dbContext.JobPauses.AsNoTracking().ToDictionaryAsync(p => p.JobName, cancellationToken);
@@ -28,15 +29,23 @@ internal static class JobsApi
                 .Select(g => g.OrderByDescending(r => r.StartedAt).First())
                 .ToListAsync(cancellationToken))
             .ToDictionary(r => r.JobName);
-        var views = jobs.All.Select(job =>
+        JobView View(string name, JobSpec? job, InvalidJobFile? invalid)
         {
-            watermarks.TryGetValue(job.Name, out var watermark);
-            pauses.TryGetValue(job.Name, out var pause);
-            lastRuns.TryGetValue(job.Name, out var lastRun);
-            return new JobView(job.Name, job.Schedule, job.Mode.ToString(), job.BatchSize, job.Source.Query is null ? job.Source.Table : "(query)", job.Destination.Table,
+            watermarks.TryGetValue(name, out var watermark);
+            pauses.TryGetValue(name, out var pause);
+            lastRuns.TryGetValue(name, out var lastRun);
+            return new JobView(
+                name, invalid is null, invalid?.File, invalid?.Errors.Select(ErrorView.Of).ToList() ?? [],
+                job?.Schedule, job?.Mode.ToString(), job?.BatchSize, job is null ? null : job.Source.Query is null ? job.Source.Table : "(query)", job?.Destination.Table,
                 watermark?.LastSync, watermark?.Cursor, watermark?.UpdatedAt, pause is not null, pause?.PausedAt,
-                lastRun is null ? null : RunView.Of(lastRun));
-        }).ToList();
+                lastRun is null ? null : RunView.Of(lastRun), timetable.NextOccurrence(name));
+        }
+
+        // A file whose job name cannot be read is listed under its file name.
+        var views = jobs.All.Select(job => View(job.Name, job, null))
+            .Concat(jobs.Invalid.Select(file => View(file.Name ?? file.File, null, file)))
+            .OrderBy(v => v.Name, StringComparer.Ordinal)
+            .ToList();
         return TypedResults.Ok(views);
     }
 
@@ -63,19 +72,27 @@ internal static class JobsApi
     }
 }
 
+/// <summary>
+/// A job as GET /api/jobs lists it. An invalid file (<see cref="Valid"/> false) is listed too, under
+/// its job name or, when that cannot be read, its file, with every error and no settings: its job does not run.
+/// </summary>
 internal sealed record JobView(
     string Name,
+    bool Valid,
+    string? File,
+    List<ErrorView> Errors,
     string? Schedule,
-    string Mode,
-    int BatchSize,
-    string Source,
-    string Destination,
+    string? Mode,
+    int? BatchSize,
+    string? Source,
+    string? Destination,
     DateTimeOffset? LastSync,
     string? Watermark,
     DateTimeOffset? WatermarkUpdatedAt,
-    bool Paused = false,
-    DateTimeOffset? PausedAt = null,
-    RunView? LastRun = null);
+    bool Paused,
+    DateTimeOffset? PausedAt,
+    RunView? LastRun,
+    DateTimeOffset? NextRun);
 
 internal sealed record ValidationView(bool Valid, List<ErrorView> Errors);
 

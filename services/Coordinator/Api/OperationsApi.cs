@@ -94,8 +94,8 @@ internal static class OperationsApi
     }
 
     private static ProblemHttpResult? UnknownJob(string name, JobCatalog jobs) =>
-        jobs.Find(name) is null
-            ? Problem(StatusCodes.Status404NotFound, $"Job \"{name}\" is not defined.", $"Known jobs: {string.Join(", ", jobs.All.Select(j => j.Name))}.")
+        jobs.Find(name) is null && jobs.NotRunnable(name) is var (title, detail)
+            ? Problem(StatusCodes.Status404NotFound, title, detail)
             : null;
 
     public static ProblemHttpResult Problem(int status, string title, string detail) =>

@@ -24,7 +24,8 @@ internal static class RunsApi
     {
         if (jobs.Find(name) is null)
         {
-            return TypedResults.NotFound(ProblemDetailsBody.Of($"Job \"{name}\" is not defined.", $"Known jobs: {string.Join(", ", jobs.All.Select(j => j.Name))}."));
+            var (title, detail) = jobs.NotRunnable(name);
+            return TypedResults.NotFound(ProblemDetailsBody.Of(title, detail));
         }
 
         var active = await dbContext.Runs.AsNoTracking()

@@ -1,6 +1,7 @@
 using Coravel;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Sync.Connectors;
 using Sync.Connectors.Postgres;
@@ -59,6 +60,9 @@ internal static class HostingExtensions
         builder.Services.AddHostedService<WatermarkLag>();
         builder.Services.AddHostedService<QueueDepth>();
         builder.Services.AddScheduler();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<CronTimetable>();
+        builder.Services.AddTransient<CronRunSweep>();
         builder.Services.AddTransient<RunTimeoutSweep>();
         builder.Services.AddTransient<ContinuousRunSweep>();
         builder.Services.AddHealthChecks().AddControlDatabaseCheck();
@@ -84,7 +88,7 @@ internal static class HostingExtensions
 
     public static async Task MigrateControlDatabaseAsync(this WebApplication app)
     {
-        // Refuse to start on invalid job files before anything else happens.
+        // Read the job files before anything else happens: a missing folder stops the start, an invalid file only its job.
         _ = app.Services.GetRequiredService<JobCatalog>();
         await using var scope = app.Services.CreateAsyncScope();
         await ControlDatabaseMigrator.MigrateAsync(scope.ServiceProvider.GetRequiredService<CoordinatorDbContext>(), app.Lifetime.ApplicationStopping);
@@ -110,16 +114,13 @@ internal static class HostingExtensions
 
     public static WebApplication UseCoordinatorSchedules(this WebApplication app)
     {
-        var jobs = app.Services.GetRequiredService<JobCatalog>();
         var options = app.Services.GetRequiredService<IOptions<CoordinatorOptions>>().Value;
+        // Counts occurrences from now. Coravel's own .Cron() is not used: its parser is not the one
+        // that validated the job files (issue 13).
+        _ = app.Services.GetRequiredService<CronTimetable>();
         app.Services.UseScheduler(scheduler =>
         {
-            // schedule: continuous is no cron: a cdc job's runs follow each other (ContinuousRunSweep).
-            foreach (var job in jobs.All.Where(j => j.Schedule is not null and not "continuous"))
-            {
-                scheduler.ScheduleWithParams<ScheduledRun>(job.Name).Cron(job.Schedule!).PreventOverlapping($"run-{job.Name}");
-            }
-
+            scheduler.Schedule<CronRunSweep>().EverySeconds((int)CronRunSweep.Interval.TotalSeconds).PreventOverlapping(nameof(CronRunSweep));
             scheduler.Schedule<ContinuousRunSweep>().EverySeconds((int)ContinuousRunSweep.Interval.TotalSeconds).PreventOverlapping(nameof(ContinuousRunSweep));
             scheduler.Schedule<RunTimeoutSweep>().EverySeconds(options.RunTimeoutSweepSeconds).PreventOverlapping(nameof(RunTimeoutSweep));
         });

@@ -125,15 +125,22 @@ function renderJobs(jobs) {
     if (job.name === view.job) {
       row.className = "selected";
     }
+    cell(row, null, "name").appendChild(button(job.name, () => selectJob(job.name), "link"));
+    if (job.valid === false) {
+      renderInvalidJob(row, job);
+      return row;
+    }
     const last = job.lastRun;
     const running = last && activeStates.includes(last.state);
-    cell(row, null, "name").appendChild(button(job.name, () => selectJob(job.name), "link"));
     const state = cell(row, null, "state");
     state.appendChild(badge(running ? "running" : "idle", running ? "running" : "idle"));
     if (job.paused) {
       state.append(" ", badge("paused"));
     }
-    cell(row, job.schedule || "manual", "schedule");
+    const schedule = cell(row, job.schedule || "manual", "schedule");
+    if (job.nextRun) {
+      schedule.title = `next run ${time(job.nextRun)} (this browser's time; schedules are in UTC)`;
+    }
     const lastCell = cell(row, null, "last-run");
     if (last) {
       lastCell.append(badge(last.state), " ", time(last.startedAt));
@@ -152,6 +159,21 @@ function renderJobs(jobs) {
       : button("Pause", () => act(`Pause ${job.name}`, () => post(`/api/jobs/${encodeURIComponent(job.name)}/pause`))));
     return row;
   }));
+}
+
+// A job file with errors: its job does not run, and the row lists every error (file:line:column: field: message. Fix: …).
+function renderInvalidJob(row, job) {
+  row.classList.add("invalid");
+  cell(row, null, "state").appendChild(badge("invalid"));
+  cell(row, "—", "schedule");
+  const errors = cell(row, null, "errors");
+  errors.colSpan = 5;
+  errors.appendChild(el("p", `${job.file}: this job does not run until the file is fixed and the Coordinator restarted.`));
+  const list = el("ul");
+  for (const error of job.errors) {
+    list.appendChild(el("li", error.text));
+  }
+  errors.appendChild(list);
 }
 
 function renderRuns(runs) {

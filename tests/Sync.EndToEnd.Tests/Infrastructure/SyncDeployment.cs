@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
@@ -236,6 +237,49 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public async Task<RunResult> RunAsync(string job, TimeSpan? timeout = null) => await WaitForRunAsync(await StartRunAsync(job), timeout);
 
+    /// <summary>The first run of <paramref name="job"/> its schedule started (trigger <c>schedule</c>), once it has finished.</summary>
+    public async Task<RunResult> WaitForScheduledRunAsync(string job, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var runs = await Http.GetFromJsonAsync<List<RunResult>>($"/api/jobs/{job}/runs?limit=500", Json);
+            if (runs!.LastOrDefault(r => r.Trigger == "schedule") is { } scheduled)
+            {
+                return await WaitForRunAsync(scheduled.RunId, deadline - DateTime.UtcNow);
+            }
+
+            await Task.Delay(500);
+        }
+
+        throw new TimeoutException($"No scheduled run of {job} started.\n{Logs()}");
+    }
+
+    /// <summary>Runs the <c>sync</c> CLI against this deployment's Coordinator; the output has stderr and the services' logs appended when it fails.</summary>
+    public async Task<(int Code, string Output)> CliAsync(string? apiKey, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        start.ArgumentList.Add(Path.Combine(TestInfrastructure.RepositoryRoot, "tools", "Sync.Cli", "bin", ServiceProcess.BuildConfiguration, "net10.0", "sync.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["SYNC_URL"] = Http.BaseAddress!.ToString();
+        if (apiKey is not null)
+        {
+            start.Environment["SYNC_API_KEY"] = apiKey;
+        }
+
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, (await stdout) + (process.ExitCode == 0 ? string.Empty : "\n" + await stderr + "\n" + Logs()));
+    }
+
     public string Logs()
     {
         var text = new StringBuilder();
@@ -292,7 +336,8 @@ public sealed record RunResult(
     long Skipped,
     long Errors,
     string? FailureReason,
-    long? DurationMs)
+    long? DurationMs,
+    string? Trigger = null)
 {
     public bool IsFinished => State is "Completed" or "Failed" or "Rejected";
 }

@@ -1,0 +1,61 @@
+using Sync.Contracts.Jobs;
+using Sync.Coordinator.Jobs;
+using Sync.Jobs;
+
+namespace Sync.Coordinator.Scheduling;
+
+/// <summary>
+/// When each cron-scheduled job fires next, computed by <see cref="CronSchedule"/>, the same code
+/// that validated the job file, so a job fires exactly when validation said it would. The first
+/// occurrence counted is the first after the Coordinator starts. Occurrences that pass while no
+/// start can be published (the control database is down) are not made up one by one: the job
+/// fires once when it can, then at its first occurrence after that.
+/// </summary>
+internal sealed class CronTimetable
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, (CronSchedule Schedule, DateTimeOffset? Next)> _jobs = new(StringComparer.Ordinal);
+
+    public CronTimetable(JobCatalog jobs, TimeProvider time)
+        : this(jobs.All, time.GetUtcNow())
+    {
+    }
+
+    internal CronTimetable(IEnumerable<JobSpec> jobs, DateTimeOffset start)
+    {
+        // schedule: continuous is no cron: a cdc job's runs follow each other (ContinuousRunSweep).
+        foreach (var job in jobs.Where(j => j.Schedule is not (null or "continuous")))
+        {
+            var schedule = CronSchedule.Parse(job.Schedule!);
+            _jobs.Add(job.Name, (schedule, schedule.Next(start)));
+        }
+    }
+
+    /// <summary>The job's next occurrence, in UTC; null for a job without a cron schedule or one that never fires again.</summary>
+    public DateTimeOffset? NextOccurrence(string job)
+    {
+        lock (_gate)
+        {
+            return _jobs.TryGetValue(job, out var entry) ? entry.Next : null;
+        }
+    }
+
+    /// <summary>The jobs whose next occurrence is at or before <paramref name="now"/>, by name.</summary>
+    public IReadOnlyList<string> Due(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            return _jobs.Where(j => j.Value.Next <= now).Select(j => j.Key).Order(StringComparer.Ordinal).ToList();
+        }
+    }
+
+    /// <summary>Records that a due job was started (or skipped while paused) at <paramref name="now"/>: it is due again at its first occurrence after that.</summary>
+    public void Fired(string job, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            var (schedule, _) = _jobs[job];
+            _jobs[job] = (schedule, schedule.Next(now));
+        }
+    }
+}
