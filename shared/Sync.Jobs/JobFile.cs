@@ -69,6 +69,15 @@ public static class JobFile
                 errors.Add(job.KeyMark("destination"), "destination.key", $"key column \"{computedKey.Target}\" is computed by an expression, but a cdc delete carries only the source row's key, which expressions are not evaluated on", "map the key columns straight from source columns (a cast is fine); compute other columns with expr");
                 return JobFileResult.Invalid(errors.All, name, nameAt);
             }
+
+            // A delete carries the source primary key and nothing else: a destination key read from other columns matches no row.
+            var keySources = destination.Key.Select(k => columns.Count == 0 ? k : columns.FirstOrDefault(c => c.Target == k)?.Source).ToList();
+            if (keySources.Any(s => s is null || !sourceSpec.PrimaryKey.Contains(s)))
+            {
+                var other = keySources.FirstOrDefault(s => s is not null && !sourceSpec.PrimaryKey.Contains(s));
+                errors.Add(job.KeyMark("destination"), "destination.key", $"a cdc delete carries only the source primary key ({string.Join(", ", sourceSpec.PrimaryKey)}), but destination.key reads {(other is null ? "a column not mapped from it" : $"\"{other}\"")}, so deletes would match no row", "key the destination by the columns mapped from source.primary_key");
+                return JobFileResult.Invalid(errors.All, name, nameAt);
+            }
         }
         else if (schedule == CdcSourceRules.Continuous)
         {

@@ -46,6 +46,16 @@ public sealed class CdcJobTests
     }
 
     [Fact]
+    public void A_destination_key_not_read_from_the_source_primary_key_is_refused_with_cdc()
+    {
+        var keyedByEmail = Valid.Replace("  deletes: soft-delete", "  key: [email]\n  deletes: soft-delete", StringComparison.Ordinal) + "columns:\n  id: id\n  email: email\n";
+
+        var error = JobYaml.ErrorAt(keyedByEmail, "destination.key");
+
+        Assert.Contains("reads \"email\", so deletes would match no row", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Lookback_is_refused_with_cdc()
     {
         var error = JobYaml.ErrorAt(Valid.Replace("  primary_key: [id]", "  primary_key: [id]\n  lookback: 10m", StringComparison.Ordinal), "source.lookback");

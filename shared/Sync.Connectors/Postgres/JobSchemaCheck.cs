@@ -75,12 +75,17 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
         return problems;
     }
 
-    // The same refusals a run would meet (CursorSafety), before it runs.
+    // The same refusals a run would meet (CursorSafety, CdcReplicaIdentity), before it runs.
     private async Task CheckCursorAsync(JobSpec job, SourcePlan plan, List<SchemaProblem> problems, CancellationToken cancellationToken)
     {
         try
         {
-            if (CursorSafety.BoundFor(job, plan) == CursorBound.SettledMax)
+            if (job.Mode == SyncMode.Cdc)
+            {
+                await using var connection = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
+                await Cdc.CdcReplicaIdentity.CheckAsync(connection, job, cancellationToken);
+            }
+            else if (CursorSafety.BoundFor(job, plan) == CursorBound.SettledMax)
             {
                 await using var connection = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
                 await CursorSafety.CheckSequenceAsync(connection, job, cancellationToken);
@@ -88,7 +93,7 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
         }
         catch (SourceSchemaException exception)
         {
-            problems.Add(new SchemaProblem("source.cursor", exception.Message));
+            problems.Add(new SchemaProblem(job.Mode == SyncMode.Cdc ? "source.primary_key" : "source.cursor", exception.Message));
         }
     }
 

@@ -51,6 +51,7 @@ public sealed partial class PostgresChangeSource(
         await using (connection)
         {
             await CdcSlot.CheckSourceAsync(connection, source.Connection, cancellationToken);
+            await CdcReplicaIdentity.CheckAsync(connection, job, cancellationToken);
             var table = await PostgresSchema.GetColumnsAsync(connection, source.Table, cancellationToken)
                 ?? throw new SourceSchemaException($"Source table {source.Table} does not exist.");
             var plan = SourcePlan.Resolve(source.Cursor.Length == 0 ? source with { Cursor = source.PrimaryKey[0] } : source, job.Transform, table);
