@@ -15,6 +15,7 @@ namespace Sync.Extractor;
 /// <summary>
 /// Reads a run's rows and publishes them as batches, several sends in flight at once (publisher
 /// confirms make each one durable), then reports how many batches there were and the last position.
+/// While it reads, an <see cref="ExtractionHeartbeat"/> tells the Coordinator the run is alive.
 /// </summary>
 internal sealed partial class ExtractBatchesConsumer(PostgresSource source, HttpSource httpSource, FilesSource filesSource, PostgresChangeSource changeSource, CodeSource codeSource, ILogger<ExtractBatchesConsumer> logger) : IConsumer<ExtractBatches>
 {
@@ -26,6 +27,7 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
         var extractionId = NewId.NextGuid();
         var inFlight = new Queue<Task>();
         var batchSeq = 0;
+        await using var heartbeat = new ExtractionHeartbeat(context, extractionId, logger);
         try
         {
             async ValueTask PublishAsync(RecordBatch batch, IReadOnlyList<RejectedRecord> rejected, CancellationToken cancellationToken)
@@ -35,6 +37,7 @@ internal sealed partial class ExtractBatchesConsumer(PostgresSource source, Http
                     new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, message.Job, batch, message.Fence, rejected.Count == 0 ? null : rejected),
                     cancellationToken));
                 SyncTelemetry.RowsExtracted.Add(batch.RowCount, SyncTelemetry.JobTag(message.JobName));
+                heartbeat.Add(batch.RowCount);
                 while (inFlight.Count >= SendsInFlight)
                 {
                     await inFlight.Dequeue();
