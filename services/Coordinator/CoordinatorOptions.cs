@@ -7,7 +7,10 @@ public sealed class CoordinatorOptions
 {
     public const string SectionName = "Coordinator";
 
-    /// <summary>An active run with no progress for this long ends Failed, its watermark unchanged. Default 30 minutes.</summary>
+    /// <summary>
+    /// An active run with no progress for this long ends Failed, its watermark unchanged. Progress: a batch
+    /// loaded, or its extraction reporting that it still reads (every quarter of this). Default 30 minutes.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan RunTimeout { get; set; } = TimeSpan.FromMinutes(30);
 

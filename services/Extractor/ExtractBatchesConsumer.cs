@@ -18,6 +18,7 @@ namespace Sync.Extractor;
 /// Before it publishes anything, the extraction takes a fence of its own from the Coordinator
 /// (<see cref="BeginExtraction"/>), which its batches carry: a batch of an earlier extraction of the
 /// run that a destination meets later is refused there.
+/// While it reads, an <see cref="ExtractionHeartbeat"/> tells the Coordinator the run is alive.
 /// </summary>
 internal sealed partial class ExtractBatchesConsumer(
     PostgresSource source,
@@ -37,6 +38,7 @@ internal sealed partial class ExtractBatchesConsumer(
         var inFlight = new Queue<Task>();
         var batchSeq = 0;
         long? fence = message.Fence == 0 ? 0 : null;
+        await using var heartbeat = new ExtractionHeartbeat(context, extractionId, logger);
         try
         {
             async ValueTask<long> FenceAsync(CancellationToken cancellationToken)
@@ -58,6 +60,7 @@ internal sealed partial class ExtractBatchesConsumer(
                     new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, message.Job, batch, batchFence, rejected.Count == 0 ? null : rejected),
                     cancellationToken));
                 SyncTelemetry.RowsExtracted.Add(batch.RowCount, SyncTelemetry.JobTag(message.JobName));
+                heartbeat.Add(batch.RowCount);
                 while (inFlight.Count >= SendsInFlight)
                 {
                     await inFlight.Dequeue();

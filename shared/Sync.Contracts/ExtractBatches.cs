@@ -6,5 +6,7 @@ namespace Sync.Contracts;
 /// Tells the Extractor to read the rows of <see cref="Job"/> strictly after <see cref="After"/> and emit them as batches.
 /// <see cref="Fence"/> orders the job's runs (a later run has a larger one); every batch carries it,
 /// and a destination refuses batches of a run older than one it has already seen.
+/// <see cref="ProgressInterval"/>: how often the extraction reports <see cref="ExtractionProgressed"/>
+/// while it reads (the Coordinator sets it from its run timeout); null, never.
 /// </summary>
-public sealed record ExtractBatches(Guid RunId, string JobName, JobSpec Job, CursorPosition? After, long Fence = 0);
+public sealed record ExtractBatches(Guid RunId, string JobName, JobSpec Job, CursorPosition? After, long Fence = 0, TimeSpan? ProgressInterval = null);

@@ -4,7 +4,7 @@ namespace Sync.Jobs;
 
 /// <summary>
 /// The <c>source:</c> keys of <c>type: files</c>: a glob under the connection's folder, the format, and each
-/// column's path and type. The watermark is the (modified time, file name) of the last file read.
+/// column's path and type. The watermark lists the files read (Sync.Connectors' FilesWatermark), so each is read once.
 /// </summary>
 internal static class FilesSourceSection
 {

@@ -41,6 +41,84 @@ public sealed class FilesSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_that_appears_with_an_older_modified_time_than_the_watermark_is_read_once()
+    {
+        Write("in/a.csv", "id,updated_at,total\n1,2026-11-01T08:00:00Z,1.5\n", Past.AddMinutes(1));
+        Write("in/b.csv", "id,updated_at,total\n2,2026-11-01T09:00:00Z,2.5\n", Past.AddMinutes(2));
+        var job = Job("csv", "in/*.csv");
+        var first = await ExtractAsync(job, null);
+        Assert.Equal([1L, 2L], first.Ids);
+
+        // Moved in (or rsync -t'd, untarred) after b.csv was read, keeping its older modified time.
+        Write("in/moved.csv", "id,updated_at,total\n3,2026-11-01T07:00:00Z,3.5\n4,2026-11-01T07:01:00Z,4.5\n", Past);
+        var second = await ExtractAsync(job, first.Summary.High);
+
+        Assert.Equal([3L, 4L], second.Ids);
+        // The position still names the newest file read; it lists every file read.
+        Assert.Equal([Past.AddMinutes(2).ToString("O", CultureInfo.InvariantCulture), "in/b.csv"], second.Summary.High!.Values);
+        Assert.Equal(["in/a.csv", "in/b.csv", "in/moved.csv"], second.Summary.High.Files!.Files.Select(f => f.Name).Order(StringComparer.Ordinal));
+        var third = await ExtractAsync(job, second.Summary.High);
+        Assert.Empty(third.Ids);
+        Assert.Null(third.Summary.High);
+    }
+
+    [Fact]
+    public async Task A_file_rewritten_with_a_new_size_or_modified_time_is_read_again_and_a_removed_one_is_forgotten()
+    {
+        Write("in/a.csv", "id,updated_at,total\n1,2026-11-01T08:00:00Z,1.5\n", Past.AddMinutes(1));
+        Write("in/b.csv", "id,updated_at,total\n2,2026-11-01T09:00:00Z,2.5\n", Past.AddMinutes(2));
+        Write("in/c.csv", "id,updated_at,total\n3,2026-11-01T10:00:00Z,3.5\n", Past.AddMinutes(3));
+        var job = Job("csv", "in/*.csv");
+        var first = await ExtractAsync(job, null);
+
+        // a.csv gains a line but keeps its modified time (rsync -t of a changed file); b.csv is touched; c.csv goes.
+        Write("in/a.csv", "id,updated_at,total\n1,2026-11-01T08:00:00Z,1.5\n5,2026-11-01T08:05:00Z,5.5\n", Past.AddMinutes(1));
+        File.SetLastWriteTimeUtc(Path.Combine(_folder, "in/b.csv"), Past.AddMinutes(4));
+        File.Delete(Path.Combine(_folder, "in/c.csv"));
+        var second = await ExtractAsync(job, first.Summary.High);
+
+        Assert.Equal([1L, 5L, 2L], second.Ids);
+        Assert.Equal(["in/a.csv", "in/b.csv"], second.Summary.High!.Files!.Files.Select(f => f.Name).Order(StringComparer.Ordinal));
+        Assert.Empty((await ExtractAsync(job, second.Summary.High)).Ids);
+    }
+
+    [Fact]
+    public async Task A_watermark_without_a_file_list_counts_the_files_up_to_its_position_as_read()
+    {
+        // As a run before files were listed committed it: (modified time, name) of the newest file read.
+        Write("in/a.csv", "id,updated_at,total\n1,2026-11-01T08:00:00Z,1.5\n", Past.AddMinutes(1));
+        Write("in/b.csv", "id,updated_at,total\n2,2026-11-01T09:00:00Z,2.5\n", Past.AddMinutes(2));
+        Write("in/c.csv", "id,updated_at,total\n3,2026-11-01T10:00:00Z,3.5\n", Past.AddMinutes(3));
+        var job = Job("csv", "in/*.csv");
+
+        var next = await ExtractAsync(job, new CursorPosition([Past.AddMinutes(2).ToString("O", CultureInfo.InvariantCulture), "in/b.csv"]));
+
+        Assert.Equal([3L], next.Ids);
+        Assert.Equal(["in/a.csv", "in/b.csv", "in/c.csv"], next.Summary.High!.Files!.Files.Select(f => f.Name).Order(StringComparer.Ordinal));
+        Write("in/late.csv", "id,updated_at,total\n4,2026-11-01T07:00:00Z,4.5\n", Past);
+        Assert.Equal([4L], (await ExtractAsync(job, next.Summary.High)).Ids);
+    }
+
+    [Fact]
+    public void Past_the_remembered_limit_the_oldest_files_are_forgotten_whole_and_count_as_read()
+    {
+        // Two files share the modified time where the limit falls: both go, so neither is read again.
+        var files = Enumerable.Range(0, FilesWatermark.RememberedFilesLimit)
+            .Select(i => new FileRead($"f{i:0000}.csv", Past.AddSeconds(i), 10))
+            .Append(new FileRead("f0000b.csv", Past, 10))
+            .ToList();
+
+        var position = FilesWatermark.Next(files, null, files);
+
+        Assert.Equal(FilesWatermark.RememberedFilesLimit - 1, position.Files!.Files.Count);
+        Assert.Equal(Past, position.Files.ForgottenThrough);
+        Assert.DoesNotContain(position.Files.Files, f => f.Modified <= Past);
+        Assert.Empty(FilesWatermark.Pending(files, position, DateTime.UtcNow));
+        // A file appearing later is read when it is newer than the forgotten ones, not when it is as old.
+        Assert.Equal(["new.csv"], FilesWatermark.Pending([.. files, new("new.csv", Past.AddTicks(1), 10), new("old.csv", Past, 10)], position, DateTime.UtcNow).Select(f => f.Name));
+    }
+
+    [Fact]
     public async Task A_jsonl_line_that_is_not_json_or_of_the_wrong_type_is_a_dead_letter_and_the_rest_loads()
     {
         Write("orders.jsonl", """

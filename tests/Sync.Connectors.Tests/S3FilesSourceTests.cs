@@ -42,13 +42,14 @@ public sealed class S3FilesSourceTests : IAsyncLifetime
         Assert.Empty((await ExtractAsync(job, second.Summary.High)).Ids);
     }
 
-    // A new object is taken only once it has settled (FilesSource.SettleTime past its LastModified second):
+    // A new object is taken only once it has settled (FilesSource.SettleTime past its LastModified):
     // wait, with a deadline, until the listing shows that many.
     private async Task SettledAsync(JobSpec job, int count)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         var connection = _s3.Connections.Get("lake");
-        while ((await S3Objects.PendingAsync(connection, job.Source.Files!.Prefix!, job.Source.Files.Pattern, null, CancellationToken.None)).Count < count)
+        while ((await S3Objects.ListAsync(connection, job.Source.Files!.Prefix!, job.Source.Files.Pattern, CancellationToken.None))
+               .Count(o => o.Modified <= DateTime.UtcNow - FilesSource.SettleTime) < count)
         {
             Assert.True(DateTime.UtcNow < deadline, $"s3rver did not list {count} settled object(s) within 30 s");
             await Task.Delay(200);

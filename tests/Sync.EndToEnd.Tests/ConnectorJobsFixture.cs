@@ -6,7 +6,7 @@ namespace Sync.EndToEnd.Tests;
 
 /// <summary>
 /// One Sync installation for the jobs whose source or destination is not a PostgreSQL table: an http
-/// job reading <see cref="OrdersApi"/>, a files job reading a local inbox folder, and jobs through the
+/// job reading <see cref="OrdersApi"/>, files jobs reading folders of a local inbox, and jobs through the
 /// example C# source, transform and sink (examples/Sync.Examples.Transforms, loaded as plugins by the
 /// Extractor, the Transformer and the Loader). Each test class has its own job and tables.
 /// </summary>
@@ -45,6 +45,7 @@ public sealed class ConnectorJobsFixture : IAsyncLifetime
         await OrdersTable.ExecuteAsync(Deployment.Destination, """
             CREATE TABLE orders_from_api (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, total numeric(12,2), customer text);
             CREATE TABLE orders_from_files (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, status text, total numeric(12,2));
+            CREATE TABLE orders_late_files (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, status text, total numeric(12,2));
             CREATE TABLE demo_orders (seq bigint NOT NULL, id integer PRIMARY KEY, customer text NOT NULL, total numeric(12,2) NOT NULL,
                 created_at timestamptz NOT NULL, tier text NOT NULL);
             """);
@@ -92,6 +93,26 @@ public sealed class ConnectorJobsFixture : IAsyncLifetime
               type: postgres
               connection: destination
               table: public.orders_from_files
+            """);
+        Deployment.WriteJob("orders_late_files.yml", """
+            name: orders_late_files
+            batch_size: 100
+            source:
+              type: files
+              connection: inbox
+              pattern: "late/*.csv"
+              format: csv
+              cursor: updated_at
+              primary_key: [id]
+              fields:
+                id: bigint
+                updated_at: timestamptz
+                status: text
+                total: { path: order_total, type: numeric }
+            destination:
+              type: postgres
+              connection: destination
+              table: public.orders_late_files
             """);
         Deployment.WriteJob("demo_orders.yml", """
             name: demo_orders

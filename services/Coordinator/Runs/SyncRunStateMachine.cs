@@ -25,6 +25,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
             e.CorrelateById(m => m.Message.RunId);
             e.OnMissingInstance(m => m.ExecuteAsync(x => x.RespondAsync(new ExtractionFenced(x.Message.RunId, x.Message.ExtractionId, 0))));
         });
+        Event(() => ExtractionProgressed, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => ExtractionCompleted, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => ExtractionFailed, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => BatchLoaded, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
@@ -48,6 +49,15 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                         context => context.Saga.IsFullyLoaded,
                         done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).Activity(x => x.OfInstanceType<ContinueStreamActivity>()).TransitionTo(Completed),
                         waiting => waiting.TransitionTo(Loading))));
+
+        // The Extractor is still reading: progress for the run timeout. Once an extraction is accepted
+        // (Loading), another one's reports are not the run's progress.
+        During(Extracting,
+            When(ExtractionProgressed)
+                .Then(context => RunProgress.Touch(context.Saga)));
+
+        During(Loading, Sweeping,
+            Ignore(ExtractionProgressed));
 
         During(Extracting, Loading,
             When(ExtractionRequested)
@@ -108,6 +118,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
         During(Completed, Failed, Rejected,
             Ignore(RunRequested),
             Ignore(ReplayRequested),
+            Ignore(ExtractionProgressed),
             Ignore(ExtractionCompleted),
             Ignore(ExtractionFailed),
             Ignore(BatchLoaded),
@@ -152,6 +163,8 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
     public Event<ReplayDeadLetters> ReplayRequested { get; private set; } = null!;
 
     public Event<BeginExtraction> ExtractionRequested { get; private set; } = null!;
+
+    public Event<ExtractionProgressed> ExtractionProgressed { get; private set; } = null!;
 
     public Event<ExtractionCompleted> ExtractionCompleted { get; private set; } = null!;
 

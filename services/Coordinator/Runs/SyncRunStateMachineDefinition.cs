@@ -36,6 +36,7 @@ internal sealed class SyncRunStateMachineDefinition : SagaDefinition<SyncRunStat
         sagaConfigurator.Message<StartSyncRun>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<ReplayDeadLetters>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<BeginExtraction>(x => x.UsePartitioner(partition, m => m.Message.RunId));
+        sagaConfigurator.Message<ExtractionProgressed>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<ExtractionCompleted>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<ExtractionFailed>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<BatchLoaded>(x => x.UsePartitioner(partition, m => m.Message.RunId));

@@ -17,11 +17,11 @@ namespace Sync.Connectors.Files;
 
 /// <summary>
 /// Reads CSV or JSONL files (<c>type: files</c>) from the folder of a named connection
-/// (<c>FileConnections__NAME</c>), oldest first by (modified time, name), each file once: the watermark is
-/// the (modified time, name) of the last file read whole. A line that does not parse or fit its declared
-/// types is a dead letter of stage "extract" naming the file and line; the rest of the file loads.
-/// With <c>prefix:</c> the files are the objects under that prefix of an S3 connection's bucket
-/// (<c>S3Connections__NAME__*</c>), ordered and watermarked by (LastModified, key) the same way.
+/// (<c>FileConnections__NAME</c>), oldest first by (modified time, name), each file once whatever its
+/// modified time and again when it changes: the watermark lists the files read (<see cref="FilesWatermark"/>).
+/// A line that does not parse or fit its declared types is a dead letter of stage "extract" naming the
+/// file and line; the rest of the file loads. With <c>prefix:</c> the files are the objects under that
+/// prefix of an S3 connection's bucket (<c>S3Connections__NAME__*</c>), by (LastModified, key) the same way.
 /// </summary>
 public sealed class FilesSource(IConfiguration configuration)
 {
@@ -53,11 +53,12 @@ public sealed class FilesSource(IConfiguration configuration)
         var rows = new TupleBuffer();
         var rejected = new List<RejectedRecord>();
         var values = new byte[]?[records.Columns.Count];
-        CursorPosition? high = null;
         var index = 0;
-        var pending = s3 is null ? Pending(folder, spec.Pattern, after) : await S3Objects.PendingAsync(s3, spec.Prefix!, spec.Pattern, after, cancellationToken);
-        foreach (var (modified, name) in pending)
+        var listed = s3 is null ? List(folder, spec.Pattern) : await S3Objects.ListAsync(s3, spec.Prefix!, spec.Pattern, cancellationToken);
+        var read = new List<FileRead>();
+        foreach (var file in FilesWatermark.Pending(listed, after, DateTime.UtcNow - SettleTime))
         {
+            var name = file.Name;
             await using var stream = s3 is null ? File.OpenRead(Path.Combine(folder, name)) : await S3Objects.OpenAsync(s3, name, cancellationToken);
             await foreach (var (line, raw, record, error) in (spec.Format == "csv" ? ReadCsvAsync(stream, cancellationToken) : ReadJsonLinesAsync(stream, cancellationToken)).WithCancellation(cancellationToken))
             {
@@ -90,12 +91,17 @@ public sealed class FilesSource(IConfiguration configuration)
                 }
             }
 
-            high = new CursorPosition([modified.ToString("O", CultureInfo.InvariantCulture), name]);
+            read.Add(file);
         }
 
-        if (rows.RowCount + rejected.Count > 0 || high != summary.High)
+        if (rows.RowCount + rejected.Count > 0)
         {
             await EmitAsync();
+        }
+
+        if (read.Count > 0)
+        {
+            summary.KeepAtLeast(FilesWatermark.Next(listed, after, read));
         }
 
         return summary;
@@ -104,7 +110,7 @@ public sealed class FilesSource(IConfiguration configuration)
         {
             var batch = new RecordBatch(records.Columns, rows.RowCount, rows.ToArray());
             IReadOnlyList<RejectedRecord> set = [.. rejected];
-            summary.AddUnordered(batch.RowCount, high);
+            summary.AddUnordered(batch.RowCount, null);
             rows.Clear();
             rejected.Clear();
             index = 0;
@@ -112,30 +118,14 @@ public sealed class FilesSource(IConfiguration configuration)
         }
     }
 
-    /// <summary>The files after the watermark, in (modified time, name) order, names relative to the folder with /.</summary>
-    internal static List<(DateTime Modified, string Name)> Pending(string folder, string pattern, CursorPosition? after)
+    /// <summary>Every file of the folder the pattern matches, names relative to the folder with /.</summary>
+    internal static List<FileRead> List(string folder, string pattern)
     {
         var matcher = new Matcher(StringComparison.Ordinal);
         matcher.AddInclude(pattern);
-        var settled = DateTime.UtcNow - SettleTime;
-        var files = matcher.GetResultsInFullPath(folder)
-            .Select(p => (Modified: File.GetLastWriteTimeUtc(p), Name: Path.GetRelativePath(folder, p).Replace('\\', '/')))
-            .Where(f => f.Modified <= settled)
-            .OrderBy(f => f.Modified).ThenBy(f => f.Name, StringComparer.Ordinal)
-            .ToList();
-        return After(files, after);
-    }
-
-    /// <summary>The entries strictly after the watermark (modified time, name), in that order.</summary>
-    internal static List<(DateTime Modified, string Name)> After(List<(DateTime Modified, string Name)> files, CursorPosition? after)
-    {
-        if (after is not { Values: [var at, var last] })
-        {
-            return files;
-        }
-
-        var watermark = DateTime.Parse(at, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-        return [.. files.Where(f => f.Modified > watermark || (f.Modified == watermark && string.CompareOrdinal(f.Name, last) > 0))];
+        return [.. matcher.GetResultsInFullPath(folder)
+            .Select(p => new FileInfo(p))
+            .Select(f => new FileRead(Path.GetRelativePath(folder, f.FullName).Replace('\\', '/'), f.LastWriteTimeUtc, f.Length))];
     }
 
     private static async IAsyncEnumerable<(long Line, string Raw, JsonElement Record, string? Error)> ReadJsonLinesAsync(

@@ -9,17 +9,15 @@ namespace Sync.Connectors.Files;
 internal static class S3Objects
 {
     /// <summary>
-    /// The objects after the watermark in (LastModified, key) order, keys whole. S3 reports LastModified
-    /// in whole seconds, so an object is taken only once its second has ended plus the settle time: one
-    /// written later in the same second could otherwise sort before the watermark.
+    /// Every object under the prefix whose key after it the pattern matches, keys whole. S3 reports
+    /// LastModified in whole seconds, and of a multi-part upload the time it began: an object can
+    /// appear with an older time than one already read, which the files watermark takes in its stride.
     /// </summary>
-    public static async Task<List<(DateTime Modified, string Name)>> PendingAsync(
-        S3Connection connection, string prefix, string pattern, CursorPosition? after, CancellationToken cancellationToken)
+    public static async Task<List<FileRead>> ListAsync(S3Connection connection, string prefix, string pattern, CancellationToken cancellationToken)
     {
         var matcher = new Matcher(StringComparison.Ordinal);
         matcher.AddInclude(pattern.Length == 0 ? "**/*" : pattern);
-        var settled = DateTime.UtcNow - FilesSource.SettleTime - TimeSpan.FromSeconds(1);
-        var objects = new List<(DateTime Modified, string Name)>();
+        var objects = new List<FileRead>();
         var request = new ListObjectsV2Request { BucketName = connection.Bucket, Prefix = prefix };
         do
         {
@@ -27,10 +25,9 @@ internal static class S3Objects
             foreach (var item in page.S3Objects ?? [])
             {
                 var relative = item.Key[prefix.Length..].TrimStart('/');
-                var modified = (item.LastModified ?? DateTime.MinValue).ToUniversalTime();
-                if (relative.Length > 0 && !item.Key.EndsWith('/') && modified <= settled && matcher.Match(relative).HasMatches)
+                if (relative.Length > 0 && !item.Key.EndsWith('/') && matcher.Match(relative).HasMatches)
                 {
-                    objects.Add((modified, item.Key));
+                    objects.Add(new FileRead(item.Key, (item.LastModified ?? DateTime.MinValue).ToUniversalTime(), item.Size ?? 0));
                 }
             }
 
@@ -38,8 +35,7 @@ internal static class S3Objects
         }
         while (request.ContinuationToken is not null);
 
-        objects.Sort((a, b) => a.Modified != b.Modified ? a.Modified.CompareTo(b.Modified) : string.CompareOrdinal(a.Name, b.Name));
-        return FilesSource.After(objects, after);
+        return objects;
     }
 
     public static async Task<Stream> OpenAsync(S3Connection connection, string key, CancellationToken cancellationToken)

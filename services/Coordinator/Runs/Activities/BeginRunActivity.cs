@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
@@ -12,7 +13,7 @@ namespace Sync.Coordinator.Runs.Activities;
 /// Starts a run: refuses it when the job is unknown or already has an active run, otherwise reads
 /// the committed watermark and asks the Extractor for everything after it.
 /// </summary>
-internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState, StartSyncRun>
+internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbContext, IOptions<CoordinatorOptions> options) : IStateMachineActivity<SyncRunState, StartSyncRun>
 {
     public async Task Execute(BehaviorContext<SyncRunState, StartSyncRun> context, IBehavior<SyncRunState, StartSyncRun> next)
     {
@@ -34,7 +35,9 @@ internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbC
         run.Fence = await RunFences.NextAsync(dbContext, context.CancellationToken);
         // Before the Extractor can create the slot, so that a removed job's slot is always known.
         await CdcSlotCleanup.RecordAsync(dbContext, job, context.CancellationToken);
-        await context.Publish(new ExtractBatches(run.CorrelationId, job.Name, job, after, run.Fence), context.CancellationToken);
+        await context.Publish(
+            new ExtractBatches(run.CorrelationId, job.Name, job, after, run.Fence, RunProgress.ReportInterval(options.Value.RunTimeout)),
+            context.CancellationToken);
         await next.Execute(context);
     }
 

@@ -1,13 +1,18 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Sync.Contracts;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.DeadLetters;
 
 namespace Sync.Coordinator.Runs.Activities;
 
-/// <summary>Records a loaded batch once, however often its BatchLoaded arrives, and counts it and its dead letters once.</summary>
-internal sealed class RecordBatchActivity(CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState, BatchLoaded>
+/// <summary>
+/// Records a loaded batch once, however often its BatchLoaded arrives, and counts it and its dead letters
+/// once. Every batch recorded for the run is progress for the run timeout, also while its extraction
+/// still reads.
+/// </summary>
+internal sealed class RecordBatchActivity(CoordinatorDbContext dbContext, IOptions<CoordinatorOptions> options) : IStateMachineActivity<SyncRunState, BatchLoaded>
 {
     public async Task Execute(BehaviorContext<SyncRunState, BatchLoaded> context, IBehavior<SyncRunState, BatchLoaded> next)
     {
@@ -24,6 +29,12 @@ internal sealed class RecordBatchActivity(CoordinatorDbContext dbContext) : ISta
         if (recorded == 1 && context.Saga.ExtractionId == m.ExtractionId)
         {
             RunProgress.Add(context.Saga, m);
+        }
+        else if (recorded == 1 && context.Saga.ExtractionId is null)
+        {
+            // Nothing else of the run changes until its extraction completes, which may be long
+            // after the run timeout (a large table, a slow API, a cdc first copy).
+            RunProgress.Touch(context.Saga, options.Value.RunTimeout);
         }
 
         // Dead letters once per batch, with the batch's record; none from an extraction the run did not take.
