@@ -79,6 +79,27 @@ public sealed class SecondaryUniqueKeyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_record_refused_in_a_later_run_of_a_change_batch_is_reported_under_its_batch_index()
+    {
+        var job = await JobAsync("dst_refused_run");
+        await _scratch.ExecuteAsync("INSERT INTO dst_refused_run (id, note) VALUES (1, 'x')");
+        var batch = SampleBatch.Of(
+            ["1", null, null, null, null],
+            ["2", "2026-01-01T00:00:00+00:00", "20000", "refused", null],
+            ["3", "2026-01-01T00:00:00+00:00", "3", "x", null]) with
+        {
+            Operations = [RowOperations.Delete, RowOperations.Upsert, RowOperations.Upsert],
+        };
+
+        var result = await _destination.LoadAsync(job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, fence: 1, CancellationToken.None);
+
+        Assert.Equal([1], result.Rejected.Select(r => r.RowIndex));
+        Assert.StartsWith("23514", result.Rejected[0].Error, StringComparison.Ordinal);
+        Assert.Equal((2, 1, 0, 1, 0), (result.Rows, result.Inserted, result.Updated, result.Deleted, result.Skipped));
+        Assert.Equal("3:x", await NotesAsync("dst_refused_run"));
+    }
+
+    [Fact]
     public async Task The_merge_writes_its_rows_in_batch_order_in_one_statement()
     {
         // Row isolation would apply these rows one by one and hide a merge that writes them in key
@@ -118,7 +139,7 @@ public sealed class SecondaryUniqueKeyTests : IAsyncLifetime
 
     private async Task<JobSpec> JobAsync(string table)
     {
-        await _scratch.ExecuteAsync($"CREATE TABLE {table} (id bigint PRIMARY KEY, updated_at timestamptz, total numeric, note text UNIQUE, day date)");
+        await _scratch.ExecuteAsync($"CREATE TABLE {table} (id bigint PRIMARY KEY, updated_at timestamptz, total numeric CHECK (total < 10000), note text UNIQUE, day date)");
         return new JobSpec(
             table,
             new SourceSpec("postgres", "db", "public.src", "updated_at", ["id"]),
