@@ -25,6 +25,7 @@ internal static class HostingExtensions
         builder.AddSyncBus(bus =>
         {
             bus.AddConsumer<ExtractBatchesConsumer, ExtractBatchesConsumerDefinition>();
+            bus.AddConsumer<RereadRecordsConsumer, RereadRecordsConsumerDefinition>();
             bus.AddRequestClient<BeginExtraction>();
         });
         return builder;

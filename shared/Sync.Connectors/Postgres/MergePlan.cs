@@ -119,10 +119,15 @@ public sealed class MergePlan
             .. keyExpressions,
             $"CASE WHEN {string.Join(" OR ", keyExpressions.Select(k => $"{k} IS NULL"))} THEN s.{Ordinal} END",
         ]);
+        // The kept rows go in in batch order: a non-deferrable unique index is checked row by row as
+        // each is written, so `UPDATE id=2 email x→y` then `INSERT id=1 email x` passes a secondary
+        // unique index on email only if id 2 is written first (issue 14, item 5). The executor feeds
+        // INSERT … SELECT in the order of the SELECT's ORDER BY.
         var insert = $"""
             INSERT INTO {target} AS d ({string.Join(", ", quoted)})
-                SELECT DISTINCT ON ({distinct}) {string.Join(", ", values)} FROM {staging} s
-                ORDER BY {distinct}, s.{Ordinal} DESC
+                SELECT {string.Join(", ", values)}
+                FROM (SELECT DISTINCT ON ({distinct}) * FROM {staging} s ORDER BY {distinct}, s.{Ordinal} DESC) s
+                ORDER BY s.{Ordinal}
                 ON CONFLICT ({keys}) {onConflict}
             """;
 

@@ -72,28 +72,43 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        // A change batch's deletes go after its upserts, in the same transaction (Split keeps one
-        // change per key, so their order does not matter); the upserts load as any batch does.
-        var changes = ChangeRows.Split(batch, plan.KeyIndexes);
-        var upserts = changes?.Upserts ?? batch;
-
-        // Fast path: the whole batch in one COPY and one merge. Only when the destination refuses a
-        // record does the batch go through row isolation, inside the same transaction.
+        // A change batch goes in as consecutive runs of one operation, in its order (ChangeRows
+        // says why); a batch of upserts only is one run. Fast path per run: one COPY and one merge.
+        // Only when the destination refuses a record does the run go through row isolation, inside
+        // the same transaction.
+        var runs = ChangeRows.Split(batch, plan.KeyIndexes) ?? [new ChangeRun(Deletes: false, batch, Indexes: [])];
         var rejected = new List<RowRejection>();
         var counts = new MergeCounts();
-        var whole = await TryApplyAsync(connection, transaction, plan, upserts.Rows, counts, clear: false, cancellationToken);
-        if (whole is not null)
+        var deleted = 0;
+        var isolated = false;
+        for (var r = 0; r < runs.Count; r++)
         {
-            var refused = await IsolateAsync(connection, transaction, plan, upserts, counts, whole, cancellationToken);
-            rejected.AddRange(refused.Select(r => new RowRejection(changes?.UpsertIndexes[r.Row] ?? r.Row, RecordErrors.Describe(r.Error))));
-        }
+            var run = runs[r];
+            if (run.Deletes)
+            {
+                // A delete whose row the destination no longer has (or has soft-deleted already) counts as skipped.
+                deleted += await ChangeDeletes.ApplyAsync(connection, plan, run.Rows.Rows, cancellationToken);
+                continue;
+            }
 
-        // A delete whose row the destination no longer has (or has soft-deleted already) counts as skipped.
-        var deleted = changes is { DeleteCount: > 0 } ? await ChangeDeletes.ApplyAsync(connection, plan, changes.Deletes, cancellationToken) : 0;
+            if (r > 0)
+            {
+                await using var clear = new NpgsqlCommand(plan.ClearStaging, connection);
+                await clear.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            var whole = await TryApplyAsync(connection, transaction, plan, run.Rows.Rows, counts, clear: false, cancellationToken);
+            if (whole is not null)
+            {
+                isolated = true;
+                var refused = await IsolateAsync(connection, transaction, plan, run.Rows, counts, whole, cancellationToken);
+                rejected.AddRange(refused.Select(x => new RowRejection(run.Indexes.Length > 0 ? run.Indexes[x.Row] : x.Row, RecordErrors.Describe(x.Error))));
+            }
+        }
 
         if (marks is not null)
         {
-            await RefreshKeys.MarkAsync(connection, marks, plan, batch, reloadStaging: whole is not null, fence, cancellationToken);
+            await RefreshKeys.MarkAsync(connection, marks, plan, batch, reloadStaging: isolated || runs is not [{ Deletes: false }], fence, cancellationToken);
         }
 
         var applied = batch.RowCount - rejected.Count;

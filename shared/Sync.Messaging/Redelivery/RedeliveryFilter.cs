@@ -54,5 +54,6 @@ internal sealed class RedeliveryFilter(
         context.TryGetMessage<LoadBatch>(out var load) ? load.Message.Job
         : context.TryGetMessage<TransformBatch>(out var transform) ? transform.Message.Job
         : context.TryGetMessage<ExtractBatches>(out var extract) ? extract.Message.Job
+        : context.TryGetMessage<RereadRecords>(out var reread) ? reread.Message.Job
         : null;
 }

@@ -67,6 +67,42 @@ public sealed class PoisonRecordTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_replay_loads_the_current_source_row_and_does_not_bring_back_a_deleted_one()
+    {
+        await using var sync = await PoisonItems.CreateAsync("poisonnow");
+        await sync.StartAsync();
+        var run = await sync.RunAsync(PoisonItems.Job);
+        Assert.True(run.State == "Completed", $"{run.State}: {run.FailureReason}\n{sync.Logs()}");
+        Assert.Equal(PoisonItems.AllBad.Length, (await PoisonItems.DeadLettersAsync(sync)).Count);
+
+        // After the records were set aside, the source changes: a too-long label is shortened, a bad
+        // code is fixed by hand, and a row that broke the CHECK is deleted. No run reads these
+        // changes before the replay (the job has no schedule), so only the replay can load them.
+        var changed = PoisonItems.TooLong[0];
+        var fixedCode = PoisonItems.BadCast[0];
+        var deleted = PoisonItems.BreaksCheck[0];
+        await OrdersTable.ExecuteAsync(sync.Source, $"""
+            UPDATE items SET label = 'changed', updated_at = now() WHERE id = {changed};
+            UPDATE items SET code = '4242', updated_at = now() WHERE id = {fixedCode};
+            DELETE FROM items WHERE id = {deleted};
+            """);
+        await OrdersTable.ExecuteAsync(sync.Destination, """
+            ALTER TABLE items ALTER COLUMN label TYPE text, ALTER COLUMN code TYPE text USING code::text, DROP CONSTRAINT qty_not_negative;
+            """);
+        sync.WriteJob("items.yml", PoisonItems.JobYaml(cast: false));
+        await sync.RestartCoordinatorAsync();
+
+        var replay = await WaitForReplayAsync(sync);
+
+        Assert.Equal(("Completed", PoisonItems.AllBad.Length - 1, 0L), (replay.State, (int)replay.Inserted, replay.Errors));
+        Assert.Equal("changed", await OrdersTable.ScalarAsync(sync.Destination, $"SELECT label FROM items WHERE id = {changed}"));
+        Assert.Equal("4242", await OrdersTable.ScalarAsync(sync.Destination, $"SELECT code FROM items WHERE id = {fixedCode}"));
+        Assert.Equal(0L, await PoisonItems.ScalarLongAsync(sync.Destination, $"SELECT count(*) FROM items WHERE id = {deleted}"));
+        Assert.Equal(await PoisonItems.DigestAsync(sync.Source), await PoisonItems.DigestAsync(sync.Destination));
+        Assert.All(await PoisonItems.DeadLettersAsync(sync), l => Assert.Equal(("replayed", replay.RunId), (l.Status, l.ReplayRunId)));
+    }
+
+    [Fact]
     public async Task Load_batch_with_rejects_delivered_again_records_its_dead_letters_once()
     {
         await using var sync = await PoisonItems.CreateAsync("poisondup");

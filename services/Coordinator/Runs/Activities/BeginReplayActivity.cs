@@ -9,10 +9,14 @@ namespace Sync.Coordinator.Runs.Activities;
 
 /// <summary>
 /// Starts a replay run: claims the job's pending record dead letters (replaying, this run), and
-/// sends each back to the stage that set it aside, with the job as it is now — a Transformer
-/// reject as a TransformBatch, a Loader reject as a LoadBatch. Each record travels as its own batch
-/// of the run, so a record failing again maps to its dead letter by batch number. No extraction
-/// and no high cursor: the watermark stays where it is.
+/// sends each back with the job as it is now. A record of a database source is read again by key:
+/// the Extractor publishes the row as the source has it now (or its delete, or nothing, when it is
+/// gone), so a replay never writes back an image the source has since changed or deleted (issue 14,
+/// item 6); the Coordinator does not open source databases itself. A record of a source that cannot
+/// be read by key (http, files, code; see <see cref="ReplayKeys"/>) goes back as stored — a
+/// Transformer reject as a TransformBatch, a Loader reject as a LoadBatch. Each record travels as
+/// its own batch of the run, so a record failing again maps to its dead letter by batch number. No
+/// extraction and no high cursor: the watermark stays where it is.
 /// </summary>
 internal sealed class BeginReplayActivity(JobCatalog jobs, CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState, ReplayDeadLetters>
 {
@@ -37,12 +41,19 @@ internal sealed class BeginReplayActivity(JobCatalog jobs, CoordinatorDbContext 
         run.Fence = await RunFences.NextAsync(dbContext, context.CancellationToken);
         run.ExpectedBatches = letters.Count;
         run.ExtractedRows = letters.Count;
+        var keys = new List<ReplayKey>();
         for (var seq = 0; seq < letters.Count; seq++)
         {
             var letter = letters[seq];
             letter.Status = DeadLetterStates.Replaying;
             letter.ReplayRunId = run.CorrelationId;
             letter.ReplayBatchSeq = seq;
+            if (ReplayKeys.Of(job, letter) is { } key)
+            {
+                keys.Add(new ReplayKey(seq, key));
+                continue;
+            }
+
             var record = RecordText.Restore(letter.RecordColumns!, letter.RecordTuple!);
             if (letter.Stage == "transform")
             {
@@ -52,6 +63,11 @@ internal sealed class BeginReplayActivity(JobCatalog jobs, CoordinatorDbContext 
             {
                 await context.Publish(new LoadBatch(run.CorrelationId, job.Name, extractionId, seq, job, record, 0, Rejected: null, run.Fence), context.CancellationToken);
             }
+        }
+
+        if (keys.Count > 0)
+        {
+            await context.Publish(new RereadRecords(run.CorrelationId, job.Name, extractionId, job, keys, run.Fence), context.CancellationToken);
         }
 
         await next.Execute(context);
