@@ -203,6 +203,41 @@ public sealed class CdcSourceTests : IAsyncLifetime
         Assert.Equal(await DigestAsync("items"), await DigestAsync("items_copy"));
     }
 
+    [Fact]
+    public async Task An_update_that_leaves_a_large_value_unchanged_keeps_it_in_the_destination()
+    {
+        // STORAGE EXTERNAL keeps the 6,400-byte value out of line and uncompressed, so an update of
+        // another column sends it as "unchanged TOAST" (REPLICA IDENTITY is the default, the key).
+        await _scratch.ExecuteAsync("""
+            CREATE TABLE docs (id bigint PRIMARY KEY, qty integer NOT NULL, body text);
+            ALTER TABLE docs ALTER COLUMN body SET STORAGE EXTERNAL;
+            CREATE TABLE docs_copy (id bigint PRIMARY KEY, qty integer NOT NULL, body text);
+            INSERT INTO docs SELECT g, g, repeat(md5(g::text), 200) FROM generate_series(1, 50) g;
+            """);
+        var job = Job("cdc_toast_" + Suffix(), table: "docs");
+        var snapshot = (await RunAsync(job, after: null)).High;
+        await _scratch.ExecuteAsync("""
+            UPDATE docs SET qty = qty + 1000 WHERE id <= 10;
+            BEGIN;
+            UPDATE docs SET qty = -1 WHERE id = 11;
+            UPDATE docs SET body = repeat('new', 3000) WHERE id = 12;
+            INSERT INTO docs VALUES (51, 51, repeat(md5('x'), 200));
+            UPDATE docs SET qty = 5151 WHERE id = 51;
+            UPDATE docs SET qty = 1212 WHERE id = 12;
+            COMMIT;
+            UPDATE docs SET qty = 0 WHERE id = 13;
+            DELETE FROM docs WHERE id = 14;
+            """);
+
+        var streamed = await RunAsync(job, snapshot);
+        var again = await RunAsync(job, streamed.High);
+
+        Assert.Equal(0, again.Rows);
+        Assert.Equal(
+            await ScalarAsync("SELECT count(*) || ' ' || md5(string_agg(d::text, '|' ORDER BY id)) FROM docs d"),
+            await ScalarAsync("SELECT count(*) || ' ' || md5(string_agg(d::text, '|' ORDER BY id)) FROM docs_copy d"));
+    }
+
     private async Task WaitForLockWaitAsync()
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -316,7 +351,7 @@ public sealed class CdcSourceTests : IAsyncLifetime
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
-    private static JobSpec Job(string name, string deletes = "deletes: delete")
+    private static JobSpec Job(string name, string deletes = "deletes: delete", string table = "items", string columns = "")
     {
         var result = JobFile.Parse(
             $"""
@@ -326,14 +361,15 @@ public sealed class CdcSourceTests : IAsyncLifetime
             source:
               type: postgres
               connection: source
-              table: public.items
+              table: public.{table}
               mode: cdc
               primary_key: [id]
             destination:
               type: postgres
               connection: destination
-              table: public.items_copy
+              table: public.{table}_copy
               {deletes}
+            {columns}
             """,
             "cdc.yml");
         Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors));

@@ -309,24 +309,26 @@ public sealed partial class PostgresChangeSource(
                     changes = [];
                     break;
                 case InsertMessage insert:
-                    changes!.Add(await decoder.UpsertAsync(insert.NewRow, null, cancellationToken));
+                    changes!.Add(await decoder.UpsertAsync(insert.Relation, insert.NewRow, cancellationToken));
                     break;
                 case FullUpdateMessage full:
-                    var old = await decoder.ReadAsync(full.OldRow, null, cancellationToken);
-                    decoder.AddUpdate(changes!, old, await decoder.ReadAsync(full.NewRow, old, cancellationToken));
+                    var old = (await decoder.ReadAsync(full.Relation, full.OldRow, null, cancellationToken)).Values;
+                    decoder.AddUpdate(changes!, old, await decoder.ReadAsync(full.Relation, full.NewRow, old, cancellationToken));
                     break;
                 case IndexUpdateMessage keyed:
-                    var oldKey = await decoder.ReadAsync(keyed.Key, null, cancellationToken);
-                    decoder.AddUpdate(changes!, oldKey, await decoder.ReadAsync(keyed.NewRow, null, cancellationToken));
+                    var oldKey = await decoder.ReadAsync(keyed.Relation, keyed.Key, null, cancellationToken);
+                    decoder.AddUpdate(changes!, oldKey.Values, await decoder.ReadAsync(keyed.Relation, keyed.NewRow, null, cancellationToken));
                     break;
                 case UpdateMessage update:
-                    changes!.Add(await decoder.UpsertAsync(update.NewRow, null, cancellationToken));
+                    changes!.Add(await decoder.UpsertAsync(update.Relation, update.NewRow, cancellationToken));
                     break;
                 case KeyDeleteMessage delete:
-                    changes!.Add(decoder.Deleted(await decoder.ReadAsync(delete.Key, null, cancellationToken)));
+                    var key = await decoder.ReadAsync(delete.Relation, delete.Key, null, cancellationToken);
+                    changes!.Add(decoder.Deleted(key.Values, key.Shape));
                     break;
                 case FullDeleteMessage delete:
-                    changes!.Add(decoder.Deleted(await decoder.ReadAsync(delete.OldRow, null, cancellationToken)));
+                    var row = await decoder.ReadAsync(delete.Relation, delete.OldRow, null, cancellationToken);
+                    changes!.Add(decoder.Deleted(row.Values, row.Shape));
                     break;
                 case TruncateMessage:
                     throw new SourceSchemaException(
