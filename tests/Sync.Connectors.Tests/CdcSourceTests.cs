@@ -238,6 +238,37 @@ public sealed class CdcSourceTests : IAsyncLifetime
             await ScalarAsync("SELECT count(*) || ' ' || md5(string_agg(d::text, '|' ORDER BY id)) FROM docs_copy d"));
     }
 
+    [Fact]
+    public async Task Columns_added_and_a_type_changed_while_older_changes_are_unread_stream_with_the_columns_of_their_time()
+    {
+        // The destination has the added note2 (carried) but not extra (left out), and keeps qty integer.
+        await _scratch.ExecuteAsync("""
+            CREATE TABLE wide (id bigint PRIMARY KEY, qty integer NOT NULL, note text);
+            CREATE TABLE wide_copy (id bigint PRIMARY KEY, qty integer NOT NULL, note text, note2 text);
+            INSERT INTO wide SELECT g, g, 'row ' || g FROM generate_series(1, 20) g;
+            """);
+        var job = Job("cdc_alter_" + Suffix(), table: "wide");
+        var snapshot = (await RunAsync(job, after: null)).High;
+        await _scratch.ExecuteAsync("""
+            UPDATE wide SET qty = qty + 100 WHERE id <= 5;
+            INSERT INTO wide VALUES (21, 21, 'before');
+            DELETE FROM wide WHERE id = 6;
+            ALTER TABLE wide ADD COLUMN note2 text, ADD COLUMN extra integer;
+            INSERT INTO wide VALUES (22, 22, 'after', 'second', 7);
+            UPDATE wide SET note2 = 'set', extra = 1 WHERE id IN (1, 7);
+            ALTER TABLE wide ALTER COLUMN qty TYPE bigint;
+            UPDATE wide SET qty = 5000000000 - 4999999000 + id WHERE id IN (2, 8, 22);
+            INSERT INTO wide VALUES (23, 23, 'last', 'third', 9);
+            """);
+
+        var streamed = await RunAsync(job, snapshot);
+        var again = await RunAsync(job, streamed.High);
+
+        Assert.Equal(0, again.Rows);
+        const string Wide = "SELECT count(*) || ' ' || md5(string_agg(concat_ws(',', id, qty, note, note2), '|' ORDER BY id)) FROM {0}";
+        Assert.Equal(await ScalarAsync(Wide.Replace("{0}", "wide", StringComparison.Ordinal)), await ScalarAsync(Wide.Replace("{0}", "wide_copy", StringComparison.Ordinal)));
+    }
+
     private async Task WaitForLockWaitAsync()
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);

@@ -61,12 +61,13 @@ public sealed class MergePlan
     /// <summary>Deletes (or soft-deletes) the destination rows whose keys are in the staging table; returns one row: the count.</summary>
     public string Delete { get; private init; } = string.Empty;
 
-    public static MergePlan Create(DestinationSpec destination, string cursorTarget, IReadOnlyList<BatchColumn> columns, IReadOnlyList<TableColumn> table, bool partitioned = false)
+    /// <param name="ignoreUnknown">Stage but do not write the batch columns the destination lacks (a cdc job that reads every source column meets a column added to the source).</param>
+    public static MergePlan Create(DestinationSpec destination, string cursorTarget, IReadOnlyList<BatchColumn> columns, IReadOnlyList<TableColumn> table, bool partitioned = false, bool ignoreUnknown = false)
     {
         var byName = table.ToDictionary(c => c.Name, StringComparer.Ordinal);
         foreach (var column in columns)
         {
-            if (!byName.ContainsKey(column.Name))
+            if (!byName.ContainsKey(column.Name) && !ignoreUnknown)
             {
                 throw new DestinationSchemaException($"Destination table {destination.Table} has no column \"{column.Name}\".");
             }
@@ -85,11 +86,12 @@ public sealed class MergePlan
         var createStaging = $"CREATE TEMP TABLE IF NOT EXISTS {staging} ({string.Join(", ", columns.Select((c, i) => $"{quoted[i]} {PgTypes.SqlName(c.TypeOid)}"))}, {Ordinal} bigint GENERATED ALWAYS AS IDENTITY (CACHE 10000)) ON COMMIT DELETE ROWS";
         var copy = $"COPY {staging} ({string.Join(", ", quoted)}) FROM STDIN (FORMAT BINARY)";
 
-        var values = columns.Select((c, i) => byName[c.Name].TypeOid == c.TypeOid
+        var written = Enumerable.Range(0, columns.Count).Where(i => byName.ContainsKey(columns[i].Name)).ToList();
+        var values = written.Select(i => byName[columns[i].Name].TypeOid == columns[i].TypeOid
             ? $"s.{quoted[i]}"
-            : $"CAST(s.{quoted[i]} AS {byName[c.Name].TypeName})");
+            : $"CAST(s.{quoted[i]} AS {byName[columns[i].Name].TypeName})").ToList();
         var keys = string.Join(", ", destination.Key.Select(SqlIdentifier.Quote));
-        var nonKeys = quoted.Where((_, i) => !destination.Key.Contains(columns[i].Name)).ToList();
+        var nonKeys = written.Where(i => !destination.Key.Contains(columns[i].Name)).Select(i => quoted[i]).ToList();
         // A soft-deleted row the source has again comes back: the upsert clears its stamp, whatever the strategy.
         var softDelete = destination.Deletes == DeleteMode.SoftDelete && destination.SoftDeleteColumn is { } sd && !columns.Any(c => c.Name == sd)
             ? SqlIdentifier.Quote(sd)
@@ -106,9 +108,8 @@ public sealed class MergePlan
             ConflictStrategy.Merge => UpdateWhereChanged(nonKeys, c => $"COALESCE(EXCLUDED.{c}, d.{c})", revive, revived),
             _ => $"DO UPDATE SET {Assignments(nonKeys)}{revive} WHERE d.{SqlIdentifier.Quote(cursorTarget)} < EXCLUDED.{SqlIdentifier.Quote(cursorTarget)} OR d.{SqlIdentifier.Quote(cursorTarget)} IS NULL{revived}",
         };
-        var valueList = values.ToList();
         var keyIndexes = destination.Key.Select(k => columns.ToList().FindIndex(c => c.Name == k)).ToList();
-        var keyValues = destination.Key.Select((k, i) => (Column: SqlIdentifier.Quote(k), Value: valueList[keyIndexes[i]])).ToList();
+        var keyValues = destination.Key.Select((k, i) => (Column: SqlIdentifier.Quote(k), Value: values[written.IndexOf(keyIndexes[i])])).ToList();
         var target = SqlIdentifier.QuoteQualified(destination.Table);
 
         // ON CONFLICT DO UPDATE refuses to touch a row twice in one statement (21000), so a key the
@@ -120,7 +121,7 @@ public sealed class MergePlan
             $"CASE WHEN {string.Join(" OR ", keyExpressions.Select(k => $"{k} IS NULL"))} THEN s.{Ordinal} END",
         ]);
         var insert = $"""
-            INSERT INTO {target} AS d ({string.Join(", ", quoted)})
+            INSERT INTO {target} AS d ({string.Join(", ", written.Select(i => quoted[i]))})
                 SELECT DISTINCT ON ({distinct}) {string.Join(", ", values)} FROM {staging} s
                 ORDER BY {distinct}, s.{Ordinal} DESC
                 ON CONFLICT ({keys}) {onConflict}

@@ -223,7 +223,10 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         var table = await PostgresSchema.GetColumnsAsync(connection, job.Destination.Table, cancellationToken)
             ?? throw new DestinationSchemaException($"Destination table {job.Destination.Table} does not exist.");
         var partitioned = await PostgresSchema.IsPartitionedAsync(connection, job.Destination.Table, cancellationToken);
-        plan = MergePlan.Create(job.Destination, job.Source.Cursor.Length == 0 ? string.Empty : JobColumns.CursorTarget(job), columns, table, partitioned);
+        // A cdc job that reads every source column carries a column added to the source while it
+        // streams; where the destination has no such column it is left out, not a failure of every run.
+        var ignoreUnknown = job.Mode == SyncMode.Cdc && job.Transform is { Columns.Count: 0, Code: null };
+        plan = MergePlan.Create(job.Destination, job.Source.Cursor.Length == 0 ? string.Empty : JobColumns.CursorTarget(job), columns, table, partitioned, ignoreUnknown);
         return _plans.GetOrAdd(key, plan);
     }
 
