@@ -86,7 +86,8 @@ public sealed class MergePlan
         var createStaging = $"CREATE TEMP TABLE IF NOT EXISTS {staging} ({string.Join(", ", columns.Select((c, i) => $"{quoted[i]} {PgTypes.SqlName(c.TypeOid)}"))}, {Ordinal} bigint GENERATED ALWAYS AS IDENTITY (CACHE 10000)) ON COMMIT DELETE ROWS";
         var copy = $"COPY {staging} ({string.Join(", ", quoted)}) FROM STDIN (FORMAT BINARY)";
 
-        var written = Enumerable.Range(0, columns.Count).Where(i => byName.ContainsKey(columns[i].Name)).ToList();
+        // A generated destination column computes its own value; writing one is refused (428C9) on every attempt.
+        var written = Enumerable.Range(0, columns.Count).Where(i => byName.TryGetValue(columns[i].Name, out var d) && !d.Generated).ToList();
         var values = written.Select(i => byName[columns[i].Name].TypeOid == columns[i].TypeOid
             ? $"s.{quoted[i]}"
             : $"CAST(s.{quoted[i]} AS {byName[columns[i].Name].TypeName})").ToList();

@@ -53,7 +53,7 @@ public sealed partial class PostgresChangeSource(
             await CdcSlot.CheckSourceAsync(connection, source.Connection, cancellationToken);
             var table = await PostgresSchema.GetColumnsAsync(connection, source.Table, cancellationToken)
                 ?? throw new SourceSchemaException($"Source table {source.Table} does not exist.");
-            var plan = SourcePlan.Resolve(source.Cursor.Length == 0 ? source with { Cursor = source.PrimaryKey[0] } : source, job.Transform, table);
+            var plan = SourcePlan.Resolve(source.Cursor.Length == 0 ? source with { Cursor = source.PrimaryKey[0] } : source, job.Transform, Streamed(job, table));
             if (plan.Columns.FirstOrDefault(c => !c.IsBinary) is { } unsupported)
             {
                 throw new SourceSchemaException(
@@ -82,6 +82,23 @@ public sealed partial class PostgresChangeSource(
 
             return summary;
         }
+    }
+
+    /// <summary>
+    /// The columns the stream carries: pgoutput does not send generated columns, so neither the copy
+    /// nor the stream reads them (a destination column generated the same way computes them); a job
+    /// that names one under columns: is refused with the fix.
+    /// </summary>
+    private static IReadOnlyList<TableColumn> Streamed(JobSpec job, IReadOnlyList<TableColumn> table)
+    {
+        var reads = Sync.Jobs.TransformReads.SourceColumns(job.Transform).Concat(job.Source.PrimaryKey).ToHashSet(StringComparer.Ordinal);
+        if (table.FirstOrDefault(c => c.Generated && reads.Contains(c.Name)) is { } named)
+        {
+            throw new SourceSchemaException(
+                $"Column \"{named.Name}\" of {job.Source.Table} is generated, and the change stream does not carry generated columns; leave it out under columns: and make the destination column generated the same way, or use mode: incremental.");
+        }
+
+        return [.. table.Where(c => !c.Generated)];
     }
 
     private static async Task ReleaseClaimAsync(NpgsqlConnection connection, string jobName)
