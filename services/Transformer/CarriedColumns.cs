@@ -47,10 +47,10 @@ internal static class CarriedColumns
         var reader = new TupleReader(batch.Rows);
         for (var i = 0; reader.TryRead(fields, out _, out var tuple); i++)
         {
-            if (batch.Operations![i] == RowOperations.Delete)
+            if (batch.Operations![i] != RowOperations.Upsert)
             {
                 deletes.AppendTuple(batch.Rows.AsSpan(tuple));
-                operations.Add(RowOperations.Delete);
+                operations.Add(batch.Operations[i]);
             }
             else
             {

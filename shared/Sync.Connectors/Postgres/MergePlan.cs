@@ -61,6 +61,9 @@ public sealed class MergePlan
     /// <summary>Deletes (or soft-deletes) the destination rows whose keys are in the staging table; returns one row: the count.</summary>
     public string Delete { get; private init; } = string.Empty;
 
+    /// <summary>Deletes (or soft-deletes) every destination row, for a TRUNCATE of a cdc source; returns one row: the count.</summary>
+    public string DeleteAll { get; private init; } = string.Empty;
+
     /// <param name="ignoreUnknown">Stage but do not write the batch columns the destination lacks (a cdc job that reads every source column meets a column added to the source).</param>
     public static MergePlan Create(DestinationSpec destination, string cursorTarget, IReadOnlyList<BatchColumn> columns, IReadOnlyList<TableColumn> table, bool partitioned = false, bool ignoreUnknown = false)
     {
@@ -158,6 +161,7 @@ public sealed class MergePlan
             KeyIndexes = keyIndexes,
             Partitioned = partitioned,
             Delete = DeleteSql(destination, staging, columns, byName),
+            DeleteAll = DeleteAllSql(destination),
         };
     }
 
@@ -183,6 +187,18 @@ public sealed class MergePlan
 
         var quoted = SqlIdentifier.Quote(column);
         return $"WITH x AS (UPDATE {table} AS d SET {quoted} = now() FROM {staging} s WHERE {match} AND d.{quoted} IS NULL RETURNING 1) SELECT count(*)::int FROM x";
+    }
+
+    private static string DeleteAllSql(DestinationSpec destination)
+    {
+        var table = SqlIdentifier.QuoteQualified(destination.Table);
+        if (destination.Deletes != DeleteMode.SoftDelete || destination.SoftDeleteColumn is not { } column)
+        {
+            return $"WITH x AS (DELETE FROM {table} RETURNING 1) SELECT count(*)::int FROM x";
+        }
+
+        var quoted = SqlIdentifier.Quote(column);
+        return $"WITH x AS (UPDATE {table} SET {quoted} = now() WHERE {quoted} IS NULL RETURNING 1) SELECT count(*)::int FROM x";
     }
 
     private static string Assignments(IEnumerable<string> columns) => string.Join(", ", columns.Select(c => $"{c} = EXCLUDED.{c}"));

@@ -74,14 +74,15 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
 
         // A change batch's deletes go after its upserts, in the same transaction (Split keeps one
         // change per key, so their order does not matter); the upserts load as any batch does.
-        var changes = ChangeRows.Split(batch, plan.KeyIndexes);
+        var truncate = batch.Operations is [RowOperations.Truncate];
+        var changes = truncate ? null : ChangeRows.Split(batch, plan.KeyIndexes);
         var upserts = changes?.Upserts ?? batch;
 
         // Fast path: the whole batch in one COPY and one merge. Only when the destination refuses a
         // record does the batch go through row isolation, inside the same transaction.
         var rejected = new List<RowRejection>();
         var counts = new MergeCounts();
-        var whole = await TryApplyAsync(connection, transaction, plan, upserts.Rows, counts, clear: false, cancellationToken);
+        var whole = truncate ? null : await TryApplyAsync(connection, transaction, plan, upserts.Rows, counts, clear: false, cancellationToken);
         if (whole is not null)
         {
             var refused = await IsolateAsync(connection, transaction, plan, upserts, counts, whole, cancellationToken);
@@ -89,7 +90,9 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         }
 
         // A delete whose row the destination no longer has (or has soft-deleted already) counts as skipped.
-        var deleted = changes is { DeleteCount: > 0 } ? await ChangeDeletes.ApplyAsync(connection, plan, changes.Deletes, cancellationToken) : 0;
+        var deleted = truncate
+            ? await ChangeDeletes.ApplyTruncateAsync(connection, plan, cancellationToken)
+            : changes is { DeleteCount: > 0 } ? await ChangeDeletes.ApplyAsync(connection, plan, changes.Deletes, cancellationToken) : 0;
 
         if (marks is not null)
         {
@@ -97,7 +100,9 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         }
 
         var applied = batch.RowCount - rejected.Count;
-        var result = new LoadResult(applied, counts.Inserted, counts.Updated, applied - counts.Inserted - counts.Updated - deleted, Replayed: false, rejected, Deleted: deleted);
+        // A truncate is one change that may delete many rows: it is skipped only when it found none.
+        var skipped = Math.Max(0, applied - counts.Inserted - counts.Updated - deleted);
+        var result = new LoadResult(applied, counts.Inserted, counts.Updated, skipped, Replayed: false, rejected, Deleted: deleted);
         try
         {
             await AppliedBatch.RecordAsync(connection, job.Name, runId, extractionId, batchSeq, result, loadedBy, cancellationToken);

@@ -17,6 +17,7 @@ namespace Sync.Connectors.Postgres.Cdc;
 /// starts a new batch (a transaction may then be split): batches apply in order, so the order of
 /// changes to one row holds.
 /// </para>
+/// A truncate goes in a batch of its own.
 /// </summary>
 public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchSize)
 {
@@ -44,6 +45,21 @@ public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchS
 
         foreach (var added in transaction.Changes)
         {
+            if (added is RowTruncated)
+            {
+                // A batch of its own, after the changes before it and before those after it.
+                if (_changes.Count > 0)
+                {
+                    full.Add(Take()!);
+                }
+
+                OldestCommit ??= transaction.CommittedAt;
+                _last[added.Key] = 0;
+                _changes.Add(added);
+                full.Add(Take()!);
+                continue;
+            }
+
             var change = added;
             if (change is RowUpserted { IsWhole: false } && _last.TryGetValue(change.Key, out var at) && _changes[at] is RowUpserted earlier)
             {

@@ -122,6 +122,8 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source)
         return new RowDeleted(keyOnly, Key(values), shape);
     }
 
+    public RowChange Truncated() => new RowTruncated(new byte[]?[plan.Columns.Count], [.. plan.BatchColumns]);
+
     private RowUpserted Upserted(byte[]?[] values, BatchColumn?[] shape)
     {
         foreach (var k in _keyIndexes)

@@ -77,7 +77,10 @@ public sealed partial class PostgresChangeSource(
             }
             else
             {
-                await StreamAsync(job, plan, lsn, summary, onBatch, cancellationToken);
+                await using var oid = new NpgsqlCommand("SELECT to_regclass($1)::oid", connection);
+                oid.Parameters.Add(new NpgsqlParameter { Value = Sync.Jobs.SqlIdentifier.QuoteQualified(source.Table) });
+                var tableOid = (uint)(await oid.ExecuteScalarAsync(cancellationToken))!;
+                await StreamAsync(job, plan, tableOid, lsn, summary, onBatch, cancellationToken);
             }
 
             return summary;
@@ -182,7 +185,7 @@ public sealed partial class PostgresChangeSource(
     }
 
     private async Task StreamAsync(
-        JobSpec job, SourcePlan plan, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
+        JobSpec job, SourcePlan plan, uint tableOid, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
         await using var replication = await OpenReplicationAsync(job, cancellationToken);
@@ -194,7 +197,7 @@ public sealed partial class PostgresChangeSource(
         var channel = Channel.CreateBounded<SourceTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
         var decoder = new ChangeDecoder(plan, job.Source);
         var reader = new ReaderState();
-        var reading = ReadAsync(replication, job, watermark, decoder, channel.Writer, reader, stop.Token);
+        var reading = ReadAsync(replication, job, tableOid, watermark, decoder, channel.Writer, reader, stop.Token);
         var batcher = new ChangeBatcher(plan.BatchColumns, job.BatchSize);
         var started = Stopwatch.GetTimestamp();
         long? batchStarted = null;
@@ -307,7 +310,7 @@ public sealed partial class PostgresChangeSource(
     }
 
     private static async Task ReadAsync(
-        LogicalReplicationConnection replication, JobSpec job, NpgsqlLogSequenceNumber from, ChangeDecoder decoder,
+        LogicalReplicationConnection replication, JobSpec job, uint tableOid, NpgsqlLogSequenceNumber from, ChangeDecoder decoder,
         ChannelWriter<SourceTransaction> writer, ReaderState state, CancellationToken cancellationToken)
     {
         await Task.Yield();
@@ -347,9 +350,15 @@ public sealed partial class PostgresChangeSource(
                     var row = await decoder.ReadAsync(delete.Relation, delete.OldRow, null, cancellationToken);
                     changes!.Add(decoder.Deleted(row.Values, row.Shape));
                     break;
-                case TruncateMessage:
-                    throw new SourceSchemaException(
-                        $"{job.Source.Table} was truncated; mode: cdc does not carry TRUNCATE. Empty the destination table, then reset the job's watermark (DELETE /api/jobs/{job.Name}/watermark) to copy it again.");
+                case TruncateMessage truncate:
+                    // Only a TRUNCATE of the table itself: a partition's rows cannot be told apart in the
+                    // destination, so a truncated partition is left as it is there (README, known limits).
+                    if (job.Destination.Truncate == TruncateMode.Apply && truncate.Relations.Any(r => r.RelationId == tableOid))
+                    {
+                        changes!.Add(decoder.Truncated());
+                    }
+
+                    break;
                 case CommitMessage commit:
                     await writer.WriteAsync(new SourceTransaction(changes ?? [], commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
                     changes = null;

@@ -29,5 +29,11 @@ public sealed record RowDeleted(byte[]?[] Values, string Key, BatchColumn?[] Sha
     public override byte Operation => RowOperations.Delete;
 }
 
+/// <summary>A TRUNCATE of the source table: every destination row of the job goes; it travels in a batch of its own.</summary>
+public sealed record RowTruncated(byte[]?[] Values, BatchColumn?[] Shape) : RowChange(Values, "\0truncate", Shape)
+{
+    public override byte Operation => RowOperations.Truncate;
+}
+
 /// <summary>The changes of one committed source transaction, with the LSN its commit record ends at.</summary>
 public sealed record SourceTransaction(IReadOnlyList<RowChange> Changes, NpgsqlTypes.NpgsqlLogSequenceNumber EndLsn, DateTimeOffset CommittedAt);
