@@ -324,6 +324,37 @@ public sealed class CdcSourceTests : IAsyncLifetime
         Assert.Equal(expected, await ScalarAsync($"SELECT (SELECT string_agg(id || ':' || qty, ',' ORDER BY id) FROM {table}) || '|' || (SELECT string_agg(id || ':' || qty, ',' ORDER BY id) FROM {table}_copy)"));
     }
 
+    [Fact]
+    public async Task Partitions_whose_columns_are_in_another_order_stream_each_with_its_own_columns()
+    {
+        // p2 was made apart with its columns in another order, then attached: pgoutput describes each
+        // partition as a relation of its own, in its own column order.
+        await _scratch.ExecuteAsync("""
+            CREATE TABLE parts (id bigint NOT NULL, region integer NOT NULL, qty integer, note text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+            CREATE TABLE parts_p1 PARTITION OF parts FOR VALUES IN (1);
+            CREATE TABLE parts_p2 (note text, qty integer, region integer NOT NULL, id bigint NOT NULL);
+            ALTER TABLE parts ATTACH PARTITION parts_p2 FOR VALUES IN (2);
+            CREATE TABLE parts_copy (id bigint NOT NULL, region integer NOT NULL, qty integer, note text, PRIMARY KEY (id, region));
+            INSERT INTO parts SELECT g, 1 + g % 2, g, 'row ' || g FROM generate_series(1, 20) g;
+            """);
+        var job = Job("cdc_parts_" + Suffix(), table: "parts", primaryKey: "[id, region]");
+        var snapshot = (await RunAsync(job, after: null)).High;
+        await _scratch.ExecuteAsync("""
+            UPDATE parts SET qty = qty + 100, note = 'p' || region WHERE id <= 6;
+            INSERT INTO parts VALUES (21, 1, 21, 'one'), (22, 2, 22, 'two');
+            DELETE FROM parts WHERE id IN (7, 8);
+            """);
+
+        var watermark = (await RunAsync(job, snapshot)).High;
+        while ((await RunAsync(job, watermark)) is { Rows: > 0 } run)
+        {
+            watermark = run.High;
+        }
+
+        const string Parts = "SELECT count(*) || ' ' || md5(string_agg(concat_ws(',', id, region, qty, note), '|' ORDER BY id)) FROM {0}";
+        Assert.Equal(await ScalarAsync(Parts.Replace("{0}", "parts", StringComparison.Ordinal)), await ScalarAsync(Parts.Replace("{0}", "parts_copy", StringComparison.Ordinal)));
+    }
+
     private async Task WaitForLockWaitAsync()
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -437,7 +468,7 @@ public sealed class CdcSourceTests : IAsyncLifetime
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
-    private static JobSpec Job(string name, string deletes = "deletes: delete", string table = "items", string columns = "")
+    private static JobSpec Job(string name, string deletes = "deletes: delete", string table = "items", string columns = "", string primaryKey = "[id]")
     {
         var result = JobFile.Parse(
             $"""
@@ -449,7 +480,7 @@ public sealed class CdcSourceTests : IAsyncLifetime
               connection: source
               table: public.{table}
               mode: cdc
-              primary_key: [id]
+              primary_key: {primaryKey}
             destination:
               type: postgres
               connection: destination
