@@ -35,6 +35,23 @@ internal sealed class BatchTransforms(ConnectionCatalog connections, CodeTransfo
 
     public async Task<TransformOutcome> ApplyAsync(JobSpec job, RecordBatch batch, CancellationToken cancellationToken)
     {
+        if (!CarriedColumns.Lacks(job.Transform, batch))
+        {
+            return await ApplyCarriedAsync(job, batch, cancellationToken);
+        }
+
+        if (CarriedColumns.Undecidable(job.Transform, batch) is { } reason)
+        {
+            var (deletes, rejected) = CarriedColumns.SetAsideUpserts(batch, reason);
+            var rest = await ApplyCarriedAsync(job with { Transform = CarriedColumns.ForDeletes(job.Transform, deletes) }, deletes, cancellationToken);
+            return rest with { Rejected = [.. rejected, .. rest.Rejected] };
+        }
+
+        return await ApplyCarriedAsync(job with { Transform = CarriedColumns.Narrow(job.Transform, batch) }, batch, cancellationToken);
+    }
+
+    private async Task<TransformOutcome> ApplyCarriedAsync(JobSpec job, RecordBatch batch, CancellationToken cancellationToken)
+    {
         var spec = job.Transform;
         var lookups = spec.Lookups ?? [];
         if (spec.Filter is null && lookups.Count == 0 && spec.Code is null && spec.Columns.All(m => m.Expression is null))

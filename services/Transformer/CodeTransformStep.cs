@@ -38,9 +38,9 @@ internal static class CodeTransformStep
         var operations = batch.Operations is null ? null : new List<byte>(batch.RowCount);
         while (reader.TryRead(fields, out _, out _))
         {
-            if (operations is not null && batch.Operations![index] == RowOperations.Delete)
+            if (operations is not null && batch.Operations![index] != RowOperations.Upsert)
             {
-                operations.Add(RowOperations.Delete);
+                operations.Add(batch.Operations[index]);
                 output.BeginTuple(columns.Count);
                 for (var i = 0; i < columns.Count; i++)
                 {

@@ -8,4 +8,7 @@ public static class RowOperations
 
     /// <summary>Delete the row with its key.</summary>
     public const byte Delete = (byte)'d';
+
+    /// <summary>Delete every row of the job (a TRUNCATE of the cdc source); the batch holds this row alone, all fields null.</summary>
+    public const byte Truncate = (byte)'t';
 }

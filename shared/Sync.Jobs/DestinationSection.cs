@@ -4,7 +4,7 @@ namespace Sync.Jobs;
 
 internal static class DestinationSection
 {
-    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict", .. DeletesSection.Keys, .. S3DestinationSection.Keys, .. CodeDestinationSection.Keys];
+    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict", "truncate", .. DeletesSection.Keys, .. S3DestinationSection.Keys, .. CodeDestinationSection.Keys];
 
     /// <param name="columns">The valid column mapping (empty = same names), or null when it has errors.</param>
     public static DestinationSpec? Read(YamlNodeReader job, JobFileErrors errors, SourceDraft? source, IReadOnlyList<ColumnMapping>? columns, SyncMode mode = SyncMode.Incremental)
@@ -55,9 +55,39 @@ internal static class DestinationSection
             || (FieldRules.Choice(c, errors, Kinds.Conflicts, out conflict) && CdcDestinationRules.Conflict(c, errors, source, conflict));
         var key = destination.Has("key") ? ExplicitKey(destination, errors, columns) : DefaultKey(source, columns);
         var deletes = DeletesSection.Read(destination, errors, mode, cdc);
-        return kind is null || connection is null || table is null || key is null || !conflictValid || deletes is not { } d
+        var truncateValid = ReadTruncate(destination, errors, cdc, out var truncate);
+        return kind is null || connection is null || table is null || key is null || !conflictValid || deletes is not { } d || !truncateValid
             ? null
-            : new DestinationSpec(kind, connection, table, key, conflict, d.Deletes, d.SoftDeleteColumn, d.AllowEmpty);
+            : new DestinationSpec(kind, connection, table, key, conflict, d.Deletes, d.SoftDeleteColumn, d.AllowEmpty, Truncate: truncate);
+    }
+
+    private static readonly IReadOnlyDictionary<string, TruncateMode> TruncateModes = new Dictionary<string, TruncateMode>(StringComparer.Ordinal)
+    {
+        ["apply"] = TruncateMode.Apply,
+        ["ignore"] = TruncateMode.Ignore,
+    };
+
+    // destination.truncate: what a TRUNCATE of a cdc source table does (apply, the default, or ignore).
+    private static bool ReadTruncate(YamlNodeReader destination, JobFileErrors errors, bool cdc, out TruncateMode truncate)
+    {
+        truncate = TruncateMode.Apply;
+        if (destination.Scalar("truncate", "apply") is not { } value)
+        {
+            return true;
+        }
+
+        if (!FieldRules.Choice(value, errors, TruncateModes, out truncate))
+        {
+            return false;
+        }
+
+        if (!cdc)
+        {
+            errors.Add(value.Mark, value.Field, "is only used by cdc jobs (a TRUNCATE in the change stream)", "remove truncate:, or read the source with mode: cdc");
+            return false;
+        }
+
+        return true;
     }
 
     private static IReadOnlyList<string>? ExplicitKey(YamlNodeReader destination, JobFileErrors errors, IReadOnlyList<ColumnMapping>? columns)

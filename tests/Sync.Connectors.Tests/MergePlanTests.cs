@@ -73,5 +73,16 @@ public sealed class MergePlanTests
         Assert.Contains("\"discount\"", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_generated_destination_column_is_staged_but_never_written()
+    {
+        TableColumn[] table = [.. Table.Where(c => c.Name != "total"), new("total", 1700, "numeric", false, Generated: true)];
+
+        var plan = MergePlan.Create(Destination(ConflictStrategy.SourceWins), "updated_at", Batch, table);
+
+        Assert.Contains("\"total\" numeric", plan.CreateStaging, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"total\"", plan.Merge, StringComparison.Ordinal);
+    }
+
     private static DestinationSpec Destination(ConflictStrategy conflict) => new("postgres", "warehouse", "public.orders", ["id"], conflict);
 }

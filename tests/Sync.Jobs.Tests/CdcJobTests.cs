@@ -72,6 +72,20 @@ public sealed class CdcJobTests
     }
 
     [Fact]
+    public void Truncate_defaults_to_apply_takes_ignore_and_is_refused_without_cdc_or_with_another_word()
+    {
+        var ignore = JobYaml.Parse(Valid.Replace("  deletes: soft-delete", "  truncate: ignore\n  deletes: soft-delete", StringComparison.Ordinal));
+        var misspelt = Valid.Replace("  deletes: soft-delete", "  truncate: aply\n  deletes: soft-delete", StringComparison.Ordinal);
+        var incremental = Valid.Replace("  mode: cdc\n", "  cursor: updated_at\n", StringComparison.Ordinal)
+            .Replace("  deletes: soft-delete\n  soft_delete_column: deleted_at\n", "  truncate: apply\n", StringComparison.Ordinal)
+            .Replace("schedule: continuous", "schedule: \"*/5 * * * *\"", StringComparison.Ordinal);
+
+        Assert.Equal((TruncateMode.Apply, TruncateMode.Ignore), (JobYaml.Parse(Valid).Destination.Truncate, ignore.Destination.Truncate));
+        Assert.Contains("apply", JobYaml.ErrorAt(misspelt, "destination.truncate").Message, StringComparison.Ordinal);
+        Assert.Contains("mode: cdc", JobYaml.ErrorAt(incremental, "destination.truncate").Suggestion, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Deletes_and_continuous_are_refused_without_cdc()
     {
         var incremental = Valid.Replace("  mode: cdc\n", "  cursor: updated_at\n", StringComparison.Ordinal);

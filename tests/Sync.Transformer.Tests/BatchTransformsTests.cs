@@ -171,6 +171,53 @@ public sealed class BatchTransformsTests : IAsyncLifetime
             await PgBatches.RowsAsync(_connection, "SELECT id, customer, tier FROM orders_out ORDER BY id"));
     }
 
+    /// <summary>
+    /// Issue 14, item 4: a cdc update that left a large value unchanged comes in a batch without that
+    /// column (here: customer). Outputs that read it are left out, so the destination keeps them.
+    /// </summary>
+    [Fact]
+    public async Task A_change_batch_without_a_column_the_mapping_reads_leaves_out_the_outputs_that_read_it()
+    {
+        var job = Job("""
+            columns:
+              id: id
+              updated_at: updated_at
+              status: { expr: "upper(customer || '-' || status)" }
+              customer: customer
+              total: total
+            """);
+        var carried = OrderColumns.Where(c => c.Name != "customer").ToArray();
+        var changes = await PgBatches.ReadAsync(_connection, "SELECT id, updated_at, status, total, qty, user_id FROM orders WHERE id <= 2 ORDER BY id", carried);
+
+        var outcome = await Transforms().ApplyAsync(job, changes with { Operations = [RowOperations.Upsert, RowOperations.Upsert] }, CancellationToken.None);
+
+        Assert.Equal(["id", "updated_at", "total"], outcome.Batch.Columns.Select(c => c.Name));
+        Assert.Empty(outcome.Rejected);
+        await PgBatches.WriteAsync(_connection, "orders_out", outcome.Batch);
+        Assert.Equal(["1|null|null|12.34", "2|null|null|5.00"], await PgBatches.RowsAsync(_connection, "SELECT id, status, customer, total FROM orders_out ORDER BY id"));
+    }
+
+    [Fact]
+    public async Task A_change_batch_without_a_column_the_filter_reads_sets_its_upserts_aside_and_keeps_its_deletes()
+    {
+        var job = Job("""
+            columns:
+              id: id
+              updated_at: updated_at
+              total: total
+            filter: "customer <> 'bob'"
+            """);
+        var carried = OrderColumns.Where(c => c.Name != "customer").ToArray();
+        var changes = await PgBatches.ReadAsync(_connection, "SELECT id, updated_at, status, total, qty, user_id FROM orders WHERE id <= 3 ORDER BY id", carried);
+
+        var outcome = await Transforms().ApplyAsync(job, changes with { Operations = [RowOperations.Upsert, RowOperations.Delete, RowOperations.Upsert] }, CancellationToken.None);
+
+        Assert.Equal([0, 2], outcome.Rejected.Select(r => r.RowIndex));
+        Assert.All(outcome.Rejected, r => Assert.Contains("\"customer\"", r.Error, StringComparison.Ordinal));
+        Assert.Equal([RowOperations.Delete], outcome.Batch.Operations ?? []);
+        Assert.Equal(["id", "updated_at", "total"], outcome.Batch.Columns.Select(c => c.Name));
+    }
+
     [Fact]
     public async Task A_transform_name_nobody_registered_fails_the_batch()
     {

@@ -61,12 +61,16 @@ public sealed class MergePlan
     /// <summary>Deletes (or soft-deletes) the destination rows whose keys are in the staging table; returns one row: the count.</summary>
     public string Delete { get; private init; } = string.Empty;
 
-    public static MergePlan Create(DestinationSpec destination, string cursorTarget, IReadOnlyList<BatchColumn> columns, IReadOnlyList<TableColumn> table, bool partitioned = false)
+    /// <summary>Deletes (or soft-deletes) every destination row, for a TRUNCATE of a cdc source; returns one row: the count.</summary>
+    public string DeleteAll { get; private init; } = string.Empty;
+
+    /// <param name="ignoreUnknown">Stage but do not write the batch columns the destination lacks (a cdc job that reads every source column meets a column added to the source).</param>
+    public static MergePlan Create(DestinationSpec destination, string cursorTarget, IReadOnlyList<BatchColumn> columns, IReadOnlyList<TableColumn> table, bool partitioned = false, bool ignoreUnknown = false)
     {
         var byName = table.ToDictionary(c => c.Name, StringComparer.Ordinal);
         foreach (var column in columns)
         {
-            if (!byName.ContainsKey(column.Name))
+            if (!byName.ContainsKey(column.Name) && !ignoreUnknown)
             {
                 throw new DestinationSchemaException($"Destination table {destination.Table} has no column \"{column.Name}\".");
             }
@@ -85,11 +89,13 @@ public sealed class MergePlan
         var createStaging = $"CREATE TEMP TABLE IF NOT EXISTS {staging} ({string.Join(", ", columns.Select((c, i) => $"{quoted[i]} {PgTypes.SqlName(c.TypeOid)}"))}, {Ordinal} bigint GENERATED ALWAYS AS IDENTITY (CACHE 10000)) ON COMMIT DELETE ROWS";
         var copy = $"COPY {staging} ({string.Join(", ", quoted)}) FROM STDIN (FORMAT BINARY)";
 
-        var values = columns.Select((c, i) => byName[c.Name].TypeOid == c.TypeOid
+        // A generated destination column computes its own value; writing one is refused (428C9) on every attempt.
+        var written = Enumerable.Range(0, columns.Count).Where(i => byName.TryGetValue(columns[i].Name, out var d) && !d.Generated).ToList();
+        var values = written.Select(i => byName[columns[i].Name].TypeOid == columns[i].TypeOid
             ? $"s.{quoted[i]}"
-            : $"CAST(s.{quoted[i]} AS {byName[c.Name].TypeName})");
+            : $"CAST(s.{quoted[i]} AS {byName[columns[i].Name].TypeName})").ToList();
         var keys = string.Join(", ", destination.Key.Select(SqlIdentifier.Quote));
-        var nonKeys = quoted.Where((_, i) => !destination.Key.Contains(columns[i].Name)).ToList();
+        var nonKeys = written.Where(i => !destination.Key.Contains(columns[i].Name)).Select(i => quoted[i]).ToList();
         // A soft-deleted row the source has again comes back: the upsert clears its stamp, whatever the strategy.
         var softDelete = destination.Deletes == DeleteMode.SoftDelete && destination.SoftDeleteColumn is { } sd && !columns.Any(c => c.Name == sd)
             ? SqlIdentifier.Quote(sd)
@@ -106,9 +112,8 @@ public sealed class MergePlan
             ConflictStrategy.Merge => UpdateWhereChanged(nonKeys, c => $"COALESCE(EXCLUDED.{c}, d.{c})", revive, revived),
             _ => $"DO UPDATE SET {Assignments(nonKeys)}{revive} WHERE d.{SqlIdentifier.Quote(cursorTarget)} < EXCLUDED.{SqlIdentifier.Quote(cursorTarget)} OR d.{SqlIdentifier.Quote(cursorTarget)} IS NULL{revived}",
         };
-        var valueList = values.ToList();
         var keyIndexes = destination.Key.Select(k => columns.ToList().FindIndex(c => c.Name == k)).ToList();
-        var keyValues = destination.Key.Select((k, i) => (Column: SqlIdentifier.Quote(k), Value: valueList[keyIndexes[i]])).ToList();
+        var keyValues = destination.Key.Select((k, i) => (Column: SqlIdentifier.Quote(k), Value: values[written.IndexOf(keyIndexes[i])])).ToList();
         var target = SqlIdentifier.QuoteQualified(destination.Table);
 
         // ON CONFLICT DO UPDATE refuses to touch a row twice in one statement (21000), so a key the
@@ -124,7 +129,7 @@ public sealed class MergePlan
         // unique index on email only if id 2 is written first (issue 14, item 5). The executor feeds
         // INSERT … SELECT in the order of the SELECT's ORDER BY.
         var insert = $"""
-            INSERT INTO {target} AS d ({string.Join(", ", quoted)})
+            INSERT INTO {target} AS d ({string.Join(", ", written.Select(i => quoted[i]))})
                 SELECT {string.Join(", ", values)}
                 FROM (SELECT DISTINCT ON ({distinct}) * FROM {staging} s ORDER BY {distinct}, s.{Ordinal} DESC) s
                 ORDER BY s.{Ordinal}
@@ -161,6 +166,7 @@ public sealed class MergePlan
             KeyIndexes = keyIndexes,
             Partitioned = partitioned,
             Delete = DeleteSql(destination, staging, columns, byName),
+            DeleteAll = DeleteAllSql(destination),
         };
     }
 
@@ -186,6 +192,18 @@ public sealed class MergePlan
 
         var quoted = SqlIdentifier.Quote(column);
         return $"WITH x AS (UPDATE {table} AS d SET {quoted} = now() FROM {staging} s WHERE {match} AND d.{quoted} IS NULL RETURNING 1) SELECT count(*)::int FROM x";
+    }
+
+    private static string DeleteAllSql(DestinationSpec destination)
+    {
+        var table = SqlIdentifier.QuoteQualified(destination.Table);
+        if (destination.Deletes != DeleteMode.SoftDelete || destination.SoftDeleteColumn is not { } column)
+        {
+            return $"WITH x AS (DELETE FROM {table} RETURNING 1) SELECT count(*)::int FROM x";
+        }
+
+        var quoted = SqlIdentifier.Quote(column);
+        return $"WITH x AS (UPDATE {table} SET {quoted} = now() WHERE {quoted} IS NULL RETURNING 1) SELECT count(*)::int FROM x";
     }
 
     private static string Assignments(IEnumerable<string> columns) => string.Join(", ", columns.Select(c => $"{c} = EXCLUDED.{c}"));

@@ -75,11 +75,12 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         // A change batch goes in as consecutive runs of one operation, in its order (ChangeRows
         // says why); a batch of upserts only is one run. Fast path per run: one COPY and one merge.
         // Only when the destination refuses a record does the run go through row isolation, inside
-        // the same transaction.
-        var runs = ChangeRows.Split(batch, plan.KeyIndexes) ?? [new ChangeRun(Deletes: false, batch, Indexes: [])];
+        // the same transaction. A truncate travels as a batch of its own.
+        var truncate = batch.Operations is [RowOperations.Truncate];
+        var runs = truncate ? [] : ChangeRows.Split(batch, plan.KeyIndexes) ?? [new ChangeRun(Deletes: false, batch, Indexes: [])];
         var rejected = new List<RowRejection>();
         var counts = new MergeCounts();
-        var deleted = 0;
+        var deleted = truncate ? await ChangeDeletes.ApplyTruncateAsync(connection, plan, cancellationToken) : 0;
         var isolated = false;
         for (var r = 0; r < runs.Count; r++)
         {
@@ -112,7 +113,9 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         }
 
         var applied = batch.RowCount - rejected.Count;
-        var result = new LoadResult(applied, counts.Inserted, counts.Updated, applied - counts.Inserted - counts.Updated - deleted, Replayed: false, rejected, Deleted: deleted);
+        // A truncate is one change that may delete many rows: it is skipped only when it found none.
+        var skipped = Math.Max(0, applied - counts.Inserted - counts.Updated - deleted);
+        var result = new LoadResult(applied, counts.Inserted, counts.Updated, skipped, Replayed: false, rejected, Deleted: deleted);
         try
         {
             await AppliedBatch.RecordAsync(connection, job.Name, runId, extractionId, batchSeq, result, loadedBy, cancellationToken);
@@ -238,7 +241,10 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         var table = await PostgresSchema.GetColumnsAsync(connection, job.Destination.Table, cancellationToken)
             ?? throw new DestinationSchemaException($"Destination table {job.Destination.Table} does not exist.");
         var partitioned = await PostgresSchema.IsPartitionedAsync(connection, job.Destination.Table, cancellationToken);
-        plan = MergePlan.Create(job.Destination, job.Source.Cursor.Length == 0 ? string.Empty : JobColumns.CursorTarget(job), columns, table, partitioned);
+        // A cdc job that reads every source column carries a column added to the source while it
+        // streams; where the destination has no such column it is left out, not a failure of every run.
+        var ignoreUnknown = job.Mode == SyncMode.Cdc && job.Transform is { Columns.Count: 0, Code: null };
+        plan = MergePlan.Create(job.Destination, job.Source.Cursor.Length == 0 ? string.Empty : JobColumns.CursorTarget(job), columns, table, partitioned, ignoreUnknown);
         return _plans.GetOrAdd(key, plan);
     }
 

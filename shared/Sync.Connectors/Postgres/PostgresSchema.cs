@@ -11,7 +11,7 @@ public static class PostgresSchema
     {
         await using var command = new NpgsqlCommand(
             """
-            SELECT a.attname, a.atttypid, format_type(a.atttypid, NULL), a.attnotnull
+            SELECT a.attname, a.atttypid, format_type(a.atttypid, NULL), a.attnotnull, a.attgenerated <> ''
             FROM pg_attribute a
             WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attnum
@@ -22,7 +22,7 @@ public static class PostgresSchema
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            columns.Add(new TableColumn(reader.GetString(0), reader.GetFieldValue<uint>(1), reader.GetString(2), reader.GetBoolean(3)));
+            columns.Add(new TableColumn(reader.GetString(0), reader.GetFieldValue<uint>(1), reader.GetString(2), reader.GetBoolean(3), reader.GetBoolean(4)));
         }
 
         return columns.Count == 0 ? null : columns;

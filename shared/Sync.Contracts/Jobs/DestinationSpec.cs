@@ -7,6 +7,7 @@ namespace Sync.Contracts.Jobs;
 /// <see cref="SoftDeleteColumn"/> (a timestamptz column) is stamped instead of deleting for
 /// <see cref="DeleteMode.SoftDelete"/>. <see cref="AllowEmpty"/>: a full refresh that reads no row
 /// may empty the destination (otherwise it fails the run).
+/// <see cref="Truncate"/>: what a TRUNCATE of a cdc source table does to the destination.
 /// For <c>type: s3</c>, <see cref="Table"/> is empty and <see cref="S3"/> says where and how objects are written.
 /// </summary>
 public sealed record DestinationSpec(
@@ -18,4 +19,5 @@ public sealed record DestinationSpec(
     DeleteMode Deletes = DeleteMode.Keep,
     string? SoftDeleteColumn = null,
     bool AllowEmpty = false,
-    S3DestinationSpec? S3 = null);
+    S3DestinationSpec? S3 = null,
+    TruncateMode Truncate = TruncateMode.Apply);

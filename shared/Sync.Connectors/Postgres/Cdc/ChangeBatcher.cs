@@ -9,10 +9,21 @@ namespace Sync.Connectors.Postgres.Cdc;
 /// source transaction commit in one destination transaction where they fit. Within a batch only the
 /// last change per key is kept (in commit order), so the Loader's merge and delete each touch a row once.
 /// Its batches always carry operations: the Loader applies such batches of a run in sequence.
+/// <para>
+/// Every upsert of a batch carries the same columns (<see cref="RowChange.Shape"/>): a change that
+/// leaves some out (an unchanged TOASTed value) goes in a batch without them, so the ordinary merge
+/// updates only the columns it has and the destination keeps the others. Where the batch holds an
+/// earlier change of the same row, the values left out are taken from it. A change of another shape
+/// starts a new batch (a transaction may then be split): batches apply in order, so the order of
+/// changes to one row holds.
+/// </para>
+/// A truncate goes in a batch of its own.
 /// </summary>
 public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchSize)
 {
     private readonly List<RowChange> _changes = [];
+    private readonly Dictionary<string, int> _last = new(StringComparer.Ordinal);
+    private BatchColumn?[]? _shape;
 
     /// <summary>Changes gathered and not yet taken.</summary>
     public int Count => _changes.Count;
@@ -32,14 +43,41 @@ public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchS
             full.Add(Take()!);
         }
 
-        foreach (var change in transaction.Changes)
+        foreach (var added in transaction.Changes)
         {
-            if (_changes.Count == batchSize)
+            if (added is RowTruncated)
+            {
+                // A batch of its own, after the changes before it and before those after it.
+                if (_changes.Count > 0)
+                {
+                    full.Add(Take()!);
+                }
+
+                OldestCommit ??= transaction.CommittedAt;
+                _last[added.Key] = 0;
+                _changes.Add(added);
+                full.Add(Take()!);
+                continue;
+            }
+
+            var change = added;
+            if (change is RowUpserted { IsWhole: false } && _last.TryGetValue(change.Key, out var at) && _changes[at] is RowUpserted earlier)
+            {
+                change = Complete(change, earlier);
+            }
+
+            if (_changes.Count == batchSize || (change is RowUpserted && _shape is not null && !SameShape(_shape, change.Shape)))
             {
                 full.Add(Take()!);
             }
 
+            if (change is RowUpserted)
+            {
+                _shape ??= change.Shape;
+            }
+
             OldestCommit ??= transaction.CommittedAt;
+            _last[change.Key] = _changes.Count;
             _changes.Add(change);
         }
 
@@ -55,27 +93,50 @@ public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchS
             return null;
         }
 
-        var last = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < _changes.Count; i++)
-        {
-            last[_changes[i].Key] = i;
-        }
-
+        var shape = _shape ?? [.. columns];
+        var carried = Enumerable.Range(0, shape.Length).Where(i => shape[i] is not null).ToArray();
         var rows = new TupleBuffer();
-        var operations = new List<byte>(last.Count);
+        var operations = new List<byte>(_last.Count);
         for (var i = 0; i < _changes.Count; i++)
         {
-            if (last[_changes[i].Key] != i)
+            if (_last[_changes[i].Key] != i)
             {
                 continue;
             }
 
-            rows.AppendTuple(_changes[i].Tuple);
+            var values = _changes[i].Values;
+            rows.BeginTuple(carried.Length);
+            foreach (var c in carried)
+            {
+                rows.AppendField(values[c], values[c] is null);
+            }
+
             operations.Add(_changes[i].Operation);
         }
 
         _changes.Clear();
+        _last.Clear();
+        _shape = null;
         OldestCommit = null;
-        return new RecordBatch(columns, rows.RowCount, rows.ToArray(), [.. operations]);
+        return new RecordBatch([.. carried.Select(c => shape[c]!)], rows.RowCount, rows.ToArray(), [.. operations]);
     }
+
+    // The values a change left out, from the row's earlier change in the batch (its whole value then is its value now).
+    private static RowUpserted Complete(RowChange change, RowUpserted earlier)
+    {
+        var values = (byte[]?[])change.Values.Clone();
+        var shape = (BatchColumn?[])change.Shape.Clone();
+        for (var i = 0; i < shape.Length; i++)
+        {
+            if (shape[i] is null && earlier.Shape[i] is { } column)
+            {
+                values[i] = earlier.Values[i];
+                shape[i] = column;
+            }
+        }
+
+        return new RowUpserted(values, change.Key, shape);
+    }
+
+    private static bool SameShape(BatchColumn?[] a, BatchColumn?[] b) => ReferenceEquals(a, b) || a.AsSpan().SequenceEqual(b);
 }

@@ -54,7 +54,7 @@ public sealed partial class PostgresChangeSource(
             await CdcReplicaIdentity.CheckAsync(connection, job, cancellationToken);
             var table = await PostgresSchema.GetColumnsAsync(connection, source.Table, cancellationToken)
                 ?? throw new SourceSchemaException($"Source table {source.Table} does not exist.");
-            var plan = SourcePlan.Resolve(source.Cursor.Length == 0 ? source with { Cursor = source.PrimaryKey[0] } : source, job.Transform, table);
+            var plan = SourcePlan.Resolve(source.Cursor.Length == 0 ? source with { Cursor = source.PrimaryKey[0] } : source, job.Transform, Streamed(job, table));
             if (plan.Columns.FirstOrDefault(c => !c.IsBinary) is { } unsupported)
             {
                 throw new SourceSchemaException(
@@ -78,11 +78,31 @@ public sealed partial class PostgresChangeSource(
             }
             else
             {
-                await StreamAsync(job, plan, lsn, summary, onBatch, cancellationToken);
+                await using var oid = new NpgsqlCommand("SELECT to_regclass($1)::oid", connection);
+                oid.Parameters.Add(new NpgsqlParameter { Value = Sync.Jobs.SqlIdentifier.QuoteQualified(source.Table) });
+                var tableOid = (uint)(await oid.ExecuteScalarAsync(cancellationToken))!;
+                await StreamAsync(job, plan, tableOid, lsn, summary, onBatch, cancellationToken);
             }
 
             return summary;
         }
+    }
+
+    /// <summary>
+    /// The columns the stream carries: pgoutput does not send generated columns, so neither the copy
+    /// nor the stream reads them (a destination column generated the same way computes them); a job
+    /// that names one under columns: is refused with the fix.
+    /// </summary>
+    private static IReadOnlyList<TableColumn> Streamed(JobSpec job, IReadOnlyList<TableColumn> table)
+    {
+        var reads = Sync.Jobs.TransformReads.SourceColumns(job.Transform).Concat(job.Source.PrimaryKey).ToHashSet(StringComparer.Ordinal);
+        if (table.FirstOrDefault(c => c.Generated && reads.Contains(c.Name)) is { } named)
+        {
+            throw new SourceSchemaException(
+                $"Column \"{named.Name}\" of {job.Source.Table} is generated, and the change stream does not carry generated columns; leave it out under columns: and make the destination column generated the same way, or use mode: incremental.");
+        }
+
+        return [.. table.Where(c => !c.Generated)];
     }
 
     private static async Task ReleaseClaimAsync(NpgsqlConnection connection, string jobName)
@@ -166,7 +186,7 @@ public sealed partial class PostgresChangeSource(
     }
 
     private async Task StreamAsync(
-        JobSpec job, SourcePlan plan, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
+        JobSpec job, SourcePlan plan, uint tableOid, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
         await using var replication = await OpenReplicationAsync(job, cancellationToken);
@@ -178,7 +198,7 @@ public sealed partial class PostgresChangeSource(
         var channel = Channel.CreateBounded<SourceTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
         var decoder = new ChangeDecoder(plan, job.Source);
         var reader = new ReaderState();
-        var reading = ReadAsync(replication, job, watermark, decoder, channel.Writer, reader, stop.Token);
+        var reading = ReadAsync(replication, job, tableOid, watermark, decoder, channel.Writer, reader, stop.Token);
         var batcher = new ChangeBatcher(plan.BatchColumns, job.BatchSize);
         var started = Stopwatch.GetTimestamp();
         long? batchStarted = null;
@@ -291,7 +311,7 @@ public sealed partial class PostgresChangeSource(
     }
 
     private static async Task ReadAsync(
-        LogicalReplicationConnection replication, JobSpec job, NpgsqlLogSequenceNumber from, ChangeDecoder decoder,
+        LogicalReplicationConnection replication, JobSpec job, uint tableOid, NpgsqlLogSequenceNumber from, ChangeDecoder decoder,
         ChannelWriter<SourceTransaction> writer, ReaderState state, CancellationToken cancellationToken)
     {
         await Task.Yield();
@@ -310,28 +330,36 @@ public sealed partial class PostgresChangeSource(
                     changes = [];
                     break;
                 case InsertMessage insert:
-                    changes!.Add(await decoder.UpsertAsync(insert.NewRow, null, cancellationToken));
+                    changes!.Add(await decoder.UpsertAsync(insert.Relation, insert.NewRow, cancellationToken));
                     break;
                 case FullUpdateMessage full:
-                    var old = await decoder.ReadAsync(full.OldRow, null, cancellationToken);
-                    decoder.AddUpdate(changes!, old, await decoder.ReadAsync(full.NewRow, old, cancellationToken));
+                    var old = (await decoder.ReadAsync(full.Relation, full.OldRow, null, cancellationToken)).Values;
+                    decoder.AddUpdate(changes!, old, await decoder.ReadAsync(full.Relation, full.NewRow, old, cancellationToken));
                     break;
                 case IndexUpdateMessage keyed:
-                    var oldKey = await decoder.ReadAsync(keyed.Key, null, cancellationToken);
-                    decoder.AddUpdate(changes!, oldKey, await decoder.ReadAsync(keyed.NewRow, null, cancellationToken));
+                    var oldKey = await decoder.ReadAsync(keyed.Relation, keyed.Key, null, cancellationToken);
+                    decoder.AddUpdate(changes!, oldKey.Values, await decoder.ReadAsync(keyed.Relation, keyed.NewRow, null, cancellationToken));
                     break;
                 case UpdateMessage update:
-                    changes!.Add(await decoder.UpsertAsync(update.NewRow, null, cancellationToken));
+                    changes!.Add(await decoder.UpsertAsync(update.Relation, update.NewRow, cancellationToken));
                     break;
                 case KeyDeleteMessage delete:
-                    changes!.Add(decoder.Deleted(await decoder.ReadAsync(delete.Key, null, cancellationToken)));
+                    var key = await decoder.ReadAsync(delete.Relation, delete.Key, null, cancellationToken);
+                    changes!.Add(decoder.Deleted(key.Values, key.Shape));
                     break;
                 case FullDeleteMessage delete:
-                    changes!.Add(decoder.Deleted(await decoder.ReadAsync(delete.OldRow, null, cancellationToken)));
+                    var row = await decoder.ReadAsync(delete.Relation, delete.OldRow, null, cancellationToken);
+                    changes!.Add(decoder.Deleted(row.Values, row.Shape));
                     break;
-                case TruncateMessage:
-                    throw new SourceSchemaException(
-                        $"{job.Source.Table} was truncated; mode: cdc does not carry TRUNCATE. Empty the destination table, then reset the job's watermark (DELETE /api/jobs/{job.Name}/watermark) to copy it again.");
+                case TruncateMessage truncate:
+                    // Only a TRUNCATE of the table itself: a partition's rows cannot be told apart in the
+                    // destination, so a truncated partition is left as it is there (README, known limits).
+                    if (job.Destination.Truncate == TruncateMode.Apply && truncate.Relations.Any(r => r.RelationId == tableOid))
+                    {
+                        changes!.Add(decoder.Truncated());
+                    }
+
+                    break;
                 case CommitMessage commit:
                     await writer.WriteAsync(new SourceTransaction(changes ?? [], commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
                     changes = null;

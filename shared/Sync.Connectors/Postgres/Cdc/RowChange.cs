@@ -1,24 +1,38 @@
+using Sync.Contracts;
+
 namespace Sync.Connectors.Postgres.Cdc;
 
 /// <summary>
-/// One change of a source row as a binary COPY tuple in the plan's column order; <see cref="Key"/> is
-/// the primary key's field bytes, which identify the row within a batch.
+/// One change of a source row: its values in the plan's column order, and <see cref="Key"/>, the
+/// primary key's field bytes, which identify the row within a batch. <see cref="Shape"/> holds, per
+/// plan column, the column as the change carries it (the type of the relation it was decoded under),
+/// or null for a value the change does not carry: an unchanged TOASTed value, or a column the
+/// source table did not have when the change was written. The destination keeps its value there.
 /// </summary>
-public abstract record RowChange(byte[] Tuple, string Key)
+public abstract record RowChange(byte[]?[] Values, string Key, BatchColumn?[] Shape)
 {
     public abstract byte Operation { get; }
+
+    /// <summary>Whether every plan column is carried.</summary>
+    public bool IsWhole => Array.TrueForAll(Shape, c => c is not null);
 }
 
-/// <summary>A row inserted, or updated to <see cref="RowChange.Tuple"/>: upserted in the destination.</summary>
-public sealed record RowUpserted(byte[] Tuple, string Key) : RowChange(Tuple, Key)
+/// <summary>A row inserted, or updated to <see cref="RowChange.Values"/>: upserted in the destination.</summary>
+public sealed record RowUpserted(byte[]?[] Values, string Key, BatchColumn?[] Shape) : RowChange(Values, Key, Shape)
 {
-    public override byte Operation => Contracts.RowOperations.Upsert;
+    public override byte Operation => RowOperations.Upsert;
 }
 
-/// <summary>A row deleted: its tuple carries the key columns, the others null.</summary>
-public sealed record RowDeleted(byte[] Tuple, string Key) : RowChange(Tuple, Key)
+/// <summary>A row deleted: its values are the key columns, the others null; it fits a batch of any shape.</summary>
+public sealed record RowDeleted(byte[]?[] Values, string Key, BatchColumn?[] Shape) : RowChange(Values, Key, Shape)
 {
-    public override byte Operation => Contracts.RowOperations.Delete;
+    public override byte Operation => RowOperations.Delete;
+}
+
+/// <summary>A TRUNCATE of the source table: every destination row of the job goes; it travels in a batch of its own.</summary>
+public sealed record RowTruncated(byte[]?[] Values, BatchColumn?[] Shape) : RowChange(Values, "\0truncate", Shape)
+{
+    public override byte Operation => RowOperations.Truncate;
 }
 
 /// <summary>The changes of one committed source transaction, with the LSN its commit record ends at.</summary>
