@@ -87,7 +87,7 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
         await transaction.CommitAsync(cancellationToken);
         return summary;
 
-    async ValueTask EmitAsync()
+        async ValueTask EmitAsync()
         {
             var bytes = rows.ToArray();
             var tupleReader = new TupleReader(bytes.AsSpan(lastTupleStart));
