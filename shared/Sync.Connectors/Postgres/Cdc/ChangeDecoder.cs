@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
@@ -9,8 +10,9 @@ namespace Sync.Connectors.Postgres.Cdc;
 /// <summary>
 /// Turns pgoutput rows (binary mode: each value in its type's send format, as binary COPY carries
 /// it) into tuples in the plan's column order, so a change travels like a row of the initial copy.
+/// A value is copied as it is, but for the few columns <see cref="CdcTypes"/> says travel otherwise.
 /// </summary>
-internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source)
+internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnlyList<ValueCarry> carries, TextConversion? text)
 {
     private readonly int[] _keyIndexes = [.. source.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Name == k))];
     private int[] _map = [];
@@ -49,6 +51,7 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source)
     public async ValueTask<byte[]?[]> ReadAsync(ReplicationTuple row, byte[]?[]? before, CancellationToken cancellationToken)
     {
         var values = new byte[]?[plan.Columns.Count];
+        List<int>? asText = null;
         var i = 0;
         await foreach (var value in row.WithCancellation(cancellationToken))
         {
@@ -69,6 +72,22 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source)
             await using var stream = value.GetStream();
             await stream.ReadExactlyAsync(bytes, cancellationToken);
             values[target] = bytes;
+            var carry = carries[target];
+            if (carry.ArrayElement != 0 && bytes.Length >= 12)
+            {
+                // The array header: dimensions, flags, then the element type's OID.
+                BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(8, 4), carry.ArrayElement);
+            }
+            else if (carry.AsText && value.Kind == TupleDataKind.BinaryValue)
+            {
+                // A type without a send function arrives as text already.
+                (asText ??= []).Add(target);
+            }
+        }
+
+        if (asText is not null)
+        {
+            await text!.ConvertAsync(values, asText, cancellationToken);
         }
 
         return values;

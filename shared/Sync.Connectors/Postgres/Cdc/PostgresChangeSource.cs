@@ -53,12 +53,10 @@ public sealed partial class PostgresChangeSource(
             await CdcSlot.CheckSourceAsync(connection, source.Connection, cancellationToken);
             var table = await PostgresSchema.GetColumnsAsync(connection, source.Table, cancellationToken)
                 ?? throw new SourceSchemaException($"Source table {source.Table} does not exist.");
-            var plan = SourcePlan.Resolve(source.Cursor.Length == 0 ? source with { Cursor = source.PrimaryKey[0] } : source, job.Transform, table);
-            if (plan.Columns.FirstOrDefault(c => !c.IsBinary) is { } unsupported)
-            {
-                throw new SourceSchemaException(
-                    $"Column \"{unsupported.Name}\" of {source.Table} has a type (OID {unsupported.TypeOid}) that mode: cdc cannot carry; leave it out under columns:, or use mode: incremental.");
-            }
+            var (plan, carries) = await CdcTypes.ResolveAsync(
+                connection,
+                SourcePlan.Resolve(source.Cursor.Length == 0 ? source with { Cursor = source.PrimaryKey[0] } : source, job.Transform, table),
+                cancellationToken);
 
             await WarnOnLagAsync(connection, job.Name, cancellationToken);
             var summary = new ExtractionSummary();
@@ -77,7 +75,7 @@ public sealed partial class PostgresChangeSource(
             }
             else
             {
-                await StreamAsync(job, plan, lsn, summary, onBatch, cancellationToken);
+                await StreamAsync(job, plan, carries, lsn, summary, onBatch, cancellationToken);
             }
 
             return summary;
@@ -165,9 +163,10 @@ public sealed partial class PostgresChangeSource(
     }
 
     private async Task StreamAsync(
-        JobSpec job, SourcePlan plan, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
+        JobSpec job, SourcePlan plan, ValueCarry[] carries, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
+        await using var text = await TextConversion.OpenAsync(connections.Get(job.Source.Connection), job.Source.Table, plan, carries, cancellationToken);
         await using var replication = await OpenReplicationAsync(job, cancellationToken);
         // What the Coordinator committed is loaded: the slot may let go of the WAL before it.
         replication.SetReplicationStatus(watermark);
@@ -175,7 +174,7 @@ public sealed partial class PostgresChangeSource(
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<SourceTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
-        var decoder = new ChangeDecoder(plan, job.Source);
+        var decoder = new ChangeDecoder(plan, job.Source, carries, text);
         var reader = new ReaderState();
         var reading = ReadAsync(replication, job, watermark, decoder, channel.Writer, reader, stop.Token);
         var batcher = new ChangeBatcher(plan.BatchColumns, job.BatchSize);
