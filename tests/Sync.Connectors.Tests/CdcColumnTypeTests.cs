@@ -108,6 +108,33 @@ public sealed class CdcColumnTypeTests : IAsyncLifetime
         Assert.Equal(await DigestAsync(_source, "film"), await DigestAsync(_destination, "film_copy"));
     }
 
+    [Fact]
+    public async Task With_replica_identity_full_a_large_unchanged_value_carried_as_text_comes_from_the_old_row()
+    {
+        await _source.ExecuteAsync("ALTER TABLE film REPLICA IDENTITY FULL");
+        var job = Job("cdc_film_full_" + Guid.NewGuid().ToString("N")[..8]);
+        var snapshot = await RunAsync(job, after: null);
+
+        // A tsvector of over 2,000 distinct lexemes is stored out of line (TOASTed); the next update leaves it out of the new row.
+        await _source.ExecuteAsync("""
+            UPDATE film SET fulltext = (SELECT to_tsvector('simple', string_agg(md5(g::text || film_id), ' ')) FROM generate_series(1, 2000) g),
+                            lead_credit = ROW('large', repeat('x', 5000), 1, 'R') WHERE film_id IN (3, 4);
+            """);
+        await _source.ExecuteAsync("""
+            BEGIN;
+            UPDATE film SET rating = 'NC-17', title = 'TOAST KEPT ' || film_id WHERE film_id IN (3, 4);
+            DELETE FROM film WHERE film_id = 5;
+            UPDATE film SET film_id = 1005, runtime = int4range(7, 9) WHERE film_id = 6;
+            COMMIT;
+            """);
+        await RunAsync(job, snapshot.High);
+
+        const string Large = "SELECT length(fulltext) FROM {0} WHERE film_id = 3 AND rating = 'NC-17'";
+        Assert.True((int)(await _source.ScalarAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Large, "film")))! > 2000);
+        Assert.Equal(await _source.ScalarAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Large, "film")), await _destination.ScalarAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Large, "film_copy")));
+        Assert.Equal(await DigestAsync(_source, "film"), await DigestAsync(_destination, "film_copy"));
+    }
+
     private async Task<(long Rows, CursorPosition? High)> RunAsync(JobSpec job, CursorPosition? after)
     {
         var destination = new PostgresDestination(_connections, _resilience);

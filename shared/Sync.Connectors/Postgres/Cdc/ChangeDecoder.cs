@@ -15,6 +15,13 @@ namespace Sync.Connectors.Postgres.Cdc;
 internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnlyList<ValueCarry> carries, TextConversion? text)
 {
     private readonly int[] _keyIndexes = [.. source.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Name == k))];
+
+    // The open transaction's changes: a row's values and whether it is a delete. Their tuples are built
+    // at its commit, once the values that travel as text are text (one conversion per transaction).
+    private readonly List<(byte[]?[] Values, bool Deleted)> _changes = [];
+
+    // Rows read with values still in binary form that travel as text, with those columns.
+    private readonly Dictionary<byte[]?[], List<int>> _toText = new(ReferenceEqualityComparer.Instance);
     private int[] _map = [];
 
     /// <summary>Reads a relation's columns: which plan column each feeds, and that the types still match.</summary>
@@ -65,6 +72,11 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnl
             {
                 values[target] = before?[target] ?? throw new SourceSchemaException(
                     $"An update of {source.Table} left the large (TOASTed) value of \"{plan.Columns[target].Name}\" out of the change stream; ALTER TABLE {source.Table} REPLICA IDENTITY FULL, so the old row carries it.");
+                if (_toText.TryGetValue(before, out var pending) && pending.Contains(target))
+                {
+                    (asText ??= []).Add(target);
+                }
+
                 continue;
             }
 
@@ -87,29 +99,52 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnl
 
         if (asText is not null)
         {
-            await text!.ConvertAsync(values, asText, cancellationToken);
+            _toText[values] = asText;
         }
 
         return values;
     }
 
-    public async ValueTask<RowChange> UpsertAsync(ReplicationTuple row, byte[]?[]? before, CancellationToken cancellationToken) =>
-        Upserted(await ReadAsync(row, before, cancellationToken));
+    public void AddUpsert(byte[]?[] values) => _changes.Add((values, false));
 
     /// <summary>An update whose key changed deletes the old key's row first.</summary>
-    public void AddUpdate(List<RowChange> changes, byte[]?[] before, byte[]?[] after)
+    public void AddUpdate(byte[]?[] before, byte[]?[] after)
     {
-        var deleted = Deleted(before);
-        var upserted = Upserted(after);
-        if (_keyIndexes.All(k => before[k] is not null) && deleted.Key != upserted.Key)
+        if (_keyIndexes.All(k => before[k] is not null) && Key(before) != Key(after))
         {
-            changes.Add(deleted);
+            _changes.Add((before, true));
         }
 
-        changes.Add(upserted);
+        _changes.Add((after, false));
     }
 
-    public RowChange Deleted(byte[]?[] values)
+    public void AddDelete(byte[]?[] values) => _changes.Add((values, true));
+
+    /// <summary>The committed transaction's changes; the decoder is then ready for the next one.</summary>
+    public async ValueTask<IReadOnlyList<RowChange>> CompleteAsync(CancellationToken cancellationToken)
+    {
+        if (_toText.Count > 0)
+        {
+            // A delete keeps only its key, which never travels as text.
+            var rows = _changes
+                .Where(c => !c.Deleted && _toText.ContainsKey(c.Values))
+                .Select(c => (c.Values, (IReadOnlyList<int>)_toText[c.Values]))
+                .ToList();
+            await text!.ConvertAsync(rows, cancellationToken);
+        }
+
+        var changes = new List<RowChange>(_changes.Count);
+        foreach (var (values, deleted) in _changes)
+        {
+            changes.Add(deleted ? Deleted(values) : new RowUpserted(Tuple(values), Key(values)));
+        }
+
+        _changes.Clear();
+        _toText.Clear();
+        return changes;
+    }
+
+    private RowDeleted Deleted(byte[]?[] values)
     {
         var keyOnly = new byte[]?[values.Length];
         foreach (var k in _keyIndexes)
@@ -119,8 +154,6 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnl
 
         return new RowDeleted(Tuple(keyOnly), Key(values));
     }
-
-    private RowUpserted Upserted(byte[]?[] values) => new(Tuple(values), Key(values));
 
     private static byte[] Tuple(byte[]?[] values)
     {

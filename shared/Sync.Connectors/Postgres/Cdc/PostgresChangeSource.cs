@@ -295,7 +295,6 @@ public sealed partial class PostgresChangeSource(
         await Task.Yield();
         var slot = new PgOutputReplicationSlot(CdcSlot.NameOf(job.Name));
         var publication = new PgOutputReplicationOptions(CdcSlot.NameOf(job.Name), PgOutputProtocolVersion.V1, binary: true);
-        List<RowChange>? changes = null;
         await foreach (var message in replication.StartReplication(slot, publication, cancellationToken, from))
         {
             switch (message)
@@ -305,34 +304,32 @@ public sealed partial class PostgresChangeSource(
                     break;
                 case BeginMessage:
                     state.InTransaction = true;
-                    changes = [];
                     break;
                 case InsertMessage insert:
-                    changes!.Add(await decoder.UpsertAsync(insert.NewRow, null, cancellationToken));
+                    decoder.AddUpsert(await decoder.ReadAsync(insert.NewRow, null, cancellationToken));
                     break;
                 case FullUpdateMessage full:
                     var old = await decoder.ReadAsync(full.OldRow, null, cancellationToken);
-                    decoder.AddUpdate(changes!, old, await decoder.ReadAsync(full.NewRow, old, cancellationToken));
+                    decoder.AddUpdate(old, await decoder.ReadAsync(full.NewRow, old, cancellationToken));
                     break;
                 case IndexUpdateMessage keyed:
                     var oldKey = await decoder.ReadAsync(keyed.Key, null, cancellationToken);
-                    decoder.AddUpdate(changes!, oldKey, await decoder.ReadAsync(keyed.NewRow, null, cancellationToken));
+                    decoder.AddUpdate(oldKey, await decoder.ReadAsync(keyed.NewRow, null, cancellationToken));
                     break;
                 case UpdateMessage update:
-                    changes!.Add(await decoder.UpsertAsync(update.NewRow, null, cancellationToken));
+                    decoder.AddUpsert(await decoder.ReadAsync(update.NewRow, null, cancellationToken));
                     break;
                 case KeyDeleteMessage delete:
-                    changes!.Add(decoder.Deleted(await decoder.ReadAsync(delete.Key, null, cancellationToken)));
+                    decoder.AddDelete(await decoder.ReadAsync(delete.Key, null, cancellationToken));
                     break;
                 case FullDeleteMessage delete:
-                    changes!.Add(decoder.Deleted(await decoder.ReadAsync(delete.OldRow, null, cancellationToken)));
+                    decoder.AddDelete(await decoder.ReadAsync(delete.OldRow, null, cancellationToken));
                     break;
                 case TruncateMessage:
                     throw new SourceSchemaException(
                         $"{job.Source.Table} was truncated; mode: cdc does not carry TRUNCATE. Empty the destination table, then reset the job's watermark (DELETE /api/jobs/{job.Name}/watermark) to copy it again.");
                 case CommitMessage commit:
-                    await writer.WriteAsync(new SourceTransaction(changes ?? [], commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
-                    changes = null;
+                    await writer.WriteAsync(new SourceTransaction(await decoder.CompleteAsync(cancellationToken), commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
                     state.InTransaction = false;
                     break;
             }
