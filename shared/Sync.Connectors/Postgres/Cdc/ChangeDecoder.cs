@@ -16,9 +16,9 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnl
 {
     private readonly int[] _keyIndexes = [.. source.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Name == k))];
 
-    // The open transaction's changes: a row's values and whether it is a delete. Their tuples are built
-    // at its commit, once the values that travel as text are text (one conversion per transaction).
-    private readonly List<(byte[]?[] Values, bool Deleted)> _changes = [];
+    // The open transaction's changes. A row with values still to turn into text waits for the commit
+    // (one conversion per transaction); any other is built at once, so its values are not kept.
+    private readonly List<(RowChange? Built, byte[]?[]? Waiting)> _changes = [];
 
     // Rows read with values still in binary form that travel as text, with those columns.
     private readonly Dictionary<byte[]?[], List<int>> _toText = new(ReferenceEqualityComparer.Instance);
@@ -105,44 +105,49 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnl
         return values;
     }
 
-    public void AddUpsert(byte[]?[] values) => _changes.Add((values, false));
+    public void AddUpsert(byte[]?[] values) =>
+        _changes.Add(_toText.ContainsKey(values) ? (null, values) : (Upserted(values), null));
 
     /// <summary>An update whose key changed deletes the old key's row first.</summary>
     public void AddUpdate(byte[]?[] before, byte[]?[] after)
     {
         if (_keyIndexes.All(k => before[k] is not null) && Key(before) != Key(after))
         {
-            _changes.Add((before, true));
+            AddDelete(before);
         }
 
-        _changes.Add((after, false));
+        // The old row has given the new one its unchanged values; only the new one is written.
+        _toText.Remove(before);
+        AddUpsert(after);
     }
 
-    public void AddDelete(byte[]?[] values) => _changes.Add((values, true));
+    /// <summary>A delete keeps only its key, which never travels as text.</summary>
+    public void AddDelete(byte[]?[] values)
+    {
+        _toText.Remove(values);
+        _changes.Add((Deleted(values), null));
+    }
 
     /// <summary>The committed transaction's changes; the decoder is then ready for the next one.</summary>
     public async ValueTask<IReadOnlyList<RowChange>> CompleteAsync(CancellationToken cancellationToken)
     {
         if (_toText.Count > 0)
         {
-            // A delete keeps only its key, which never travels as text.
-            var rows = _changes
-                .Where(c => !c.Deleted && _toText.ContainsKey(c.Values))
-                .Select(c => (c.Values, (IReadOnlyList<int>)_toText[c.Values]))
-                .ToList();
-            await text!.ConvertAsync(rows, cancellationToken);
+            await text!.ConvertAsync([.. _changes.Where(c => c.Waiting is not null).Select(c => (c.Waiting!, (IReadOnlyList<int>)_toText[c.Waiting!]))], cancellationToken);
         }
 
         var changes = new List<RowChange>(_changes.Count);
-        foreach (var (values, deleted) in _changes)
+        foreach (var (built, values) in _changes)
         {
-            changes.Add(deleted ? Deleted(values) : new RowUpserted(Tuple(values), Key(values)));
+            changes.Add(built ?? Upserted(values!));
         }
 
         _changes.Clear();
         _toText.Clear();
         return changes;
     }
+
+    private RowUpserted Upserted(byte[]?[] values) => new(Tuple(values), Key(values));
 
     private RowDeleted Deleted(byte[]?[] values)
     {
