@@ -35,6 +35,19 @@ public sealed class MergePlanTests
     }
 
     [Fact]
+    public void Source_wins_compares_a_json_column_as_text_as_json_has_no_equality_operator()
+    {
+        TableColumn[] table = [.. Table, new("extra", 114, "json", false)];
+        BatchColumn[] batch = [.. Batch, new("extra", 114)];
+
+        var plan = MergePlan.Create(Destination(ConflictStrategy.SourceWins), "updated_at", batch, table);
+
+        Assert.Contains("(d.\"extra\")::text) IS DISTINCT FROM", plan.Merge, StringComparison.Ordinal);
+        Assert.Contains("(EXCLUDED.\"extra\")::text)", plan.Merge, StringComparison.Ordinal);
+        Assert.Contains("\"extra\" = EXCLUDED.\"extra\"", plan.Merge, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Merge_keeps_the_destination_value_where_the_source_field_is_null()
     {
         var plan = MergePlan.Create(Destination(ConflictStrategy.Merge), "updated_at", Batch, Table);

@@ -102,14 +102,17 @@ public sealed class MergePlan
             : null;
         var revive = softDelete is null ? string.Empty : $", {softDelete} = NULL";
         var revived = softDelete is null ? string.Empty : $" OR d.{softDelete} IS NOT NULL";
+        // json, xml and point have no equality operator (42883 "operator does not exist: json = json"),
+        // so the row comparison compares their text: a change in a json value's spacing is a change.
+        var byText = written.Where(i => byName[columns[i].Name].TypeOid is 114 or 199 or 142 or 143 or 600 or 1017).Select(i => quoted[i]).ToHashSet();
         var onConflict = destination.Conflict switch
         {
             _ when softDelete is not null && (nonKeys.Count == 0 || destination.Conflict == ConflictStrategy.DestinationWins) =>
                 $"DO UPDATE SET {softDelete} = NULL WHERE d.{softDelete} IS NOT NULL",
             _ when nonKeys.Count == 0 => "DO NOTHING",
             ConflictStrategy.DestinationWins => "DO NOTHING",
-            ConflictStrategy.SourceWins => UpdateWhereChanged(nonKeys, c => $"EXCLUDED.{c}", revive, revived),
-            ConflictStrategy.Merge => UpdateWhereChanged(nonKeys, c => $"COALESCE(EXCLUDED.{c}, d.{c})", revive, revived),
+            ConflictStrategy.SourceWins => UpdateWhereChanged(nonKeys, c => $"EXCLUDED.{c}", byText, revive, revived),
+            ConflictStrategy.Merge => UpdateWhereChanged(nonKeys, c => $"COALESCE(EXCLUDED.{c}, d.{c})", byText, revive, revived),
             _ => $"DO UPDATE SET {Assignments(nonKeys)}{revive} WHERE d.{SqlIdentifier.Quote(cursorTarget)} < EXCLUDED.{SqlIdentifier.Quote(cursorTarget)} OR d.{SqlIdentifier.Quote(cursorTarget)} IS NULL{revived}",
         };
         var keyIndexes = destination.Key.Select(k => columns.ToList().FindIndex(c => c.Name == k)).ToList();
@@ -209,9 +212,13 @@ public sealed class MergePlan
     private static string Assignments(IEnumerable<string> columns) => string.Join(", ", columns.Select(c => $"{c} = EXCLUDED.{c}"));
 
     // Rows the new values would leave as they are are skipped, not rewritten (no dead tuple, counted as skipped).
-    private static string UpdateWhereChanged(IReadOnlyList<string> columns, Func<string, string> newValue, string revive = "", string revived = "") =>
-        $"DO UPDATE SET {string.Join(", ", columns.Select(c => $"{c} = {newValue(c)}"))}{revive} " +
-        $"WHERE ({string.Join(", ", columns.Select(c => $"d.{c}"))}) IS DISTINCT FROM ({string.Join(", ", columns.Select(newValue))}){revived}";
+    private static string UpdateWhereChanged(IReadOnlyList<string> columns, Func<string, string> newValue, HashSet<string> byText, string revive = "", string revived = "")
+    {
+        return $"DO UPDATE SET {string.Join(", ", columns.Select(c => $"{c} = {newValue(c)}"))}{revive} " +
+            $"WHERE ({string.Join(", ", columns.Select(c => Compared(c, $"d.{c}")))}) IS DISTINCT FROM ({string.Join(", ", columns.Select(c => Compared(c, newValue(c))))}){revived}";
+
+        string Compared(string column, string value) => byText.Contains(column) ? $"({value})::text" : value;
+    }
 
     // One staging table per destination and batch shape, kept on the pooled connection.
     private static string StagingName(string table, IReadOnlyList<BatchColumn> columns)

@@ -237,8 +237,12 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
 
     internal static string BuildCopySql(SourceSpec source, SourcePlan plan, bool hasAfter, CursorBound bound)
     {
-        var select = string.Join(", ", plan.Columns.Select(c =>
-            c.IsBinary ? SqlIdentifier.Quote(c.Name) : $"{SqlIdentifier.Quote(c.Name)}::text"));
+        var select = string.Join(", ", plan.Columns.Select(c => c switch
+        {
+            { IsBinary: false } => $"{SqlIdentifier.Quote(c.Name)}::text",
+            { CarriedAs: { } carried } when carried != c.TypeOid => $"CAST({SqlIdentifier.Quote(c.Name)} AS {PgTypes.SqlName(carried)})",
+            _ => SqlIdentifier.Quote(c.Name),
+        }));
         var orderBy = string.Join(", ", plan.Columns.Take(plan.PositionLength).Select(c => SqlIdentifier.Quote(c.Name)));
         return $"COPY (SELECT {select} FROM {PostgresSchema.SourceRelation(source)}{Where(source, plan, hasAfter, bound)} ORDER BY {orderBy}) TO STDOUT (FORMAT BINARY)";
     }

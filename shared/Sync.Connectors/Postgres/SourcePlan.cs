@@ -82,7 +82,13 @@ public sealed record SourcePlan(IReadOnlyList<SourceColumn> Columns, int Positio
 /// <summary>A source column; one whose type is not carried in binary form is read as text.</summary>
 public sealed record SourceColumn(string Name, uint TypeOid, bool IsBinary)
 {
-    public uint BatchTypeOid => IsBinary ? TypeOid : PgTypes.Text;
+    /// <summary>
+    /// The binary type a column travels as when that is not its own type (mode: cdc): a domain's base
+    /// type, text for an enum, an array of those for an array of them. The copy casts to it.
+    /// </summary>
+    public uint? CarriedAs { get; init; }
+
+    public uint BatchTypeOid => IsBinary ? CarriedAs ?? TypeOid : PgTypes.Text;
 }
 
 /// <summary>The source's schema does not fit the job: a permanent error, not worth a retry.</summary>

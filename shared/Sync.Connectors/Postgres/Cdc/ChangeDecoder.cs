@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
@@ -10,20 +11,30 @@ namespace Sync.Connectors.Postgres.Cdc;
 /// <summary>
 /// Turns pgoutput rows (binary mode: each value in its type's send format, as binary COPY carries
 /// it) into values in the plan's column order, so a change travels like a row of the initial copy.
+/// A value is copied as it is, but for the few columns <see cref="CdcTypes"/> says travel otherwise.
 /// Each row is read with the columns of its own relation as the stream last described it: every
 /// partition of a partitioned table is a relation of its own (its column order may differ), and a
 /// relation described again after an ALTER TABLE applies to the changes after it, not before.
+/// The decoder gathers the open transaction's changes; <see cref="CompleteAsync"/> hands them over at its commit.
 /// </summary>
-internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source)
+internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnlyList<ValueCarry> carries, TextConversion? text)
 {
     private readonly int[] _keyIndexes = [.. source.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Name == k))];
     private readonly Dictionary<uint, Relation> _relations = [];
 
-    /// <summary>Reads a relation's columns: which plan column each feeds, and in which type it comes.</summary>
+    // The open transaction's changes. An upsert with values still to turn into text waits for the
+    // commit (one conversion per transaction) with its values and shape; any other is built at once.
+    private readonly List<(RowChange? Built, byte[]?[]? Values, BatchColumn?[]? Shape)> _changes = [];
+
+    // Rows read with values still in binary form that travel as text, with those columns.
+    private readonly Dictionary<byte[]?[], List<int>> _toText = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Reads a relation's columns: which plan column each feeds, in which type it comes, and how it travels.</summary>
     public void Map(RelationMessage relation)
     {
         var map = new int[relation.Columns.Count];
         var shape = new BatchColumn?[plan.Columns.Count];
+        var carried = new ValueCarry[relation.Columns.Count];
         for (var i = 0; i < map.Length; i++)
         {
             var column = relation.Columns[i];
@@ -34,35 +45,45 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source)
                 continue;
             }
 
-            // A type changed since the change was written: the value comes in the type it had then,
-            // and the Loader casts it to the destination's (a value that does not cast is set aside there).
-            if (!PgTypes.IsSupported(column.DataTypeId) && column.DataTypeId != plan.Columns[map[i]].TypeOid)
+            if (column.DataTypeId == plan.Columns[map[i]].TypeOid)
+            {
+                carried[i] = carries[map[i]];
+                shape[map[i]] = plan.BatchColumns[map[i]];
+                continue;
+            }
+
+            // A type changed since the change was written: the value comes in the type it had then, as
+            // it is, and the Loader casts it to the destination's (a value that does not cast is set aside there).
+            if (!PgTypes.IsSupported(column.DataTypeId))
             {
                 throw new SourceSchemaException(
                     $"Column \"{column.ColumnName}\" of {source.Table} had type OID {column.DataTypeId} when a change still unread was written, which mode: cdc cannot carry; leave it out under columns:, or reset the job's watermark to copy the table again.");
             }
 
-            shape[map[i]] = new BatchColumn(plan.Columns[map[i]].Name, column.DataTypeId == plan.Columns[map[i]].TypeOid ? plan.Columns[map[i]].BatchTypeOid : column.DataTypeId);
+            shape[map[i]] = new BatchColumn(plan.Columns[map[i]].Name, column.DataTypeId);
         }
 
-        _relations[relation.RelationId] = new Relation(map, shape);
+        _relations[relation.RelationId] = new Relation(map, shape, carried);
     }
 
     /// <summary>
     /// The row's values in plan order, and its shape: a plan column the relation lacks, or whose
     /// unchanged TOASTed value pgoutput left out (REPLICA IDENTITY other than FULL), is not carried,
-    /// unless <paramref name="before"/> has it.
+    /// unless <paramref name="before"/> has it. A value that travels as text is still in binary form
+    /// here (<see cref="CompleteAsync"/> turns it into text), as is one taken from <paramref name="before"/>.
     /// </summary>
     public async ValueTask<(byte[]?[] Values, BatchColumn?[] Shape)> ReadAsync(RelationMessage relation, ReplicationTuple row, byte[]?[]? before, CancellationToken cancellationToken)
     {
-        var (map, relationShape) = _relations.TryGetValue(relation.RelationId, out var known)
+        var (map, relationShape, carried) = _relations.TryGetValue(relation.RelationId, out var known)
             ? known
             : throw new InvalidOperationException($"pgoutput sent a row of relation {relation.RelationId} before describing it.");
         var values = new byte[]?[plan.Columns.Count];
         BatchColumn?[]? shape = null;
+        List<int>? asText = null;
         var i = 0;
         await foreach (var value in row.WithCancellation(cancellationToken))
         {
+            var carry = carried[i];
             var target = map[i++];
             if (target < 0 || value.IsDBNull)
             {
@@ -74,6 +95,10 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source)
                 if (before?[target] is { } old)
                 {
                     values[target] = old;
+                    if (_toText.TryGetValue(before, out var pending) && pending.Contains(target))
+                    {
+                        (asText ??= []).Add(target);
+                    }
                 }
                 else
                 {
@@ -88,30 +113,75 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source)
             await using var stream = value.GetStream();
             await stream.ReadExactlyAsync(bytes, cancellationToken);
             values[target] = bytes;
+            if (carry.ArrayElement != 0 && bytes.Length >= 12)
+            {
+                // The array header: dimensions, flags, then the element type's OID.
+                BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(8, 4), carry.ArrayElement);
+            }
+            else if (carry.AsText && value.Kind == TupleDataKind.BinaryValue)
+            {
+                // A type without a send function arrives as text already.
+                (asText ??= []).Add(target);
+            }
+        }
+
+        if (asText is not null)
+        {
+            _toText[values] = asText;
         }
 
         return (values, shape ?? relationShape);
     }
 
-    public async ValueTask<RowChange> UpsertAsync(RelationMessage relation, ReplicationTuple row, CancellationToken cancellationToken)
-    {
-        var (values, shape) = await ReadAsync(relation, row, null, cancellationToken);
-        return Upserted(values, shape);
-    }
+    public void AddUpsert((byte[]?[] Values, BatchColumn?[] Shape) row) =>
+        _changes.Add(_toText.ContainsKey(row.Values) ? (null, row.Values, row.Shape) : (Upserted(row.Values, row.Shape), null, null));
 
     /// <summary>An update whose key changed deletes the old key's row first.</summary>
-    public void AddUpdate(List<RowChange> changes, byte[]?[] before, (byte[]?[] Values, BatchColumn?[] Shape) after)
+    public void AddUpdate(byte[]?[] before, (byte[]?[] Values, BatchColumn?[] Shape) after)
     {
-        var upserted = Upserted(after.Values, after.Shape);
-        if (_keyIndexes.All(k => before[k] is not null) && Key(before) != upserted.Key)
+        if (_keyIndexes.All(k => before[k] is not null) && Key(before) != Key(after.Values))
         {
-            changes.Add(Deleted(before, after.Shape));
+            _changes.Add((Deleted(before, after.Shape), null, null));
         }
 
-        changes.Add(upserted);
+        // The old row has given the new one its unchanged values; only the new one is written.
+        _toText.Remove(before);
+        AddUpsert(after);
     }
 
-    public RowChange Deleted(byte[]?[] values, BatchColumn?[] shape)
+    /// <summary>A delete keeps only its key, which never travels as text (a key column has a cursor type).</summary>
+    public void AddDelete((byte[]?[] Values, BatchColumn?[] Shape) row)
+    {
+        _toText.Remove(row.Values);
+        _changes.Add((Deleted(row.Values, row.Shape), null, null));
+    }
+
+    public void AddTruncate() => _changes.Add((new RowTruncated(new byte[]?[plan.Columns.Count], [.. plan.BatchColumns]), null, null));
+
+    /// <summary>
+    /// The committed transaction's changes, the values that travel as text turned into text in place
+    /// first (in one conversion); the decoder is then ready for the next transaction.
+    /// </summary>
+    public async ValueTask<IReadOnlyList<RowChange>> CompleteAsync(CancellationToken cancellationToken)
+    {
+        var waiting = _changes.Where(c => c.Values is not null).Select(c => (c.Values!, (IReadOnlyList<int>)_toText[c.Values!])).ToList();
+        if (waiting.Count > 0)
+        {
+            await text!.ConvertAsync(waiting, cancellationToken);
+        }
+
+        var changes = new List<RowChange>(_changes.Count);
+        foreach (var (built, values, shape) in _changes)
+        {
+            changes.Add(built ?? Upserted(values!, shape!));
+        }
+
+        _changes.Clear();
+        _toText.Clear();
+        return changes;
+    }
+
+    private RowDeleted Deleted(byte[]?[] values, BatchColumn?[] shape)
     {
         var keyOnly = new byte[]?[values.Length];
         foreach (var k in _keyIndexes)
@@ -121,8 +191,6 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source)
 
         return new RowDeleted(keyOnly, Key(values), shape);
     }
-
-    public RowChange Truncated() => new RowTruncated(new byte[]?[plan.Columns.Count], [.. plan.BatchColumns]);
 
     private RowUpserted Upserted(byte[]?[] values, BatchColumn?[] shape)
     {
@@ -149,5 +217,5 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source)
         return key.ToString();
     }
 
-    private sealed record Relation(int[] Map, BatchColumn?[] Shape);
+    private sealed record Relation(int[] Map, BatchColumn?[] Shape, ValueCarry[] Carries);
 }

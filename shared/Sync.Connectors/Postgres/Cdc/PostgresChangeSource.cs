@@ -54,12 +54,10 @@ public sealed partial class PostgresChangeSource(
             await CdcReplicaIdentity.CheckAsync(connection, job, cancellationToken);
             var table = await PostgresSchema.GetColumnsAsync(connection, source.Table, cancellationToken)
                 ?? throw new SourceSchemaException($"Source table {source.Table} does not exist.");
-            var plan = SourcePlan.Resolve(source.Cursor.Length == 0 ? source with { Cursor = source.PrimaryKey[0] } : source, job.Transform, Streamed(job, table));
-            if (plan.Columns.FirstOrDefault(c => !c.IsBinary) is { } unsupported)
-            {
-                throw new SourceSchemaException(
-                    $"Column \"{unsupported.Name}\" of {source.Table} has a type (OID {unsupported.TypeOid}) that mode: cdc cannot carry; leave it out under columns:, or use mode: incremental.");
-            }
+            var (plan, carries) = await CdcTypes.ResolveAsync(
+                connection,
+                SourcePlan.Resolve(source.Cursor.Length == 0 ? source with { Cursor = source.PrimaryKey[0] } : source, job.Transform, Streamed(job, table)),
+                cancellationToken);
 
             await WarnOnLagAsync(connection, job.Name, cancellationToken);
             var summary = new ExtractionSummary();
@@ -81,7 +79,7 @@ public sealed partial class PostgresChangeSource(
                 await using var oid = new NpgsqlCommand("SELECT to_regclass($1)::oid", connection);
                 oid.Parameters.Add(new NpgsqlParameter { Value = Sync.Jobs.SqlIdentifier.QuoteQualified(source.Table) });
                 var tableOid = (uint)(await oid.ExecuteScalarAsync(cancellationToken))!;
-                await StreamAsync(job, plan, tableOid, lsn, summary, onBatch, cancellationToken);
+                await StreamAsync(job, plan, carries, tableOid, lsn, summary, onBatch, cancellationToken);
             }
 
             return summary;
@@ -186,9 +184,10 @@ public sealed partial class PostgresChangeSource(
     }
 
     private async Task StreamAsync(
-        JobSpec job, SourcePlan plan, uint tableOid, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
+        JobSpec job, SourcePlan plan, ValueCarry[] carries, uint tableOid, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
+        await using var text = await TextConversion.OpenAsync(connections.Get(job.Source.Connection), job.Source.Table, plan, carries, cancellationToken);
         await using var replication = await OpenReplicationAsync(job, cancellationToken);
         // What the Coordinator committed is loaded: the slot may let go of the WAL before it.
         replication.SetReplicationStatus(watermark);
@@ -196,7 +195,7 @@ public sealed partial class PostgresChangeSource(
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<SourceTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
-        var decoder = new ChangeDecoder(plan, job.Source);
+        var decoder = new ChangeDecoder(plan, job.Source, carries, text);
         var reader = new ReaderState();
         var reading = ReadAsync(replication, job, tableOid, watermark, decoder, channel.Writer, reader, stop.Token);
         var batcher = new ChangeBatcher(plan.BatchColumns, job.BatchSize);
@@ -317,7 +316,6 @@ public sealed partial class PostgresChangeSource(
         await Task.Yield();
         var slot = new PgOutputReplicationSlot(CdcSlot.NameOf(job.Name));
         var publication = new PgOutputReplicationOptions(CdcSlot.NameOf(job.Name), PgOutputProtocolVersion.V1, binary: true);
-        List<RowChange>? changes = null;
         await foreach (var message in replication.StartReplication(slot, publication, cancellationToken, from))
         {
             switch (message)
@@ -327,42 +325,38 @@ public sealed partial class PostgresChangeSource(
                     break;
                 case BeginMessage:
                     state.InTransaction = true;
-                    changes = [];
                     break;
                 case InsertMessage insert:
-                    changes!.Add(await decoder.UpsertAsync(insert.Relation, insert.NewRow, cancellationToken));
+                    decoder.AddUpsert(await decoder.ReadAsync(insert.Relation, insert.NewRow, null, cancellationToken));
                     break;
                 case FullUpdateMessage full:
-                    var old = (await decoder.ReadAsync(full.Relation, full.OldRow, null, cancellationToken)).Values;
-                    decoder.AddUpdate(changes!, old, await decoder.ReadAsync(full.Relation, full.NewRow, old, cancellationToken));
+                    var old = await decoder.ReadAsync(full.Relation, full.OldRow, null, cancellationToken);
+                    decoder.AddUpdate(old.Values, await decoder.ReadAsync(full.Relation, full.NewRow, old.Values, cancellationToken));
                     break;
                 case IndexUpdateMessage keyed:
                     var oldKey = await decoder.ReadAsync(keyed.Relation, keyed.Key, null, cancellationToken);
-                    decoder.AddUpdate(changes!, oldKey.Values, await decoder.ReadAsync(keyed.Relation, keyed.NewRow, null, cancellationToken));
+                    decoder.AddUpdate(oldKey.Values, await decoder.ReadAsync(keyed.Relation, keyed.NewRow, null, cancellationToken));
                     break;
                 case UpdateMessage update:
-                    changes!.Add(await decoder.UpsertAsync(update.Relation, update.NewRow, cancellationToken));
+                    decoder.AddUpsert(await decoder.ReadAsync(update.Relation, update.NewRow, null, cancellationToken));
                     break;
                 case KeyDeleteMessage delete:
-                    var key = await decoder.ReadAsync(delete.Relation, delete.Key, null, cancellationToken);
-                    changes!.Add(decoder.Deleted(key.Values, key.Shape));
+                    decoder.AddDelete(await decoder.ReadAsync(delete.Relation, delete.Key, null, cancellationToken));
                     break;
                 case FullDeleteMessage delete:
-                    var row = await decoder.ReadAsync(delete.Relation, delete.OldRow, null, cancellationToken);
-                    changes!.Add(decoder.Deleted(row.Values, row.Shape));
+                    decoder.AddDelete(await decoder.ReadAsync(delete.Relation, delete.OldRow, null, cancellationToken));
                     break;
                 case TruncateMessage truncate:
                     // Only a TRUNCATE of the table itself: a partition's rows cannot be told apart in the
                     // destination, so a truncated partition is left as it is there (README, known limits).
                     if (job.Destination.Truncate == TruncateMode.Apply && truncate.Relations.Any(r => r.RelationId == tableOid))
                     {
-                        changes!.Add(decoder.Truncated());
+                        decoder.AddTruncate();
                     }
 
                     break;
                 case CommitMessage commit:
-                    await writer.WriteAsync(new SourceTransaction(changes ?? [], commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
-                    changes = null;
+                    await writer.WriteAsync(new SourceTransaction(await decoder.CompleteAsync(cancellationToken), commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
                     state.InTransaction = false;
                     break;
             }
