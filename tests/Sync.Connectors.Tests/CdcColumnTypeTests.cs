@@ -135,6 +135,30 @@ public sealed class CdcColumnTypeTests : IAsyncLifetime
         Assert.Equal(await DigestAsync(_source, "film"), await DigestAsync(_destination, "film_copy"));
     }
 
+    [Fact]
+    public async Task A_large_unchanged_value_carried_as_text_is_left_out_and_the_destination_keeps_it()
+    {
+        // Stored out of line before the copy, so the destination has it; the default replica identity leaves it out of the update below.
+        await _source.ExecuteAsync("""
+            UPDATE film SET fulltext = (SELECT to_tsvector('simple', string_agg(md5(g::text || film_id), ' ')) FROM generate_series(1, 2000) g) WHERE film_id IN (3, 4);
+            """);
+        var job = Job("cdc_film_toast_" + Guid.NewGuid().ToString("N")[..8]);
+        var snapshot = await RunAsync(job, after: null);
+
+        // One transaction: rows whose text-carried values wait for the commit, with and without the large value.
+        await _source.ExecuteAsync("""
+            BEGIN;
+            UPDATE film SET rating = 'NC-17', runtime = int4range(7, 9), lead_credit = ROW('kept', 'toast', 1, 'R') WHERE film_id IN (3, 4);
+            UPDATE film SET fulltext = 'short:1'::tsvector, runtime = int4range(1, 3) WHERE film_id = 7;
+            COMMIT;
+            """);
+        await RunAsync(job, snapshot.High);
+
+        const string Large = "SELECT length(fulltext) FROM {0} WHERE film_id = 4 AND rating = 'NC-17'";
+        Assert.True((int)(await _source.ScalarAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Large, "film")))! > 2000);
+        Assert.Equal(await DigestAsync(_source, "film"), await DigestAsync(_destination, "film_copy"));
+    }
+
     private async Task<(long Rows, CursorPosition? High)> RunAsync(JobSpec job, CursorPosition? after)
     {
         var destination = new PostgresDestination(_connections, _resilience);
