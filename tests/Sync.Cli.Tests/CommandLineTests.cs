@@ -106,6 +106,17 @@ public sealed class CommandLineTests
                 "orders                       @hourly          -                                  public.orders -> public.orders_copy",
             },
             SyncCommands.JobLines(answer.RootElement));
+        Assert.True(SyncCommands.AnyInvalid(answer.RootElement));
+    }
+
+    [Fact]
+    public void Jobs_whose_files_all_loaded_are_not_reported_invalid()
+    {
+        using var answer = JsonDocument.Parse("""
+            [{"name":"orders","valid":true,"file":null,"errors":[],"schedule":"@hourly","lastSync":null,"source":"public.orders","destination":"public.orders_copy"}]
+            """);
+
+        Assert.False(SyncCommands.AnyInvalid(answer.RootElement));
     }
 
     [Fact]

@@ -85,7 +85,7 @@ internal static class SyncCommands
 
     private static Command Jobs()
     {
-        var command = new Command("jobs", "List jobs with their schedule and watermark, and invalid job files with their errors");
+        var command = new Command("jobs", "List jobs with their schedule and watermark, and invalid job files with their errors; exit 1 when any file is invalid");
         command.SetAction(async (result, cancellationToken) =>
         {
             using var client = Client(result);
@@ -93,15 +93,17 @@ internal static class SyncCommands
             if (result.GetValue(Json))
             {
                 Console.WriteLine(jobs.GetRawText());
-                return 0;
             }
-
-            foreach (var line in JobLines(jobs))
+            else
             {
-                Console.WriteLine(line);
+                foreach (var line in JobLines(jobs))
+                {
+                    Console.WriteLine(line);
+                }
             }
 
-            return 0;
+            // A script that checks a deployment with `sync jobs` learns that a job is not running.
+            return AnyInvalid(jobs) ? 1 : 0;
         });
         return command;
     }
@@ -205,6 +207,10 @@ internal static class SyncCommands
             yield return $"{name,-28} {Text(job, "schedule") ?? "manual",-16} {Text(job, "lastSync") ?? "-",-34} {Text(job, "source")} -> {Text(job, "destination")}";
         }
     }
+
+    /// <summary>Whether the Coordinator lists a job file it could not load.</summary>
+    internal static bool AnyInvalid(JsonElement jobs) =>
+        jobs.EnumerateArray().Any(job => job.TryGetProperty("valid", out var valid) && valid.ValueKind == JsonValueKind.False);
 
     internal static string? Text(JsonElement element, string property) =>
         element.TryGetProperty(property, out var value) && value.ValueKind != JsonValueKind.Null
