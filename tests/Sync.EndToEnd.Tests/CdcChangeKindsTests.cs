@@ -8,7 +8,9 @@ namespace Sync.EndToEnd.Tests;
 /// Issue 14, item 4, through the four services: changes that used to fail every later run are carried
 /// and the job goes on. An update that leaves a large (TOASTed) value unchanged keeps the destination's
 /// value; columns added and a type changed while older changes are unread; a generated column left to
-/// the destination; a TRUNCATE applied or ignored as <c>destination.truncate</c> says.
+/// the destination; a TRUNCATE applied or ignored as <c>destination.truncate</c> says; and a TRUNCATE
+/// of one partition, which the destination cannot apply, fails the run with the reason and the fix
+/// instead of leaving rows the source no longer has, unnoticed.
 /// </summary>
 public sealed class CdcChangeKindsTests(CdcChangeKindsFixture fixture) : IClassFixture<CdcChangeKindsFixture>
 {
@@ -115,6 +117,37 @@ public sealed class CdcChangeKindsTests(CdcChangeKindsFixture fixture) : IClassF
 
         Assert.Empty(await fixture.FailedRunsAsync(table.Replace('_', '-')));
     }
+
+    [Fact]
+    public async Task A_truncate_of_one_partition_fails_the_run_with_the_fix_and_leaves_the_destination_as_it_was()
+    {
+        const string job = "parts";
+        await fixture.WaitForEqualAsync("parts");
+
+        await OrdersTable.ExecuteAsync(Sync.Source, "UPDATE parts SET qty = -1 WHERE id = 1; TRUNCATE parts_p2; INSERT INTO parts VALUES (101, 1, 101)");
+
+        var failed = await fixture.WaitForFailedRunAsync(job);
+        Assert.Contains("A TRUNCATE of partition public.parts_p2 of public.parts", failed.FailureReason, StringComparison.Ordinal);
+        Assert.Contains("To copy the table again: pause the job, empty the destination table, reset the job's watermark (DELETE /api/jobs/parts/watermark), resume.", failed.FailureReason, StringComparison.Ordinal);
+        // Neither applied as the whole table's truncate nor passed over: region 2's rows are still
+        // there, and the change after the truncate has not arrived.
+        Assert.Equal(10L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Destination, "SELECT count(*) FROM parts WHERE region = 2")));
+        Assert.Equal(10L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Destination, "SELECT count(*) FROM parts WHERE region = 1")));
+
+        // The fix the reason names: the table copied again into an empty destination; the job then
+        // streams on from the new copy.
+        await fixture.PauseAsync(job);
+        await OrdersTable.ExecuteAsync(Sync.Destination, "TRUNCATE parts");
+        using (var reset = await Sync.Http.DeleteAsync($"/api/jobs/{job}/watermark"))
+        {
+            reset.EnsureSuccessStatusCode();
+        }
+
+        await fixture.ResumeAsync(job);
+        await fixture.WaitForEqualAsync("parts");
+        await OrdersTable.ExecuteAsync(Sync.Source, "INSERT INTO parts VALUES (102, 2, 102)");
+        await fixture.WaitForEqualAsync("parts");
+    }
 }
 
 public sealed class CdcChangeKindsFixture : IAsyncLifetime
@@ -138,13 +171,19 @@ public sealed class CdcChangeKindsFixture : IAsyncLifetime
             CREATE TABLE trunc_apply (id bigint PRIMARY KEY, qty integer NOT NULL);
             CREATE TABLE trunc_ignore (id bigint PRIMARY KEY, qty integer NOT NULL);
             """;
-        await OrdersTable.ExecuteAsync(Deployment.Destination, Tables);
+        await OrdersTable.ExecuteAsync(Deployment.Destination, Tables + """
+            CREATE TABLE parts (id bigint NOT NULL, region integer NOT NULL, qty integer, PRIMARY KEY (id, region));
+            """);
         await OrdersTable.ExecuteAsync(Deployment.Source, Tables + $"""
+            CREATE TABLE parts (id bigint NOT NULL, region integer NOT NULL, qty integer, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+            CREATE TABLE parts_p1 PARTITION OF parts FOR VALUES IN (1);
+            CREATE TABLE parts_p2 PARTITION OF parts FOR VALUES IN (2);
             INSERT INTO docs SELECT g, g, {Large("g::text")} FROM generate_series(1, 50) g;
             INSERT INTO wide SELECT g, g, 'row ' || g FROM generate_series(1, 20) g;
             INSERT INTO gen (id, qty) SELECT g, g FROM generate_series(1, 20) g;
             INSERT INTO trunc_apply SELECT g, g FROM generate_series(1, 3) g;
             INSERT INTO trunc_ignore SELECT g, g FROM generate_series(1, 3) g;
+            INSERT INTO parts SELECT g, 1 + g % 2, g FROM generate_series(1, 20) g;
             """);
         foreach (var table in new[] { "docs", "wide", "gen", "trunc_apply" })
         {
@@ -152,6 +191,7 @@ public sealed class CdcChangeKindsFixture : IAsyncLifetime
         }
 
         WriteJob("trunc_ignore", "ignore");
+        WriteJob("parts", "apply", "[id, region]");
         await Deployment.StartAsync();
     }
 
