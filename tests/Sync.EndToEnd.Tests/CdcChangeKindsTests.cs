@@ -124,15 +124,20 @@ public sealed class CdcChangeKindsTests(CdcChangeKindsFixture fixture) : IClassF
         const string job = "parts";
         await fixture.WaitForEqualAsync("parts");
 
-        await OrdersTable.ExecuteAsync(Sync.Source, "UPDATE parts SET qty = -1 WHERE id = 1; TRUNCATE parts_p2; INSERT INTO parts VALUES (101, 1, 101)");
+        await OrdersTable.ExecuteAsync(Sync.Source, "BEGIN; UPDATE parts SET qty = -1 WHERE id = 1; TRUNCATE parts_p2; INSERT INTO parts VALUES (101, 1, 101); COMMIT");
 
         var failed = await fixture.WaitForFailedRunAsync(job);
         Assert.Contains("A TRUNCATE of partition public.parts_p2 of public.parts", failed.FailureReason, StringComparison.Ordinal);
         Assert.Contains("To copy the table again: pause the job, empty the destination table, reset the job's watermark (DELETE /api/jobs/parts/watermark), resume.", failed.FailureReason, StringComparison.Ordinal);
-        // Neither applied as the whole table's truncate nor passed over: region 2's rows are still
-        // there, and the change after the truncate has not arrived.
-        Assert.Equal(10L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Destination, "SELECT count(*) FROM parts WHERE region = 2")));
-        Assert.Equal(10L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Destination, "SELECT count(*) FROM parts WHERE region = 1")));
+        // Neither applied as the whole table's truncate nor passed over: the destination is as the
+        // source was before that transaction (region 2's rows, id 1 not updated, id 101 not there).
+        Assert.Equal(
+            "10 10 1 0",
+            await OrdersTable.ScalarAsync(Sync.Destination, """
+                SELECT count(*) FILTER (WHERE region = 1) || ' ' || count(*) FILTER (WHERE region = 2) || ' ' ||
+                       sum(qty) FILTER (WHERE id = 1) || ' ' || count(*) FILTER (WHERE id = 101)
+                FROM parts
+                """));
 
         // The fix the reason names: the table copied again into an empty destination; the job then
         // streams on from the new copy.
@@ -253,6 +258,10 @@ public sealed class CdcChangeKindsFixture : IAsyncLifetime
         return failed!;
     }
 
+    // The reasons the job's runs failed for, to say why a wait timed out (the services' log tails may no longer hold them).
+    private async Task<string> FailuresAsync(string job) =>
+        string.Concat((await FailedRunsAsync(job)).Select(r => r.FailureReason).Distinct().Select(reason => $"\nA run failed: {reason}"));
+
     private async Task<List<RunResult>> RunsAsync(string job) =>
         (await Deployment.Http.GetFromJsonAsync<List<RunResult>>($"/api/jobs/{job}/runs?limit=500", Json))!;
 
@@ -265,7 +274,7 @@ public sealed class CdcChangeKindsFixture : IAsyncLifetime
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"{table}: source {source}, destination {destination}.\n{Deployment.Logs()}");
+                throw new TimeoutException($"{table}: source {source}, destination {destination}.{await FailuresAsync(table.Replace('_', '-'))}\n{Deployment.Logs()}");
             }
 
             await Task.Delay(200);
@@ -279,7 +288,7 @@ public sealed class CdcChangeKindsFixture : IAsyncLifetime
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"{what}: the condition did not hold in 2 minutes.\n{Deployment.Logs()}");
+                throw new TimeoutException($"{what}: the condition did not hold in 2 minutes.{await FailuresAsync(what.Replace('_', '-'))}\n{Deployment.Logs()}");
             }
 
             await Task.Delay(200);
