@@ -346,15 +346,22 @@ public sealed partial class PostgresChangeSource(
                 case FullDeleteMessage delete:
                     decoder.AddDelete(await decoder.ReadAsync(delete.Relation, delete.OldRow, null, cancellationToken));
                     break;
-                case TruncateMessage truncate:
-                    // Only a TRUNCATE of the table itself: a partition's rows cannot be told apart in the
-                    // destination, so a truncated partition is left as it is there (README, known limits).
-                    if (job.Destination.Truncate == TruncateMode.Apply && truncate.Relations.Any(r => r.RelationId == tableOid))
+                case TruncateMessage truncate when job.Destination.Truncate == TruncateMode.Apply:
+                    if (truncate.Relations.Any(r => r.RelationId == tableOid))
                     {
                         decoder.AddTruncate();
+                        break;
                     }
 
-                    break;
+                    // The publication holds only the table, so this is a TRUNCATE of some of its partitions.
+                    // The destination cannot tell their rows apart (it need not be partitioned, and a bound read
+                    // from today's catalog may not be the one the truncate met), so applying it as the whole
+                    // table's would lose the other partitions' rows and leaving it would keep rows the source
+                    // no longer has, unnoticed. The run fails with the fix instead, before this transaction.
+                    throw new SourceSchemaException(
+                        $"A TRUNCATE of partition {string.Join(", ", truncate.Relations.Select(r => $"{r.Namespace}.{r.RelationName}"))} of {job.Source.Table} " +
+                        $"(in the WAL at {truncate.WalStart}) cannot be applied: the destination cannot tell that partition's rows apart, and truncating the whole destination table would lose the other partitions' rows. " +
+                        $"To copy the table again: pause the job, empty the destination table, reset the job's watermark (DELETE /api/jobs/{job.Name}/watermark), resume. Or set destination.truncate: ignore to go past it and keep that partition's rows in the destination.");
                 case CommitMessage commit:
                     await writer.WriteAsync(new SourceTransaction(await decoder.CompleteAsync(cancellationToken), commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
                     state.InTransaction = false;

@@ -1,0 +1,300 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Sync.EndToEnd.Tests.Infrastructure;
+
+namespace Sync.EndToEnd.Tests;
+
+/// <summary>
+/// Issue 14, item 4, through the four services: changes that used to fail every later run are carried
+/// and the job goes on. An update that leaves a large (TOASTed) value unchanged keeps the destination's
+/// value; columns added and a type changed while older changes are unread; a generated column left to
+/// the destination; a TRUNCATE applied or ignored as <c>destination.truncate</c> says; and a TRUNCATE
+/// of one partition, which the destination cannot apply, fails the run with the reason and the fix
+/// instead of leaving rows the source no longer has, unnoticed.
+/// </summary>
+public sealed class CdcChangeKindsTests(CdcChangeKindsFixture fixture) : IClassFixture<CdcChangeKindsFixture>
+{
+    private SyncDeployment Sync => fixture.Deployment;
+
+    [Fact]
+    public async Task An_update_that_leaves_a_large_value_unchanged_keeps_the_destinations_value()
+    {
+        await fixture.WaitForEqualAsync("docs");
+        // The premise: the values are stored out of line (TOAST), so pgoutput leaves them out of an update that does not change them.
+        Assert.True(Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Source, "SELECT min(pg_column_size(body)) FROM docs")) > 2000);
+
+        await fixture.InTransactionsAsync(
+            "UPDATE docs SET qty = qty + 1000 WHERE id <= 10",
+            $"""
+            BEGIN;
+            UPDATE docs SET qty = -1 WHERE id = 11;
+            UPDATE docs SET body = {CdcChangeKindsFixture.Large("'changed'")} WHERE id = 12;
+            INSERT INTO docs VALUES (51, 51, {CdcChangeKindsFixture.Large("'new'")});
+            UPDATE docs SET qty = 5151 WHERE id = 51;
+            UPDATE docs SET qty = 1212 WHERE id = 12;
+            COMMIT;
+            """,
+            "UPDATE docs SET qty = 0 WHERE id = 13",
+            "DELETE FROM docs WHERE id = 14");
+        await fixture.WaitForEqualAsync("docs");
+        Assert.Equal(10L, Convert.ToInt64(await OrdersTable.ScalarAsync(Sync.Destination, "SELECT count(*) FROM docs WHERE id <= 10 AND qty > 1000 AND length(body) = 9600")));
+
+        // The job goes on: a later change arrives.
+        await OrdersTable.ExecuteAsync(Sync.Source, "UPDATE docs SET qty = 7 WHERE id = 20; INSERT INTO docs VALUES (52, 52, 'small')");
+        await fixture.WaitForEqualAsync("docs");
+    }
+
+    [Fact]
+    public async Task Columns_added_and_a_type_changed_while_older_changes_are_unread_reach_the_destination_and_the_job_goes_on()
+    {
+        const string job = "wide";
+        await fixture.WaitForEqualAsync("wide");
+        await fixture.PauseAsync(job);
+
+        // Changes before and after each ALTER, all unread when the job resumes. The destination gets
+        // note2 and the type first; extra it never gets, so that column is left out.
+        await OrdersTable.ExecuteAsync(Sync.Destination, "ALTER TABLE wide ADD COLUMN note2 text; ALTER TABLE wide ALTER COLUMN qty TYPE bigint");
+        await fixture.InTransactionsAsync(
+            "UPDATE wide SET qty = qty + 100 WHERE id <= 5",
+            "INSERT INTO wide VALUES (21, 21, 'before')",
+            "DELETE FROM wide WHERE id = 6",
+            "ALTER TABLE wide ADD COLUMN note2 text, ADD COLUMN extra integer",
+            "INSERT INTO wide VALUES (22, 22, 'after', 'second', 7)",
+            "UPDATE wide SET note2 = 'set', extra = 1 WHERE id IN (1, 7)",
+            "ALTER TABLE wide ALTER COLUMN qty TYPE bigint",
+            "UPDATE wide SET qty = 5000000000 + id WHERE id IN (2, 8, 22)",
+            "INSERT INTO wide VALUES (23, 5000000023, 'last', 'third', 9)");
+        await fixture.ResumeAsync(job);
+        const string Carried = "(t.id, t.qty, t.note, t.note2)";
+        await fixture.WaitForEqualAsync("wide", Carried);
+
+        await OrdersTable.ExecuteAsync(Sync.Source, "UPDATE wide SET note2 = 'later', qty = 6000000000, extra = 3 WHERE id = 3");
+        await fixture.WaitForEqualAsync("wide", Carried);
+        Assert.Empty(await fixture.FailedRunsAsync(job));
+    }
+
+    [Fact]
+    public async Task A_generated_column_is_left_to_the_destination_in_the_copy_and_the_stream()
+    {
+        await fixture.WaitForEqualAsync("gen");
+
+        await OrdersTable.ExecuteAsync(Sync.Source, "UPDATE gen SET qty = qty + 100 WHERE id <= 5; INSERT INTO gen (id, qty) VALUES (21, 21); DELETE FROM gen WHERE id = 6");
+        await fixture.WaitForEqualAsync("gen");
+
+        await OrdersTable.ExecuteAsync(Sync.Source, "UPDATE gen SET qty = -1 WHERE id = 7");
+        await fixture.WaitForEqualAsync("gen");
+        Assert.Equal(-2, await OrdersTable.ScalarAsync(Sync.Destination, "SELECT doubled FROM gen WHERE id = 7"));
+        Assert.Empty(await fixture.FailedRunsAsync("gen"));
+    }
+
+    [Theory]
+    [InlineData("trunc_apply", "101:2,102:1,103:1,104:1")]
+    [InlineData("trunc_ignore", "1:1,2:7,3:3,101:2,102:1,103:1,104:1")]
+    public async Task A_truncate_of_the_source_table_is_applied_or_ignored_in_stream_order_and_the_job_goes_on(string table, string destination)
+    {
+        await fixture.WaitForEqualAsync(table);
+
+        await fixture.InTransactionsAsync(
+            $"INSERT INTO {table} VALUES (101, 1)",
+            $"""
+            BEGIN;
+            UPDATE {table} SET qty = 7 WHERE id = 2;
+            TRUNCATE {table};
+            INSERT INTO {table} VALUES (102, 1);
+            COMMIT;
+            """,
+            $"INSERT INTO {table} VALUES (103, 1)",
+            $"INSERT INTO {table} VALUES (101, 2)");
+        // The job goes on past the truncate: a later change arrives.
+        await OrdersTable.ExecuteAsync(Sync.Source, $"INSERT INTO {table} VALUES (104, 1)");
+
+        var rows = $"SELECT string_agg(id || ':' || qty, ',' ORDER BY id) FROM {table}";
+        await fixture.WaitUntilAsync(async () => (string?)await OrdersTable.ScalarAsync(Sync.Destination, rows) == destination, table);
+        if (table == "trunc_apply")
+        {
+            await fixture.WaitForEqualAsync(table);
+        }
+
+        Assert.Empty(await fixture.FailedRunsAsync(table.Replace('_', '-')));
+    }
+
+    [Fact]
+    public async Task A_truncate_of_one_partition_fails_the_run_with_the_fix_and_leaves_the_destination_as_it_was()
+    {
+        const string job = "parts";
+        await fixture.WaitForEqualAsync("parts");
+
+        await OrdersTable.ExecuteAsync(Sync.Source, "BEGIN; UPDATE parts SET qty = -1 WHERE id = 1; TRUNCATE parts_p2; INSERT INTO parts VALUES (101, 1, 101); COMMIT");
+
+        var failed = await fixture.WaitForFailedRunAsync(job);
+        Assert.Contains("A TRUNCATE of partition public.parts_p2 of public.parts", failed.FailureReason, StringComparison.Ordinal);
+        Assert.Contains("To copy the table again: pause the job, empty the destination table, reset the job's watermark (DELETE /api/jobs/parts/watermark), resume.", failed.FailureReason, StringComparison.Ordinal);
+        // Neither applied as the whole table's truncate nor passed over: the destination is as the
+        // source was before that transaction (region 2's rows, id 1 not updated, id 101 not there).
+        Assert.Equal(
+            "10 10 1 0",
+            await OrdersTable.ScalarAsync(Sync.Destination, """
+                SELECT count(*) FILTER (WHERE region = 1) || ' ' || count(*) FILTER (WHERE region = 2) || ' ' ||
+                       sum(qty) FILTER (WHERE id = 1) || ' ' || count(*) FILTER (WHERE id = 101)
+                FROM parts
+                """));
+
+        // The fix the reason names: the table copied again into an empty destination; the job then
+        // streams on from the new copy.
+        await fixture.PauseAsync(job);
+        await OrdersTable.ExecuteAsync(Sync.Destination, "TRUNCATE parts");
+        using (var reset = await Sync.Http.DeleteAsync($"/api/jobs/{job}/watermark"))
+        {
+            reset.EnsureSuccessStatusCode();
+        }
+
+        await fixture.ResumeAsync(job);
+        await fixture.WaitForEqualAsync("parts");
+        await OrdersTable.ExecuteAsync(Sync.Source, "INSERT INTO parts VALUES (102, 2, 102)");
+        await fixture.WaitForEqualAsync("parts");
+    }
+}
+
+public sealed class CdcChangeKindsFixture : IAsyncLifetime
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public SyncDeployment Deployment { get; private set; } = null!;
+
+    /// <summary>A 9,600-character value of md5 chains (incompressible enough to be stored out of line): TOASTed.</summary>
+    public static string Large(string seed) => $"(SELECT string_agg(md5({seed} || i), '') FROM generate_series(1, 300) i)";
+
+    public async Task InitializeAsync()
+    {
+        Deployment = await SyncDeployment.CreateAsync("cdckinds");
+        // Short runs, so the changes of a test span several runs and their hand-overs.
+        Deployment.SetEnvironment("Cdc__RunDuration", "00:00:03");
+        const string Tables = """
+            CREATE TABLE docs (id bigint PRIMARY KEY, qty integer NOT NULL, body text);
+            CREATE TABLE wide (id bigint PRIMARY KEY, qty integer NOT NULL, note text);
+            CREATE TABLE gen (id bigint PRIMARY KEY, qty integer NOT NULL, doubled integer GENERATED ALWAYS AS (qty * 2) STORED);
+            CREATE TABLE trunc_apply (id bigint PRIMARY KEY, qty integer NOT NULL);
+            CREATE TABLE trunc_ignore (id bigint PRIMARY KEY, qty integer NOT NULL);
+            """;
+        await OrdersTable.ExecuteAsync(Deployment.Destination, Tables + """
+            CREATE TABLE parts (id bigint NOT NULL, region integer NOT NULL, qty integer, PRIMARY KEY (id, region));
+            """);
+        await OrdersTable.ExecuteAsync(Deployment.Source, Tables + $"""
+            CREATE TABLE parts (id bigint NOT NULL, region integer NOT NULL, qty integer, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+            CREATE TABLE parts_p1 PARTITION OF parts FOR VALUES IN (1);
+            CREATE TABLE parts_p2 PARTITION OF parts FOR VALUES IN (2);
+            INSERT INTO docs SELECT g, g, {Large("g::text")} FROM generate_series(1, 50) g;
+            INSERT INTO wide SELECT g, g, 'row ' || g FROM generate_series(1, 20) g;
+            INSERT INTO gen (id, qty) SELECT g, g FROM generate_series(1, 20) g;
+            INSERT INTO trunc_apply SELECT g, g FROM generate_series(1, 3) g;
+            INSERT INTO trunc_ignore SELECT g, g FROM generate_series(1, 3) g;
+            INSERT INTO parts SELECT g, 1 + g % 2, g FROM generate_series(1, 20) g;
+            """);
+        foreach (var table in new[] { "docs", "wide", "gen", "trunc_apply" })
+        {
+            WriteJob(table, "apply");
+        }
+
+        WriteJob("trunc_ignore", "ignore");
+        WriteJob("parts", "apply", "[id, region]");
+        await Deployment.StartAsync();
+    }
+
+    private void WriteJob(string table, string truncate, string key = "[id]") =>
+        Deployment.WriteJob($"{table}.yml", $$"""
+            name: {{table.Replace('_', '-')}}
+            schedule: continuous
+            batch_size: 100
+            source: { type: postgres, connection: source, table: public.{{table}}, mode: cdc, primary_key: {{key}} }
+            destination: { type: postgres, connection: destination, table: public.{{table}}, key: {{key}}, deletes: delete, truncate: {{truncate}} }
+            """);
+
+    public async Task DisposeAsync()
+    {
+        await using (Deployment)
+        {
+            foreach (var service in new[] { "Coordinator", "Extractor" })
+            {
+                await Deployment.KillServiceAsync(service);
+            }
+
+            // A leftover slot would retain WAL on the shared server for ever, and keeps its database from being dropped.
+            await OrdersTable.ExecuteAsync(Deployment.Source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active");
+        }
+    }
+
+    /// <summary>Pauses a continuous job and waits until its run in flight has finished, so what the source does next stays unread.</summary>
+    public async Task PauseAsync(string job)
+    {
+        using (var response = await Deployment.Http.PostAsync($"/api/jobs/{job}/pause", content: null))
+        {
+            response.EnsureSuccessStatusCode();
+        }
+
+        await WaitUntilAsync(async () => (await RunsAsync(job)).TrueForAll(r => r.IsFinished), job);
+    }
+
+    public async Task ResumeAsync(string job)
+    {
+        using var response = await Deployment.Http.PostAsync($"/api/jobs/{job}/resume", content: null);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Each statement (or BEGIN … COMMIT block) on the source in a transaction of its own.</summary>
+    public async Task InTransactionsAsync(params string[] statements)
+    {
+        foreach (var statement in statements)
+        {
+            await OrdersTable.ExecuteAsync(Deployment.Source, statement);
+        }
+    }
+
+    public async Task<List<RunResult>> FailedRunsAsync(string job) => (await RunsAsync(job)).FindAll(r => r.State == "Failed");
+
+    public async Task<RunResult> WaitForFailedRunAsync(string job)
+    {
+        RunResult? failed = null;
+        await WaitUntilAsync(async () => (failed = (await FailedRunsAsync(job)).FirstOrDefault()) is not null, job);
+        return failed!;
+    }
+
+    // The reasons the job's runs failed for, to say why a wait timed out (the services' log tails may no longer hold them).
+    private async Task<string> FailuresAsync(string job) =>
+        string.Concat((await FailedRunsAsync(job)).Select(r => r.FailureReason).Distinct().Select(reason => $"\nA run failed: {reason}"));
+
+    private async Task<List<RunResult>> RunsAsync(string job) =>
+        (await Deployment.Http.GetFromJsonAsync<List<RunResult>>($"/api/jobs/{job}/runs?limit=500", Json))!;
+
+    /// <summary>Waits until every row of the table (<paramref name="row"/>: every column's text, or the columns listed) is the same on both sides.</summary>
+    public async Task WaitForEqualAsync(string table, string row = "t")
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        string source, destination;
+        while ((source = await DigestAsync(Deployment.Source, table, row)) != (destination = await DigestAsync(Deployment.Destination, table, row)))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{table}: source {source}, destination {destination}.{await FailuresAsync(table.Replace('_', '-'))}\n{Deployment.Logs()}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    public async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{what}: the condition did not hold in 2 minutes.{await FailuresAsync(what.Replace('_', '-'))}\n{Deployment.Logs()}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    private static async Task<string> DigestAsync(string connectionString, string table, string row) =>
+        (string)(await OrdersTable.ScalarAsync(connectionString, $"SELECT count(*) || ' ' || coalesce(md5(string_agg({row}::text, '|' ORDER BY {row}::text)), '') FROM {table} t"))!;
+}
