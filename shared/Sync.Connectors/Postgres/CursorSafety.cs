@@ -25,7 +25,7 @@ public static class CursorSafety
         }
 
         var cursor = plan.Columns[0];
-        return cursor.TypeOid switch
+        return cursor.ValueTypeOid switch
         {
             PgTypes.TimestampTz => CursorBound.BeforeOldestTransaction,
             SmallInt or Integer or BigInt or Numeric or PgTypes.Timestamp => CursorBound.SettledMax,
@@ -34,7 +34,7 @@ public static class CursorSafety
                 $"Cursor \"{cursor.Name}\" of {PostgresSchema.SourceName(job.Source)} is a date: every row of a day shares one value, so a row committed later that day " +
                 "with a lower key than the last one read would be skipped. Add source.lookback: 1d (or more) to read the last day again each run, or use a timestamp cursor."),
             _ => throw new SourceSchemaException(
-                $"Cursor \"{cursor.Name}\" of {PostgresSchema.SourceName(job.Source)} is {TypeName(cursor.TypeOid)}, whose values do not grow as transactions commit, " +
+                $"Cursor \"{cursor.Name}\" of {PostgresSchema.SourceName(job.Source)} is {TypeName(cursor.ValueTypeOid)}, whose values do not grow as transactions commit, " +
                 "so a watermark on it can pass rows written later. Use a timestamptz column set on every write (e.g. updated_at by a trigger), a timestamp, or a sequence-fed integer, as cursor."),
         };
     }

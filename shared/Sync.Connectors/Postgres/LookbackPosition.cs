@@ -10,8 +10,8 @@ internal static class LookbackPosition
     public static async Task<bool> IsBeforeAsync(NpgsqlConnection connection, SourcePlan plan, CursorPosition position, CursorPosition other, CancellationToken cancellationToken)
     {
         var columns = plan.Columns.Take(plan.PositionLength).ToList();
-        var left = string.Join(", ", columns.Select((c, i) => $"CAST(${i + 1} AS {PgTypes.SqlName(c.TypeOid)})"));
-        var right = string.Join(", ", columns.Select((c, i) => $"CAST(${columns.Count + i + 1} AS {PgTypes.SqlName(c.TypeOid)})"));
+        var left = string.Join(", ", columns.Select((c, i) => $"CAST(${i + 1} AS {PgTypes.SqlName(c.ValueTypeOid)})"));
+        var right = string.Join(", ", columns.Select((c, i) => $"CAST(${columns.Count + i + 1} AS {PgTypes.SqlName(c.ValueTypeOid)})"));
         await using var command = new NpgsqlCommand($"SELECT ({left}) < ({right})", connection);
         foreach (var value in position.Values.Concat(other.Values))
         {

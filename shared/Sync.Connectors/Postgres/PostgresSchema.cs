@@ -11,7 +11,12 @@ public static class PostgresSchema
     {
         await using var command = new NpgsqlCommand(
             """
-            SELECT a.attname, a.atttypid, format_type(a.atttypid, NULL), a.attnotnull, a.attgenerated <> ''
+            SELECT a.attname, a.atttypid, format_type(a.atttypid, NULL), a.attnotnull, a.attgenerated <> '',
+                   coalesce((WITH RECURSIVE d(base) AS (
+                                 SELECT t.typbasetype FROM pg_type t WHERE t.oid = a.atttypid AND t.typtype = 'd'
+                                 UNION ALL
+                                 SELECT t.typbasetype FROM d JOIN pg_type t ON t.oid = d.base AND t.typtype = 'd')
+                             SELECT d.base FROM d JOIN pg_type b ON b.oid = d.base AND b.typtype <> 'd'), 0)
             FROM pg_attribute a
             WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attnum
@@ -22,7 +27,7 @@ public static class PostgresSchema
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            columns.Add(new TableColumn(reader.GetString(0), reader.GetFieldValue<uint>(1), reader.GetString(2), reader.GetBoolean(3), reader.GetBoolean(4)));
+            columns.Add(new TableColumn(reader.GetString(0), reader.GetFieldValue<uint>(1), reader.GetString(2), reader.GetBoolean(3), reader.GetBoolean(4), reader.GetFieldValue<uint>(5)));
         }
 
         return columns.Count == 0 ? null : columns;

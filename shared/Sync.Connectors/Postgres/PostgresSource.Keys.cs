@@ -39,8 +39,8 @@ public sealed partial class PostgresSource
         var source = job.Source.Cursor.Length == 0 ? job.Source with { Cursor = job.Source.PrimaryKey[0] } : job.Source;
         await using var connection = await connections.Get(source.Connection).OpenConnectionAsync(cancellationToken);
         var plan = await ResolvePlanAsync(connection, job with { Source = source }, cancellationToken);
-        var types = source.PrimaryKey.Select(k => plan.Columns.First(c => c.Name == k).TypeOid).ToList();
-        var select = string.Join(", ", plan.Columns.Select(c => c.IsBinary ? SqlIdentifier.Quote(c.Name) : $"{SqlIdentifier.Quote(c.Name)}::text"));
+        var types = source.PrimaryKey.Select(k => plan.Columns.First(c => c.Name == k).ValueTypeOid).ToList();
+        var select = SelectList(plan);
         // COPY takes no parameters: the key values travel as transaction-local settings, as the cursor position does.
         var match = string.Join(" AND ", source.PrimaryKey.Select((k, i) => $"{SqlIdentifier.Quote(k)} = CAST(current_setting('sync.key_{i}') AS {PgTypes.SqlName(types[i])})"));
         var sql = $"COPY (SELECT {select} FROM {PostgresSchema.SourceRelation(source)} WHERE {match}) TO STDOUT (FORMAT BINARY)";

@@ -237,15 +237,18 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
 
     internal static string BuildCopySql(SourceSpec source, SourcePlan plan, bool hasAfter, CursorBound bound)
     {
-        var select = string.Join(", ", plan.Columns.Select(c => c switch
-        {
-            { IsBinary: false } => $"{SqlIdentifier.Quote(c.Name)}::text",
-            { CarriedAs: { } carried } when carried != c.TypeOid => $"CAST({SqlIdentifier.Quote(c.Name)} AS {PgTypes.SqlName(carried)})",
-            _ => SqlIdentifier.Quote(c.Name),
-        }));
+        var select = SelectList(plan);
         var orderBy = string.Join(", ", plan.Columns.Take(plan.PositionLength).Select(c => SqlIdentifier.Quote(c.Name)));
         return $"COPY (SELECT {select} FROM {PostgresSchema.SourceRelation(source)}{Where(source, plan, hasAfter, bound)} ORDER BY {orderBy}) TO STDOUT (FORMAT BINARY)";
     }
+
+    /// <summary>Each plan column as the batch carries it: as it is, cast to the type it travels as, or as text.</summary>
+    private static string SelectList(SourcePlan plan) => string.Join(", ", plan.Columns.Select(c => c switch
+    {
+        { IsBinary: false } => $"{SqlIdentifier.Quote(c.Name)}::text",
+        { CarriedAs: { } carried } when carried != c.TypeOid => $"CAST({SqlIdentifier.Quote(c.Name)} AS {PgTypes.SqlName(carried)})",
+        _ => SqlIdentifier.Quote(c.Name),
+    }));
 
     private static string Where(SourceSpec source, SourcePlan plan, bool hasAfter, CursorBound bound)
     {
@@ -256,12 +259,12 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
         {
             // Everything stamped within the window before the watermark, again: a client-stamped row
             // that committed after the last run but carries an earlier stamp is read; loading is idempotent.
-            where.Add($"{cursor} >= CAST(current_setting('sync.after_0') AS {PgTypes.SqlName(position[0].TypeOid)}) - CAST(current_setting('sync.lookback') AS interval)");
+            where.Add($"{cursor} >= CAST(current_setting('sync.after_0') AS {PgTypes.SqlName(position[0].ValueTypeOid)}) - CAST(current_setting('sync.lookback') AS interval)");
         }
         else if (hasAfter)
         {
             var keys = string.Join(", ", position.Select(c => SqlIdentifier.Quote(c.Name)));
-            var values = string.Join(", ", position.Select((c, i) => $"CAST(current_setting('sync.after_{i}') AS {PgTypes.SqlName(c.TypeOid)})"));
+            var values = string.Join(", ", position.Select((c, i) => $"CAST(current_setting('sync.after_{i}') AS {PgTypes.SqlName(c.ValueTypeOid)})"));
             where.Add($"({keys}) > ({values})");
         }
 
@@ -271,7 +274,7 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
                 where.Add($"{cursor} < CAST(current_setting('sync.upper') AS timestamp with time zone)");
                 break;
             case CursorBound.SettledMax:
-                where.Add($"{cursor} <= CAST(current_setting('sync.upper') AS {PgTypes.SqlName(position[0].TypeOid)})");
+                where.Add($"{cursor} <= CAST(current_setting('sync.upper') AS {PgTypes.SqlName(position[0].ValueTypeOid)})");
                 break;
         }
 

@@ -40,22 +40,29 @@ public sealed record SourcePlan(IReadOnlyList<SourceColumn> Columns, int Positio
                 throw new SourceSchemaException($"{(source.Query is null ? $"Source table {source.Table}" : "The source query")} has no column \"{name}\".");
             }
 
-            columns.Add(new SourceColumn(name, column.TypeOid, PgTypes.IsSupported(column.TypeOid)));
+            // A domain's values are its base type's (binary COPY and pgoutput send them with the base
+            // type's send function), so a domain over a type carried in binary travels as that type, and
+            // can be a cursor or key: Pagila's year, or an id domain.
+            columns.Add(!PgTypes.IsSupported(column.TypeOid) && PgTypes.IsSupported(column.DomainBase)
+                ? new SourceColumn(name, column.TypeOid, IsBinary: true) { CarriedAs = column.DomainBase }
+                : new SourceColumn(name, column.TypeOid, PgTypes.IsSupported(column.TypeOid)));
         }
 
         foreach (var position in columns.Take(positionLength))
         {
-            if (!PgTypes.IsCursorType(position.TypeOid))
+            if (!position.IsBinary || !PgTypes.IsCursorType(position.ValueTypeOid))
             {
+                var type = byName[position.Name];
                 throw new SourceSchemaException(
-                    $"Column \"{position.Name}\" of {PostgresSchema.SourceName(source)} cannot order a cursor or identify a row (type OID {position.TypeOid}); use a timestamp, integer, numeric, text or uuid column.");
+                    $"Column \"{position.Name}\" of {PostgresSchema.SourceName(source)} has type {type.TypeName} (OID {type.TypeOid}{(type.DomainBase == 0 ? string.Empty : $", a domain over OID {type.DomainBase}")}), which cannot order a cursor or identify a row; " +
+                    "use a timestamp, integer, numeric, text or uuid column (or a domain over one).");
             }
         }
 
-        if (source.Lookback > TimeSpan.Zero && columns[0].TypeOid is not (PgTypes.Timestamp or PgTypes.TimestampTz or PgTypes.Date))
+        if (source.Lookback > TimeSpan.Zero && columns[0].ValueTypeOid is not (PgTypes.Timestamp or PgTypes.TimestampTz or PgTypes.Date))
         {
             throw new SourceSchemaException(
-                $"source.lookback needs a timestamp or date cursor, but \"{source.Cursor}\" of {PostgresSchema.SourceName(source)} has type OID {columns[0].TypeOid}; remove lookback or use a timestamp column as cursor.");
+                $"source.lookback needs a timestamp or date cursor, but \"{source.Cursor}\" of {PostgresSchema.SourceName(source)} has type OID {columns[0].ValueTypeOid}; remove lookback or use a timestamp column as cursor.");
         }
 
         return new SourcePlan(columns, positionLength);
@@ -72,7 +79,7 @@ public sealed record SourcePlan(IReadOnlyList<SourceColumn> Columns, int Positio
                 throw new SourceSchemaException($"Column \"{Columns[i].Name}\" is null in a source row; cursor and primary-key columns must not be null.");
             }
 
-            values[i] = PgValueText.Format(Columns[i].TypeOid, fields[i].Of(rows));
+            values[i] = PgValueText.Format(Columns[i].ValueTypeOid, fields[i].Of(rows));
         }
 
         return new CursorPosition(values);
@@ -87,6 +94,9 @@ public sealed record SourceColumn(string Name, uint TypeOid, bool IsBinary)
     /// type, text for an enum, an array of those for an array of them. The copy casts to it.
     /// </summary>
     public uint? CarriedAs { get; init; }
+
+    /// <summary>The type of the column's values as read in binary: <see cref="CarriedAs"/> when set, else its own.</summary>
+    public uint ValueTypeOid => CarriedAs ?? TypeOid;
 
     public uint BatchTypeOid => IsBinary ? CarriedAs ?? TypeOid : PgTypes.Text;
 }
