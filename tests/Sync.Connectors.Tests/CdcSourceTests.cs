@@ -60,10 +60,13 @@ public sealed class CdcSourceTests : IAsyncLifetime
 
         await stopWriting.CancelAsync();
         var written = await writer;
-        // Runs until one finds nothing new: the stream has caught up with every commit.
-        while ((await RunAsync(job, watermark)) is { Rows: > 0 } run)
+        // Runs until the watermark passes the server's insert position after the last commit: the stream
+        // has then caught up with every commit. (A run that found nothing is not that: on a loaded machine
+        // a 3 s run can end before the walsender has decoded as far as the job's changes.)
+        var lastCommit = NpgsqlTypes.NpgsqlLogSequenceNumber.Parse(await ScalarAsync("SELECT pg_current_wal_insert_lsn()::text"));
+        for (var runs = 0; CdcPosition.TryRead(watermark)!.Value < lastCommit && runs < 40; runs++)
         {
-            watermark = run.High;
+            watermark = (await RunAsync(job, watermark)).High;
         }
 
         Assert.True(written > 50, $"the writer committed only {written} transactions");
