@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Sync.Connectors;
 using Sync.Connectors.Code;
 using Sync.Connectors.DuckDb;
 using Sync.Connectors.Postgres;

@@ -105,7 +105,7 @@ public sealed class CodeDestinationTests : IDisposable
         var job = CodeSourceTests.Job("demo_orders", batchSize: 100);
         var wrong = job with { Destination = job.Destination with { Table = "jsonl" } };
 
-        var error = await Assert.ThrowsAsync<Postgres.DestinationSchemaException>(() => destination.LoadAsync(wrong, Guid.NewGuid(), Guid.NewGuid(), 1, SampleBatch.Of(), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<DestinationSchemaException>(() => destination.LoadAsync(wrong, Guid.NewGuid(), Guid.NewGuid(), 1, SampleBatch.Of(), CancellationToken.None));
 
         Assert.Contains("no C# sink is registered as \"jsonl\" (registered: jsonl_folder)", error.Message, StringComparison.Ordinal);
         Assert.Contains("Loader__Plugins", error.Message, StringComparison.Ordinal);

@@ -1,5 +1,4 @@
 using Sync.Batches;
-using Sync.Connectors.Postgres;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Sdk;

@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Runtime.Loader;
-using Sync.Connectors.Postgres;
 
 namespace Sync.Connectors.Code;
 

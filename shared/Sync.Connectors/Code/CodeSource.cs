@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Sync.Batches;
-using Sync.Connectors.Postgres;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Sdk;

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
 using DuckDB.NET.Data;
-using Sync.Connectors.Postgres;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Jobs;

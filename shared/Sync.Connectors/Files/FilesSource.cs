@@ -8,7 +8,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.FileSystemGlobbing;
 using Sync.Batches;
 using Sync.Connectors.Http;
-using Sync.Connectors.Postgres;
 using Sync.Connectors.S3;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Amazon.S3.Model;
-using Sync.Connectors.Postgres;
 using Sync.Connectors.Resilience;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
