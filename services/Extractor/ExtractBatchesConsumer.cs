@@ -69,10 +69,10 @@ internal sealed partial class ExtractBatchesConsumer(
 
             var summary = message.Job.Source.Kind switch
             {
-                "postgres" when message.Job.Mode == SyncMode.Cdc => await changeSource.ExtractAsync(message.Job, message.After, message.Fence, (batch, _, ct) => PublishAsync(batch, [], ct), context.CancellationToken),
-                "http" => await httpSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
-                "files" => await filesSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
-                "code" => await codeSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
+                SourceKind.Postgres when message.Job.Mode == SyncMode.Cdc => await changeSource.ExtractAsync(message.Job, message.After, message.Fence, (batch, _, ct) => PublishAsync(batch, [], ct), context.CancellationToken),
+                SourceKind.Http => await httpSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
+                SourceKind.Files => await filesSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
+                SourceKind.Code => await codeSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
                 _ => await source.ExtractAsync(message.Job, message.After, (batch, _, ct) => PublishAsync(batch, [], ct), context.CancellationToken),
             };
 

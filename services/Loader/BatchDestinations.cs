@@ -5,6 +5,7 @@ using Sync.Connectors.DuckDb;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.S3;
 using Sync.Contracts;
+using Sync.Contracts.Jobs;
 
 namespace Sync.Loader;
 
@@ -13,9 +14,9 @@ internal sealed class BatchDestinations(PostgresDestination postgres, S3Destinat
 {
     public Task<LoadResult> LoadAsync(LoadBatch message, CancellationToken cancellationToken) => message.Job.Destination.Kind switch
     {
-        "s3" => s3.LoadAsync(message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, cancellationToken),
-        "code" => code.LoadAsync(message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, cancellationToken),
-        "duckdb" => duckDb.LoadAsync(message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, cancellationToken),
+        DestinationKind.S3 => s3.LoadAsync(message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, cancellationToken),
+        DestinationKind.Code => code.LoadAsync(message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, cancellationToken),
+        DestinationKind.DuckDb => duckDb.LoadAsync(message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, cancellationToken),
         _ => postgres.LoadAsync(
             message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, options.Value.InstanceName, cancellationToken),
     };

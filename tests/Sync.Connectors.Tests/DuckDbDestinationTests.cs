@@ -102,9 +102,9 @@ public sealed class DuckDbDestinationTests : IAsyncLifetime
 
     private static JobSpec Job() => new(
         "orders",
-        new SourceSpec("postgres", "src", "public.orders", "updated_at", ["id"]),
+        new SourceSpec(SourceKind.Postgres, "src", "public.orders", "updated_at", ["id"]),
         new TransformSpec([]),
-        new DestinationSpec("duckdb", "warehouse", "orders_copy", ["id"]),
+        new DestinationSpec(DestinationKind.DuckDb, "warehouse", "orders_copy", ["id"]),
         BatchSize: 1000,
         Schedule: null);
 }

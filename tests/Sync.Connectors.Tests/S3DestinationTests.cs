@@ -101,9 +101,9 @@ public sealed class S3DestinationTests : IAsyncLifetime
 
     private static JobSpec Job(string format) => new(
         "orders",
-        new SourceSpec("postgres", "src", "public.orders", "updated_at", ["id"]),
+        new SourceSpec(SourceKind.Postgres, "src", "public.orders", "updated_at", ["id"]),
         new TransformSpec([]),
-        new DestinationSpec("s3", "lake", string.Empty, ["id"], S3: new S3DestinationSpec("exports/", format)),
+        new DestinationSpec(DestinationKind.S3, "lake", string.Empty, ["id"], S3: new S3DestinationSpec("exports/", format)),
         BatchSize: 1000,
         Schedule: null);
 }
