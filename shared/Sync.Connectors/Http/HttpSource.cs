@@ -16,7 +16,7 @@ namespace Sync.Connectors.Http;
 /// watermark are dropped even if the API returns them (its since filter may be inclusive), and a
 /// record that does not fit its declared types is set aside as a dead letter, stage "extract".
 /// </summary>
-public sealed class HttpSource(HttpConnections connections, IHttpClientFactory clients, ConnectorResilience resilience)
+public sealed class HttpSource(HttpConnections connections, IHttpClientFactory clients, ConnectorResilience resilience) : ISource
 {
     public const string ClientName = "sync-http";
     public const string Stage = "extract";
