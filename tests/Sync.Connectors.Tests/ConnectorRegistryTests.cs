@@ -11,10 +11,7 @@ public sealed class ConnectorRegistryTests
     [Fact]
     public void A_registered_kind_resolves_to_the_same_instance_as_its_type()
     {
-        using var services = new ServiceCollection()
-            .AddSingleton(new CodeSinks())
-            .AddDestination<CodeDestination>(DestinationKind.Code)
-            .BuildServiceProvider();
+        using var services = CodeSinkOnly();
 
         var destination = services.GetRequiredService<ConnectorRegistry>().Destination(DestinationKind.Code);
 
@@ -24,10 +21,7 @@ public sealed class ConnectorRegistryTests
     [Fact]
     public void A_kind_with_no_connector_is_refused_naming_it()
     {
-        using var services = new ServiceCollection()
-            .AddSingleton(new CodeSinks())
-            .AddDestination<CodeDestination>(DestinationKind.Code)
-            .BuildServiceProvider();
+        using var services = CodeSinkOnly();
         var registry = services.GetRequiredService<ConnectorRegistry>();
 
         var destination = Assert.Throws<DestinationSchemaException>(() => registry.Destination(DestinationKind.Postgres));
@@ -46,4 +40,10 @@ public sealed class ConnectorRegistryTests
 
         Assert.Throws<InvalidOperationException>(() => services.AddDestination<CodeDestination>(DestinationKind.Code));
     }
+
+    private static ServiceProvider CodeSinkOnly() =>
+        new ServiceCollection()
+            .AddSingleton(new CodeSinks())
+            .AddDestination<CodeDestination>(DestinationKind.Code)
+            .BuildServiceProvider();
 }
