@@ -1,9 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Sync.Connectors;
-using Sync.Connectors.Code;
-using Sync.Connectors.Files;
-using Sync.Connectors.Http;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.Postgres.Cdc;
 using Sync.Contracts;
@@ -21,11 +18,7 @@ namespace Sync.Extractor;
 /// While it reads, an <see cref="ExtractionHeartbeat"/> tells the Coordinator the run is alive.
 /// </summary>
 internal sealed partial class ExtractBatchesConsumer(
-    PostgresSource source,
-    HttpSource httpSource,
-    FilesSource filesSource,
-    PostgresChangeSource changeSource,
-    CodeSource codeSource,
+    ConnectorRegistry connectors,
     IRequestClient<BeginExtraction> beginExtraction,
     ILogger<ExtractBatchesConsumer> logger) : IConsumer<ExtractBatches>
 {
@@ -67,14 +60,10 @@ internal sealed partial class ExtractBatchesConsumer(
                 }
             }
 
-            var summary = message.Job.Source.Kind switch
-            {
-                "postgres" when message.Job.Mode == SyncMode.Cdc => await changeSource.ExtractAsync(message.Job, message.After, message.Fence, (batch, _, ct) => PublishAsync(batch, [], ct), context.CancellationToken),
-                "http" => await httpSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
-                "files" => await filesSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
-                "code" => await codeSource.ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
-                _ => await source.ExtractAsync(message.Job, message.After, (batch, _, ct) => PublishAsync(batch, [], ct), context.CancellationToken),
-            };
+            var kind = message.Job.Source.Kind;
+            var summary = message.Job.Mode == SyncMode.Cdc
+                ? await connectors.ChangeSource(kind).ExtractAsync(message.Job, message.After, message.Fence, PublishAsync, context.CancellationToken)
+                : await connectors.Source(kind).ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken);
 
             await Task.WhenAll(inFlight);
             var completedFence = await FenceAsync(context.CancellationToken);

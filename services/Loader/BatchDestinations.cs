@@ -1,21 +1,14 @@
 using Microsoft.Extensions.Options;
-using Sync.Connectors.Code;
-using Sync.Connectors.DuckDb;
-using Sync.Connectors.Postgres;
-using Sync.Connectors.S3;
+using Sync.Connectors;
 using Sync.Contracts;
 
 namespace Sync.Loader;
 
-/// <summary>Sends a batch to the destination its job names (<c>destination.type</c>).</summary>
-internal sealed class BatchDestinations(PostgresDestination postgres, S3Destination s3, DuckDbDestination duckDb, CodeDestination code, IOptions<LoaderOptions> options)
+/// <summary>Sends a batch to the destination registered for its job's kind (<c>destination.type</c>).</summary>
+internal sealed class BatchDestinations(ConnectorRegistry connectors, IOptions<LoaderOptions> options)
 {
-    public Task<LoadResult> LoadAsync(LoadBatch message, CancellationToken cancellationToken) => message.Job.Destination.Kind switch
-    {
-        "s3" => s3.LoadAsync(message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, cancellationToken),
-        "code" => code.LoadAsync(message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, cancellationToken),
-        "duckdb" => duckDb.LoadAsync(message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, cancellationToken),
-        _ => postgres.LoadAsync(
-            message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, options.Value.InstanceName, cancellationToken),
-    };
+    public Task<LoadResult> LoadAsync(LoadBatch message, CancellationToken cancellationToken) =>
+        connectors.Destination(message.Job.Destination.Kind).LoadAsync(
+            new BatchToLoad(message.Job, message.RunId, message.ExtractionId, message.BatchSeq, message.Batch, message.Fence, options.Value.InstanceName),
+            cancellationToken);
 }

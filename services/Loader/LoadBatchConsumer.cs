@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sync.Batches;
+using Sync.Connectors;
 using Sync.Connectors.Postgres;
 using Sync.Contracts;
 using Sync.ServiceDefaults;

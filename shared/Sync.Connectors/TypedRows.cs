@@ -1,5 +1,4 @@
 using Sync.Batches;
-using Sync.Connectors.Postgres;
 using Sync.Contracts;
 
 namespace Sync.Connectors;

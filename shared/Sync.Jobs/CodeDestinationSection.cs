@@ -28,7 +28,7 @@ internal static class CodeDestinationSection
         }
 
         var name = destination.Scalar("name", "orders_jsonl", required: true) is { } n ? CodeSourceSection.Name(n, errors, "[SyncSink(\"orders_jsonl\")]") : null;
-        return name is null ? null : new DestinationSpec("code", string.Empty, name, defaultKey ?? []);
+        return name is null ? null : new DestinationSpec(DestinationKind.Code, string.Empty, name, defaultKey ?? []);
     }
 
     /// <summary>Reports <c>name:</c> under a destination of another kind.</summary>

@@ -31,7 +31,7 @@ internal static partial class CodeSourceSection
             ? FieldRules.Identifier(c, errors, "a column name of the C# source's schema like updated_at")
             : null;
         var primaryKey = FieldRules.ColumnList(source.ScalarList("primary_key", "id", required: true), errors);
-        return new SourceDraft(name is null ? null : "code", string.Empty, name, cursor, primaryKey, TimeSpan.Zero);
+        return new SourceDraft(name is null ? null : SourceKind.Code, string.Empty, name, cursor, primaryKey, TimeSpan.Zero);
     }
 
     /// <summary>Reports <c>name:</c> under a source of another kind.</summary>

@@ -16,38 +16,39 @@ internal static class DestinationSection
         }
 
         var kind = destination.Scalar("type", "postgres", required: true) is { } type
-            && FieldRules.Choice(type, errors, Kinds.Destinations, out var known) ? known : null;
-        if (kind == "code")
+            && FieldRules.Choice(type, errors, Kinds.Destinations, out var known) ? known : (DestinationKind?)null;
+        var word = Kinds.Word(Kinds.Destinations, kind ?? DestinationKind.Postgres);
+        if (kind == DestinationKind.Code)
         {
             return CodeDestinationSection.Read(destination, errors, source, DefaultKey(source, columns));
         }
 
-        CodeDestinationSection.RefuseKeys(destination, errors, kind ?? "postgres");
+        CodeDestinationSection.RefuseKeys(destination, errors, word);
         var connection = destination.Scalar("connection", "destination_db", required: true) is { } name
             ? ConnectionRules.Name(name, errors, "destination")
             : null;
-        if (kind is "s3" or "duckdb" && source?.Mode == SyncMode.Cdc && destination.Has("type"))
+        if (kind is DestinationKind.S3 or DestinationKind.DuckDb && source?.Mode == SyncMode.Cdc && destination.Has("type"))
         {
-            errors.Add(destination.KeyMark("type"), destination.FieldOf("type"), $"a cdc job cannot load into a {kind} destination: only the PostgreSQL destination applies the deletes it streams",
+            errors.Add(destination.KeyMark("type"), destination.FieldOf("type"), $"a cdc job cannot load into a {word} destination: only the PostgreSQL destination applies the deletes it streams",
                 "use type: postgres, or read the source with mode: incremental");
         }
 
-        if (kind is "s3" or "duckdb")
+        if (kind is DestinationKind.S3 or DestinationKind.DuckDb)
         {
             // The delete sweep is one PostgreSQL statement; objects and DuckDB files have no such step.
             foreach (var field in DeletesSection.Keys.Where(destination.Has))
             {
-                errors.Add(destination.KeyMark(field), destination.FieldOf(field), $"does not apply to a {kind} destination: rows gone from the source are only removed from PostgreSQL destinations",
+                errors.Add(destination.KeyMark(field), destination.FieldOf(field), $"does not apply to a {word} destination: rows gone from the source are only removed from PostgreSQL destinations",
                     "remove it, or load into a type: postgres destination");
             }
         }
 
-        if (kind == "s3")
+        if (kind == DestinationKind.S3)
         {
             return S3DestinationSection.Read(destination, errors, connection, DefaultKey(source, columns));
         }
 
-        S3DestinationSection.RefuseKeys(destination, errors, kind ?? "postgres");
+        S3DestinationSection.RefuseKeys(destination, errors, word);
         var table = destination.Scalar("table", "public.orders_copy", required: true) is { } t ? FieldRules.Table(t, errors) : null;
         var cdc = source?.Mode == SyncMode.Cdc;
         var conflict = cdc ? ConflictStrategy.SourceWins : ConflictStrategy.LatestWins;
@@ -56,9 +57,9 @@ internal static class DestinationSection
         var key = destination.Has("key") ? ExplicitKey(destination, errors, columns) : DefaultKey(source, columns);
         var deletes = DeletesSection.Read(destination, errors, mode, cdc);
         var truncateValid = ReadTruncate(destination, errors, cdc, out var truncate);
-        return kind is null || connection is null || table is null || key is null || !conflictValid || deletes is not { } d || !truncateValid
+        return kind is not { } k || connection is null || table is null || key is null || !conflictValid || deletes is not { } d || !truncateValid
             ? null
-            : new DestinationSpec(kind, connection, table, key, conflict, d.Deletes, d.SoftDeleteColumn, d.AllowEmpty, Truncate: truncate);
+            : new DestinationSpec(k, connection, table, key, conflict, d.Deletes, d.SoftDeleteColumn, d.AllowEmpty, Truncate: truncate);
     }
 
     private static readonly IReadOnlyDictionary<string, TruncateMode> TruncateModes = new Dictionary<string, TruncateMode>(StringComparer.Ordinal)

@@ -36,7 +36,7 @@ internal static class FilesSourceSection
         var primaryKey = FieldRules.ColumnList(source.ScalarList("primary_key", "id", required: true), errors);
         var valid = HttpSourceSection.RequireFields(source, errors, fields, cursor, primaryKey);
         var files = valid && prefixValid && pattern is not null && format is not null ? new FilesSourceSpec(pattern, format, fields!, prefix) : null;
-        return new SourceDraft(files is null ? null : "files", connection, pattern, cursor, primaryKey, TimeSpan.Zero, Files: files);
+        return new SourceDraft(files is null ? null : SourceKind.Files, connection, pattern, cursor, primaryKey, TimeSpan.Zero, Files: files);
     }
 
     private static string? Pattern(YamlScalar pattern, JobFileErrors errors)

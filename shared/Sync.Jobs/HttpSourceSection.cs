@@ -46,7 +46,7 @@ internal static partial class HttpSourceSection
 
         var valid = paginationValid && records is not null && RequireFields(source, errors, fields, cursor, primaryKey);
         var http = valid && path is not null && fields is not null ? new HttpSourceSpec(path, Trim(records!), fields, since, pagination) : null;
-        return new SourceDraft(http is null ? null : "http", connection, path, cursor, primaryKey, lookback ?? TimeSpan.Zero, http);
+        return new SourceDraft(http is null ? null : SourceKind.Http, connection, path, cursor, primaryKey, lookback ?? TimeSpan.Zero, http);
     }
 
     /// <summary>Reports the keys of the other kind under <c>source:</c>, naming the kind that takes them.</summary>

@@ -36,7 +36,7 @@ public static class JobFile
 
         var source = SourceSection.Read(job, errors);
         var columns = ColumnsSection.Read(job, errors, source);
-        if (modeValid && mode == SyncMode.FullRefresh && source?.Kind == "files" && modeValue is { } fm)
+        if (modeValid && mode == SyncMode.FullRefresh && source?.Kind == SourceKind.Files && modeValue is { } fm)
         {
             // A files source skips files still being written and reads each file once: a full refresh
             // would take rows of a file it skipped for gone.

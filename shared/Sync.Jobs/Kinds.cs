@@ -5,30 +5,28 @@ namespace Sync.Jobs;
 /// <summary>The words a job file may use for its enumerated settings, mapped to their values.</summary>
 internal static class Kinds
 {
-    public static readonly IReadOnlyDictionary<string, string> Connectors = new Dictionary<string, string>(StringComparer.Ordinal)
+    /// <summary>What <c>source.type</c> may name.</summary>
+    public static readonly IReadOnlyDictionary<string, SourceKind> Sources = new Dictionary<string, SourceKind>(StringComparer.Ordinal)
     {
-        ["postgres"] = "postgres",
-        ["duckdb"] = "duckdb",
-        ["s3"] = "s3",
+        ["postgres"] = SourceKind.Postgres,
+        ["http"] = SourceKind.Http,
+        ["files"] = SourceKind.Files,
+        ["code"] = SourceKind.Code,
     };
 
-    /// <summary>What <c>source.type</c> may name: the connectors above, and the read-only kinds.</summary>
-    public static readonly IReadOnlyDictionary<string, string> Sources = new Dictionary<string, string>(StringComparer.Ordinal)
+    /// <summary>What <c>destination.type</c> may name.</summary>
+    public static readonly IReadOnlyDictionary<string, DestinationKind> Destinations = new Dictionary<string, DestinationKind>(StringComparer.Ordinal)
     {
-        ["postgres"] = "postgres",
-        ["http"] = "http",
-        ["files"] = "files",
-        ["code"] = "code",
+        ["postgres"] = DestinationKind.Postgres,
+        ["duckdb"] = DestinationKind.DuckDb,
+        ["s3"] = DestinationKind.S3,
+        ["code"] = DestinationKind.Code,
     };
 
-    /// <summary>What <c>destination.type</c> may name: the connectors above, and C# sinks.</summary>
-    public static readonly IReadOnlyDictionary<string, string> Destinations = new Dictionary<string, string>(StringComparer.Ordinal)
-    {
-        ["postgres"] = "postgres",
-        ["duckdb"] = "duckdb",
-        ["s3"] = "s3",
-        ["code"] = "code",
-    };
+    /// <summary>The job file's word for <paramref name="value"/>, e.g. "postgres" for <see cref="SourceKind.Postgres"/>.</summary>
+    public static string Word<T>(IReadOnlyDictionary<string, T> words, T value)
+        where T : struct, Enum =>
+        words.First(w => w.Value.Equals(value)).Key;
 
     public static readonly IReadOnlyDictionary<string, SyncMode> Modes = new Dictionary<string, SyncMode>(StringComparer.Ordinal)
     {

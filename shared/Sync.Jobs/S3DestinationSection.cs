@@ -34,7 +34,7 @@ internal static partial class S3DestinationSection
         var formatValid = destination.Scalar("format", "parquet") is not { } f || FieldRules.Choice(f, errors, Formats, out format);
         return connection is null || prefix is null || !formatValid
             ? null
-            : new DestinationSpec("s3", connection, string.Empty, defaultKey ?? [], S3: new S3DestinationSpec(prefix, format));
+            : new DestinationSpec(DestinationKind.S3, connection, string.Empty, defaultKey ?? [], S3: new S3DestinationSpec(prefix, format));
     }
 
     /// <summary>Reports s3-only keys under a destination of another kind.</summary>

@@ -3,12 +3,12 @@ using Sync.Contracts.Jobs;
 namespace Sync.Jobs;
 
 /// <summary>The <c>source:</c> section as far as it is valid; a null field was missing or reported as an error.</summary>
-internal sealed record SourceDraft(string? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, HttpSourceSpec? Http = null, FilesSourceSpec? Files = null, string? Query = null, SyncMode Mode = SyncMode.Incremental)
+internal sealed record SourceDraft(SourceKind? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, HttpSourceSpec? Http = null, FilesSourceSpec? Files = null, string? Query = null, SyncMode Mode = SyncMode.Incremental)
 {
     public SourceSpec? ToSpec() =>
-        Kind is null || Connection is null || (Table is null && Query is null) || Cursor is null || PrimaryKey is null
+        Kind is not { } kind || Connection is null || (Table is null && Query is null) || Cursor is null || PrimaryKey is null
             ? null
-            : new SourceSpec(Kind, Connection, Table ?? string.Empty, Cursor, PrimaryKey, Lookback, Http, Files, Query);
+            : new SourceSpec(kind, Connection, Table ?? string.Empty, Cursor, PrimaryKey, Lookback, Http, Files, Query);
 }
 
 internal static class SourceSection
@@ -27,27 +27,28 @@ internal static class SourceSection
         }
 
         var kind = source.Scalar("type", "postgres", required: true) is { } type
-            && FieldRules.Choice(type, errors, Kinds.Sources, out var known) ? known : null;
-        if (kind == "code")
+            && FieldRules.Choice(type, errors, Kinds.Sources, out var known) ? known : (SourceKind?)null;
+        var word = Kinds.Word(Kinds.Sources, kind ?? SourceKind.Postgres);
+        if (kind == SourceKind.Code)
         {
             return CodeSourceSection.Read(source, errors);
         }
 
-        CodeSourceSection.RefuseKeys(source, errors, kind ?? "postgres");
+        CodeSourceSection.RefuseKeys(source, errors, word);
         var connection = source.Scalar("connection", "source_db", required: true) is { } name
             ? ConnectionRules.Name(name, errors, "source")
             : null;
-        if (kind == "http")
+        if (kind == SourceKind.Http)
         {
             return HttpSourceSection.Read(source, errors, connection);
         }
 
-        if (kind == "files")
+        if (kind == SourceKind.Files)
         {
             return FilesSourceSection.Read(source, errors, connection);
         }
 
-        HttpSourceSection.RefuseKeys(source, errors, kind ?? "postgres");
+        HttpSourceSection.RefuseKeys(source, errors, word);
 
         string? table = null;
         string? query = null;

@@ -74,7 +74,7 @@ internal static partial class TransformSection
             var match = options.Scalar("match", "id", required: true) is { } m ? FieldRules.Identifier(m, errors, "a column of the lookup table like id") : null;
             var column = options.Scalar("column", "email", required: true) is { } c ? FieldRules.Identifier(c, errors, "a column of the lookup table like email") : null;
             var connection = options.Scalar("connection", "source") is { } conn ? conn.Value : source?.Connection;
-            if (source is not null && source.Kind != "postgres" && options.Scalar("connection", "source") is null)
+            if (source is not null && source.Kind != SourceKind.Postgres && options.Scalar("connection", "source") is null)
             {
                 errors.Add(name.Mark, name.Field, "needs a connection: the source is not a PostgreSQL database", $"add connection: <a PostgreSQL connection name> under lookups.{name.Value}:");
                 valid = false;

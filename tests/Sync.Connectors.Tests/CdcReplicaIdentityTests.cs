@@ -80,9 +80,9 @@ public sealed class CdcReplicaIdentityTests : IAsyncLifetime
 
     private static JobSpec Job(string table, string key) => new(
         $"identity-{table}",
-        new SourceSpec("postgres", "db", $"public.{table}", "", [key]),
+        new SourceSpec(SourceKind.Postgres, "db", $"public.{table}", "", [key]),
         new TransformSpec([]),
-        new DestinationSpec("postgres", "db", $"public.{table}_copy", [key]),
+        new DestinationSpec(DestinationKind.Postgres, "db", $"public.{table}_copy", [key]),
         BatchSize: 1000,
         Schedule: "continuous",
         Mode: SyncMode.Cdc);

@@ -28,9 +28,9 @@ public sealed class CodeDestinationTests : IDisposable
             ["1", "2026-11-01 08:00:00+00", "12.50", "first", "2026-11-01"],
             ["2", "2026-11-01 08:00:01+00", null, "with \"quotes\"", null]);
 
-        var first = await destination.LoadAsync(job, runId, extractionId, 7, batch, CancellationToken.None);
+        var first = await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, 7, batch), CancellationToken.None);
         var written = File.ReadAllBytes(JsonLinesFolderSink.PathOf(_folder, "code_job", runId, extractionId, 7));
-        var again = await destination.LoadAsync(job, runId, extractionId, 7, batch, CancellationToken.None);
+        var again = await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, 7, batch), CancellationToken.None);
 
         Assert.Equal((2, 2, 0), (first.Rows, first.Inserted, first.Rejected.Count));
         Assert.Equal((2, 2, 0), (again.Rows, again.Inserted, again.Rejected.Count));
@@ -59,7 +59,7 @@ public sealed class CodeDestinationTests : IDisposable
             [null, "2026-11-01 08:00:01+00", "2", "no id", null],
             ["3", "2026-11-01 08:00:02+00", "3", "c", null]);
 
-        var result = await destination.LoadAsync(job, runId, extractionId, 1, batch, CancellationToken.None);
+        var result = await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, 1, batch), CancellationToken.None);
 
         Assert.Equal((2, 2), (result.Rows, result.Inserted));
         var rejection = Assert.Single(result.Rejected);
@@ -82,7 +82,7 @@ public sealed class CodeDestinationTests : IDisposable
 
         var summary = await source.ExtractAsync(job, after: null, async (batch, _, ct) =>
         {
-            loaded += (await destination.LoadAsync(job, runId, extractionId, ++seq, batch, ct)).Rows;
+            loaded += (await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, ++seq, batch), ct)).Rows;
         }, CancellationToken.None);
 
         Assert.Equal((3, DemoOrders.DefaultCount, DemoOrders.DefaultCount), (summary.BatchCount, (int)summary.RowCount, loaded));
@@ -105,7 +105,7 @@ public sealed class CodeDestinationTests : IDisposable
         var job = CodeSourceTests.Job("demo_orders", batchSize: 100);
         var wrong = job with { Destination = job.Destination with { Table = "jsonl" } };
 
-        var error = await Assert.ThrowsAsync<Postgres.DestinationSchemaException>(() => destination.LoadAsync(wrong, Guid.NewGuid(), Guid.NewGuid(), 1, SampleBatch.Of(), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<DestinationSchemaException>(() => destination.LoadAsync(new BatchToLoad(wrong, Guid.NewGuid(), Guid.NewGuid(), 1, SampleBatch.Of()), CancellationToken.None));
 
         Assert.Contains("no C# sink is registered as \"jsonl\" (registered: jsonl_folder)", error.Message, StringComparison.Ordinal);
         Assert.Contains("Loader__Plugins", error.Message, StringComparison.Ordinal);

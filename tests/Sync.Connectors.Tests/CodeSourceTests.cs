@@ -134,6 +134,30 @@ public sealed class CodeSourceTests
         }
     }
 
+    [Fact]
+    public void An_assembly_loaded_twice_registers_its_sources_once()
+    {
+        var assembly = typeof(DemoOrders).Assembly;
+        var first = Directory.CreateTempSubdirectory("sync-plugins-").FullName;
+        var second = Directory.CreateTempSubdirectory("sync-plugins-").FullName;
+        try
+        {
+            File.Copy(assembly.Location, Path.Combine(first, Path.GetFileName(assembly.Location)));
+            File.Copy(assembly.Location, Path.Combine(second, Path.GetFileName(assembly.Location)));
+
+            // By the host, then from a folder, then from another folder holding a copy of it.
+            var sources = new CodeSources().Add(assembly).AddFolder(first).AddFolder(second).AddFolder(first);
+
+            Assert.Equal(["demo_orders"], sources.Names);
+            Assert.IsType<DemoOrders>(sources.Create("demo_orders"));
+        }
+        finally
+        {
+            Directory.Delete(first, recursive: true);
+            Directory.Delete(second, recursive: true);
+        }
+    }
+
     internal static JobSpec Job(string name, int batchSize, string cursor = "seq", string primaryKey = "id")
     {
         var yaml = $"""

@@ -154,7 +154,7 @@ public sealed class CursorSafetyTests : IAsyncLifetime
     [InlineData("day", "a date")]
     public async Task A_cursor_whose_values_do_not_grow_with_commits_is_refused_with_the_reason(string cursor, string named)
     {
-        var job = Job("public.keyed", cursor) with { Source = new SourceSpec("postgres", "db", "public.keyed", cursor, ["code"]) };
+        var job = Job("public.keyed", cursor) with { Source = new SourceSpec(SourceKind.Postgres, "db", "public.keyed", cursor, ["code"]) };
 
         var refused = await Assert.ThrowsAsync<SourceSchemaException>(() => ExtractAsync(job, after: null, TimeSpan.FromSeconds(5)));
         var problems = await new JobSchemaCheck(_connections).CheckAsync(job, CancellationToken.None);
@@ -167,7 +167,7 @@ public sealed class CursorSafetyTests : IAsyncLifetime
     public async Task A_date_cursor_with_a_lookback_of_a_day_is_read()
     {
         await _scratch.ExecuteAsync("INSERT INTO keyed VALUES ('a', gen_random_uuid(), current_date) ON CONFLICT DO NOTHING");
-        var job = Job("public.keyed", "day") with { Source = new SourceSpec("postgres", "db", "public.keyed", "day", ["code"], Lookback: TimeSpan.FromDays(1)) };
+        var job = Job("public.keyed", "day") with { Source = new SourceSpec(SourceKind.Postgres, "db", "public.keyed", "day", ["code"], Lookback: TimeSpan.FromDays(1)) };
 
         var run = await ExtractAsync(job, after: null, TimeSpan.FromSeconds(5), keyed: true);
 
@@ -195,9 +195,9 @@ public sealed class CursorSafetyTests : IAsyncLifetime
 
     private static JobSpec Job(string table, string cursor, string key = "id") => new(
         "cursor-safety",
-        new SourceSpec("postgres", "db", table, cursor, [key]),
+        new SourceSpec(SourceKind.Postgres, "db", table, cursor, [key]),
         new TransformSpec([]),
-        new DestinationSpec("postgres", "db", "public.unused", ["id"]),
+        new DestinationSpec(DestinationKind.Postgres, "db", "public.unused", ["id"]),
         BatchSize: 1000,
         Schedule: null);
 

@@ -41,9 +41,9 @@ public sealed class DuckDbDestinationTests : IAsyncLifetime
             ["1", "2025-12-31T00:00:00+00:00", "9", "older", null],
             ["3", "2026-01-02T00:00:00+00:00", null, "three", null]);
 
-        var one = await destination.LoadAsync(Job(), run, extraction, 0, first, 1, CancellationToken.None);
-        var two = await destination.LoadAsync(Job(), run, extraction, 1, second, 1, CancellationToken.None);
-        var again = await destination.LoadAsync(Job(), run, extraction, 1, second, 1, CancellationToken.None);
+        var one = await destination.LoadAsync(new BatchToLoad(Job(), run, extraction, 0, first, 1), CancellationToken.None);
+        var two = await destination.LoadAsync(new BatchToLoad(Job(), run, extraction, 1, second, 1), CancellationToken.None);
+        var again = await destination.LoadAsync(new BatchToLoad(Job(), run, extraction, 1, second, 1), CancellationToken.None);
 
         Assert.Equal((2, 2, 0, 0), (one.Rows, one.Inserted, one.Updated, one.Skipped));
         // latest-wins: id 2 is newer (updated), id 1 is older (skipped), id 3 is new.
@@ -67,7 +67,7 @@ public sealed class DuckDbDestinationTests : IAsyncLifetime
             ["2", "2026-01-01T00:00:00+00:00", "2", "2 second", null],
             ["2", "2026-01-01T00:00:00+00:00", "2", "2 last", null]);
 
-        var result = await destination.LoadAsync(Job(), Guid.NewGuid(), Guid.NewGuid(), 0, batch, 1, CancellationToken.None);
+        var result = await destination.LoadAsync(new BatchToLoad(Job(), Guid.NewGuid(), Guid.NewGuid(), 0, batch, 1), CancellationToken.None);
 
         Assert.Equal((5, 2, 0, 3), (result.Rows, result.Inserted, result.Updated, result.Skipped));
         Assert.Equal(["1 last", "2 last"], await RowsAsync("SELECT note FROM orders_copy ORDER BY id"));
@@ -77,9 +77,9 @@ public sealed class DuckDbDestinationTests : IAsyncLifetime
     public async Task A_batch_of_an_older_run_after_a_newer_run_loaded_changes_nothing()
     {
         var destination = new DuckDbDestination(_connections);
-        await destination.LoadAsync(Job(), Guid.NewGuid(), Guid.NewGuid(), 0, SampleBatch.Of(["1", "2026-01-01T00:00:00+00:00", "1", "new run", null]), 5, CancellationToken.None);
+        await destination.LoadAsync(new BatchToLoad(Job(), Guid.NewGuid(), Guid.NewGuid(), 0, SampleBatch.Of(["1", "2026-01-01T00:00:00+00:00", "1", "new run", null]), 5), CancellationToken.None);
 
-        var late = await destination.LoadAsync(Job(), Guid.NewGuid(), Guid.NewGuid(), 0, SampleBatch.Of(["1", "2027-01-01T00:00:00+00:00", "1", "old run", null]), 4, CancellationToken.None);
+        var late = await destination.LoadAsync(new BatchToLoad(Job(), Guid.NewGuid(), Guid.NewGuid(), 0, SampleBatch.Of(["1", "2027-01-01T00:00:00+00:00", "1", "old run", null]), 4), CancellationToken.None);
 
         Assert.True(late.Superseded);
         Assert.Equal(["new run"], await RowsAsync("SELECT note FROM orders_copy"));
@@ -102,9 +102,9 @@ public sealed class DuckDbDestinationTests : IAsyncLifetime
 
     private static JobSpec Job() => new(
         "orders",
-        new SourceSpec("postgres", "src", "public.orders", "updated_at", ["id"]),
+        new SourceSpec(SourceKind.Postgres, "src", "public.orders", "updated_at", ["id"]),
         new TransformSpec([]),
-        new DestinationSpec("duckdb", "warehouse", "orders_copy", ["id"]),
+        new DestinationSpec(DestinationKind.DuckDb, "warehouse", "orders_copy", ["id"]),
         BatchSize: 1000,
         Schedule: null);
 }

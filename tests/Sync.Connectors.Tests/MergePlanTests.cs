@@ -97,5 +97,5 @@ public sealed class MergePlanTests
         Assert.DoesNotContain("\"total\"", plan.Merge, StringComparison.Ordinal);
     }
 
-    private static DestinationSpec Destination(ConflictStrategy conflict) => new("postgres", "warehouse", "public.orders", ["id"], conflict);
+    private static DestinationSpec Destination(ConflictStrategy conflict) => new(DestinationKind.Postgres, "warehouse", "public.orders", ["id"], conflict);
 }

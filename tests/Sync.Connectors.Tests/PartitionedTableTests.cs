@@ -143,9 +143,9 @@ public sealed class PartitionedTableTests : IAsyncLifetime
 
     private static JobSpec SampleJob(string table, ConflictStrategy conflict) => new(
         table,
-        new SourceSpec("postgres", "db", "public.src", "updated_at", ["id"]),
+        new SourceSpec(SourceKind.Postgres, "db", "public.src", "updated_at", ["id"]),
         new TransformSpec([]),
-        new DestinationSpec("postgres", "db", $"public.{table}", ["id"], conflict),
+        new DestinationSpec(DestinationKind.Postgres, "db", $"public.{table}", ["id"], conflict),
         BatchSize: 1000,
         Schedule: null);
 

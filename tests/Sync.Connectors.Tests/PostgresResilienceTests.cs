@@ -18,9 +18,9 @@ public sealed class PostgresResilienceTests : IAsyncLifetime
     private const int Rows = 500;
     private static readonly JobSpec Job = new(
         "resilience",
-        new SourceSpec("postgres", "db", "public.src", "version", ["id"]),
+        new SourceSpec(SourceKind.Postgres, "db", "public.src", "version", ["id"]),
         new TransformSpec([]),
-        new DestinationSpec("postgres", "db", "public.dst", ["id"]),
+        new DestinationSpec(DestinationKind.Postgres, "db", "public.dst", ["id"]),
         BatchSize: 1000,
         Schedule: null);
 

@@ -109,9 +109,9 @@ public sealed class RepeatedKeyTests : IAsyncLifetime
         await _scratch.ExecuteAsync($"CREATE TABLE {table} (id bigint PRIMARY KEY, updated_at timestamptz, total numeric CHECK (total < 10000), note text, day date)");
         return new JobSpec(
             table,
-            new SourceSpec("postgres", "db", "public.src", "updated_at", ["id"]),
+            new SourceSpec(SourceKind.Postgres, "db", "public.src", "updated_at", ["id"]),
             new TransformSpec([]),
-            new DestinationSpec("postgres", "db", $"public.{table}", ["id"], conflict, deletes),
+            new DestinationSpec(DestinationKind.Postgres, "db", $"public.{table}", ["id"], conflict, deletes),
             BatchSize: 1000,
             Schedule: null,
             Mode: deletes == DeleteMode.Keep ? SyncMode.Incremental : SyncMode.Cdc);

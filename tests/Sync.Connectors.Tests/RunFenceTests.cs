@@ -20,9 +20,9 @@ public sealed class RunFenceTests : IAsyncLifetime
     private const long HeldKey = 4243;
     private static readonly JobSpec Job = new(
         "fenced",
-        new SourceSpec("postgres", "db", "public.src", "version", ["id"]),
+        new SourceSpec(SourceKind.Postgres, "db", "public.src", "version", ["id"]),
         new TransformSpec([]),
-        new DestinationSpec("postgres", "db", "public.dst", ["id"]),
+        new DestinationSpec(DestinationKind.Postgres, "db", "public.dst", ["id"]),
         BatchSize: BatchSize,
         Schedule: null);
 

@@ -26,9 +26,9 @@ public sealed class S3DestinationTests : IAsyncLifetime
         var job = Job("parquet");
         var destination = new S3Destination(_s3.Connections, S3Peer.Resilience());
 
-        var result = await destination.LoadAsync(job, Run, Extraction, 0, SampleBatch.Of(
+        var result = await destination.LoadAsync(new BatchToLoad(job, Run, Extraction, 0, SampleBatch.Of(
             ["1", "2026-01-02T03:04:05.123456+00:00", "12.50", "first", "2026-01-02"],
-            ["2", "2026-01-03T00:00:00+00:00", null, "second", null]), CancellationToken.None);
+            ["2", "2026-01-03T00:00:00+00:00", null, "second", null])), CancellationToken.None);
 
         Assert.Equal((2, 2, 0), (result.Rows, result.Inserted, result.Rejected.Count));
         var key = $"exports/orders/run={Run:D}/extraction={Extraction:D}/batch-000000.parquet";
@@ -67,11 +67,11 @@ public sealed class S3DestinationTests : IAsyncLifetime
         var first = SampleBatch.Of(["1", "2026-01-02T03:04:05+00:00", "1.5", "a", "2026-01-02"], ["2", "2026-01-02T03:04:06+00:00", "2", "b\"q", null]);
         var second = SampleBatch.Of(["3", "2026-01-02T03:04:07+00:00", "3", "c", null]);
 
-        await destination.LoadAsync(job, Run, Extraction, 1, first, CancellationToken.None);
-        await destination.LoadAsync(job, Run, Extraction, 2, second, CancellationToken.None);
+        await destination.LoadAsync(new BatchToLoad(job, Run, Extraction, 1, first), CancellationToken.None);
+        await destination.LoadAsync(new BatchToLoad(job, Run, Extraction, 2, second), CancellationToken.None);
         var key = $"exports/orders/run={Run:D}/extraction={Extraction:D}/batch-000001.jsonl";
         var before = await _s3.GetAsync(key);
-        await destination.LoadAsync(job, Run, Extraction, 1, first, CancellationToken.None);
+        await destination.LoadAsync(new BatchToLoad(job, Run, Extraction, 1, first), CancellationToken.None);
         var manifest = await destination.WriteManifestAsync(job, Run, Extraction, 2, CancellationToken.None);
         var again = await destination.WriteManifestAsync(job, Run, Extraction, 2, CancellationToken.None);
 
@@ -101,9 +101,9 @@ public sealed class S3DestinationTests : IAsyncLifetime
 
     private static JobSpec Job(string format) => new(
         "orders",
-        new SourceSpec("postgres", "src", "public.orders", "updated_at", ["id"]),
+        new SourceSpec(SourceKind.Postgres, "src", "public.orders", "updated_at", ["id"]),
         new TransformSpec([]),
-        new DestinationSpec("s3", "lake", string.Empty, ["id"], S3: new S3DestinationSpec("exports/", format)),
+        new DestinationSpec(DestinationKind.S3, "lake", string.Empty, ["id"], S3: new S3DestinationSpec("exports/", format)),
         BatchSize: 1000,
         Schedule: null);
 }

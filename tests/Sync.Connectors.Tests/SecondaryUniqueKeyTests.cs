@@ -142,7 +142,7 @@ public sealed class SecondaryUniqueKeyTests : IAsyncLifetime
         await _scratch.ExecuteAsync($"CREATE TABLE {table} (id bigint PRIMARY KEY, updated_at timestamptz, total numeric CHECK (total < 10000), note text UNIQUE, day date)");
         return new JobSpec(
             table,
-            new SourceSpec("postgres", "db", "public.src", "updated_at", ["id"]),
+            new SourceSpec(SourceKind.Postgres, "db", "public.src", "updated_at", ["id"]),
             new TransformSpec([]),
             Destination(table),
             BatchSize: 1000,
@@ -151,7 +151,7 @@ public sealed class SecondaryUniqueKeyTests : IAsyncLifetime
     }
 
     private static DestinationSpec Destination(string table) =>
-        new("postgres", "db", $"public.{table}", ["id"], ConflictStrategy.SourceWins, DeleteMode.Delete);
+        new(DestinationKind.Postgres, "db", $"public.{table}", ["id"], ConflictStrategy.SourceWins, DeleteMode.Delete);
 
     private async Task<string?> NotesAsync(string table) =>
         (string?)await _scratch.ScalarAsync($"SELECT string_agg(id || ':' || note, '|' ORDER BY id) FROM {table}");

@@ -52,9 +52,9 @@ public sealed class SourceKeyReadTests : IAsyncLifetime
     {
         var job = new JobSpec(
             "replay_keys",
-            new SourceSpec("postgres", "db", "public.src", string.Empty, ["id"]),
+            new SourceSpec(SourceKind.Postgres, "db", "public.src", string.Empty, ["id"]),
             new TransformSpec([]),
-            new DestinationSpec("postgres", "db", "public.dst", ["id"], ConflictStrategy.SourceWins, DeleteMode.Delete),
+            new DestinationSpec(DestinationKind.Postgres, "db", "public.dst", ["id"], ConflictStrategy.SourceWins, DeleteMode.Delete),
             BatchSize: 1000,
             Schedule: null,
             Mode: SyncMode.Cdc);

@@ -12,7 +12,7 @@ public sealed class SourcePlanTests
         new("updated_at", 1184, "timestamp with time zone", true),
     ];
 
-    private static readonly SourceSpec Source = new("postgres", "app", "public.orders", "updated_at", ["id"]);
+    private static readonly SourceSpec Source = new(SourceKind.Postgres, "app", "public.orders", "updated_at", ["id"]);
 
     [Fact]
     public void Cursor_and_key_come_first_and_unknown_types_travel_as_text()

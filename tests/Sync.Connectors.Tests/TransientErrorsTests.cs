@@ -37,7 +37,7 @@ public sealed class TransientErrorsTests
     [Fact]
     public void Schema_mismatches_and_unknown_connections_are_permanent()
     {
-        Assert.False(TransientErrors.IsTransient(new Postgres.DestinationSchemaException("no such column")));
+        Assert.False(TransientErrors.IsTransient(new DestinationSchemaException("no such column")));
         Assert.False(TransientErrors.IsTransient(new UnknownConnectionException("warehouse")));
         Assert.False(TransientErrors.IsTransient(new InvalidOperationException("bug")));
     }

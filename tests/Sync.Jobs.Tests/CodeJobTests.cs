@@ -1,3 +1,5 @@
+using Sync.Contracts.Jobs;
+
 namespace Sync.Jobs.Tests;
 
 /// <summary>Job files naming C# sources and sinks (<c>type: code</c>): what they parse to, and bad settings refused.</summary>
@@ -21,9 +23,9 @@ public sealed class CodeJobTests
     {
         var job = JobYaml.Parse(CodeJob);
 
-        Assert.Equal(("code", "", "demo_orders", "seq"), (job.Source.Kind, job.Source.Connection, job.Source.Table, job.Source.Cursor));
+        Assert.Equal((SourceKind.Code, "", "demo_orders", "seq"), (job.Source.Kind, job.Source.Connection, job.Source.Table, job.Source.Cursor));
         Assert.Equal(["id"], job.Source.PrimaryKey);
-        Assert.Equal(("code", "", "jsonl_folder"), (job.Destination.Kind, job.Destination.Connection, job.Destination.Table));
+        Assert.Equal((DestinationKind.Code, "", "jsonl_folder"), (job.Destination.Kind, job.Destination.Connection, job.Destination.Table));
         Assert.Equal(["id"], job.Destination.Key);
     }
 
@@ -33,8 +35,8 @@ public sealed class CodeJobTests
         var intoPostgres = JobYaml.Parse(CodeJob.Replace("  type: code\n  name: jsonl_folder\n", "  type: postgres\n  connection: demo_destination\n  table: orders_copy\n", StringComparison.Ordinal));
         var fromTable = JobYaml.Parse(JobYaml.Minimal.Replace("  type: postgres\n  connection: demo_destination\n  table: orders_copy\n", "  type: code\n  name: jsonl_folder\n", StringComparison.Ordinal));
 
-        Assert.Equal(("code", "postgres"), (intoPostgres.Source.Kind, intoPostgres.Destination.Kind));
-        Assert.Equal(("postgres", "code", "jsonl_folder"), (fromTable.Source.Kind, fromTable.Destination.Kind, fromTable.Destination.Table));
+        Assert.Equal((SourceKind.Code, DestinationKind.Postgres), (intoPostgres.Source.Kind, intoPostgres.Destination.Kind));
+        Assert.Equal((SourceKind.Postgres, DestinationKind.Code, "jsonl_folder"), (fromTable.Source.Kind, fromTable.Destination.Kind, fromTable.Destination.Table));
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Sync.Contracts.Jobs;
+
 namespace Sync.Jobs.Tests;
 
 /// <summary>Job files with <c>type: files</c> sources: what they parse to, and bad settings refused with line and fix.</summary>
@@ -28,7 +30,7 @@ public sealed class FilesSourceJobTests
     {
         var source = JobYaml.Parse(Valid).Source;
 
-        Assert.Equal(("files", "inbox", "updated_at"), (source.Kind, source.Connection, source.Cursor));
+        Assert.Equal((SourceKind.Files, "inbox", "updated_at"), (source.Kind, source.Connection, source.Cursor));
         Assert.Equal(("orders/*.csv", "csv"), (source.Files!.Pattern, source.Files.Format));
         Assert.Equal(new Contracts.Jobs.SourceField("total", "order_total", "numeric"), source.Files.Fields[2]);
     }

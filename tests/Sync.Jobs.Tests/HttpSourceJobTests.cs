@@ -1,3 +1,5 @@
+using Sync.Contracts.Jobs;
+
 namespace Sync.Jobs.Tests;
 
 /// <summary>Job files with <c>type: http</c> sources: what they parse to, and each bad setting refused with its line and a fix.</summary>
@@ -31,7 +33,7 @@ public sealed class HttpSourceJobTests
     {
         var source = JobYaml.Parse(Valid).Source;
 
-        Assert.Equal(("http", "orders_api", "/v1/orders", "updated_at"), (source.Kind, source.Connection, source.Table, source.Cursor));
+        Assert.Equal((SourceKind.Http, "orders_api", "/v1/orders", "updated_at"), (source.Kind, source.Connection, source.Table, source.Cursor));
         var http = source.Http!;
         Assert.Equal(("data.items", "updated_since"), (http.Records, http.SinceParam));
         Assert.Equal(new Contracts.Jobs.HttpPagination("cursor", "cursor", "meta.next_cursor"), http.Pagination);

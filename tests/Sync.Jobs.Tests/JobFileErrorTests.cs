@@ -210,6 +210,16 @@ public sealed class JobFileErrorTests
     }
 
     [Fact]
+    public void An_unknown_destination_type_is_refused_naming_the_file_the_field_and_the_valid_kinds()
+    {
+        var error = JobYaml.ErrorAt(JobYaml.MinimalWith("  type: postgres\n  connection: demo_destination", "  type: kafka\n  connection: demo_destination"), "destination.type");
+
+        Assert.Equal(
+            "jobs/test.yml:9:9: destination.type: must be one of postgres, duckdb, s3, code (got \"kafka\"). Fix: use one of: postgres, duckdb, s3, code",
+            error.ToString());
+    }
+
+    [Fact]
     public void An_invalid_primary_key_column_is_reported_by_index()
     {
         var error = JobYaml.ErrorAt(JobYaml.MinimalWith("  primary_key: id", "  primary_key: [id, \"order id\"]"), "source.primary_key[1]");

@@ -35,12 +35,12 @@ public sealed class JobFileTests
         Assert.Equal("*/15 * * * *", job.Schedule);
         Assert.Equal(500, job.BatchSize);
         Assert.Equal(SyncMode.Incremental, job.Mode);
-        Assert.Equal("postgres", job.Source.Kind);
+        Assert.Equal(SourceKind.Postgres, job.Source.Kind);
         Assert.Equal("demo_source", job.Source.Connection);
         Assert.Equal("public.orders", job.Source.Table);
         Assert.Equal("updated_at", job.Source.Cursor);
         Assert.Equal(["id", "region"], job.Source.PrimaryKey);
-        Assert.Equal("postgres", job.Destination.Kind);
+        Assert.Equal(DestinationKind.Postgres, job.Destination.Kind);
         Assert.Equal("demo_destination", job.Destination.Connection);
         Assert.Equal("reporting.orders_copy", job.Destination.Table);
         Assert.Equal(["order_id", "region"], job.Destination.Key);

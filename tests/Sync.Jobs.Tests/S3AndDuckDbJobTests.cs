@@ -1,3 +1,5 @@
+using Sync.Contracts.Jobs;
+
 namespace Sync.Jobs.Tests;
 
 /// <summary>Job files with s3 and duckdb destinations and S3 files sources: what they parse to, and bad settings refused.</summary>
@@ -24,7 +26,7 @@ public sealed class S3AndDuckDbJobTests
     {
         var destination = JobYaml.Parse(S3Job).Destination;
 
-        Assert.Equal(("s3", "lake", "exports/orders/", "jsonl"), (destination.Kind, destination.Connection, destination.S3!.Prefix, destination.S3.Format));
+        Assert.Equal((DestinationKind.S3, "lake", "exports/orders/", "jsonl"), (destination.Kind, destination.Connection, destination.S3!.Prefix, destination.S3.Format));
         Assert.Equal(["id"], destination.Key);
     }
 
@@ -84,7 +86,7 @@ public sealed class S3AndDuckDbJobTests
         var destination = JobYaml.Parse(JobYaml.Minimal.Replace("  type: postgres\n  connection: demo_destination", "  type: duckdb\n  connection: warehouse", StringComparison.Ordinal)
             + "  conflict: source-wins\n").Destination;
 
-        Assert.Equal(("duckdb", "warehouse", "orders_copy", Contracts.Jobs.ConflictStrategy.SourceWins), (destination.Kind, destination.Connection, destination.Table, destination.Conflict));
+        Assert.Equal((DestinationKind.DuckDb, "warehouse", "orders_copy", Contracts.Jobs.ConflictStrategy.SourceWins), (destination.Kind, destination.Connection, destination.Table, destination.Conflict));
     }
 
     [Fact]

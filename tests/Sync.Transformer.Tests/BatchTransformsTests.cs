@@ -107,7 +107,7 @@ public sealed class BatchTransformsTests : IAsyncLifetime
     public async Task A_csharp_transform_named_by_the_job_adds_drops_and_rejects_records()
     {
         var job = Job("columns:\n  id: id\n  updated_at: updated_at\n  customer: customer\n  total: total\ntransform: { code: order_tier }\n");
-        var code = new CodeTransforms().Add(typeof(OrderTier).Assembly);
+        var code = (CodeTransforms)new CodeTransforms().Add(typeof(OrderTier).Assembly);
 
         var outcome = await Transforms(code).ApplyAsync(job, await OrdersAsync(), CancellationToken.None);
         await PgBatches.WriteAsync(_connection, "orders_out", outcome.Batch);
@@ -119,6 +119,37 @@ public sealed class BatchTransformsTests : IAsyncLifetime
         Assert.Equal(
             ["1|ann|12.34|bronze", "2|bob|5.00|bronze", "3|cid|1500.50|gold"],
             await PgBatches.RowsAsync(_connection, "SELECT id, customer, total, tier FROM orders_out ORDER BY id"));
+    }
+
+    [Fact]
+    public void A_plugins_folder_whose_assembly_is_loaded_already_registers_its_transforms()
+    {
+        // The Transformer's own loader skipped such an assembly, so its transforms were missing; it
+        // now shares the loader of the C# sources and sinks.
+        var assembly = typeof(OrderTier).Assembly;
+        var folder = Directory.CreateTempSubdirectory("sync-plugins-").FullName;
+        try
+        {
+            File.Copy(assembly.Location, Path.Combine(folder, Path.GetFileName(assembly.Location)));
+
+            var code = new CodeTransforms().AddFolder(folder).AddFolder(folder);
+
+            Assert.Contains("order_tier", code.Names);
+            Assert.IsType<OrderTier>(code.Create("order_tier"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void An_unknown_transform_is_refused_naming_the_registered_ones_and_the_folder_setting()
+    {
+        var error = Assert.Throws<TransformDefinitionException>(() => new CodeTransforms().Add(typeof(OrderTier).Assembly).Create("order_tiers"));
+
+        Assert.StartsWith("transform.code: no C# transform is registered as \"order_tiers\" (registered: ", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; put its assembly in the Transformer__Plugins folder", error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -157,7 +188,7 @@ public sealed class BatchTransformsTests : IAsyncLifetime
     public async Task A_change_batch_through_a_csharp_transform_keeps_its_deletes_and_their_order()
     {
         var job = Job("columns:\n  id: id\n  updated_at: updated_at\n  customer: customer\n  total: total\ntransform: { code: order_tier }\n");
-        var code = new CodeTransforms().Add(typeof(OrderTier).Assembly);
+        var code = (CodeTransforms)new CodeTransforms().Add(typeof(OrderTier).Assembly);
         // Row 5 (negative total: the transform rejects it as a row) is a delete here; row 4 (which it drops) too.
         var changes = await ChangesAsync(deletes: [4, 5]);
 

@@ -15,7 +15,7 @@ internal static class ReplayKeys
 {
     public static IReadOnlyList<string>? Of(JobSpec job, DeadLetter letter)
     {
-        if (job.Source.Kind != "postgres" || job.Source.PrimaryKey.Count == 0 || letter.RecordText is null
+        if (job.Source.Kind != SourceKind.Postgres || job.Source.PrimaryKey.Count == 0 || letter.RecordText is null
             || JsonNode.Parse(letter.RecordText) is not JsonObject record)
         {
             return null;

@@ -2,9 +2,13 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sync.Connectors;
+using Sync.Connectors.Code;
+using Sync.Connectors.Files;
+using Sync.Connectors.Http;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.Postgres.Cdc;
 using Sync.Contracts;
+using Sync.Contracts.Jobs;
 using Sync.Extractor;
 
 namespace Microsoft.Extensions.Hosting;
@@ -14,13 +18,16 @@ internal static class HostingExtensions
     public static IHostApplicationBuilder AddExtractor(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ConnectionCatalog>();
-        builder.Services.AddSingleton<PostgresSource>();
+        builder.Services.AddSource<PostgresSource>(SourceKind.Postgres);
         builder.Services.AddOptions<PostgresSourceOptions>().BindConfiguration(PostgresSourceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<PostgresChangeSource>();
+        builder.Services.AddChangeSource<PostgresChangeSource>(SourceKind.Postgres);
         builder.Services.AddOptions<CdcOptions>().BindConfiguration(CdcOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHttpSource();
+        builder.Services.AddSource<HttpSource>(SourceKind.Http);
+        builder.Services.AddSource<FilesSource>(SourceKind.Files);
         builder.Services.AddOptions<ExtractorOptions>().BindConfiguration(ExtractorOptions.SectionName);
         builder.Services.AddCodeSources(services => services.GetRequiredService<IOptions<ExtractorOptions>>().Value.Plugins);
+        builder.Services.AddSource<CodeSource>(SourceKind.Code);
         builder.AddConnectorResilience();
         builder.AddSyncBus(bus =>
         {

@@ -2,9 +2,11 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sync.Connectors;
+using Sync.Connectors.Code;
 using Sync.Connectors.DuckDb;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.S3;
+using Sync.Contracts.Jobs;
 using Sync.Loader;
 
 namespace Microsoft.Extensions.Hosting;
@@ -15,13 +17,14 @@ internal static class HostingExtensions
     {
         builder.Services.AddOptions<LoaderOptions>().BindConfiguration(LoaderOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ConnectionCatalog>();
-        builder.Services.AddSingleton<PostgresDestination>();
+        builder.Services.AddDestination<PostgresDestination>(DestinationKind.Postgres);
         builder.Services.AddSingleton<PostgresDeleteSweep>();
         builder.Services.AddSingleton<S3Connections>();
-        builder.Services.AddSingleton<S3Destination>();
+        builder.Services.AddDestination<S3Destination>(DestinationKind.S3);
         builder.Services.AddSingleton<DuckDbConnections>();
-        builder.Services.AddSingleton<DuckDbDestination>();
+        builder.Services.AddDestination<DuckDbDestination>(DestinationKind.DuckDb);
         builder.Services.AddCodeSinks(services => services.GetRequiredService<IOptions<LoaderOptions>>().Value.Plugins);
+        builder.Services.AddDestination<CodeDestination>(DestinationKind.Code);
         builder.Services.AddSingleton<BatchDestinations>();
         builder.Services.AddHostedService<AppliedBatchSweep>();
         builder.AddConnectorResilience();

@@ -16,7 +16,7 @@ internal static class HostingExtensions
         builder.Services.AddSingleton(services =>
         {
             var plugins = services.GetRequiredService<IOptions<TransformerOptions>>().Value.Plugins;
-            return string.IsNullOrWhiteSpace(plugins) ? new CodeTransforms() : new CodeTransforms().AddFolder(plugins);
+            return string.IsNullOrWhiteSpace(plugins) ? new CodeTransforms() : (CodeTransforms)new CodeTransforms().AddFolder(plugins);
         });
         builder.Services.AddSingleton<BatchTransforms>();
         builder.AddSyncBus(bus =>

@@ -1,5 +1,4 @@
 using Sync.Batches;
-using Sync.Connectors.Postgres;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Sdk;
@@ -11,10 +10,11 @@ namespace Sync.Connectors.Code;
 /// and reports the records it refused, and those that cannot be read as C# values, as rejected rows.
 /// Idempotence is the sink's: it gets the run and batch sequence number to key its writes by.
 /// </summary>
-public sealed class CodeDestination(CodeSinks sinks)
+public sealed class CodeDestination(CodeSinks sinks) : IDestination
 {
-    public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, CancellationToken cancellationToken)
+    public async Task<LoadResult> LoadAsync(BatchToLoad load, CancellationToken cancellationToken)
     {
+        var (job, runId, extractionId, batchSeq, batch, _, _) = load;
         var name = job.Destination.Table;
         var sink = sinks.Create(name);
         var schema = new SyncSchema(batch.Columns.Select(c => new SyncColumn(c.Name, SdkValueCodec.TypeOf(c.TypeOid))));

@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Runtime.Loader;
-using Sync.Connectors.Postgres;
 
 namespace Sync.Connectors.Code;
 
@@ -13,6 +12,7 @@ public abstract class CodePlugins<T>
     where T : class
 {
     private readonly Dictionary<string, Func<T>> _factories = new(StringComparer.Ordinal);
+    private readonly HashSet<Assembly> _assemblies = [];
 
     public IReadOnlyCollection<string> Names => _factories.Keys;
 
@@ -25,10 +25,15 @@ public abstract class CodePlugins<T>
     /// <summary>The registered name of a type, or null when it is not marked.</summary>
     protected abstract string? NameOf(Type type);
 
-    /// <summary>Registers every marked class of the assembly.</summary>
+    /// <summary>Registers every marked class of the assembly; an assembly added before (by the host or another folder) is not added again.</summary>
     public CodePlugins<T> Add(Assembly assembly)
     {
         ArgumentNullException.ThrowIfNull(assembly);
+        if (!_assemblies.Add(assembly))
+        {
+            return this;
+        }
+
         foreach (var type in assembly.GetExportedTypes())
         {
             if (NameOf(type) is { } name && typeof(T).IsAssignableFrom(type) && !type.IsAbstract)
@@ -55,7 +60,11 @@ public abstract class CodePlugins<T>
         return this;
     }
 
-    /// <summary>Loads every *.dll of the folder into the default load context (so they share Sync.Sdk with the host) and registers their classes.</summary>
+    /// <summary>
+    /// Loads every *.dll of the folder into the default load context (so they share Sync.Sdk with the host)
+    /// and registers their classes. An assembly the process has loaded already is used as it is: the
+    /// default context cannot load a second copy of it.
+    /// </summary>
     public CodePlugins<T> AddFolder(string folder)
     {
         if (!Directory.Exists(folder))

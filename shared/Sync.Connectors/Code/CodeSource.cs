@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Sync.Batches;
-using Sync.Connectors.Postgres;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Sdk;
@@ -16,7 +15,7 @@ namespace Sync.Connectors.Code;
 /// even if it yields them (so a source may read ties at the boundary again). A record whose values do
 /// not fit their types, or whose cursor or key is null, is set aside as a dead letter, stage "extract".
 /// </summary>
-public sealed class CodeSource(CodeSources sources)
+public sealed class CodeSource(CodeSources sources) : ISource
 {
     public const string Stage = "extract";
 

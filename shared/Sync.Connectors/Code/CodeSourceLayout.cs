@@ -1,6 +1,5 @@
 using System.Text;
 using Sync.Batches;
-using Sync.Connectors.Postgres;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Sdk;

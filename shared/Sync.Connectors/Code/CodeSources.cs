@@ -1,4 +1,3 @@
-using Sync.Connectors.Postgres;
 using Sync.Sdk;
 
 namespace Sync.Connectors.Code;

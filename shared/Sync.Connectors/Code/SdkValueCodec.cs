@@ -7,8 +7,9 @@ using Sync.Sdk;
 namespace Sync.Connectors.Code;
 
 /// <summary>
-/// Between binary COPY fields and the CLR values a <see cref="SyncRecord"/> holds. The same mapping as
-/// the Transformer's SdkValues, which a service cannot share; keep the two alike.
+/// Between binary COPY fields and the CLR values a <see cref="SyncRecord"/> holds, for C# sources,
+/// sinks and transforms alike. Not <see cref="PgValueObject"/>: that one gives Parquet and DuckDB
+/// the values they store (a uuid as text, a timestamp always UTC), and refuses infinite dates.
 /// </summary>
 public static class SdkValueCodec
 {

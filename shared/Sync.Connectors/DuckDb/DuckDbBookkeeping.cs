@@ -1,6 +1,5 @@
 using System.Text.Json;
 using DuckDB.NET.Data;
-using Sync.Connectors.Postgres;
 
 namespace Sync.Connectors.DuckDb;
 

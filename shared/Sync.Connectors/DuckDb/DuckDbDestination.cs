@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
 using DuckDB.NET.Data;
-using Sync.Connectors.Postgres;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Jobs;
@@ -16,7 +15,7 @@ namespace Sync.Connectors.DuckDb;
 /// reports its first counts. The table is created from the batch schema, with the key as primary key,
 /// when it does not exist.
 /// </summary>
-public sealed class DuckDbDestination(DuckDbConnections connections)
+public sealed class DuckDbDestination(DuckDbConnections connections) : IDestination
 {
     private const string Staging = "sync_staging";
 
@@ -24,8 +23,9 @@ public sealed class DuckDbDestination(DuckDbConnections connections)
     // last row. A space is in no job's column name (SqlIdentifier admits none), so it cannot collide.
     private const string Ordinal = "\"sync ordinal\"";
 
-    public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, CancellationToken cancellationToken)
+    public async Task<LoadResult> LoadAsync(BatchToLoad load, CancellationToken cancellationToken)
     {
+        var (job, runId, extractionId, batchSeq, batch, fence, _) = load;
         var rows = TypedRows.Decode(batch);
         using var lease = await connections.AcquireAsync(job.Destination.Connection, cancellationToken);
         try

@@ -8,7 +8,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.FileSystemGlobbing;
 using Sync.Batches;
 using Sync.Connectors.Http;
-using Sync.Connectors.Postgres;
 using Sync.Connectors.S3;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
@@ -23,7 +22,7 @@ namespace Sync.Connectors.Files;
 /// file and line; the rest of the file loads. With <c>prefix:</c> the files are the objects under that
 /// prefix of an S3 connection's bucket (<c>S3Connections__NAME__*</c>), by (LastModified, key) the same way.
 /// </summary>
-public sealed class FilesSource(IConfiguration configuration)
+public sealed class FilesSource(IConfiguration configuration) : ISource
 {
     private readonly S3Connections _s3 = new(configuration);
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
-using Sync.Connectors.Postgres;
 
 namespace Sync.Connectors.Http;
 

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Sync.Batches;
-using Sync.Connectors.Postgres;
 using Sync.Connectors.Resilience;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
@@ -17,7 +16,7 @@ namespace Sync.Connectors.Http;
 /// watermark are dropped even if the API returns them (its since filter may be inclusive), and a
 /// record that does not fit its declared types is set aside as a dead letter, stage "extract".
 /// </summary>
-public sealed class HttpSource(HttpConnections connections, IHttpClientFactory clients, ConnectorResilience resilience)
+public sealed class HttpSource(HttpConnections connections, IHttpClientFactory clients, ConnectorResilience resilience) : ISource
 {
     public const string ClientName = "sync-http";
     public const string Stage = "extract";

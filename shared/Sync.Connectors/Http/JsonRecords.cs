@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Sync.Batches;
-using Sync.Connectors.Postgres;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 

@@ -13,7 +13,7 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
     {
         var problems = new List<SchemaProblem>();
         // A table or query source has a schema to read here; an http or files source's fields declare their types.
-        var source = job.Source.Kind != "postgres"
+        var source = job.Source.Kind != SourceKind.Postgres
             ? null
             : job.Source.Query is null
                 ? await ReadTableAsync(job.Source.Connection, job.Source.Table, "source", problems, cancellationToken)
@@ -34,7 +34,7 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
         }
 
         // An s3 or duckdb destination has no PostgreSQL schema to check: the Loader creates what it writes.
-        if (job.Destination.Kind != "postgres")
+        if (job.Destination.Kind != DestinationKind.Postgres)
         {
             return problems;
         }

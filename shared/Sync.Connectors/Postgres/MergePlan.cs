@@ -228,6 +228,3 @@ public sealed class MergePlan
         return SqlIdentifier.Quote($"sync_stage_{hash}");
     }
 }
-
-/// <summary>The destination's schema does not fit the job: a permanent error, not worth a retry.</summary>
-public sealed class DestinationSchemaException(string message) : Exception(message);

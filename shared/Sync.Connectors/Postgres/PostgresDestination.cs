@@ -15,13 +15,16 @@ namespace Sync.Connectors.Postgres;
 /// resilience pipeline retries the transaction as a whole, on a fresh connection: a failed attempt
 /// rolled back, and one whose commit was lost on the way is found in sync.applied_batches.
 /// </summary>
-public sealed class PostgresDestination(ConnectionCatalog connections, ConnectorResilience resilience)
+public sealed class PostgresDestination(ConnectionCatalog connections, ConnectorResilience resilience) : IDestination
 {
     private readonly ConcurrentDictionary<string, MergePlan> _plans = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _prepared = new(StringComparer.Ordinal);
 
     /// <summary>The destination connections this process has loaded into, whose applied batches it keeps tidy.</summary>
     public IReadOnlyCollection<string> LoadedConnections => [.. _prepared.Keys];
+
+    public Task<LoadResult> LoadAsync(BatchToLoad load, CancellationToken cancellationToken) =>
+        LoadAsync(load.Job, load.RunId, load.ExtractionId, load.BatchSeq, load.Batch, load.Fence, load.LoadedBy, cancellationToken);
 
     /// <param name="fence">The run's fence (<see cref="RunFence"/>); 0 loads without one.</param>
     public Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, CancellationToken cancellationToken) =>

@@ -100,6 +100,3 @@ public sealed record SourceColumn(string Name, uint TypeOid, bool IsBinary)
 
     public uint BatchTypeOid => IsBinary ? CarriedAs ?? TypeOid : PgTypes.Text;
 }
-
-/// <summary>The source's schema does not fit the job: a permanent error, not worth a retry.</summary>
-public sealed class SourceSchemaException(string message) : Exception(message);

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Amazon.S3.Model;
-using Sync.Connectors.Postgres;
 using Sync.Connectors.Resilience;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
@@ -14,13 +13,14 @@ namespace Sync.Connectors.S3;
 /// batch overwrites its object with identical content. Rows with a value the format cannot hold are
 /// reported as rejected and left out of the object.
 /// </summary>
-public sealed class S3Destination(S3Connections connections, ConnectorResilience resilience)
+public sealed class S3Destination(S3Connections connections, ConnectorResilience resilience) : IDestination
 {
     internal const string RowsMetadata = "x-amz-meta-sync-rows";
     internal const string Sha256Metadata = "x-amz-meta-sync-sha256";
 
-    public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, CancellationToken cancellationToken)
+    public async Task<LoadResult> LoadAsync(BatchToLoad load, CancellationToken cancellationToken)
     {
+        var (job, runId, extractionId, batchSeq, batch, _, _) = load;
         var spec = BatchObjectKeys.Spec(job);
         var rows = TypedRows.Decode(batch);
         var body = spec.Format == "parquet"

@@ -11,7 +11,7 @@ namespace Sync.Contracts.Jobs;
 /// For <c>type: s3</c>, <see cref="Table"/> is empty and <see cref="S3"/> says where and how objects are written.
 /// </summary>
 public sealed record DestinationSpec(
-    string Kind,
+    DestinationKind Kind,
     string Connection,
     string Table,
     IReadOnlyList<string> Key,

@@ -9,7 +9,7 @@ namespace Sync.Contracts.Jobs;
 /// For <c>type: http</c>, <see cref="Table"/> is the request path and <see cref="Http"/> says how to read the pages.
 /// </summary>
 public sealed record SourceSpec(
-    string Kind,
+    SourceKind Kind,
     string Connection,
     string Table,
     string Cursor,

@@ -4,6 +4,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Sync.Contracts;
+using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.DeadLetters;
 using Sync.Coordinator.Jobs;
@@ -53,7 +54,7 @@ internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext, JobCat
             RunMetrics.DurationMs(run), run.Deleted), context.CancellationToken);
         // An S3 destination gets its run manifest once every batch is in: only this saga knows that moment
         // and which extraction's batches count. The Loader writes it (it has the S3 connection).
-        if (jobs.Find(run.JobName) is { Destination.Kind: "s3" } job && run is { ExtractionId: { } extraction, ExpectedBatches: { } batches })
+        if (jobs.Find(run.JobName) is { Destination.Kind: DestinationKind.S3 } job && run is { ExtractionId: { } extraction, ExpectedBatches: { } batches })
         {
             await context.Publish(new WriteRunManifest(run.CorrelationId, run.JobName, extraction, batches, job), context.CancellationToken);
         }

@@ -1,6 +1,6 @@
 using Sync.Contracts.Jobs;
 
-namespace Sync.Connectors.Postgres;
+namespace Sync.Connectors;
 
 /// <summary>Names that follow from a job's mapping.</summary>
 public static class JobColumns

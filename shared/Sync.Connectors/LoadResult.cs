@@ -1,4 +1,4 @@
-namespace Sync.Connectors.Postgres;
+namespace Sync.Connectors;
 
 /// <summary>
 /// What loading one batch did. <see cref="Rows"/> counts the rows applied (inserted, updated,

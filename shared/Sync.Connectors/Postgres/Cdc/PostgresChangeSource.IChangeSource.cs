@@ -1,0 +1,16 @@
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+
+namespace Sync.Connectors.Postgres.Cdc;
+
+public sealed partial class PostgresChangeSource : IChangeSource
+{
+    // A decoded change always fits its columns: a change batch rejects no record.
+    Task<ExtractionSummary> IChangeSource.ExtractAsync(
+        JobSpec job,
+        CursorPosition? after,
+        long fence,
+        Func<RecordBatch, IReadOnlyList<RejectedRecord>, CancellationToken, ValueTask> onBatch,
+        CancellationToken cancellationToken) =>
+        ExtractAsync(job, after, fence, (batch, _, ct) => onBatch(batch, [], ct), cancellationToken);
+}
