@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Sync.Connectors;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.Postgres.Cdc;
+using Sync.Connectors.Postgres.Verification;
 using Sync.Contracts;
 using Sync.Extractor;
 
@@ -15,6 +16,7 @@ internal static class HostingExtensions
     {
         builder.Services.AddSingleton<ConnectionCatalog>();
         builder.Services.AddSingleton<PostgresSource>();
+        builder.Services.AddSingleton<PostgresVerifier>();
         builder.Services.AddOptions<PostgresSourceOptions>().BindConfiguration(PostgresSourceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<PostgresChangeSource>();
         builder.Services.AddOptions<CdcOptions>().BindConfiguration(CdcOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -26,6 +28,7 @@ internal static class HostingExtensions
         {
             bus.AddConsumer<ExtractBatchesConsumer, ExtractBatchesConsumerDefinition>();
             bus.AddConsumer<RereadRecordsConsumer, RereadRecordsConsumerDefinition>();
+            bus.AddConsumer<VerifyJobConsumer, VerifyJobConsumerDefinition>();
             bus.AddRequestClient<BeginExtraction>();
         });
         return builder;
