@@ -10,6 +10,7 @@ namespace Sync.Connectors.Postgres.Verification;
 internal enum NormalForm
 {
     Text,
+    Integer,
     Number,
     Float,
     Timestamp,
@@ -19,6 +20,7 @@ internal enum NormalForm
 
 internal static class NormalForms
 {
+    private static readonly HashSet<uint> Integers = [20, 21, 23];
     private static readonly HashSet<uint> Numbers = [20, 21, 23, 1700];
     private static readonly HashSet<uint> Floats = [700, 701];
     private static readonly HashSet<uint> Timestamps = [1114, 1184];
@@ -26,12 +28,17 @@ internal static class NormalForms
     private const uint Bpchar = 1042;
 
     public static NormalForm Of(uint source, uint destination) =>
-        Numbers.Contains(source) && Numbers.Contains(destination) ? NormalForm.Number
+        Integers.Contains(source) && Integers.Contains(destination) ? NormalForm.Integer
+        : Numbers.Contains(source) && Numbers.Contains(destination) ? NormalForm.Number
         : (Floats.Contains(source) || Numbers.Contains(source)) && (Floats.Contains(destination) || Numbers.Contains(destination)) ? NormalForm.Float
         : Timestamps.Contains(source) && Timestamps.Contains(destination) ? NormalForm.Timestamp
         : Jsons.Contains(source) && Jsons.Contains(destination) ? NormalForm.Json
         : source == Bpchar || destination == Bpchar ? NormalForm.Unpadded
         : NormalForm.Text;
+
+    // Measured on 1M orders-like rows: to_char and trim_scale on every column doubled the digest's
+    // time; integers and timestamps rendered by their own output functions (DateStyle ISO, set by
+    // the verifier) are as exact and cheaper.
 
     /// <summary>The SQL that renders <paramref name="expression"/> (of type <paramref name="oid"/>) in <paramref name="form"/>.</summary>
     public static string Render(NormalForm form, string expression, uint oid) => form switch
@@ -40,8 +47,8 @@ internal static class NormalForms
         // float4 widened to float8 shows its binary noise; both sides take the same path.
         NormalForm.Float => $"(({expression})::float8)::text",
         NormalForm.Timestamp => oid == 1184
-            ? $"to_char(({expression}) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-            : $"to_char(({expression}), 'YYYY-MM-DD HH24:MI:SS.US')",
+            ? $"(({expression}) AT TIME ZONE 'UTC')::text"
+            : $"({expression})::text",
         NormalForm.Json => $"(({expression})::jsonb)::text",
         NormalForm.Unpadded => $"rtrim(({expression})::text, ' ')",
         _ => $"({expression})::text",

@@ -63,6 +63,8 @@ public sealed class PostgresVerifier(ConnectionCatalog connections)
         // One snapshot per side: the count, the digests and the leaf rows agree with each other.
         await using var sourceSnapshot = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
         await using var destinationSnapshot = await destination.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        await VerifyQueries.UseIsoDatesAsync(source, cancellationToken);
+        await VerifyQueries.UseIsoDatesAsync(destination, cancellationToken);
         var rows = await VerifyQueries.CountAsync(source, plan.Source, cancellationToken);
         var mask = BucketCount(rows) - 1L;
         var digests = await Task.WhenAll(

@@ -15,8 +15,12 @@ internal sealed record VerifySide(string Relation, IReadOnlyList<string> Key, IR
 
     public string ColumnsArray => $"ARRAY[{string.Join(", ", Columns)}]";
 
-    /// <summary>The first 64 bits of the row's md5, as a signed bigint; sums of them detect a changed, missing or repeated row.</summary>
-    public string RowHash => $"('x' || left(md5({ColumnsArray}::text), 16))::bit(64)::bigint";
+    /// <summary>
+    /// A 64-bit hash of the row's normal form; the sum of a bucket's detects a changed, missing or
+    /// repeated row. hashtextextended, not md5: half the digest's time on 1M rows, and a 64-bit
+    /// collision in one bucket of ~256 rows is no practical risk.
+    /// </summary>
+    public string RowHash => $"hashtextextended({ColumnsArray}::text, 0)";
 
     public string Bucket(int maskParameter) => $"(hashtextextended({KeyText}, 0) & ${maskParameter})";
 }

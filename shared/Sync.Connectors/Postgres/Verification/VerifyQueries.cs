@@ -11,6 +11,13 @@ internal sealed record LeafRow(string KeyText, string?[] Key, string?[] Columns)
 /// <summary>The queries of a verification, each over one side. Values travel as parameters only.</summary>
 internal static class VerifyQueries
 {
+    /// <summary>Timestamps render as ISO text in both databases whatever their DateStyle (for this transaction only).</summary>
+    public static async Task UseIsoDatesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SET LOCAL DateStyle = 'ISO, YMD'", connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public static async Task<long> CountAsync(NpgsqlConnection connection, VerifySide side, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, $"SELECT count(*) FROM {side.Relation} WHERE {side.Where}", side);
