@@ -120,6 +120,43 @@ public sealed class VerifyTests : IAsyncLifetime
         Assert.Equal(("different", "300", "amount"), (mismatch.Kind, mismatch.Key[0], string.Join(',', mismatch.Columns!)));
     }
 
+    [Fact]
+    public async Task A_query_source_is_compared_as_its_output()
+    {
+        await _scratch.ExecuteAsync("""
+            CREATE TABLE dst_query (id bigint PRIMARY KEY, label text, updated_at timestamptz);
+            INSERT INTO dst_query SELECT id, upper(note), updated_at FROM src WHERE id % 2 = 0;
+            UPDATE dst_query SET label = 'wrong' WHERE id = 10;
+            """);
+        var job = Job() with
+        {
+            Source = new SourceSpec("postgres", "src", string.Empty, "updated_at", ["id"], Query: "SELECT id, upper(note) AS label, updated_at FROM src WHERE id % 2 = 0"),
+            Destination = new DestinationSpec("postgres", "dst", "public.dst_query", ["id"], Deletes: DeleteMode.Delete),
+        };
+
+        var result = await VerifyAsync(job);
+
+        Assert.Equal((Rows / 2, Rows / 2), (result.SourceRows, result.DestinationRows));
+        var mismatch = Assert.Single(result.Mismatches);
+        Assert.Equal(("different", "10", "label"), (mismatch.Kind, mismatch.Key[0], string.Join(',', mismatch.Columns!)));
+    }
+
+    [Fact]
+    public async Task Soft_deleted_rows_are_compared_as_deleted()
+    {
+        await _scratch.ExecuteAsync("""
+            ALTER TABLE dst ADD COLUMN deleted_at timestamptz;
+            INSERT INTO dst (id, updated_at, deleted_at) VALUES (300001, '2024-01-01', now());
+            UPDATE dst SET deleted_at = now() WHERE id = 12;
+            """);
+        var job = Job() with { Destination = new DestinationSpec("postgres", "dst", "public.dst", ["id"], Deletes: DeleteMode.SoftDelete, SoftDeleteColumn: "deleted_at") };
+
+        var result = await VerifyAsync(job);
+
+        var mismatch = Assert.Single(result.Mismatches);
+        Assert.Equal(("missing", "12"), (mismatch.Kind, mismatch.Key[0]));
+    }
+
     private Task<JobVerified> VerifyAsync(JobSpec job, string? watermark = null) =>
         new PostgresVerifier(_connections).VerifyAsync(new VerifyJob(Guid.NewGuid(), job.Name, job, watermark), CancellationToken.None);
 
