@@ -61,6 +61,8 @@ public sealed class VerifyJobTests : IAsyncLifetime
         var latest = await _deployment.Http.GetFromJsonAsync<JsonElement>("/api/jobs/orders-verify/verify");
         Assert.Equal(("Equal", 0), (latest.GetProperty("outcome").GetString(), latest.GetProperty("missing").GetInt32() + latest.GetProperty("different").GetInt32()));
         Assert.Equal(Rows, Convert.ToInt64(await OrdersTable.ScalarAsync(_deployment.Destination, "SELECT count(*) FROM orders_verify WHERE id <= 20000 AND note <> 'tampered' AND status <> 'tampered'")));
+        var listed = (await _deployment.Http.GetFromJsonAsync<JsonElement>("/api/jobs")).EnumerateArray().Single(j => j.GetProperty("name").GetString() == "orders-verify");
+        Assert.Equal("Equal", listed.GetProperty("lastVerification").GetProperty("outcome").GetString());
         var repairs = await OrdersTable.ScalarAsync(_deployment.Control, "SELECT count(*) FROM sync_runs WHERE job_name = 'orders-verify' AND trigger = 'repair' AND current_state = 'Completed'");
         Assert.Equal(1L, Convert.ToInt64(repairs));
     }
