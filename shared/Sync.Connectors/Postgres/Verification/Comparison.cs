@@ -19,7 +19,7 @@ internal sealed class Comparison(VerifyPlan plan, long sourceRows, long destinat
             var there = destinationByKey[key].ToList();
             var kind = (here.Count, there.Count) switch
             {
-                (_, > 1) or (> 1, _) => MismatchKinds.Duplicate,
+                var (inSource, inDestination) when inSource > 1 || inDestination > 1 => MismatchKinds.Duplicate,
                 (1, 0) => MismatchKinds.Missing,
                 (0, 1) => MismatchKinds.Extra,
                 _ => here[0].Columns.SequenceEqual(there[0].Columns) ? null : MismatchKinds.Different,
