@@ -78,9 +78,9 @@ public sealed class SourceKeyReadTests : IAsyncLifetime
         // The destination's types are others of the same names and labels (another schema: other OIDs), as in another database.
         var job = new JobSpec(
             "replay_types",
-            new SourceSpec("postgres", "db", "public.film", string.Empty, ["film_id"]),
+            new SourceSpec(SourceKind.Postgres, "db", "public.film", string.Empty, ["film_id"]),
             new TransformSpec([]),
-            new DestinationSpec("postgres", "db", "other.film", ["film_id"], ConflictStrategy.SourceWins, DeleteMode.Delete),
+            new DestinationSpec(DestinationKind.Postgres, "db", "other.film", ["film_id"], ConflictStrategy.SourceWins, DeleteMode.Delete),
             BatchSize: 1000,
             Schedule: null,
             Mode: SyncMode.Cdc);

@@ -17,6 +17,13 @@ internal sealed class CoordinatorClient : IDisposable
         }
     }
 
+    /// <summary>How long a call may take (default 30 s); set before the first call.</summary>
+    public TimeSpan Timeout
+    {
+        get => _http.Timeout;
+        set => _http.Timeout = value;
+    }
+
     public async Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken, bool allowNotFound = false)
     {
         using var response = await _http.GetAsync(path, cancellationToken);

@@ -35,6 +35,7 @@ internal static class SyncCommands
         root.Subcommands.Add(OperatorCommands.Pause(Client, Json, pause: false));
         root.Subcommands.Add(OperatorCommands.Reset(Client, Json));
         root.Subcommands.Add(OperatorCommands.DropSlot(Client, Json));
+        root.Subcommands.Add(VerifyCommand.Build(Client, Json));
         return root;
     }
 

@@ -29,16 +29,25 @@ internal static class JobsApi
                 .Select(g => g.OrderByDescending(r => r.StartedAt).First())
                 .ToListAsync(cancellationToken))
             .ToDictionary(r => r.JobName);
+        var verifications = (await dbContext.Verifications.AsNoTracking()
+                .GroupBy(v => v.JobName)
+                .Select(g => g.OrderByDescending(v => v.VerifiedAt).First())
+                .ToListAsync(cancellationToken))
+            .ToDictionary(v => v.JobName);
         JobView View(string name, JobSpec? job, InvalidJobFile? invalid)
         {
             watermarks.TryGetValue(name, out var watermark);
             pauses.TryGetValue(name, out var pause);
             lastRuns.TryGetValue(name, out var lastRun);
+            verifications.TryGetValue(name, out var verification);
             return new JobView(
                 name, invalid is null, invalid?.File, invalid?.Errors.Select(ErrorView.Of).ToList() ?? [],
                 job?.Schedule, job?.Mode.ToString(), job?.BatchSize, job is null ? null : job.Source.Query is null ? job.Source.Table : "(query)", job?.Destination.Table,
                 watermark?.LastSync, watermark?.Cursor, watermark?.UpdatedAt, pause is not null, pause?.PausedAt,
-                lastRun is null ? null : RunView.Of(lastRun), timetable.NextOccurrence(name));
+                lastRun is null ? null : RunView.Of(lastRun), timetable.NextOccurrence(name))
+            {
+                LastVerification = verification is null ? null : VerificationSummary.Of(verification),
+            };
         }
 
         // A file whose job name cannot be read is listed under its file name.
@@ -92,7 +101,17 @@ internal sealed record JobView(
     bool Paused,
     DateTimeOffset? PausedAt,
     RunView? LastRun,
-    DateTimeOffset? NextRun);
+    DateTimeOffset? NextRun)
+{
+    /// <summary>The job's latest <c>sync verify</c>, or null before the first.</summary>
+    public VerificationSummary? LastVerification { get; init; }
+}
+
+/// <summary>A verification as the job list shows it: outcome, when, and the keys found differing.</summary>
+internal sealed record VerificationSummary(string Outcome, DateTimeOffset VerifiedAt, int Mismatched, string? Reason)
+{
+    public static VerificationSummary Of(SyncVerification v) => new(v.Outcome, v.VerifiedAt, v.Missing + v.Extra + v.Different + v.Duplicated, v.Reason);
+}
 
 internal sealed record ValidationView(bool Valid, List<ErrorView> Errors);
 

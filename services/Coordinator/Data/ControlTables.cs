@@ -11,4 +11,5 @@ internal static class ControlTables
     public const string SchemaMigrations = "sync_schema_migrations";
     public const string JobPauses = "sync_job_pauses";
     public const string CdcSlots = "sync_cdc_slots";
+    public const string Verifications = "sync_verifications";
 }

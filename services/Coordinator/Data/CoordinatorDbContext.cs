@@ -18,6 +18,8 @@ public sealed class CoordinatorDbContext(DbContextOptions<CoordinatorDbContext> 
 
     public DbSet<SyncJobPause> JobPauses => Set<SyncJobPause>();
 
+    public DbSet<SyncVerification> Verifications => Set<SyncVerification>();
+
     public override Task<int> SaveChangesAsync(CancellationToken cancellationToken = default)
     {
         foreach (var entry in ChangeTracker.Entries<SyncRunState>().Where(e => e.State is EntityState.Added or EntityState.Modified))
@@ -68,6 +70,13 @@ public sealed class CoordinatorDbContext(DbContextOptions<CoordinatorDbContext> 
         {
             pause.ToTable(ControlTables.JobPauses);
             pause.HasKey(p => p.JobName);
+        });
+
+        modelBuilder.Entity<SyncVerification>(verification =>
+        {
+            verification.ToTable(ControlTables.Verifications);
+            verification.HasKey(v => v.Id);
+            verification.Property(v => v.Mismatches).HasColumnType("jsonb");
         });
 
         foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()))

@@ -20,6 +20,7 @@ internal static class DurablePublish
         {
             StartSyncRun start => RunSpan.Start(start.JobName, start.RunId, start.Trigger),
             ReplayDeadLetters replay => RunSpan.Start(replay.JobName, replay.RunId, "replay"),
+            RepairKeys repair => RunSpan.Start(repair.JobName, repair.RunId, "repair"),
             _ => null,
         };
         await publish.Publish(message, cancellationToken);

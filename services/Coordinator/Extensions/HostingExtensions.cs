@@ -14,6 +14,7 @@ using Sync.Coordinator.Runs;
 using Sync.Coordinator.Runs.Activities;
 using Sync.Coordinator.Scheduling;
 using Sync.Coordinator.Telemetry;
+using Sync.Coordinator.Verification;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using Sync.Outbox;
@@ -42,6 +43,8 @@ internal static class HostingExtensions
         builder.Services.AddScoped<ContinueStreamActivity>();
         builder.Services.AddScoped<FailRunActivity>();
         builder.Services.AddScoped<BeginReplayActivity>();
+        builder.Services.AddScoped<BeginRepairActivity>();
+        builder.Services.AddScoped<JobVerifications>();
         builder.Services.AddScoped<RequestSweepActivity>();
         builder.Services.AddSingleton<ErrorQueueReplay>();
         builder.Services.AddScoped<CdcSlotCleanup>();
@@ -109,6 +112,7 @@ internal static class HostingExtensions
         app.MapDeadLettersApi();
         app.MapOperationsApi();
         app.MapCdcSlotsApi();
+        app.MapVerifyApi();
         return app;
     }
 

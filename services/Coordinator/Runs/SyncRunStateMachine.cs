@@ -20,6 +20,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
 
         Event(() => RunRequested, e => e.CorrelateById(m => m.Message.RunId));
         Event(() => ReplayRequested, e => e.CorrelateById(m => m.Message.RunId));
+        Event(() => RepairRequested, e => e.CorrelateById(m => m.Message.RunId));
         Event(() => ExtractionRequested, e =>
         {
             e.CorrelateById(m => m.Message.RunId);
@@ -48,6 +49,15 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                     accepted => accepted.IfElse(
                         context => context.Saga.IsFullyLoaded,
                         done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).Activity(x => x.OfInstanceType<ContinueStreamActivity>()).TransitionTo(Completed),
+                        waiting => waiting.TransitionTo(Loading))),
+            When(RepairRequested)
+                .Activity(x => x.OfType<BeginRepairActivity>())
+                .IfElse(
+                    context => context.Saga.FailureReason is not null,
+                    refused => refused.TransitionTo(Rejected),
+                    accepted => accepted.IfElse(
+                        context => context.Saga.IsFullyLoaded,
+                        done => done.Activity(x => x.OfInstanceType<CompleteRunActivity>()).TransitionTo(Completed),
                         waiting => waiting.TransitionTo(Loading))));
 
         // The Extractor is still reading: progress for the run timeout. Once an extraction is accepted
@@ -109,6 +119,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                 .TransitionTo(Failed),
             Ignore(RunRequested),
             Ignore(ReplayRequested),
+            Ignore(RepairRequested),
             Ignore(ExtractionCompleted),
             Ignore(ExtractionFailed),
             Ignore(BatchLoaded),
@@ -118,6 +129,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
         During(Completed, Failed, Rejected,
             Ignore(RunRequested),
             Ignore(ReplayRequested),
+            Ignore(RepairRequested),
             Ignore(ExtractionProgressed),
             Ignore(ExtractionCompleted),
             Ignore(ExtractionFailed),
@@ -161,6 +173,8 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
     public Event<StartSyncRun> RunRequested { get; private set; } = null!;
 
     public Event<ReplayDeadLetters> ReplayRequested { get; private set; } = null!;
+
+    public Event<RepairKeys> RepairRequested { get; private set; } = null!;
 
     public Event<BeginExtraction> ExtractionRequested { get; private set; } = null!;
 

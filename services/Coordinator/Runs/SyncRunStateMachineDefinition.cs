@@ -35,6 +35,7 @@ internal sealed class SyncRunStateMachineDefinition : SagaDefinition<SyncRunStat
         var partition = endpointConfigurator.CreatePartitioner(Partitions);
         sagaConfigurator.Message<StartSyncRun>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<ReplayDeadLetters>(x => x.UsePartitioner(partition, m => m.Message.RunId));
+        sagaConfigurator.Message<RepairKeys>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<BeginExtraction>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<ExtractionProgressed>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<ExtractionCompleted>(x => x.UsePartitioner(partition, m => m.Message.RunId));

@@ -152,8 +152,17 @@ function renderJobs(jobs) {
     const mark = cell(row, watermark.length > 40 ? `${watermark.slice(0, 40)}…` : watermark, "watermark");
     mark.title = job.watermark || "";
     cell(row, job.lastSync ? duration(Date.now() - new Date(job.lastSync).getTime()) : "—", "lag");
+    const verified = cell(row, null, "verified");
+    const check = job.lastVerification;
+    if (check) {
+      verified.append(badge(check.outcome), " ", time(check.verifiedAt));
+      verified.title = check.reason || `${number(check.mismatched)} key(s) differ`;
+    } else {
+      verified.textContent = "never";
+    }
     const actions = cell(row, null, "actions");
     actions.appendChild(button("Run now", () => act(`Run ${job.name}`, () => post(`/api/jobs/${encodeURIComponent(job.name)}/runs`))));
+    actions.appendChild(button("Verify", () => act(`Verify ${job.name}`, () => post(`/api/jobs/${encodeURIComponent(job.name)}/verify`))));
     actions.appendChild(job.paused
       ? button("Resume", () => act(`Resume ${job.name}`, () => post(`/api/jobs/${encodeURIComponent(job.name)}/resume`)))
       : button("Pause", () => act(`Pause ${job.name}`, () => post(`/api/jobs/${encodeURIComponent(job.name)}/pause`))));
@@ -167,7 +176,7 @@ function renderInvalidJob(row, job) {
   cell(row, null, "state").appendChild(badge("invalid"));
   cell(row, "—", "schedule");
   const errors = cell(row, null, "errors");
-  errors.colSpan = 5;
+  errors.colSpan = 6;
   errors.appendChild(el("p", `${job.file}: this job does not run until the file is fixed and the Coordinator restarted.`));
   const list = el("ul");
   for (const error of job.errors) {

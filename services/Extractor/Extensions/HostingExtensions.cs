@@ -7,6 +7,7 @@ using Sync.Connectors.Files;
 using Sync.Connectors.Http;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.Postgres.Cdc;
+using Sync.Connectors.Postgres.Verification;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Extractor;
@@ -19,6 +20,7 @@ internal static class HostingExtensions
     {
         builder.Services.AddSingleton<ConnectionCatalog>();
         builder.Services.AddSource<PostgresSource>(SourceKind.Postgres);
+        builder.Services.AddSingleton<PostgresVerifier>();
         builder.Services.AddOptions<PostgresSourceOptions>().BindConfiguration(PostgresSourceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddChangeSource<PostgresChangeSource>(SourceKind.Postgres);
         builder.Services.AddOptions<CdcOptions>().BindConfiguration(CdcOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -33,6 +35,7 @@ internal static class HostingExtensions
         {
             bus.AddConsumer<ExtractBatchesConsumer, ExtractBatchesConsumerDefinition>();
             bus.AddConsumer<RereadRecordsConsumer, RereadRecordsConsumerDefinition>();
+            bus.AddConsumer<VerifyJobConsumer, VerifyJobConsumerDefinition>();
             bus.AddRequestClient<BeginExtraction>();
         });
         return builder;

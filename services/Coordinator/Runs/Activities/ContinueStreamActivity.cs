@@ -20,7 +20,7 @@ internal sealed class ContinueStreamActivity(JobCatalog jobs, CoordinatorDbConte
     protected override async Task ExecuteAsync(BehaviorContext<SyncRunState> context)
     {
         var run = context.Saga;
-        if (run.Trigger == "replay" || jobs.Find(run.JobName) is not { Mode: SyncMode.Cdc, Schedule: "continuous" }
+        if (run.Trigger is "replay" or BeginRepairActivity.Trigger || jobs.Find(run.JobName) is not { Mode: SyncMode.Cdc, Schedule: "continuous" }
             || await dbContext.JobPauses.AsNoTracking().AnyAsync(p => p.JobName == run.JobName, context.CancellationToken))
         {
             return;

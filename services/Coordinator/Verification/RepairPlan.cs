@@ -1,0 +1,57 @@
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+
+namespace Sync.Coordinator.Verification;
+
+/// <summary>
+/// Which keys of a verification a repair run reads again, as source primary-key values: missing and
+/// different keys, and extra keys where the job deletes (the source no longer has them, so the
+/// Extractor sends their deletes). A repeated key is left to the operator: the destination then has
+/// no unique key, which loading needs.
+/// </summary>
+internal static class RepairPlan
+{
+    public static (IReadOnlyList<IReadOnlyList<string>> Keys, string? Note) KeysOf(JobSpec job, JobVerified result)
+    {
+        if (job.Source.Kind != SourceKind.Postgres || job.Source.PrimaryKey.Count == 0)
+        {
+            return ([], "the source cannot be read by key");
+        }
+
+        // The destination key's position of each source primary-key column.
+        var positions = new List<int>();
+        foreach (var column in job.Source.PrimaryKey)
+        {
+            var target = job.Transform.Columns.Count == 0 ? column
+                : job.Transform.Columns.FirstOrDefault(c => c.Source == column && c.Expression is null)?.Target;
+            var position = target is null ? -1 : job.Destination.Key.ToList().IndexOf(target);
+            if (position < 0)
+            {
+                return ([], $"source primary-key column \"{column}\" is not part of the destination key, so a destination key cannot be read by key in the source");
+            }
+
+            positions.Add(position);
+        }
+
+        var wanted = result.Mismatches
+            .Where(m => m.Kind is "missing" or "different" || (m.Kind == "extra" && job.Destination.Deletes != DeleteMode.Keep))
+            .ToList();
+        var keys = wanted
+            .Where(m => m.Key.All(v => v is not null))
+            .Select(m => (IReadOnlyList<string>)[.. positions.Select(p => m.Key[p]!)])
+            .ToList();
+        var listed = result.Missing + result.Different + (job.Destination.Deletes != DeleteMode.Keep ? result.Extra : 0);
+        var notes = new List<string>();
+        if (result.Duplicated > 0)
+        {
+            notes.Add($"{result.Duplicated} repeated key(s) are not repaired: the destination has no unique key");
+        }
+
+        if (listed > wanted.Count)
+        {
+            notes.Add($"{listed - wanted.Count} differing key(s) beyond the listed ones wait for the next verify --repair");
+        }
+
+        return (keys, notes.Count == 0 ? null : string.Join("; ", notes));
+    }
+}
