@@ -18,15 +18,12 @@ internal sealed class ExtractBatchesConsumerDefinition : ConsumerDefinition<Extr
         endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 4;
         // A Coordinator that did not answer BeginExtraction in time (restarting, say) is worth waiting for.
-        endpointConfigurator.UseSyncRedelivery(context, exception => TransientErrors.IsTransient(exception) || exception is RequestTimeoutException, (consume, exception) =>
-            consume.TryGetMessage<ExtractBatches>(out var extract)
-                ? consume.Publish(new ExtractionFailed(extract.Message.RunId, extract.Message.JobName, exception.Message))
-                : Task.CompletedTask);
-        // Database calls retry in the connector's pipeline; this retries only what it did not.
-        consumerConfigurator.UseMessageRetry(retry =>
+        var retry = ExtractorRetry.Source with
         {
-            retry.Exponential(3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2));
-            retry.Handle<Exception>(exception => TransientErrors.IsWorthRetryingInProcess(exception) || exception is RequestTimeoutException);
-        });
+            Redeliver = exception => TransientErrors.IsTransient(exception) || exception is RequestTimeoutException,
+            RetryInProcess = exception => TransientErrors.IsWorthRetryingInProcess(exception) || exception is RequestTimeoutException,
+        };
+        endpointConfigurator.UseStageRetry(consumerConfigurator, context, retry, (ExtractBatches extract, Exception exception) =>
+            new ExtractionFailed(extract.RunId, extract.JobName, exception.Message));
     }
 }

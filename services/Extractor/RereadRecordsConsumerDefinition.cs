@@ -1,5 +1,4 @@
 using MassTransit;
-using Sync.Connectors;
 using Sync.Contracts;
 
 namespace Sync.Extractor;
@@ -14,14 +13,7 @@ internal sealed class RereadRecordsConsumerDefinition : ConsumerDefinition<Rerea
         // A replay reads at most BeginReplayActivity.Limit keys; one or two at once is plenty.
         endpointConfigurator.ConcurrentMessageLimit = 2;
         endpointConfigurator.PrefetchCount = 2;
-        endpointConfigurator.UseSyncRedelivery(context, TransientErrors.IsTransient, (consume, exception) =>
-            consume.TryGetMessage<RereadRecords>(out var reread)
-                ? consume.Publish(new ExtractionFailed(reread.Message.RunId, reread.Message.JobName, exception.Message))
-                : Task.CompletedTask);
-        consumerConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Exponential(3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2));
-            retry.Handle<Exception>(TransientErrors.IsWorthRetryingInProcess);
-        });
+        endpointConfigurator.UseStageRetry(consumerConfigurator, context, ExtractorRetry.Source, (RereadRecords reread, Exception exception) =>
+            new ExtractionFailed(reread.RunId, reread.JobName, exception.Message));
     }
 }

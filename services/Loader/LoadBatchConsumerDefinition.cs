@@ -1,5 +1,4 @@
 using MassTransit;
-using Sync.Connectors;
 using Sync.Contracts;
 
 namespace Sync.Loader;
@@ -17,15 +16,7 @@ internal sealed class LoadBatchConsumerDefinition : ConsumerDefinition<LoadBatch
         // connection kept all its slots, so the new channel never consumed (Failures/BrokerOutageTests).
         endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 8;
-        endpointConfigurator.UseSyncRedelivery(context, TransientErrors.IsTransient, (consume, exception) =>
-            consume.TryGetMessage<LoadBatch>(out var load)
-                ? consume.Publish(new BatchFailed(load.Message.RunId, load.Message.JobName, load.Message.BatchSeq, "load", exception.Message))
-                : Task.CompletedTask);
-        // Database calls retry in the connector's pipeline; this retries only what it did not.
-        consumerConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Exponential(3, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(500));
-            retry.Handle<Exception>(TransientErrors.IsWorthRetryingInProcess);
-        });
+        endpointConfigurator.UseStageRetry(consumerConfigurator, context, LoaderRetry.Destination, (LoadBatch load, Exception exception) =>
+            new BatchFailed(load.RunId, load.JobName, load.BatchSeq, "load", exception.Message));
     }
 }

@@ -1,5 +1,4 @@
 using MassTransit;
-using Sync.Connectors;
 
 namespace Sync.Loader;
 
@@ -12,11 +11,6 @@ internal sealed class WriteRunManifestConsumerDefinition : ConsumerDefinition<Wr
     {
         endpointConfigurator.ConcurrentMessageLimit = 2;
         // S3 unreachable: the run is complete already, so the manifest waits for redelivery, then the error queue.
-        endpointConfigurator.UseSyncRedelivery(context, TransientErrors.IsTransient, (_, _) => Task.CompletedTask);
-        consumerConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Exponential(3, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(500));
-            retry.Handle<Exception>(TransientErrors.IsWorthRetryingInProcess);
-        });
+        endpointConfigurator.UseStageRetry(consumerConfigurator, context, LoaderRetry.Destination, (_, _) => Task.CompletedTask);
     }
 }

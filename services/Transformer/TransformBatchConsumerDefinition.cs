@@ -1,11 +1,14 @@
 using MassTransit;
 using Sync.Connectors;
 using Sync.Contracts;
+using Sync.Messaging.Redelivery;
 
 namespace Sync.Transformer;
 
 internal sealed class TransformBatchConsumerDefinition : ConsumerDefinition<TransformBatchConsumer>
 {
+    private static readonly StageRetry Retry = new(TransientErrors.IsTransient, TransientErrors.IsTransient, retry => retry.Intervals(100, 1000));
+
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<TransformBatchConsumer> consumerConfigurator,
@@ -16,14 +19,7 @@ internal sealed class TransformBatchConsumerDefinition : ConsumerDefinition<Tran
         // connection kept all its slots, so the new channel never consumed (Failures/BrokerOutageTests).
         endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 16;
-        endpointConfigurator.UseSyncRedelivery(context, TransientErrors.IsTransient, (consume, exception) =>
-            consume.TryGetMessage<TransformBatch>(out var transform)
-                ? consume.Publish(new BatchFailed(transform.Message.RunId, transform.Message.JobName, transform.Message.BatchSeq, "transform", exception.Message))
-                : Task.CompletedTask);
-        consumerConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Intervals(100, 1000);
-            retry.Handle<Exception>(TransientErrors.IsTransient);
-        });
+        endpointConfigurator.UseStageRetry(consumerConfigurator, context, Retry, (TransformBatch transform, Exception exception) =>
+            new BatchFailed(transform.RunId, transform.JobName, transform.BatchSeq, "transform", exception.Message));
     }
 }

@@ -9,16 +9,16 @@ namespace Sync.Jobs;
 /// </summary>
 internal sealed class YamlNodeReader
 {
-    private readonly Dictionary<string, (YamlScalarNode Key, YamlNode Value)> entries = new(StringComparer.Ordinal);
-    private readonly string path;
-    private readonly Mark location;
-    private readonly JobFileErrors errors;
+    private readonly Dictionary<string, (YamlScalarNode Key, YamlNode Value)> _entries = new(StringComparer.Ordinal);
+    private readonly string _path;
+    private readonly Mark _location;
+    private readonly JobFileErrors _errors;
 
     public YamlNodeReader(YamlMappingNode mapping, string path, Mark location, JobFileErrors errors, IReadOnlyList<string> knownKeys)
     {
-        this.path = path;
-        this.location = location;
-        this.errors = errors;
+        _path = path;
+        _location = location;
+        _errors = errors;
         foreach (var (key, value) in mapping.Children)
         {
             if (key is not YamlScalarNode { Value: { } name } scalarKey)
@@ -36,21 +36,21 @@ internal sealed class YamlNodeReader
             }
             else
             {
-                entries[name] = (scalarKey, value);
+                _entries[name] = (scalarKey, value);
             }
         }
     }
 
     /// <summary>True when the key is present with a value other than null.</summary>
-    public bool Has(string key) => entries.TryGetValue(key, out var entry) && !IsNull(entry.Value);
+    public bool Has(string key) => _entries.TryGetValue(key, out var entry) && !IsNull(entry.Value);
 
     /// <summary>True when the key holds an empty list, <c>[]</c>.</summary>
-    public bool IsEmptyList(string key) => entries.TryGetValue(key, out var entry) && entry.Value is YamlSequenceNode { Children.Count: 0 };
+    public bool IsEmptyList(string key) => _entries.TryGetValue(key, out var entry) && entry.Value is YamlSequenceNode { Children.Count: 0 };
 
-    public string FieldOf(string key) => path.Length == 0 ? key : $"{path}.{key}";
+    public string FieldOf(string key) => _path.Length == 0 ? key : $"{_path}.{key}";
 
     /// <summary>Where the key sits, or where this mapping starts when it is absent.</summary>
-    public Mark KeyMark(string key) => entries.TryGetValue(key, out var entry) ? entry.Key.Start : location;
+    public Mark KeyMark(string key) => _entries.TryGetValue(key, out var entry) ? entry.Key.Start : _location;
 
     public YamlScalar? Scalar(string key, string example, bool required = false)
     {
@@ -63,12 +63,12 @@ internal sealed class YamlNodeReader
         var value = Value(key, $"followed by {string.Join(", ", knownKeys)} on indented lines", required);
         if (value is YamlMappingNode mapping)
         {
-            return new YamlNodeReader(mapping, FieldOf(key), entries[key].Key.Start, errors, knownKeys);
+            return new YamlNodeReader(mapping, FieldOf(key), _entries[key].Key.Start, _errors, knownKeys);
         }
 
         if (value is not null)
         {
-            errors.Add(
+            _errors.Add(
                 value.Start,
                 FieldOf(key),
                 $"must be a mapping of keys ({string.Join(", ", knownKeys)}), not {Describe(value)}",
@@ -88,7 +88,7 @@ internal sealed class YamlNodeReader
             case null:
                 return null;
             case YamlSequenceNode { Children.Count: 0 }:
-                errors.Add(value.Start, field, "must list at least one column", $"write {key}: [{example}]");
+                _errors.Add(value.Start, field, "must list at least one column", $"write {key}: [{example}]");
                 return null;
             case YamlSequenceNode sequence:
                 var items = new List<YamlScalar>();
@@ -97,7 +97,7 @@ internal sealed class YamlNodeReader
                     var item = sequence.Children[i];
                     if (IsNull(item))
                     {
-                        errors.Add(item.Start, $"{field}[{i}]", "is empty", $"remove the empty entry or write a column name like {example}");
+                        _errors.Add(item.Start, $"{field}[{i}]", "is empty", $"remove the empty entry or write a column name like {example}");
                     }
                     else if (AsScalar(item, $"{field}[{i}]", key, example) is { } scalar)
                     {
@@ -126,7 +126,7 @@ internal sealed class YamlNodeReader
         {
             if (value is not null)
             {
-                errors.Add(value.Start, field, $"must be a mapping, not {Describe(value)}", $"write one \"{example}\" per line under {key}:");
+                _errors.Add(value.Start, field, $"must be a mapping, not {Describe(value)}", $"write one \"{example}\" per line under {key}:");
             }
 
             return null;
@@ -137,7 +137,7 @@ internal sealed class YamlNodeReader
         {
             if (k is not YamlScalarNode { Value: { } name })
             {
-                errors.Add(k.Start, field, "keys must be plain names", $"write one \"{example}\" per line under {key}:");
+                _errors.Add(k.Start, field, "keys must be plain names", $"write one \"{example}\" per line under {key}:");
                 continue;
             }
 
@@ -145,11 +145,11 @@ internal sealed class YamlNodeReader
             var target = new YamlScalar(name, entryField, k.Start);
             if (IsNull(v))
             {
-                errors.Add(v.Start, entryField, "has no value", $"write {name}: <source column>, e.g. {name}: {name}");
+                _errors.Add(v.Start, entryField, "has no value", $"write {name}: <source column>, e.g. {name}: {name}");
             }
             else if (v is YamlMappingNode options && valueKeys is { Count: > 0 })
             {
-                var reader = new YamlNodeReader(options, entryField, v.Start, errors, valueKeys);
+                var reader = new YamlNodeReader(options, entryField, v.Start, _errors, valueKeys);
                 var valueKey = alternativeValueKeys?.FirstOrDefault(reader.Has) is { } alternative && !reader.Has(valueKeys[0]) ? alternative : valueKeys[0];
                 if (reader.Scalar(valueKey, name, required: true) is { } sourceValue)
                 {
@@ -167,15 +167,15 @@ internal sealed class YamlNodeReader
 
     private YamlNode? Value(string key, string example, bool required)
     {
-        if (entries.TryGetValue(key, out var entry) && !IsNull(entry.Value))
+        if (_entries.TryGetValue(key, out var entry) && !IsNull(entry.Value))
         {
             return entry.Value;
         }
 
         if (required)
         {
-            var under = path.Length == 0 ? "" : $" under {path}:";
-            errors.Add(entries.TryGetValue(key, out entry) ? entry.Value.Start : location, FieldOf(key), "is required", $"add {key}: {example}{under}");
+            var under = _path.Length == 0 ? "" : $" under {_path}:";
+            _errors.Add(_entries.TryGetValue(key, out entry) ? entry.Value.Start : _location, FieldOf(key), "is required", $"add {key}: {example}{under}");
         }
 
         return null;
@@ -188,7 +188,7 @@ internal sealed class YamlNodeReader
             return new YamlScalar(value, field, node.Start);
         }
 
-        errors.Add(node.Start, field, $"must be a single value, not {Describe(node)}", $"write it on one line, e.g. {key}: {example}");
+        _errors.Add(node.Start, field, $"must be a single value, not {Describe(node)}", $"write it on one line, e.g. {key}: {example}");
         return null;
     }
 

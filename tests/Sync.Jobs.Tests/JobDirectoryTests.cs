@@ -2,16 +2,16 @@ namespace Sync.Jobs.Tests;
 
 public sealed class JobDirectoryTests : IDisposable
 {
-    private readonly string root = Path.Combine(Path.GetTempPath(), $"sync-jobs-{Guid.NewGuid():N}");
-    private readonly string jobs;
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"sync-jobs-{Guid.NewGuid():N}");
+    private readonly string _jobs;
 
     public JobDirectoryTests()
     {
-        jobs = Path.Combine(root, "jobs");
-        Directory.CreateDirectory(jobs);
+        _jobs = Path.Combine(_root, "jobs");
+        Directory.CreateDirectory(_jobs);
     }
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
     public void Every_yml_and_yaml_file_loads_as_a_job_by_name()
@@ -20,7 +20,7 @@ public sealed class JobDirectoryTests : IDisposable
         Write("customers.yaml", JobYaml.Minimal.Replace("name: orders", "name: customers", StringComparison.Ordinal));
         Write("notes.txt", "not a job");
 
-        var result = JobDirectory.Load(jobs);
+        var result = JobDirectory.Load(_jobs);
 
         Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors));
         Assert.Equal(["customers", "orders"], result.Jobs.Keys.Order());
@@ -35,7 +35,7 @@ public sealed class JobDirectoryTests : IDisposable
         Write("b.yml", "# the same job again\n" + JobYaml.Minimal);
         Write("c.yml", JobYaml.Minimal.Replace("name: orders", "name: customers", StringComparison.Ordinal));
 
-        var result = JobDirectory.Load(jobs);
+        var result = JobDirectory.Load(_jobs);
 
         Assert.Equal(["customers"], result.Jobs.Keys);
         Assert.Collection(
@@ -52,7 +52,7 @@ public sealed class JobDirectoryTests : IDisposable
         Write("a.yml", JobYaml.Minimal);
         Write("b.yml", JobYaml.Minimal + "batch_size: 5\n");
 
-        var result = JobDirectory.Load(jobs);
+        var result = JobDirectory.Load(_jobs);
 
         Assert.Empty(result.Jobs);
         Assert.Equal(
@@ -66,7 +66,7 @@ public sealed class JobDirectoryTests : IDisposable
         Write("orders.yml", JobYaml.Minimal);
         Write("broken.yml", JobYaml.Minimal.Replace("name: orders", "name: broken\nbatchsize: 10", StringComparison.Ordinal));
 
-        var result = JobDirectory.Load(jobs);
+        var result = JobDirectory.Load(_jobs);
 
         Assert.False(result.IsValid);
         Assert.Equal(["orders"], result.Jobs.Keys);
@@ -81,7 +81,7 @@ public sealed class JobDirectoryTests : IDisposable
         Write("broken.yml", JobYaml.Minimal.Replace("name: orders", "name: broken\nschedule: \"@fortnightly\"\nbatch_size: 5", StringComparison.Ordinal));
         Write("unreadable.yml", "name: unreadable\nsource: [unclosed\n");
 
-        var result = JobDirectory.Load(jobs);
+        var result = JobDirectory.Load(_jobs);
 
         Assert.True(result.Found);
         Assert.Equal(["orders"], result.Jobs.Keys);
@@ -104,7 +104,7 @@ public sealed class JobDirectoryTests : IDisposable
     [Fact]
     public void A_missing_directory_is_one_error_naming_it()
     {
-        var missing = Path.Combine(root, "nope");
+        var missing = Path.Combine(_root, "nope");
 
         var result = JobDirectory.Load(missing);
 
@@ -122,7 +122,7 @@ public sealed class JobDirectoryTests : IDisposable
     {
         Write("a.yml", "name: A\n");
 
-        var result = JobDirectory.Load(jobs);
+        var result = JobDirectory.Load(_jobs);
 
         var exception = Assert.Throws<InvalidJobFileException>(result.ThrowIfInvalid);
         Assert.Equal(result.Errors, exception.Errors);
@@ -130,5 +130,5 @@ public sealed class JobDirectoryTests : IDisposable
         Assert.Equal(3, exception.Message.Split(Environment.NewLine).Length);
     }
 
-    private void Write(string file, string text) => File.WriteAllText(Path.Combine(jobs, file), text);
+    private void Write(string file, string text) => File.WriteAllText(Path.Combine(_jobs, file), text);
 }

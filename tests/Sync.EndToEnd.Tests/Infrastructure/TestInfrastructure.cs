@@ -30,8 +30,13 @@ public static class TestInfrastructure
     public static string ConnectionString(string database) =>
         new NpgsqlConnectionStringBuilder
         {
-            Host = PgHost, Port = PgPort, Username = PgUser, Password = PgPassword, Database = database,
-            Pooling = true, MaxPoolSize = 20,
+            Host = PgHost,
+            Port = PgPort,
+            Username = PgUser,
+            Password = PgPassword,
+            Database = database,
+            Pooling = true,
+            MaxPoolSize = 20,
         }.ConnectionString;
 
     public static async Task CreateDatabaseAsync(string name)

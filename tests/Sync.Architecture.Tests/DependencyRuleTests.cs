@@ -1,0 +1,42 @@
+namespace Sync.Architecture.Tests;
+
+public sealed class DependencyRuleTests
+{
+    public static TheoryData<string> Services => [.. Projects.Services];
+
+    public static TheoryData<string> Connectors => [.. Projects.Libraries.Where(name => name.StartsWith("Sync.Connectors", StringComparison.Ordinal))];
+
+    [Fact]
+    public void The_four_services_and_the_libraries_are_found()
+    {
+        Assert.Equal(["Sync.Coordinator", "Sync.Extractor", "Sync.Loader", "Sync.Transformer"], Projects.Services);
+        Assert.Contains("Sync.Contracts", Projects.Libraries);
+        Assert.Contains("Sync.Connectors", Projects.Libraries);
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void A_service_references_no_other_service(string service)
+    {
+        var others = Projects.Services.Where(other => other != service).ToHashSet();
+
+        Assert.DoesNotContain(Projects.DependenciesOf(service), others.Contains);
+    }
+
+    [Fact]
+    public void Contracts_reference_nothing_of_Sync()
+    {
+        Assert.DoesNotContain(Projects.DependenciesOf("Sync.Contracts"), Projects.IsSync);
+    }
+
+    [Theory]
+    [MemberData(nameof(Connectors))]
+    public void Connectors_reference_no_messaging(string connectors)
+    {
+        string[] messaging = ["Sync.Messaging", "Sync.Outbox"];
+
+        Assert.DoesNotContain(
+            Projects.DependenciesOf(connectors),
+            name => messaging.Contains(name) || name.StartsWith("MassTransit", StringComparison.Ordinal));
+    }
+}
