@@ -70,13 +70,25 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
             return true;
         }
 
+        // Written with the pass's other changes: the row is locked already, and a pass that fails
+        // rolls all of them back together.
         inbox.LockId = NewId.NextGuid();
         inbox.ReceiveCount++;
         inbox.RowVersion++;
-        await dbContext.SaveChangesAsync(cancellationToken);
 
+        var consumedBefore = inbox.Consumed.HasValue;
         var outboxContext = new PostgresOutboxConsumeContext<TDbContext, T>(context, options, provider, dbContext, inbox);
         await next.Send(outboxContext);
+        if (!consumedBefore && inbox.Consumed.HasValue && outboxContext.CapturedCount == 0)
+        {
+            // The consumer sent nothing (the saga recording a BatchLoaded, say): the delivery pass would
+            // find no outbox row and the removal pass none to delete, so this pass marks the row
+            // delivered in the same commit. Two transactions (and seven statements) fewer per such message.
+            await outboxContext.ConsumeCompleted;
+            inbox.Delivered = DateTime.UtcNow;
+            outboxContext.ContinueProcessing = false;
+        }
+
         await dbContext.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return outboxContext.ContinueProcessing;
