@@ -33,6 +33,8 @@ public sealed class EfSagaRepositoryContextFactory<TDbContext, TSaga>(
         }
 
         dbContext.ChangeTracker.Clear();
+        // As in the outbox's pass: a failure rolls back the whole message, no savepoints needed.
+        dbContext.Database.AutoSavepointsEnabled = false;
         await using var transaction = await dbContext.Database.BeginTransactionAsync(context.CancellationToken);
         await next.Send(repositoryContext);
         await dbContext.SaveChangesAsync(context.CancellationToken);

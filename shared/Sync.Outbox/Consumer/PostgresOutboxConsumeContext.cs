@@ -31,16 +31,22 @@ internal sealed class PostgresOutboxConsumeContext<TDbContext, TMessage>(
 
     public override long? LastSequenceNumber => inbox.LastSequenceNumber;
 
-    public override async Task SetConsumed()
+    private int _captured;
+
+    /// <summary>Sends and publishes this pass turned into outbox rows.</summary>
+    public int CapturedCount => Volatile.Read(ref _captured);
+
+    // The pass's SaveChanges writes these with everything else just before its commit.
+    public override Task SetConsumed()
     {
         inbox.Consumed = DateTime.UtcNow;
-        await dbContext.SaveChangesAsync(CancellationToken);
+        return Task.CompletedTask;
     }
 
-    public override async Task SetDelivered()
+    public override Task SetDelivered()
     {
         inbox.Delivered = DateTime.UtcNow;
-        await dbContext.SaveChangesAsync(CancellationToken);
+        return Task.CompletedTask;
     }
 
     public override async Task<List<OutboxMessageContext>> LoadOutboxMessages()
@@ -65,6 +71,8 @@ internal sealed class PostgresOutboxConsumeContext<TDbContext, TMessage>(
         {
             dbContext.Add(message);
         }
+
+        Interlocked.Increment(ref _captured);
 
         return Task.CompletedTask;
     }

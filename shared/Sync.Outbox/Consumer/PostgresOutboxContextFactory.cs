@@ -39,6 +39,10 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
         var cancellationToken = context.CancellationToken;
         // A pass starts from what is committed, not from what a failed pass left tracked.
         dbContext.ChangeTracker.Clear();
+        // A failed SaveChanges fails the whole pass, which rolls back: EF's automatic savepoint around
+        // each SaveChanges in a transaction (SAVEPOINT before, RELEASE after) would only add two
+        // round trips to each SaveChanges that writes (two in a saga's pass).
+        dbContext.Database.AutoSavepointsEnabled = false;
         await using var transaction = await dbContext.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
 
         var inbox = await dbContext.Set<InboxState>()
@@ -70,13 +74,25 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
             return true;
         }
 
+        // Written with the pass's other changes: the row is locked already, and a pass that fails
+        // rolls all of them back together.
         inbox.LockId = NewId.NextGuid();
         inbox.ReceiveCount++;
         inbox.RowVersion++;
-        await dbContext.SaveChangesAsync(cancellationToken);
 
+        var consumedBefore = inbox.Consumed.HasValue;
         var outboxContext = new PostgresOutboxConsumeContext<TDbContext, T>(context, options, provider, dbContext, inbox);
         await next.Send(outboxContext);
+        if (!consumedBefore && inbox.Consumed.HasValue && outboxContext.CapturedCount == 0)
+        {
+            // The consumer sent nothing (the saga recording a BatchLoaded, say): the delivery pass would
+            // find no outbox row and the removal pass none to delete, so this pass marks the row
+            // delivered in the same commit. Two transactions (and seven statements) fewer per such message.
+            await outboxContext.ConsumeCompleted;
+            inbox.Delivered = DateTime.UtcNow;
+            outboxContext.ContinueProcessing = false;
+        }
+
         await dbContext.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return outboxContext.ContinueProcessing;
