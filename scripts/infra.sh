@@ -702,7 +702,9 @@ _s3_wait() {
   for i in $(seq 1 120); do
     # Any HTTP answer (an unsigned ListBuckets) means it serves.
     if curl -s -o /dev/null -m 2 "http://$_HOST:$_S3_PORT/"; then return 0; fi
-    _s3_pid >/dev/null || _die "s3rver exited during start-up" "$_S3_LOG"
+    # Alive is enough here: while setsid and env exec their way to node, /proc/PID/cmdline can be
+    # read empty, which made a loaded machine report a starting server as exited.
+    _alive "$(cat "$_S3_PID" 2>/dev/null)" || _die "s3rver exited during start-up" "$_S3_LOG"
     sleep 0.25
   done
   _die "s3rver did not answer on $_HOST:$_S3_PORT within 30 s" "$_S3_LOG"
