@@ -1,4 +1,4 @@
-using Sync.Connectors.Code;
+using Sync.Connectors;
 using Sync.Batches;
 using Sync.Contracts;
 using Sync.Sdk;

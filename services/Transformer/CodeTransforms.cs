@@ -1,5 +1,5 @@
 using System.Reflection;
-using Sync.Connectors.Code;
+using Sync.Connectors;
 using Sync.Sdk;
 
 namespace Sync.Transformer;

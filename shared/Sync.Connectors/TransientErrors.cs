@@ -11,14 +11,33 @@ namespace Sync.Connectors;
 /// </summary>
 public static class TransientErrors
 {
+    // Read on every classification, written once per client library: copy on write.
+    private static Func<Exception, bool>[] _recognised = [];
+    private static readonly Lock RecognisedLock = new();
+
+    /// <summary>
+    /// Adds the transient errors of a client library that only some connector kinds use, so that the
+    /// core carries no such library; called where that library's clients are made, before any can fail.
+    /// </summary>
+    public static void Recognise(Func<Exception, bool> isTransient)
+    {
+        lock (RecognisedLock)
+        {
+            if (!_recognised.Contains(isTransient))
+            {
+                _recognised = [.. _recognised, isTransient];
+            }
+        }
+    }
+
     public static bool IsTransient(Exception exception) => exception switch
     {
         PostgresException postgres => postgres.IsTransient || IsTransientState(postgres.SqlState),
         // Connection loss, timeouts and broken streams: Npgsql marks them transient.
         NpgsqlException npgsql => npgsql.IsTransient,
         TimeoutException or SocketException or IOException => true,
-        // An S3 (or other AWS) answer that may pass: server errors, request timeout, throttling.
-        Amazon.Runtime.AmazonServiceException aws when (int)aws.StatusCode >= 500 || (int)aws.StatusCode is 408 or 429 => true,
+        // A client library's own error that may pass, e.g. an S3 answer (Sync.ObjectStorage recognises those).
+        _ when _recognised.Any(isTransient => isTransient(exception)) => true,
         // The connector pipeline timed an attempt out, or its circuit is open: the database may be back later.
         ExecutionRejectedException => true,
         AggregateException aggregate => aggregate.InnerExceptions.All(IsTransient),

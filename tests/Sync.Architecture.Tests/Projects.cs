@@ -16,6 +16,13 @@ internal static class Projects
 
     public static IReadOnlyList<string> Libraries { get; } = NamesUnder("shared");
 
+    /// <summary>The connectors core every kind builds on.</summary>
+    public const string ConnectorsCore = "Sync.Connectors";
+
+    /// <summary>A project per connector kind: Sync.Connectors.Postgres, Sync.Connectors.S3, …</summary>
+    public static IReadOnlyList<string> ConnectorKinds { get; } =
+        [.. Libraries.Where(name => name.StartsWith(ConnectorsCore + ".", StringComparison.Ordinal))];
+
     public static IReadOnlySet<string> DependenciesOf(string project)
     {
         var found = new SortedSet<string>(StringComparer.Ordinal);

@@ -167,7 +167,7 @@ public sealed class CdcColumnTypeTests : IAsyncLifetime
         var summary = await source.ExtractAsync(job, after, async (batch, _, ct) =>
         {
             seq++;
-            await destination.LoadAsync(job, runId, extractionId, seq, batch, fence: 0, ct);
+            await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, seq, batch, Fence: 0), ct);
         }, CancellationToken.None);
         return (summary.RowCount, summary.High);
     }

@@ -139,12 +139,12 @@ public sealed class CdcSourceTests : IAsyncLifetime
         await source.ExtractAsync(job, snapshot, async (batch, _, ct) =>
         {
             batches.Add(batch);
-            loads.Add(await destination.LoadAsync(job, runId, extractionId, batches.Count, batch, fence: 0, ct));
+            loads.Add(await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, batches.Count, batch, Fence: 0), ct));
         }, CancellationToken.None);
         var again = new List<LoadResult>();
         for (var seq = 1; seq <= batches.Count; seq++)
         {
-            again.Add(await destination.LoadAsync(job, runId, extractionId, seq, batches[seq - 1], fence: 0, CancellationToken.None));
+            again.Add(await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, seq, batches[seq - 1], Fence: 0), CancellationToken.None));
         }
 
         Assert.Equal((3, 1, 1, 0, 5), (loads.Sum(l => l.Deleted), loads.Sum(l => l.Updated), loads.Sum(l => l.Inserted), loads.Sum(l => l.Skipped), loads.Sum(l => l.Rows)));
@@ -166,7 +166,7 @@ public sealed class CdcSourceTests : IAsyncLifetime
         var goOn = new TaskCompletionSource();
         var first = source.ExtractAsync(job, null, fence, async (batch, _, ct) =>
         {
-            await destination.LoadAsync(job, runId, extractionId, ++seq, batch, fence: 0, ct);
+            await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, ++seq, batch, Fence: 0), ct);
             copying.TrySetResult();
             await goOn.Task;
         }, CancellationToken.None);
@@ -449,7 +449,7 @@ public sealed class CdcSourceTests : IAsyncLifetime
             seq++;
             if (load)
             {
-                await destination.LoadAsync(job, runId, extractionId, seq, batch, fence: 0, ct);
+                await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, seq, batch, Fence: 0), ct);
             }
         }, CancellationToken.None);
         return (summary.RowCount, summary.High);

@@ -118,8 +118,8 @@ public sealed class DomainKeyTests : IAsyncLifetime
         var rows = await source.ReadKeysAsync(job, [["7"], ["9999"]], CancellationToken.None);
         var gone = PostgresSource.KeyDelete(job, rows[1].Columns, ["9999"]);
         var run = Guid.NewGuid();
-        var updated = await destination.LoadAsync(job, run, run, 0, rows[0], fence: 0, CancellationToken.None);
-        var deleted = await destination.LoadAsync(job, run, run, 1, gone, fence: 0, CancellationToken.None);
+        var updated = await destination.LoadAsync(new BatchToLoad(job, run, run, 0, rows[0], Fence: 0), CancellationToken.None);
+        var deleted = await destination.LoadAsync(new BatchToLoad(job, run, run, 1, gone, Fence: 0), CancellationToken.None);
 
         Assert.Equal((1, 0), (rows[0].RowCount, rows[1].RowCount));
         Assert.Equal((1, 1), (updated.Updated, deleted.Deleted));
@@ -136,7 +136,7 @@ public sealed class DomainKeyTests : IAsyncLifetime
         var summary = await source.ExtractAsync(job, after, async (batch, _, ct) =>
         {
             seq++;
-            await destination.LoadAsync(job, runId, extractionId, seq, batch, fence: 0, ct);
+            await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, seq, batch, Fence: 0), ct);
         }, CancellationToken.None);
         return (summary.RowCount, summary.High);
     }
@@ -149,7 +149,7 @@ public sealed class DomainKeyTests : IAsyncLifetime
         var summary = await source.ExtractAsync(job, after, async (batch, _, ct) =>
         {
             seq++;
-            await destination.LoadAsync(job, runId, runId, seq, batch, fence: 0, ct);
+            await destination.LoadAsync(new BatchToLoad(job, runId, runId, seq, batch, Fence: 0), ct);
         }, CancellationToken.None);
         return (summary.RowCount, summary.High);
     }

@@ -191,7 +191,7 @@ public sealed class FullRefreshSweepTests : IAsyncLifetime
         {
             if (seq < maxBatches)
             {
-                var result = await destination.LoadAsync(job, runId, extractionId, ++seq, batch, fence, ct);
+                var result = await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, ++seq, batch, fence), ct);
                 Assert.False(result.Superseded);
             }
         }, CancellationToken.None);

@@ -53,8 +53,8 @@ public sealed class PartitionedTableTests : IAsyncLifetime
             ["3", "2026-01-01T00:00:00+00:00", "3", "3 same cursor", null],
             ["5", "2026-01-02T00:00:00+00:00", "5", "5", null]);
 
-        var one = await destination.LoadAsync(job, run, run, 1, first, fence: 1, CancellationToken.None);
-        var two = await destination.LoadAsync(job, run, run, 2, second, fence: 1, CancellationToken.None);
+        var one = await destination.LoadAsync(new BatchToLoad(job, run, run, 1, first, Fence: 1), CancellationToken.None);
+        var two = await destination.LoadAsync(new BatchToLoad(job, run, run, 2, second, Fence: 1), CancellationToken.None);
 
         Assert.Equal((5, 4, 0, 1), (one.Rows, one.Inserted, one.Updated, one.Skipped));
         Assert.Equal((4, 1, 1, 2), (two.Rows, two.Inserted, two.Updated, two.Skipped));
@@ -108,7 +108,7 @@ public sealed class PartitionedTableTests : IAsyncLifetime
         // The load's merge meets the other transaction's uncommitted key and waits for it; the other
         // commits while it waits, so the row the load writes already exists when it writes it.
         var load = destination.LoadAsync(
-            job, Guid.NewGuid(), Guid.NewGuid(), 1, SampleBatch.Of(["7", "2026-01-01T00:00:00+00:00", "7", "mine", null]), fence: 1, CancellationToken.None);
+            new BatchToLoad(job, Guid.NewGuid(), Guid.NewGuid(), 1, SampleBatch.Of(["7", "2026-01-01T00:00:00+00:00", "7", "mine", null]), Fence: 1), CancellationToken.None);
         await WaitUntilBlockedAsync(load);
         await transaction.CommitAsync();
         var result = await load;
@@ -177,7 +177,7 @@ public sealed class PartitionedTableTests : IAsyncLifetime
         var (runId, extractionId, seq) = (Guid.NewGuid(), Guid.NewGuid(), 0);
         var loads = new List<LoadResult>();
         await new PostgresSource(_connections, _resilience).ExtractAsync(job, after: null, async (batch, _, ct) =>
-            loads.Add(await destination.LoadAsync(job, runId, extractionId, ++seq, batch, fence, ct)), CancellationToken.None);
+            loads.Add(await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, ++seq, batch, fence), ct)), CancellationToken.None);
         var sweep = await new PostgresDeleteSweep(_connections, _resilience).SweepAsync(job, runId, fence, CancellationToken.None);
         return (runId, loads, sweep);
     }

@@ -119,7 +119,7 @@ public sealed class PostgresResilienceTests : IAsyncLifetime
             return ValueTask.CompletedTask;
         }, CancellationToken.None);
         var batch = Assert.Single(batches);
-        return await new PostgresDestination(_connections, resilience).LoadAsync(Job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, fence: 1, CancellationToken.None);
+        return await new PostgresDestination(_connections, resilience).LoadAsync(new BatchToLoad(Job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, Fence: 1), CancellationToken.None);
     }
 
     private static ConnectorResilience Resilience(Action<ConnectorResilienceOptions>? configure = null)

@@ -49,8 +49,8 @@ public sealed class RepeatedKeyTests : IAsyncLifetime
             ["1", "2025-12-01T00:00:00+00:00", "1", "1 older than the destination", null]);
         var run = Guid.NewGuid();
 
-        var one = await _destination.LoadAsync(job, run, run, 1, first, fence: 1, CancellationToken.None);
-        var two = await _destination.LoadAsync(job, run, run, 2, second, fence: 1, CancellationToken.None);
+        var one = await _destination.LoadAsync(new BatchToLoad(job, run, run, 1, first, Fence: 1), CancellationToken.None);
+        var two = await _destination.LoadAsync(new BatchToLoad(job, run, run, 2, second, Fence: 1), CancellationToken.None);
 
         Assert.Equal((4, 2, 0, 2), (one.Rows, one.Inserted, one.Updated, one.Skipped));
         // Across batches latest-wins decides: key 1's row is older than the destination's, so it is skipped.
@@ -71,7 +71,7 @@ public sealed class RepeatedKeyTests : IAsyncLifetime
             ["3", "2026-01-01T00:00:00+00:00", "3", "3 last", null],
             ["4", "2026-01-01T00:00:00+00:00", "4", "4 only", null]);
 
-        var result = await _destination.LoadAsync(job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, fence: 1, CancellationToken.None);
+        var result = await _destination.LoadAsync(new BatchToLoad(job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, Fence: 1), CancellationToken.None);
 
         Assert.Equal([1], result.Rejected.Select(r => r.RowIndex));
         Assert.StartsWith("23514", result.Rejected[0].Error, StringComparison.Ordinal);
@@ -98,7 +98,7 @@ public sealed class RepeatedKeyTests : IAsyncLifetime
             Operations = [RowOperations.Upsert, RowOperations.Upsert, RowOperations.Delete, RowOperations.Upsert, RowOperations.Upsert, RowOperations.Delete, RowOperations.Delete],
         };
 
-        var result = await _destination.LoadAsync(job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, fence: 1, CancellationToken.None);
+        var result = await _destination.LoadAsync(new BatchToLoad(job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, Fence: 1), CancellationToken.None);
 
         Assert.Equal((7, 1, 1, 2, 3), (result.Rows, result.Inserted, result.Updated, result.Deleted, result.Skipped));
         Assert.Equal("1:1 last|2:2 back", await NotesAsync("dst_changes"));

@@ -64,7 +64,7 @@ public sealed class RunFenceTests : IAsyncLifetime
 
         // An earlier run has loaded here, so the new run's first batch raises the fence.
         var earlier = new PostgresDestination(_connections, _resilience);
-        await earlier.LoadAsync(Job, Guid.NewGuid(), Guid.NewGuid(), 1, batches[^1], fence: 1, loadedBy: "earlier", CancellationToken.None);
+        await earlier.LoadAsync(new BatchToLoad(Job, Guid.NewGuid(), Guid.NewGuid(), 1, batches[^1], Fence: 1, LoadedBy: "earlier"), CancellationToken.None);
 
         await using var gate = new NpgsqlConnection(_scratch.ConnectionString);
         await gate.OpenAsync();
@@ -72,7 +72,7 @@ public sealed class RunFenceTests : IAsyncLifetime
 
         var (runId, extractionId) = (Guid.NewGuid(), Guid.NewGuid());
         var loader = new PostgresDestination(_connections, _resilience);
-        var first = loader.LoadAsync(Job, runId, extractionId, 1, batches[0], fence: 2, loadedBy: "one", CancellationToken.None);
+        var first = loader.LoadAsync(new BatchToLoad(Job, runId, extractionId, 1, batches[0], Fence: 2, LoadedBy: "one"), CancellationToken.None);
         await WaitUntilHeldAsync(first);
 
         // If the held batch kept the fence row (or the bookkeeping DDL waited behind it) these would wait
@@ -83,7 +83,7 @@ public sealed class RunFenceTests : IAsyncLifetime
         for (var seq = 2; seq <= batches.Count; seq++)
         {
             var destination = seq % 2 == 0 ? loader : another;
-            others.Add(await destination.LoadAsync(Job, runId, extractionId, seq, batches[seq - 1], fence: 2, loadedBy: seq % 2 == 0 ? "one" : "two", bound.Token));
+            others.Add(await destination.LoadAsync(new BatchToLoad(Job, runId, extractionId, seq, batches[seq - 1], Fence: 2, LoadedBy: seq % 2 == 0 ? "one" : "two"), bound.Token));
         }
 
         Assert.False(first.IsCompleted);
@@ -103,8 +103,8 @@ public sealed class RunFenceTests : IAsyncLifetime
         var destination = new PostgresDestination(_connections, _resilience);
         await ExecuteAsync("DROP TRIGGER held ON dst");
 
-        var later = await destination.LoadAsync(Job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, fence: 8, loadedBy: null, CancellationToken.None);
-        var older = await destination.LoadAsync(Job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, fence: 7, loadedBy: null, CancellationToken.None);
+        var later = await destination.LoadAsync(new BatchToLoad(Job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, Fence: 8, LoadedBy: null), CancellationToken.None);
+        var older = await destination.LoadAsync(new BatchToLoad(Job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, Fence: 7, LoadedBy: null), CancellationToken.None);
 
         Assert.Equal((false, true), (later.Superseded, older.Superseded));
         Assert.Equal(8L, await ScalarAsync("SELECT fence FROM sync.job_fences WHERE job_name = 'fenced'"));

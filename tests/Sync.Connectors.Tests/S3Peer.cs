@@ -4,7 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Sync.Connectors.Resilience;
-using Sync.Connectors.S3;
+using Sync.ObjectStorage;
 
 namespace Sync.Connectors.Tests;
 

@@ -49,7 +49,7 @@ public sealed class SecondaryUniqueKeyTests : IAsyncLifetime
             Operations = [RowOperations.Delete, RowOperations.Upsert, RowOperations.Delete, RowOperations.Upsert],
         };
 
-        var result = await _destination.LoadAsync(job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, fence: 1, CancellationToken.None);
+        var result = await _destination.LoadAsync(new BatchToLoad(job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, Fence: 1), CancellationToken.None);
 
         Assert.Empty(result.Rejected);
         Assert.Equal((4, 2, 0, 2, 0), (result.Rows, result.Inserted, result.Updated, result.Deleted, result.Skipped));
@@ -71,7 +71,7 @@ public sealed class SecondaryUniqueKeyTests : IAsyncLifetime
             Operations = [RowOperations.Upsert, RowOperations.Upsert, RowOperations.Delete, RowOperations.Upsert],
         };
 
-        var result = await _destination.LoadAsync(job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, fence: 1, CancellationToken.None);
+        var result = await _destination.LoadAsync(new BatchToLoad(job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, Fence: 1), CancellationToken.None);
 
         Assert.Empty(result.Rejected);
         Assert.Equal((4, 2, 1, 1, 0), (result.Rows, result.Inserted, result.Updated, result.Deleted, result.Skipped));
@@ -91,7 +91,7 @@ public sealed class SecondaryUniqueKeyTests : IAsyncLifetime
             Operations = [RowOperations.Delete, RowOperations.Upsert, RowOperations.Upsert],
         };
 
-        var result = await _destination.LoadAsync(job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, fence: 1, CancellationToken.None);
+        var result = await _destination.LoadAsync(new BatchToLoad(job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, Fence: 1), CancellationToken.None);
 
         Assert.Equal([1], result.Rejected.Select(r => r.RowIndex));
         Assert.StartsWith("23514", result.Rejected[0].Error, StringComparison.Ordinal);

@@ -66,8 +66,8 @@ public sealed class SourceKeyReadTests : IAsyncLifetime
         Assert.Equal([1, 0], rows.Select(r => r.RowCount));
         var gone = PostgresSource.KeyDelete(job, rows[1].Columns, ["3"]);
         var run = Guid.NewGuid();
-        var updated = await destination.LoadAsync(job, run, run, 0, rows[0], fence: 0, CancellationToken.None);
-        var deleted = await destination.LoadAsync(job, run, run, 1, gone, fence: 0, CancellationToken.None);
+        var updated = await destination.LoadAsync(new BatchToLoad(job, run, run, 0, rows[0], Fence: 0), CancellationToken.None);
+        var deleted = await destination.LoadAsync(new BatchToLoad(job, run, run, 1, gone, Fence: 0), CancellationToken.None);
         Assert.Equal((1, 1), (updated.Updated, deleted.Deleted));
         Assert.Equal("1:1 now", await _scratch.ScalarAsync("SELECT string_agg(id || ':' || note, '|' ORDER BY id) FROM dst"));
     }
@@ -89,8 +89,8 @@ public sealed class SourceKeyReadTests : IAsyncLifetime
 
         var rows = await source.ReadKeysAsync(job, [["1"], ["2"]], CancellationToken.None);
         var run = Guid.NewGuid();
-        var updated = await destination.LoadAsync(job, run, run, 0, rows[0], fence: 0, CancellationToken.None);
-        var inserted = await destination.LoadAsync(job, run, run, 1, rows[1], fence: 0, CancellationToken.None);
+        var updated = await destination.LoadAsync(new BatchToLoad(job, run, run, 0, rows[0], Fence: 0), CancellationToken.None);
+        var inserted = await destination.LoadAsync(new BatchToLoad(job, run, run, 1, rows[1], Fence: 0), CancellationToken.None);
 
         Assert.Equal((1, 1), (updated.Updated, inserted.Inserted));
         Assert.Equal(

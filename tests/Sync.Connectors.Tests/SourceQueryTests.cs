@@ -145,7 +145,7 @@ public sealed class SourceQueryTests : IAsyncLifetime
         var (runId, extractionId, seq) = (Guid.NewGuid(), Guid.NewGuid(), 0);
         var summary = await new PostgresSource(_connections, resilience).ExtractAsync(job, after, async (batch, _, ct) =>
         {
-            await destination.LoadAsync(job, runId, extractionId, ++seq, batch, fence: 0, ct);
+            await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, ++seq, batch, Fence: 0), ct);
         }, CancellationToken.None);
         return (summary.RowCount, summary.High ?? after);
     }

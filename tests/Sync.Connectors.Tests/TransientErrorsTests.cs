@@ -1,5 +1,9 @@
+using System.Net;
 using System.Net.Sockets;
+using Amazon.S3;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
+using Sync.ObjectStorage;
 
 namespace Sync.Connectors.Tests;
 
@@ -40,6 +44,21 @@ public sealed class TransientErrorsTests
         Assert.False(TransientErrors.IsTransient(new DestinationSchemaException("no such column")));
         Assert.False(TransientErrors.IsTransient(new UnknownConnectionException("warehouse")));
         Assert.False(TransientErrors.IsTransient(new InvalidOperationException("bug")));
+    }
+
+    // The core carries no AWS SDK: S3 connections teach it the S3 answers that may pass.
+    [Theory]
+    [InlineData(HttpStatusCode.ServiceUnavailable, true)]
+    [InlineData(HttpStatusCode.InternalServerError, true)]
+    [InlineData(HttpStatusCode.RequestTimeout, true)]
+    [InlineData(HttpStatusCode.TooManyRequests, true)]
+    [InlineData(HttpStatusCode.Forbidden, false)]
+    [InlineData(HttpStatusCode.NotFound, false)]
+    public void S3_answers_that_may_pass_are_transient_once_S3_connections_exist(HttpStatusCode status, bool transient)
+    {
+        using var connections = new S3Connections(new ConfigurationBuilder().Build());
+
+        Assert.Equal(transient, TransientErrors.IsTransient(new AmazonS3Exception("answer") { StatusCode = status }));
     }
 
     private static PostgresException Postgres(string sqlState) => new("message", "ERROR", "ERROR", sqlState);

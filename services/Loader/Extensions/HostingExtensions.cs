@@ -8,6 +8,7 @@ using Sync.Connectors.Postgres;
 using Sync.Connectors.S3;
 using Sync.Contracts.Jobs;
 using Sync.Loader;
+using Sync.ObjectStorage;
 
 namespace Microsoft.Extensions.Hosting;
 

@@ -7,10 +7,9 @@ using CsvHelper.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.FileSystemGlobbing;
 using Sync.Batches;
-using Sync.Connectors.Http;
-using Sync.Connectors.S3;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
+using Sync.ObjectStorage;
 
 namespace Sync.Connectors.Files;
 
@@ -27,6 +26,7 @@ public sealed class FilesSource(IConfiguration configuration) : ISource
     private readonly S3Connections _s3 = new(configuration);
 
     public const string SectionName = "FileConnections";
+    public const string Stage = "extract";
 
     /// <summary>A file modified more recently than this may still be being written; the next run takes it.</summary>
     internal static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(2);
@@ -80,7 +80,7 @@ public sealed class FilesSource(IConfiguration configuration) : ISource
                     var one = new TupleBuffer(256);
                     one.BeginTuple(1);
                     one.AppendField(Encoding.UTF8.GetBytes(raw), isNull: false);
-                    rejected.Add(new RejectedRecord(HttpSource.Stage, index, $"{name}:{line}: {reason}", new RecordBatch(RejectedColumns, 1, one.ToArray())));
+                    rejected.Add(new RejectedRecord(Stage, index, $"{name}:{line}: {reason}", new RecordBatch(RejectedColumns, 1, one.ToArray())));
                 }
 
                 index++;

@@ -4,7 +4,7 @@ using System.Text;
 using Sync.Batches;
 using Sync.Sdk;
 
-namespace Sync.Connectors.Code;
+namespace Sync.Connectors;
 
 /// <summary>
 /// Between binary COPY fields and the CLR values a <see cref="SyncRecord"/> holds, for C# sources,

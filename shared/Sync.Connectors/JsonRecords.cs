@@ -6,7 +6,7 @@ using Sync.Batches;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 
-namespace Sync.Connectors.Http;
+namespace Sync.Connectors;
 
 /// <summary>
 /// Turns JSON records into batch tuples: each field found by its dotted path, rendered as text and

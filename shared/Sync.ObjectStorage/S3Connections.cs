@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using Amazon.Runtime;
 using Amazon.S3;
 using Microsoft.Extensions.Configuration;
+using Sync.Connectors;
 
-namespace Sync.Connectors.S3;
+namespace Sync.ObjectStorage;
 
 /// <summary>
 /// Resolves S3 connection names from the configuration section <c>S3Connections</c>
@@ -15,6 +16,13 @@ public sealed class S3Connections(IConfiguration configuration) : IDisposable
     public const string SectionName = "S3Connections";
 
     private readonly ConcurrentDictionary<string, S3Connection> _connections = new(StringComparer.Ordinal);
+
+    // Every S3 client is made here, so its errors are known to the stage retries before any can occur.
+    static S3Connections() => TransientErrors.Recognise(IsTransient);
+
+    /// <summary>An S3 (or other AWS) answer that may pass: server errors, request timeout, throttling.</summary>
+    public static bool IsTransient(Exception exception) =>
+        exception is AmazonServiceException aws && ((int)aws.StatusCode >= 500 || (int)aws.StatusCode is 408 or 429);
 
     public bool IsDefined(string name) => !string.IsNullOrWhiteSpace(configuration.GetSection(SectionName).GetSection(name)["Bucket"]);
 

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.Loader;
 
-namespace Sync.Connectors.Code;
+namespace Sync.Connectors;
 
 /// <summary>
 /// The C# sources or sinks a job file may name: classes implementing <typeparamref name="T"/> with the

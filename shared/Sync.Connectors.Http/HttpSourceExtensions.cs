@@ -5,13 +5,12 @@ namespace Microsoft.Extensions.Hosting;
 
 public static class HttpSourceExtensions
 {
-    /// <summary>Registers the http source and its client (base addresses and secrets from <c>HttpConnections</c>) and the files source (folders from <c>FileConnections</c>).</summary>
+    /// <summary>Registers the http source and its client (base addresses and secrets from <c>HttpConnections</c>).</summary>
     public static IServiceCollection AddHttpSource(this IServiceCollection services)
     {
         services.AddHttpClient(HttpSource.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<HttpConnections>();
         services.AddSingleton<HttpSource>();
-        services.AddSingleton<Sync.Connectors.Files.FilesSource>();
         return services;
     }
 }

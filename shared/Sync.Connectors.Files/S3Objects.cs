@@ -1,7 +1,7 @@
 using Amazon.S3.Model;
 using Microsoft.Extensions.FileSystemGlobbing;
-using Sync.Connectors.S3;
 using Sync.Contracts;
+using Sync.ObjectStorage;
 
 namespace Sync.Connectors.Files;
 

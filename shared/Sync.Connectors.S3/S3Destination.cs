@@ -4,6 +4,7 @@ using Amazon.S3.Model;
 using Sync.Connectors.Resilience;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
+using Sync.ObjectStorage;
 
 namespace Sync.Connectors.S3;
 

@@ -23,19 +23,10 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
     /// <summary>The destination connections this process has loaded into, whose applied batches it keeps tidy.</summary>
     public IReadOnlyCollection<string> LoadedConnections => [.. _prepared.Keys];
 
-    public Task<LoadResult> LoadAsync(BatchToLoad load, CancellationToken cancellationToken) =>
-        LoadAsync(load.Job, load.RunId, load.ExtractionId, load.BatchSeq, load.Batch, load.Fence, load.LoadedBy, cancellationToken);
-
-    /// <param name="fence">The run's fence (<see cref="RunFence"/>); 0 loads without one.</param>
-    public Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, CancellationToken cancellationToken) =>
-        LoadAsync(job, runId, extractionId, batchSeq, batch, fence, loadedBy: null, cancellationToken);
-
-    /// <param name="fence">The run's fence (<see cref="RunFence"/>); 0 loads without one.</param>
-    /// <param name="loadedBy">The Loader instance applying the batch, kept in sync.applied_batches.loaded_by (null: not recorded).</param>
-    public async Task<LoadResult> LoadAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, string? loadedBy, CancellationToken cancellationToken) =>
+    public async Task<LoadResult> LoadAsync(BatchToLoad load, CancellationToken cancellationToken) =>
         await resilience.ExecuteAsync(
-            job.Destination.Connection,
-            ct => LoadOnceAsync(job, runId, extractionId, batchSeq, batch, fence, loadedBy, ct),
+            load.Job.Destination.Connection,
+            ct => LoadOnceAsync(load.Job, load.RunId, load.ExtractionId, load.BatchSeq, load.Batch, load.Fence, load.LoadedBy, ct),
             cancellationToken);
 
     private async ValueTask<LoadResult> LoadOnceAsync(JobSpec job, Guid runId, Guid extractionId, int batchSeq, RecordBatch batch, long fence, string? loadedBy, CancellationToken cancellationToken)
