@@ -47,6 +47,8 @@ internal static class HostingExtensions
         builder.Services.AddScoped<JobVerifications>();
         builder.Services.AddScoped<RequestSweepActivity>();
         builder.Services.AddSingleton<ErrorQueueReplay>();
+        builder.Services.AddSingleton<StageRequests>();
+        builder.Services.AddSingleton<CdcSlots>();
         builder.Services.AddScoped<CdcSlotCleanup>();
         builder.Services.AddHostedService<CdcSlotSweepOnStart>();
 

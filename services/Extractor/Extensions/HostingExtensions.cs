@@ -36,6 +36,7 @@ internal static class HostingExtensions
             bus.AddConsumer<ExtractBatchesConsumer, ExtractBatchesConsumerDefinition>();
             bus.AddConsumer<RereadRecordsConsumer, RereadRecordsConsumerDefinition>();
             bus.AddConsumer<VerifyJobConsumer, VerifyJobConsumerDefinition>();
+            bus.AddConsumer<DropCdcSlotConsumer, DropCdcSlotConsumerDefinition>();
             bus.AddRequestClient<BeginExtraction>();
         });
         return builder;
