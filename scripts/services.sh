@@ -8,7 +8,8 @@
 #   status   which run
 #
 # Logs: .sync/logs/<service>.log   pids: .sync/run/<service>.pid
-# Environment given to the services (plus everything already exported, e.g. Connections__*):
+# Environment given to the services (plus everything already exported, e.g. Connections__*, which
+# the Coordinator does not get):
 #   ConnectionStrings__Control, RabbitMq__Host/Port/Username/Password/VirtualHost,
 #   Jobs__Directory (${SYNC_JOBS_DIR:-$REPO/jobs}); the Coordinator listens on
 #   http://127.0.0.1:${SYNC_API_PORT:-5080} (the others get the next ports, in case they serve
@@ -109,7 +110,14 @@ cmd_start() {
     [[ -f $dll ]] || die "$dll is missing (build failed, or SYNC_NO_BUILD=1 without a build?)"
     local args=()
     [[ $name == coordinator ]] && args=(--urls "http://127.0.0.1:$port")
-    local instance=()
+    local instance=() variable
+    # The Coordinator gets no source or destination connection: the Extractor answers its
+    # requests that need one (issue 17).
+    if [[ $name == coordinator ]]; then
+      for variable in $(compgen -e); do
+        [[ $variable == *Connections__* ]] && instance+=(-u "$variable")
+      done
+    fi
     # Loaders name themselves in sync.applied_batches.loaded_by: loader, loader-2, …
     [[ $project == Loader ]] && instance=(Loader__InstanceName="$name")
     printf '\n===== %s start %s =====\n' "$(date -u +%FT%TZ)" "$name" >>"$log"

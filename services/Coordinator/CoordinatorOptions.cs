@@ -14,6 +14,15 @@ public sealed class CoordinatorOptions
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan RunTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// How long the Coordinator waits for a stage to answer what it cannot do itself — drop a cdc
+    /// slot, check a job's live schemas: the Extractor holds the connections (issue 17). An
+    /// unanswered request expires in its queue, and the operation reports that the stage did not
+    /// answer. Kept below the CLI's 30 s HTTP timeout. Default 00:00:20.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan StageRequestTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>How often active runs are checked against <see cref="RunTimeout"/>, in seconds. Default 15.</summary>
     [Range(1, 3600)]
     public int RunTimeoutSweepSeconds { get; set; } = 15;

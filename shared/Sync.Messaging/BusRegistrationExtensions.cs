@@ -23,6 +23,7 @@ public static class BusRegistrationExtensions
             .BindConfiguration(DelayedRedeliveryOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<RabbitMqConnections>();
         builder.Services.AddSingleton<DelayQueues>();
 
         builder.Services.AddMassTransit(bus =>

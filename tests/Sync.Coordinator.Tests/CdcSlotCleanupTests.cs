@@ -1,3 +1,4 @@
+using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,6 +13,7 @@ using Sync.Connectors.Tests;
 using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.Jobs;
+using Sync.Extractor;
 using Sync.Jobs;
 
 namespace Sync.Coordinator.Tests;
@@ -19,8 +21,10 @@ namespace Sync.Coordinator.Tests;
 /// <summary>
 /// The Coordinator's removal of a removed cdc job's slot, against real PostgreSQL (wal_level=logical):
 /// a migrated control database, and a source where the slot and publication are made as the cdc
-/// reader makes them. Only recorded slots of jobs no longer defined go, an active one included;
-/// a slot on a connection this Coordinator lacks is kept and reported.
+/// reader makes them. The drop itself is the Extractor's (its DropCdcSlot consumer, on an in-memory
+/// bus; the Coordinator holds no source connection). Only recorded slots of jobs no longer defined
+/// go, an active one included; a slot on a connection the Extractor lacks, or while the Extractor
+/// does not answer, is kept and reported, and a later attempt drops it.
 /// </summary>
 public sealed class CdcSlotCleanupTests : IAsyncLifetime
 {
@@ -134,6 +138,29 @@ public sealed class CdcSlotCleanupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_the_Extractor_stopped_the_slot_is_kept_and_a_later_attempt_drops_it()
+    {
+        var job = Job("cdc_no_extractor_" + Suffix());
+        await CreateSlotAsync(job);
+        await RecordAsync(job);
+        await WriteWatermarkAsync(job.Name);
+
+        var outcome = Assert.Single(await CleanupAsync(defined: [], extractorRunning: false), o => o.Job == job.Name);
+
+        Assert.Equal(CdcSlotFate.Skipped, outcome.Fate);
+        Assert.Contains("the Extractor did not answer", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal(1L, await CountAsync(_source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", CdcSlot.NameOf(job.Name)));
+        Assert.Equal(1L, await CountAsync(_control, "SELECT count(*) FROM sync_cdc_slots WHERE job = $1", job.Name));
+        Assert.Equal(1L, await CountAsync(_control, "SELECT count(*) FROM sync_watermarks WHERE key = $1", job.Name));
+
+        // The Extractor is back.
+        Assert.Equal(CdcSlotFate.Dropped, Assert.Single(await CleanupAsync(defined: []), o => o.Job == job.Name).Fate);
+        Assert.Equal(0L, await CountAsync(_source, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", CdcSlot.NameOf(job.Name)));
+        Assert.Equal(0L, await CountAsync(_control, "SELECT count(*) FROM sync_cdc_slots WHERE job = $1", job.Name));
+        Assert.Equal(0L, await CountAsync(_control, "SELECT count(*) FROM sync_watermarks WHERE key = $1", job.Name));
+    }
+
+    [Fact]
     public async Task A_slot_a_run_still_streams_from_is_dropped_after_its_reader_is_ended()
     {
         var job = Job("cdc_active_" + Suffix());
@@ -214,12 +241,7 @@ public sealed class CdcSlotCleanupTests : IAsyncLifetime
 
             var jobs = new JobCatalog(Options.Create(new JobsOptions { Directory = folder }), NullLogger<JobCatalog>.Instance);
             Assert.NotEmpty(jobs.Invalid);
-            await using var services = new ServiceCollection()
-                .AddDbContext<CoordinatorDbContext>(options => options.UseNpgsql(_control.ConnectionString))
-                .AddSingleton(_connections)
-                .AddLogging()
-                .AddScoped<CdcSlotCleanup>()
-                .BuildServiceProvider();
+            await using var services = await StartServicesAsync(extractorRunning: true);
             using var sweep = new CdcSlotSweepOnStart(services.GetRequiredService<IServiceScopeFactory>(), jobs, NullLogger<CdcSlotSweepOnStart>.Instance);
             await sweep.StartAsync(CancellationToken.None);
             await sweep.ExecuteTask!;
@@ -232,11 +254,50 @@ public sealed class CdcSlotCleanupTests : IAsyncLifetime
 
     private CoordinatorDbContext Control() => new(new DbContextOptionsBuilder<CoordinatorDbContext>().UseNpgsql(_control.ConnectionString).Options);
 
-    private async Task<IReadOnlyList<CdcSlotOutcome>> CleanupAsync(HashSet<string> defined)
+    private async Task<IReadOnlyList<CdcSlotOutcome>> CleanupAsync(HashSet<string> defined, bool extractorRunning = true)
     {
-        await using var dbContext = Control();
-        var cleanup = new CdcSlotCleanup(dbContext, _connections, NullLogger<CdcSlotCleanup>.Instance);
-        return await cleanup.RemoveOrphansAsync(defined, null, CancellationToken.None);
+        await using var services = await StartServicesAsync(extractorRunning);
+        await using var scope = services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<CdcSlotCleanup>().RemoveOrphansAsync(defined, null, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The Coordinator's clean-up and, unless <paramref name="extractorRunning"/> is false, the
+    /// Extractor's DropCdcSlot consumer with the source connection, on one started in-memory bus.
+    /// </summary>
+    private async Task<RunningServices> StartServicesAsync(bool extractorRunning)
+    {
+        var services = new ServiceCollection()
+            .AddDbContext<CoordinatorDbContext>(options => options.UseNpgsql(_control.ConnectionString))
+            .AddSingleton(_connections)
+            .AddLogging()
+            .AddSingleton(Options.Create(new CoordinatorOptions { StageRequestTimeout = TimeSpan.FromSeconds(2) }))
+            .AddSingleton<StageRequests>()
+            .AddSingleton<CdcSlots>()
+            .AddScoped<CdcSlotCleanup>()
+            .AddMassTransit(bus =>
+            {
+                if (extractorRunning)
+                {
+                    bus.AddConsumer<DropCdcSlotConsumer, DropCdcSlotConsumerDefinition>();
+                }
+
+                bus.UsingInMemory((context, transport) => transport.ConfigureEndpoints(context));
+            })
+            .BuildServiceProvider();
+        await services.GetRequiredService<IBusControl>().StartAsync(CancellationToken.None);
+        return new RunningServices(services);
+    }
+
+    private sealed class RunningServices(ServiceProvider services) : IServiceProvider, IAsyncDisposable
+    {
+        public object? GetService(Type serviceType) => services.GetService(serviceType);
+
+        public async ValueTask DisposeAsync()
+        {
+            await services.GetRequiredService<IBusControl>().StopAsync(CancellationToken.None);
+            await services.DisposeAsync();
+        }
     }
 
     private async Task RecordAsync(JobSpec job)

@@ -1,7 +1,8 @@
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Sync.Connectors.Postgres;
+using MassTransit;
+using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.Jobs;
@@ -60,10 +61,11 @@ internal static class JobsApi
 
     /// <summary>
     /// Validates one job file sent as the request body (YAML): its syntax and fields, then its
-    /// source and destination against their live schemas. ?file= names it in the errors.
+    /// source and destination against their live schemas, which the Extractor reads (it holds the
+    /// connections; 503 when it does not answer). ?file= names it in the errors.
     /// </summary>
-    private static async Task<Results<Ok<ValidationView>, UnprocessableEntity<ValidationView>>> ValidateAsync(
-        HttpRequest request, JobSchemaCheck schemaCheck, CancellationToken cancellationToken, string file = "job.yml")
+    private static async Task<Results<Ok<ValidationView>, UnprocessableEntity<ValidationView>, ProblemHttpResult>> ValidateAsync(
+        HttpRequest request, StageRequests stages, CancellationToken cancellationToken, string file = "job.yml")
     {
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var yaml = await reader.ReadToEndAsync(cancellationToken);
@@ -73,8 +75,27 @@ internal static class JobsApi
             return TypedResults.UnprocessableEntity(new ValidationView(false, parsed.Errors.Select(ErrorView.Of).ToList()));
         }
 
-        var problems = await schemaCheck.CheckAsync(parsed.Job!, cancellationToken);
-        var errors = problems.Select(p => new ErrorView(file, 0, 0, p.Field, p.Message, null, $"{file}: {p.Field}: {p.Message}")).ToList();
+        JobSchemaChecked checkedSchema;
+        try
+        {
+            checkedSchema = await stages.GetResponseAsync<CheckJobSchema, JobSchemaChecked>(new CheckJobSchema(parsed.Job!.Name, parsed.Job), cancellationToken);
+        }
+        catch (RequestTimeoutException)
+        {
+            return OperationsApi.Problem(
+                StatusCodes.Status503ServiceUnavailable,
+                $"The Extractor did not answer within {stages.Timeout.TotalSeconds:0} s; the live schemas were not checked.",
+                "The file itself is valid. Start the Extractor (it holds the connections) and validate again.");
+        }
+        catch (RequestFaultException fault)
+        {
+            return OperationsApi.Problem(
+                StatusCodes.Status503ServiceUnavailable,
+                $"The Extractor could not check the live schemas: {fault.Fault?.Exceptions.FirstOrDefault()?.Message ?? fault.Message}",
+                "The file itself is valid. See the Extractor's log, then validate again.");
+        }
+
+        var errors = checkedSchema.Problems.Select(p => new ErrorView(file, 0, 0, p.Field, p.Message, null, $"{file}: {p.Field}: {p.Message}")).ToList();
         return errors.Count == 0
             ? TypedResults.Ok(new ValidationView(true, errors))
             : TypedResults.UnprocessableEntity(new ValidationView(false, errors));

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Sync.Connectors;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.Jobs;
 using Sync.Coordinator.Runs;
@@ -20,7 +19,7 @@ internal static class OperationsApi
     }
 
     private static async Task<Results<Ok<JobPauseView>, ProblemHttpResult>> PauseAsync(
-        string name, JobCatalog jobs, CoordinatorDbContext dbContext, ConnectionCatalog connections, CancellationToken cancellationToken)
+        string name, JobCatalog jobs, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
     {
         if (UnknownJob(name, jobs) is { } problem)
         {
@@ -39,7 +38,7 @@ internal static class OperationsApi
     }
 
     private static async Task<Results<Ok<JobPauseView>, ProblemHttpResult>> ResumeAsync(
-        string name, JobCatalog jobs, CoordinatorDbContext dbContext, ConnectionCatalog connections, CancellationToken cancellationToken)
+        string name, JobCatalog jobs, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
     {
         if (UnknownJob(name, jobs) is { } problem)
         {
@@ -52,7 +51,7 @@ internal static class OperationsApi
 
     /// <summary>Forgets the job's watermark, so its next run extracts from the start. Refused while a run is active.</summary>
     private static async Task<Results<Ok<WatermarkReset>, ProblemHttpResult>> ResetWatermarkAsync(
-        string name, JobCatalog jobs, CoordinatorDbContext dbContext, ConnectionCatalog connections, CancellationToken cancellationToken)
+        string name, JobCatalog jobs, CoordinatorDbContext dbContext, CdcSlots slots, CancellationToken cancellationToken)
     {
         if (UnknownJob(name, jobs) is { } problem)
         {
@@ -70,8 +69,8 @@ internal static class OperationsApi
 
         var previous = await dbContext.Watermarks.AsNoTracking().FirstOrDefaultAsync(w => w.Key == name, cancellationToken);
         await dbContext.Watermarks.Where(w => w.Key == name).ExecuteDeleteAsync(cancellationToken);
-        await CdcSlots.DropAsync(jobs.Find(name)!, connections, cancellationToken);
-        return TypedResults.Ok(new WatermarkReset(name, previous?.Cursor, previous?.LastSync));
+        var slotKept = await slots.DropForResetAsync(jobs.Find(name)!, cancellationToken);
+        return TypedResults.Ok(new WatermarkReset(name, previous?.Cursor, previous?.LastSync) { CdcSlotKept = slotKept });
     }
 
     private static async Task<Results<Ok<RunMetricsView>, ProblemHttpResult>> GetMetricsAsync(Guid id, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
@@ -104,7 +103,11 @@ internal static class OperationsApi
 
 internal sealed record JobPauseView(string JobName, bool Paused, DateTimeOffset? PausedAt);
 
-internal sealed record WatermarkReset(string JobName, string? PreviousWatermark, DateTimeOffset? PreviousLastSync);
+internal sealed record WatermarkReset(string JobName, string? PreviousWatermark, DateTimeOffset? PreviousLastSync)
+{
+    /// <summary>Why a cdc job's slot was not dropped now (its next run drops and makes it again); null when it was, or for other jobs.</summary>
+    public string? CdcSlotKept { get; init; }
+}
 
 internal sealed record BatchMetricsView(int BatchSeq, int Rows, int Inserted, int Updated, int Skipped, int Failed, DateTimeOffset LoadedAt, int Deleted);
 

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using Sync.Messaging;
@@ -13,7 +12,7 @@ namespace Sync.Coordinator.DeadLetters;
 /// redelivery count removed (it starts over), then acknowledged, so a crash in between duplicates a
 /// message rather than losing it — and the stages are idempotent.
 /// </summary>
-internal sealed partial class ErrorQueueReplay(IOptions<RabbitMqOptions> options)
+internal sealed partial class ErrorQueueReplay(RabbitMqConnections connections)
 {
     /// <summary>Most messages one call moves; call again for more.</summary>
     public const int Limit = 10_000;
@@ -23,17 +22,7 @@ internal sealed partial class ErrorQueueReplay(IOptions<RabbitMqOptions> options
     /// <returns>How many messages moved; null when there is no such error queue.</returns>
     public async Task<int?> MoveBackAsync(string queue, int limit, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        var factory = new ConnectionFactory
-        {
-            HostName = settings.Host,
-            Port = settings.Port,
-            VirtualHost = settings.VirtualHost,
-            UserName = settings.Username,
-            Password = settings.Password,
-            ClientProvidedName = "sync-error-queue-replay",
-        };
-        await using var connection = await factory.CreateConnectionAsync(cancellationToken);
+        await using var connection = await connections.OpenAsync("sync-error-queue-replay", automaticRecovery: true, cancellationToken);
         await using var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken);
         var errorQueue = queue + "_error";

@@ -3,8 +3,6 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Sync.Connectors;
-using Sync.Connectors.Postgres;
 using Sync.Coordinator;
 using Sync.Coordinator.Api;
 using Sync.Coordinator.Data;
@@ -33,8 +31,6 @@ internal static class HostingExtensions
         builder.Services.AddDbContext<CoordinatorDbContext>(options => options.UseNpgsql(control));
 
         builder.Services.AddSingleton<JobCatalog>();
-        builder.Services.AddSingleton<ConnectionCatalog>();
-        builder.Services.AddSingleton<JobSchemaCheck>();
         builder.Services.AddScoped<BeginRunActivity>();
         builder.Services.AddScoped<BeginExtractionActivity>();
         builder.Services.AddScoped<AcceptExtractionActivity>();
@@ -47,6 +43,8 @@ internal static class HostingExtensions
         builder.Services.AddScoped<JobVerifications>();
         builder.Services.AddScoped<RequestSweepActivity>();
         builder.Services.AddSingleton<ErrorQueueReplay>();
+        builder.Services.AddSingleton<StageRequests>();
+        builder.Services.AddSingleton<CdcSlots>();
         builder.Services.AddScoped<CdcSlotCleanup>();
         builder.Services.AddHostedService<CdcSlotSweepOnStart>();
 

@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
-using Sync.Connectors;
 using Sync.Connectors.Postgres.Cdc;
+using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
 
@@ -12,9 +11,10 @@ namespace Sync.Coordinator.Jobs;
 /// job's file is gone: the slot would otherwise keep WAL on the source for ever. Every cdc run
 /// records its job's slot on its source connection as it begins, so the Coordinator still knows the
 /// source after the file is deleted. Only recorded slots are dropped, never one of a job still
-/// defined, and never by guessing from a name.
+/// defined, and never by guessing from a name. The Extractor drops them (<see cref="DropCdcSlot"/>):
+/// it holds the source connections, the Coordinator none (issue 17).
 /// </summary>
-internal sealed partial class CdcSlotCleanup(CoordinatorDbContext dbContext, ConnectionCatalog connections, ILogger<CdcSlotCleanup> logger)
+internal sealed partial class CdcSlotCleanup(CoordinatorDbContext dbContext, CdcSlots slots, ILogger<CdcSlotCleanup> logger)
 {
     private const string RecordsSql =
         $"SELECT job AS \"Job\", connection AS \"Connection\", slot AS \"Slot\", publication AS \"Publication\" FROM {ControlTables.CdcSlots} ORDER BY job, connection";
@@ -60,7 +60,8 @@ internal sealed partial class CdcSlotCleanup(CoordinatorDbContext dbContext, Con
     /// Drops the recorded slots of every job not in <paramref name="definedJobs"/> (only
     /// <paramref name="onlyJob"/>'s when given), with their publication, the record and the job's
     /// watermark, so a job added again later copies its table afresh. A record whose connection
-    /// this Coordinator does not have, or whose source fails, is kept for the next attempt.
+    /// the Extractor does not have, whose source fails, or that the Extractor does not answer for
+    /// in time, is kept for the next attempt.
     /// </summary>
     public async Task<IReadOnlyList<CdcSlotOutcome>> RemoveOrphansAsync(
         IReadOnlySet<string> definedJobs, string? onlyJob, CancellationToken cancellationToken)
@@ -82,34 +83,21 @@ internal sealed partial class CdcSlotCleanup(CoordinatorDbContext dbContext, Con
             return record.Outcome(CdcSlotFate.Kept, "the job is still defined");
         }
 
-        if (!connections.IsDefined(record.Connection))
+        var kept = await slots.DropAsync(new DropCdcSlot(record.Job, record.Connection, record.Slot, record.Publication, EndReader: true), cancellationToken);
+        if (kept is not null)
         {
-            var reason = $"connection \"{record.Connection}\" is not configured (Connections__{record.Connection}); kept for the next start";
+            var reason = $"{kept}; kept for the next start";
             LogSlotKept(record.Slot, record.Job, reason);
             return record.Outcome(CdcSlotFate.Skipped, reason);
         }
 
-        try
-        {
-            await using (var source = await connections.Get(record.Connection).OpenConnectionAsync(cancellationToken))
-            {
-                await CdcSlotRemoval.DropAsync(source, record.Slot, record.Publication, cancellationToken);
-            }
-
-            await using var transaction = await dbContext.Database.BeginTransactionAsync(cancellationToken);
-            await dbContext.Database.ExecuteSqlRawAsync(
-                $"DELETE FROM {ControlTables.CdcSlots} WHERE job = {{0}} AND connection = {{1}}", [record.Job, record.Connection], cancellationToken);
-            await dbContext.Watermarks.Where(w => w.Key == record.Job).ExecuteDeleteAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            LogSlotDropped(record.Slot, record.Job, record.Connection);
-            return record.Outcome(CdcSlotFate.Dropped, null);
-        }
-        catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
-        {
-            var reason = $"dropping it on connection \"{record.Connection}\" failed: {exception.Message}; kept for the next start";
-            LogSlotKept(record.Slot, record.Job, reason);
-            return record.Outcome(CdcSlotFate.Skipped, reason);
-        }
+        await using var transaction = await dbContext.Database.BeginTransactionAsync(cancellationToken);
+        await dbContext.Database.ExecuteSqlRawAsync(
+            $"DELETE FROM {ControlTables.CdcSlots} WHERE job = {{0}} AND connection = {{1}}", [record.Job, record.Connection], cancellationToken);
+        await dbContext.Watermarks.Where(w => w.Key == record.Job).ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        LogSlotDropped(record.Slot, record.Job, record.Connection);
+        return record.Outcome(CdcSlotFate.Dropped, null);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dropped replication slot and publication {Slot} of removed cdc job {Job} on connection {Connection}, and its watermark")]
@@ -133,7 +121,7 @@ internal enum CdcSlotFate
     /// <summary>The job is still defined: its slot is in use.</summary>
     Kept,
 
-    /// <summary>The slot could not be dropped now (unknown connection, source unreachable); the record stays for the next attempt.</summary>
+    /// <summary>The slot could not be dropped now (connection unknown to the Extractor, source unreachable, the Extractor not answering); the record stays for the next attempt.</summary>
     Skipped,
 }
 

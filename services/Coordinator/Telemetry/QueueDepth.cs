@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 using Sync.Messaging;
@@ -20,29 +19,19 @@ internal sealed partial class QueueDepth : BackgroundService
     private static readonly string[] StageQueues = ["extract-batches", "transform-batch", "load-batch", "sync-run-state"];
     private static readonly string[] Queues = [.. StageQueues, .. StageQueues.Select(q => q + "_error")];
 
-    private readonly IOptions<RabbitMqOptions> _options;
+    private readonly RabbitMqConnections _connections;
     private readonly ILogger<QueueDepth> _logger;
     private volatile IReadOnlyList<(string Queue, long Messages)> _depths = [];
 
-    public QueueDepth(IOptions<RabbitMqOptions> options, ILogger<QueueDepth> logger)
+    public QueueDepth(RabbitMqConnections connections, ILogger<QueueDepth> logger)
     {
-        _options = options;
+        _connections = connections;
         _logger = logger;
         SyncTelemetry.Meter.CreateObservableGauge("sync.queue.depth", Observe, "{message}", "Messages ready in a stage's queue");
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var options = _options.Value;
-        var factory = new ConnectionFactory
-        {
-            HostName = options.Host,
-            Port = options.Port,
-            VirtualHost = options.VirtualHost,
-            UserName = options.Username,
-            Password = options.Password,
-            ClientProvidedName = "sync-coordinator-queue-depth",
-        };
         using var timer = new PeriodicTimer(RefreshInterval);
         IConnection? connection = null;
         try
@@ -51,7 +40,7 @@ internal sealed partial class QueueDepth : BackgroundService
             {
                 try
                 {
-                    connection ??= await factory.CreateConnectionAsync(stoppingToken);
+                    connection ??= await _connections.OpenAsync("sync-coordinator-queue-depth", automaticRecovery: true, stoppingToken);
                     _depths = await ReadAsync(connection, stoppingToken);
                 }
                 catch (Exception exception) when (!stoppingToken.IsCancellationRequested && exception is BrokerUnreachableException or OperationInterruptedException or IOException or AlreadyClosedException)

@@ -21,6 +21,7 @@ internal static class HostingExtensions
         builder.Services.AddSingleton<ConnectionCatalog>();
         builder.Services.AddSource<PostgresSource>(SourceKind.Postgres);
         builder.Services.AddSingleton<PostgresVerifier>();
+        builder.Services.AddSingleton<JobSchemaCheck>();
         builder.Services.AddOptions<PostgresSourceOptions>().BindConfiguration(PostgresSourceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddChangeSource<PostgresChangeSource>(SourceKind.Postgres);
         builder.Services.AddOptions<CdcOptions>().BindConfiguration(CdcOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -36,6 +37,8 @@ internal static class HostingExtensions
             bus.AddConsumer<ExtractBatchesConsumer, ExtractBatchesConsumerDefinition>();
             bus.AddConsumer<RereadRecordsConsumer, RereadRecordsConsumerDefinition>();
             bus.AddConsumer<VerifyJobConsumer, VerifyJobConsumerDefinition>();
+            bus.AddConsumer<DropCdcSlotConsumer, DropCdcSlotConsumerDefinition>();
+            bus.AddConsumer<CheckJobSchemaConsumer, CheckJobSchemaConsumerDefinition>();
             bus.AddRequestClient<BeginExtraction>();
         });
         return builder;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using MassTransit;
-using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 
 namespace Sync.Messaging.Redelivery;
@@ -10,7 +9,7 @@ namespace Sync.Messaging.Redelivery;
 /// a copy of the message goes to a durable queue <c>{queue}-delay-{ms}</c> whose per-queue TTL
 /// dead-letters it back to <c>{queue}</c> through the default exchange once the wait is over.
 /// </summary>
-public sealed class DelayQueues(IOptions<RabbitMqOptions> options) : IAsyncDisposable
+public sealed class DelayQueues(RabbitMqConnections connections) : IAsyncDisposable
 {
     public const string CountHeader = "Sync-Redelivery-Count";
 
@@ -64,7 +63,6 @@ public sealed class DelayQueues(IOptions<RabbitMqOptions> options) : IAsyncDispo
             return _channel;
         }
 
-        var settings = options.Value;
         if (_channel is not null)
         {
             await _channel.DisposeAsync();
@@ -79,19 +77,8 @@ public sealed class DelayQueues(IOptions<RabbitMqOptions> options) : IAsyncDispo
                 _connection = null;
             }
 
-            // Reconnected on demand by the next redelivery; the client's own recovery would bring
-            // back a second copy of the connection after a broker outage.
-            var factory = new ConnectionFactory
-            {
-                AutomaticRecoveryEnabled = false,
-                HostName = settings.Host,
-                Port = settings.Port,
-                VirtualHost = settings.VirtualHost,
-                UserName = settings.Username,
-                Password = settings.Password,
-                ClientProvidedName = "sync-redelivery",
-            };
-            _connection = await factory.CreateConnectionAsync(cancellationToken);
+            // Reconnected on demand by the next redelivery.
+            _connection = await connections.OpenAsync("sync-redelivery", automaticRecovery: false, cancellationToken);
         }
 
         _declared.Clear();

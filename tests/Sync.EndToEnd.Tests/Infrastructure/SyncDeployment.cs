@@ -91,8 +91,16 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public ServiceProcess CreateService(string service) =>
         service == "Coordinator"
-            ? new ServiceProcess(service, Environment(), "--urls", $"http://127.0.0.1:{ApiPort}")
+            ? new ServiceProcess(service, CoordinatorEnvironment(), "--urls", $"http://127.0.0.1:{ApiPort}")
             : new ServiceProcess(service, Environment());
+
+    /// <summary>
+    /// The Coordinator's environment: no source or destination connection of any kind
+    /// (Connections__*, HttpConnections__*, S3Connections__*, …). The stages that hold them answer
+    /// its requests (issue 17), so every test proves it needs none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> CoordinatorEnvironment() =>
+        Environment().Where(e => !e.Key.Contains("Connections__", StringComparison.Ordinal)).ToDictionary(StringComparer.Ordinal);
 
     private ServiceProcess CreateLoader(int instance) =>
         new("Loader", new Dictionary<string, string>(Environment(), StringComparer.Ordinal) { ["Loader__InstanceName"] = $"loader-{instance}" });
