@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Sync.Batches;
 using Sync.Contracts;
@@ -19,8 +18,6 @@ public sealed class CodeSource(CodeSources sources) : ISource
 {
     public const string Stage = "extract";
 
-    private static readonly BatchColumn[] RejectedColumns = [new("record", PgTypes.Text)];
-
     public async Task<ExtractionSummary> ExtractAsync(
         JobSpec job,
         CursorPosition? after,
@@ -33,55 +30,35 @@ public sealed class CodeSource(CodeSources sources) : ISource
         var afterValues = after is { Values.Count: > 0 } ? Decode(layout, after, job) : null;
 
         var summary = new ExtractionSummary();
-        var rows = new TupleBuffer();
-        var rejected = new List<RejectedRecord>();
+        var batch = new PendingBatch(layout.Columns, job.BatchSize, summary, onBatch);
         var values = new byte[]?[layout.Columns.Count];
         object[]? last = null;
-        var index = 0;
         await foreach (var record in source.ReadAsync(afterValues is null ? null : after!.Values[0], cancellationToken).WithCancellation(cancellationToken))
         {
             if (!layout.TryEncode(record, values, out var position, out var error))
             {
-                var raw = new TupleBuffer(256);
-                raw.BeginTuple(1);
-                raw.AppendField(Encoding.UTF8.GetBytes(Describe(record)), isNull: false);
-                rejected.Add(new RejectedRecord(Stage, index, $"C# source {name}: {error}", new RecordBatch(RejectedColumns, 1, raw.ToArray())));
+                batch.Reject(Stage, $"C# source {name}: {error}", Describe(record));
             }
             else if (afterValues is null || CodeSourceLayout.Compare(position, afterValues) > 0)
             {
-                rows.BeginTuple(values.Length);
-                foreach (var value in values)
-                {
-                    rows.AppendField(value, value is null);
-                }
-
+                batch.Add(values);
                 last = position;
             }
 
-            index++;
-            if (rows.RowCount + rejected.Count >= job.BatchSize)
+            if (batch.EndRecord())
             {
-                await EmitAsync();
+                await batch.SendAsync(High(), cancellationToken);
             }
         }
 
-        if (rows.RowCount + rejected.Count > 0)
+        if (!batch.IsEmpty)
         {
-            await EmitAsync();
+            await batch.SendAsync(High(), cancellationToken);
         }
 
         return summary;
 
-        async ValueTask EmitAsync()
-        {
-            var batch = new RecordBatch(layout.Columns, rows.RowCount, rows.ToArray());
-            IReadOnlyList<RejectedRecord> set = [.. rejected];
-            summary.AddUnordered(batch.RowCount, last is null ? null : layout.PositionOf(last));
-            rows.Clear();
-            rejected.Clear();
-            index = 0;
-            await onBatch(batch, set, cancellationToken);
-        }
+        CursorPosition? High() => last is null ? null : layout.PositionOf(last);
     }
 
     private static object[] Decode(CodeSourceLayout layout, CursorPosition after, JobSpec job)

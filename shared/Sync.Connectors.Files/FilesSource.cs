@@ -6,7 +6,6 @@ using CsvHelper;
 using CsvHelper.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.FileSystemGlobbing;
-using Sync.Batches;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.ObjectStorage;
@@ -31,8 +30,6 @@ public sealed class FilesSource(IConfiguration configuration) : ISource
     /// <summary>A file modified more recently than this may still be being written; the next run takes it.</summary>
     internal static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(2);
 
-    private static readonly BatchColumn[] RejectedColumns = [new("record", PgTypes.Text)];
-
     public async Task<ExtractionSummary> ExtractAsync(
         JobSpec job,
         CursorPosition? after,
@@ -49,10 +46,8 @@ public sealed class FilesSource(IConfiguration configuration) : ISource
         var records = new JsonRecords(job.Source, spec.Fields);
 
         var summary = new ExtractionSummary();
-        var rows = new TupleBuffer();
-        var rejected = new List<RejectedRecord>();
+        var batch = new PendingBatch(records.Columns, job.BatchSize, summary, onBatch);
         var values = new byte[]?[records.Columns.Count];
-        var index = 0;
         var listed = s3 is null ? List(folder, spec.Pattern) : await S3Objects.ListAsync(s3, spec.Prefix!, spec.Pattern, cancellationToken);
         var read = new List<FileRead>();
         foreach (var file in FilesWatermark.Pending(listed, after, DateTime.UtcNow - SettleTime))
@@ -68,34 +63,26 @@ public sealed class FilesSource(IConfiguration configuration) : ISource
                 }
                 else if (reason is null)
                 {
-                    rows.BeginTuple(values.Length);
-                    foreach (var value in values)
-                    {
-                        rows.AppendField(value, value is null);
-                    }
+                    batch.Add(values);
                 }
 
                 if (reason is not null)
                 {
-                    var one = new TupleBuffer(256);
-                    one.BeginTuple(1);
-                    one.AppendField(Encoding.UTF8.GetBytes(raw), isNull: false);
-                    rejected.Add(new RejectedRecord(Stage, index, $"{name}:{line}: {reason}", new RecordBatch(RejectedColumns, 1, one.ToArray())));
+                    batch.Reject(Stage, $"{name}:{line}: {reason}", raw);
                 }
 
-                index++;
-                if (rows.RowCount + rejected.Count >= job.BatchSize)
+                if (batch.EndRecord())
                 {
-                    await EmitAsync();
+                    await batch.SendAsync(null, cancellationToken);
                 }
             }
 
             read.Add(file);
         }
 
-        if (rows.RowCount + rejected.Count > 0)
+        if (!batch.IsEmpty)
         {
-            await EmitAsync();
+            await batch.SendAsync(null, cancellationToken);
         }
 
         if (read.Count > 0)
@@ -104,17 +91,6 @@ public sealed class FilesSource(IConfiguration configuration) : ISource
         }
 
         return summary;
-
-        async ValueTask EmitAsync()
-        {
-            var batch = new RecordBatch(records.Columns, rows.RowCount, rows.ToArray());
-            IReadOnlyList<RejectedRecord> set = [.. rejected];
-            summary.AddUnordered(batch.RowCount, null);
-            rows.Clear();
-            rejected.Clear();
-            index = 0;
-            await onBatch(batch, set, cancellationToken);
-        }
     }
 
     /// <summary>Every file of the folder the pattern matches, names relative to the folder with /.</summary>

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
-using Sync.Batches;
 using Sync.Connectors.Resilience;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
@@ -25,7 +23,6 @@ public sealed class HttpSource(HttpConnections connections, IHttpClientFactory c
     internal const int MaxThrottledAnswers = 10;
 
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(60);
-    private static readonly BatchColumn[] RejectedColumns = [new("record", PgTypes.Text)];
 
     public async Task<ExtractionSummary> ExtractAsync(
         JobSpec job,
@@ -47,11 +44,9 @@ public sealed class HttpSource(HttpConnections connections, IHttpClientFactory c
         }
 
         var summary = new ExtractionSummary();
-        var rows = new TupleBuffer();
-        var rejected = new List<RejectedRecord>();
+        var batch = new PendingBatch(records.Columns, job.BatchSize, summary, onBatch);
         var values = new byte[]?[records.Columns.Count];
         byte[]?[]? high = null;
-        var index = 0;
         var page = spec.Pagination?.Kind == "page" ? spec.Pagination.Start : 0;
         Uri? next = spec.Pagination?.Kind == "page" ? WithQuery(first, spec.Pagination.Param!, page.ToString(System.Globalization.CultureInfo.InvariantCulture)) : first;
         while (next is not null)
@@ -67,52 +62,34 @@ public sealed class HttpSource(HttpConnections connections, IHttpClientFactory c
             {
                 if (!records.TryEncode(record, values, out var error))
                 {
-                    var raw = new TupleBuffer(256);
-                    raw.BeginTuple(1);
-                    raw.AppendField(Encoding.UTF8.GetBytes(record.GetRawText()), isNull: false);
-                    rejected.Add(new RejectedRecord(Stage, index, $"{uri.PathAndQuery}: {error}", new RecordBatch(RejectedColumns, 1, raw.ToArray())));
+                    batch.Reject(Stage, $"{uri.PathAndQuery}: {error}", record.GetRawText());
                 }
                 else if (!strictlyAfter || records.Compare(values, afterValues!) > 0)
                 {
-                    rows.BeginTuple(values.Length);
-                    foreach (var value in values)
-                    {
-                        rows.AppendField(value, value is null);
-                    }
-
+                    batch.Add(values);
                     if (high is null || records.Compare(values, high) > 0)
                     {
                         high = [.. values];
                     }
                 }
 
-                index++;
-                if (rows.RowCount + rejected.Count >= job.BatchSize)
+                if (batch.EndRecord())
                 {
-                    await EmitAsync();
+                    await batch.SendAsync(High(), cancellationToken);
                 }
             }
 
             next = NextPage(spec.Pagination, document.RootElement, uri, array.GetArrayLength(), ref page);
         }
 
-        if (rows.RowCount + rejected.Count > 0)
+        if (!batch.IsEmpty)
         {
-            await EmitAsync();
+            await batch.SendAsync(High(), cancellationToken);
         }
 
         return summary;
 
-        async ValueTask EmitAsync()
-        {
-            var batch = new RecordBatch(records.Columns, rows.RowCount, rows.ToArray());
-            IReadOnlyList<RejectedRecord> set = [.. rejected];
-            summary.AddUnordered(batch.RowCount, high is null ? null : records.PositionOf(high));
-            rows.Clear();
-            rejected.Clear();
-            index = 0;
-            await onBatch(batch, set, cancellationToken);
-        }
+        CursorPosition? High() => high is null ? null : records.PositionOf(high);
     }
 
     private static Uri? NextPage(HttpPagination? pagination, JsonElement root, Uri current, int count, ref int page)
