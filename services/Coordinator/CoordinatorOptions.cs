@@ -23,6 +23,14 @@ public sealed class CoordinatorOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan StageRequestTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// How long the Coordinator waits before trying again to drop the slots of removed cdc jobs it
+    /// could not drop (the Extractor did not answer, the source failed); the wait doubles after each
+    /// attempt that still leaves one, up to 10 minutes. Default 00:00:30.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan CdcSlotSweepRetry { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often active runs are checked against <see cref="RunTimeout"/>, in seconds. Default 15.</summary>
     [Range(1, 3600)]
     public int RunTimeoutSweepSeconds { get; set; } = 15;

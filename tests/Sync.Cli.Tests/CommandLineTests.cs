@@ -73,14 +73,14 @@ public sealed class CommandLineTests
     {
         using var answer = JsonDocument.Parse("""
             [{"job":"orders-cdc","connection":"source","slot":"sync_orders_cdc","fate":"Dropped","reason":null},
-             {"job":"orders-cdc","connection":"retired","slot":"sync_orders_cdc","fate":"Skipped","reason":"connection \"retired\" is not configured (Connections__retired); kept for the next start"}]
+             {"job":"orders-cdc","connection":"retired","slot":"sync_orders_cdc","fate":"Skipped","reason":"connection \"retired\" is not configured (Connections__retired); kept and tried again later"}]
             """);
 
         Assert.Equal(
             new[]
             {
                 "orders-cdc: slot sync_orders_cdc on connection source dropped, with its publication and the job's watermark",
-                "orders-cdc: slot sync_orders_cdc on connection retired skipped: connection \"retired\" is not configured (Connections__retired); kept for the next start",
+                "orders-cdc: slot sync_orders_cdc on connection retired skipped: connection \"retired\" is not configured (Connections__retired); kept and tried again later",
             },
             OperatorCommands.SlotOutcomes(answer.RootElement));
     }

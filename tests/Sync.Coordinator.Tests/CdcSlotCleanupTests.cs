@@ -242,7 +242,10 @@ public sealed class CdcSlotCleanupTests : IAsyncLifetime
             var jobs = new JobCatalog(Options.Create(new JobsOptions { Directory = folder }), NullLogger<JobCatalog>.Instance);
             Assert.NotEmpty(jobs.Invalid);
             await using var services = await StartServicesAsync(extractorRunning: true);
-            using var sweep = new CdcSlotSweepOnStart(services.GetRequiredService<IServiceScopeFactory>(), jobs, NullLogger<CdcSlotSweepOnStart>.Instance);
+            var lifetime = new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance);
+            lifetime.NotifyStarted();
+            using var sweep = new CdcSlotSweepOnStart(
+                services.GetRequiredService<IServiceScopeFactory>(), jobs, lifetime, Options.Create(new CoordinatorOptions()), NullLogger<CdcSlotSweepOnStart>.Instance);
             await sweep.StartAsync(CancellationToken.None);
             await sweep.ExecuteTask!;
         }

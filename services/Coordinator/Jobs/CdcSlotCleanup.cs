@@ -86,7 +86,7 @@ internal sealed partial class CdcSlotCleanup(CoordinatorDbContext dbContext, Cdc
         var kept = await slots.DropAsync(new DropCdcSlot(record.Job, record.Connection, record.Slot, record.Publication, EndReader: true), cancellationToken);
         if (kept is not null)
         {
-            var reason = $"{kept}; kept for the next start";
+            var reason = $"{kept}; kept and tried again later";
             LogSlotKept(record.Slot, record.Job, reason);
             return record.Outcome(CdcSlotFate.Skipped, reason);
         }
