@@ -10,7 +10,7 @@ public static class JobFile
     public const int MinBatchSize = 100;
     public const int MaxBatchSize = 10_000;
 
-    private static readonly string[] Keys = ["name", "schedule", "batch_size", "mode", "source", "destination", "columns", "retry", "filter", "lookups", "transform"];
+    private static readonly string[] Keys = ["name", "schedule", "batch_size", "mode", "source", "destination", "columns", "retry", "filter", "lookups", "transform", "verify"];
 
     /// <param name="fileName">How errors name the file, e.g. <c>jobs/orders.yml</c>.</param>
     public static JobFileResult Parse(string yamlText, string fileName)
@@ -46,11 +46,12 @@ public static class JobFile
         var destination = DestinationSection.Read(job, errors, source, columns, mode);
         var retry = RetrySection.Read(job, errors);
         var transform = columns is null ? null : TransformSection.Read(job, errors, source, columns);
+        var verify = VerifySection.Read(job, errors, source?.Mode == SyncMode.Cdc ? SyncMode.Cdc : mode, destination?.Key ?? [], [.. (columns ?? []).Select(c => c.Target)]);
 
         var nameAt = nameValue?.Mark ?? default;
 
         // Every null here was reported; the checks only convince the compiler.
-        if (errors.Any || name is null || source?.ToSpec() is not { } sourceSpec || columns is null || destination is null)
+        if (errors.Any || name is null || source?.ToSpec() is not { } sourceSpec || columns is null || destination is null || verify is null)
         {
             return JobFileResult.Invalid(errors.All, name, nameAt);
         }
@@ -85,7 +86,13 @@ public static class JobFile
             return JobFileResult.Invalid(errors.All, name, nameAt);
         }
 
-        var spec = new JobSpec(name, sourceSpec, transform ?? new TransformSpec(columns), destination, batchSize, schedule, mode, retry);
+        var spec = new JobSpec(name, sourceSpec, transform ?? new TransformSpec(columns), destination, batchSize, schedule, mode, retry, verify);
+        if ((verify.AfterRun || verify.Schedule is not null) && VerifyRules.Refusal(spec) is { } refusal)
+        {
+            errors.Add(job.KeyMark("verify"), "verify", $"asks for verifications, but this job cannot be verified: {refusal}", "remove verify: (sync verify compares SQL on both sides, so only a mapping and casts between PostgreSQL tables can be checked)");
+            return JobFileResult.Invalid(errors.All, name, nameAt);
+        }
+
         return JobFileResult.Valid(spec, nameAt);
     }
 

@@ -142,6 +142,28 @@ public sealed class VerifyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_column_the_job_ignores_is_not_compared_and_the_others_still_are()
+    {
+        await _scratch.ExecuteAsync("""
+            CREATE TABLE dst_ignore (id bigint PRIMARY KEY, label text, synced_at timestamptz);
+            INSERT INTO dst_ignore SELECT id, note, clock_timestamp() FROM src;
+            UPDATE dst_ignore SET label = 'wrong' WHERE id = 77;
+            """);
+        var job = Job() with
+        {
+            Transform = new TransformSpec([new ColumnMapping("id", "id"), new ColumnMapping("label", "note"), new ColumnMapping("synced_at", "updated_at")]),
+            Destination = new DestinationSpec(DestinationKind.Postgres, "dst", "public.dst_ignore", ["id"], Deletes: DeleteMode.Delete),
+        };
+
+        var compared = await VerifyAsync(job);
+        var ignoring = await VerifyAsync(job with { Verify = new VerifySpec(false, null, ["synced_at"]) });
+
+        Assert.True(compared.Different >= Rows - 1, $"{compared.Different} rows differ with synced_at compared");
+        var mismatch = Assert.Single(ignoring.Mismatches);
+        Assert.Equal(("different", "77", "label"), (mismatch.Kind, mismatch.Key[0], string.Join(',', mismatch.Columns!)));
+    }
+
+    [Fact]
     public async Task Soft_deleted_rows_are_compared_as_deleted()
     {
         await _scratch.ExecuteAsync("""

@@ -102,6 +102,21 @@ public sealed class CronTimetableTests
         Assert.Null(timetable.NextOccurrence("streaming"));
     }
 
+    [Fact]
+    public void Verifications_fire_on_their_own_schedule_not_the_runs()
+    {
+        var verified = Validated("@hourly") with { Name = "verified", Verify = new Sync.Contracts.Jobs.VerifySpec(false, "0 3 * * *", []) };
+        var afterRunOnly = Validated("@hourly") with { Name = "after_run", Verify = new Sync.Contracts.Jobs.VerifySpec(true, null, []) };
+
+        var timetable = CronTimetable.OfVerifications([verified, afterRunOnly, Validated("@hourly")], Start);
+
+        Assert.Equal(new DateTimeOffset(2025, 3, 11, 3, 0, 0, TimeSpan.Zero), timetable.NextOccurrence("verified"));
+        Assert.Empty(timetable.Due(Start.AddHours(1)));
+        Assert.Equal(["verified"], timetable.Due(Start.AddDays(1)));
+        Assert.Null(timetable.NextOccurrence("after_run"));
+        Assert.Null(timetable.NextOccurrence("ticking"));
+    }
+
     private static Sync.Contracts.Jobs.JobSpec Validated(string? schedule)
     {
         var line = schedule is null ? "" : $"schedule: \"{schedule.Replace("\t", "\\t", StringComparison.Ordinal)}\"\n";

@@ -18,7 +18,7 @@ public sealed class VerifyJobTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _deployment = await SyncDeployment.CreateAsync("verify");
-        foreach (var table in new[] { "orders_verify", "orders_refresh" })
+        foreach (var table in new[] { "orders_verify", "orders_refresh", "orders_selfcheck" })
         {
             await OrdersTable.CreateAsync(_deployment.Source, table);
             await OrdersTable.CreateAsync(_deployment.Destination, table);
@@ -27,6 +27,8 @@ public sealed class VerifyJobTests : IAsyncLifetime
 
         _deployment.WriteJob("orders_verify.yml", OrdersTable.Job("orders-verify", "orders_verify"));
         _deployment.WriteJob("orders_refresh.yml", OrdersTable.Job("orders-refresh", "orders_refresh", extra: "  deletes: delete\nmode: full_refresh"));
+        // Verified by the Coordinator itself after every completed run; the note is not compared.
+        _deployment.WriteJob("orders_selfcheck.yml", OrdersTable.Job("orders-selfcheck", "orders_selfcheck", extra: "verify:\n  after_run: true\n  ignore: [note]"));
         await _deployment.StartAsync();
     }
 
@@ -65,6 +67,47 @@ public sealed class VerifyJobTests : IAsyncLifetime
         Assert.Equal("Equal", listed.GetProperty("lastVerification").GetProperty("outcome").GetString());
         var repairs = await OrdersTable.ScalarAsync(_deployment.Control, "SELECT count(*) FROM sync_runs WHERE job_name = 'orders-verify' AND trigger = 'repair' AND current_state = 'Completed'");
         Assert.Equal(1L, Convert.ToInt64(repairs));
+    }
+
+    [Fact]
+    public async Task A_job_that_asks_to_be_verified_after_each_run_is_verified_with_its_ignored_column_left_out()
+    {
+        Assert.Equal("Completed", (await _deployment.RunAsync("orders-selfcheck")).State);
+        var first = await NextVerificationAsync("orders-selfcheck", after: null);
+        Assert.Equal(("Equal", Rows), (first.GetProperty("outcome").GetString(), first.GetProperty("sourceRows").GetInt64()));
+
+        // A note changed behind the job's back is ignored; an amount is not.
+        await OrdersTable.ExecuteAsync(_deployment.Destination, """
+            UPDATE orders_selfcheck SET note = 'ignored' WHERE id BETWEEN 1 AND 50;
+            UPDATE orders_selfcheck SET amount = amount + 1 WHERE id = 333;
+            """);
+        Assert.Equal("Completed", (await _deployment.RunAsync("orders-selfcheck")).State);
+        var second = await NextVerificationAsync("orders-selfcheck", after: first.GetProperty("id").GetGuid());
+
+        Assert.Equal("Different", second.GetProperty("outcome").GetString());
+        Assert.Equal(["different:333:amount"], Mismatches(second));
+        Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(_deployment.Control, "SELECT count(*) FROM sync_runs WHERE job_name = 'orders-selfcheck' AND trigger = 'repair'")));
+    }
+
+    /// <summary>The job's latest verification once it is not <paramref name="after"/> (the Coordinator makes it after the run, in the background).</summary>
+    private async Task<JsonElement> NextVerificationAsync(string job, Guid? after)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            using var response = await _deployment.Http.GetAsync($"/api/jobs/{job}/verify");
+            if (response.IsSuccessStatusCode)
+            {
+                var latest = await response.Content.ReadFromJsonAsync<JsonElement>();
+                if (latest.GetProperty("id").GetGuid() != after)
+                {
+                    return latest;
+                }
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no verification of {job} after its run:\n{_deployment.Logs()}");
+            await Task.Delay(250);
+        }
     }
 
     [Fact]

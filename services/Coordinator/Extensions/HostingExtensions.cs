@@ -54,6 +54,7 @@ internal static class HostingExtensions
             bus.AddSagaStateMachine<SyncRunStateMachine, SyncRunState, SyncRunStateMachineDefinition>()
                 .PostgresRepository<SyncRunState, CoordinatorDbContext>();
             bus.AddConsumer<FailedMessageConsumer, FailedMessageConsumerDefinition>();
+            bus.AddConsumer<VerificationConsumer, VerificationConsumerDefinition>();
         });
 
         builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(OutboxTelemetry.MeterName).AddPrometheusExporter());
@@ -63,6 +64,10 @@ internal static class HostingExtensions
         builder.Services.AddScheduler();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<CronTimetable>();
+        builder.Services.AddKeyedSingleton(
+            ScheduledVerifications.TimetableKey,
+            (services, _) => CronTimetable.OfVerifications(services.GetRequiredService<JobCatalog>().All, services.GetRequiredService<TimeProvider>().GetUtcNow()));
+        builder.Services.AddTransient<ScheduledVerifications>();
         builder.Services.AddTransient<CronRunSweep>();
         builder.Services.AddTransient<RunTimeoutSweep>();
         builder.Services.AddTransient<ContinuousRunSweep>();
@@ -120,10 +125,12 @@ internal static class HostingExtensions
         // Counts occurrences from now. Coravel's own .Cron() is not used: its parser is not the one
         // that validated the job files (issue 13).
         _ = app.Services.GetRequiredService<CronTimetable>();
+        _ = app.Services.GetRequiredKeyedService<CronTimetable>(ScheduledVerifications.TimetableKey);
         app.Services.UseScheduler(scheduler =>
         {
             scheduler.Schedule<CronRunSweep>().EverySeconds((int)CronRunSweep.Interval.TotalSeconds).PreventOverlapping(nameof(CronRunSweep));
             scheduler.Schedule<ContinuousRunSweep>().EverySeconds((int)ContinuousRunSweep.Interval.TotalSeconds).PreventOverlapping(nameof(ContinuousRunSweep));
+            scheduler.Schedule<ScheduledVerifications>().EverySeconds((int)ScheduledVerifications.Interval.TotalSeconds).PreventOverlapping(nameof(ScheduledVerifications));
             scheduler.Schedule<RunTimeoutSweep>().EverySeconds(options.RunTimeoutSweepSeconds).PreventOverlapping(nameof(RunTimeoutSweep));
         });
         return app;

@@ -84,19 +84,11 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                 .If(
                     context => context.Saga.IsFullyLoaded,
                     Finish),
-            When(ExtractionFailed)
-                .Then(context => context.Saga.FailureReason = $"Extraction failed: {context.Message.Reason}")
-                .Activity(x => x.OfInstanceType<FailRunActivity>())
-                .TransitionTo(Failed),
-            When(CancelRequested)
-                .Then(context => context.Saga.FailureReason = context.Message.Reason)
-                .Activity(x => x.OfInstanceType<FailRunActivity>())
-                .TransitionTo(Failed),
-            When(BatchFailed)
-                .Then(context => context.Saga.FailureReason =
-                    $"Batch {context.Message.BatchSeq} failed in the {context.Message.Stage} stage and is in its error queue: {context.Message.Reason}")
-                .Activity(x => x.OfInstanceType<FailRunActivity>())
-                .TransitionTo(Failed),
+            Fail(When(ExtractionFailed), context => $"Extraction failed: {context.Message.Reason}"),
+            Fail(When(CancelRequested), context => context.Message.Reason),
+            Fail(
+                When(BatchFailed),
+                context => $"Batch {context.Message.BatchSeq} failed in the {context.Message.Stage} stage and is in its error queue: {context.Message.Reason}"),
             Ignore(DeletesSwept));
 
         During(Sweeping,
@@ -104,19 +96,13 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
                 .Then(context => context.Saga.Deleted += context.Message.Deleted)
                 .Activity(x => x.OfInstanceType<CompleteRunActivity>())
                 .TransitionTo(Completed),
-            When(DeletesSwept, context => context.Message.Superseded)
-                .Then(context => context.Saga.FailureReason = "A later run of the job loaded into the destination before this run's sweep; nothing was deleted.")
-                .Activity(x => x.OfInstanceType<FailRunActivity>())
-                .TransitionTo(Failed),
-            When(CancelRequested)
-                .Then(context => context.Saga.FailureReason = context.Message.Reason)
-                .Activity(x => x.OfInstanceType<FailRunActivity>())
-                .TransitionTo(Failed),
-            When(BatchFailed)
-                .Then(context => context.Saga.FailureReason =
-                    $"The sweep of deleted rows failed and is in the {context.Message.Stage} error queue; nothing was deleted: {context.Message.Reason}")
-                .Activity(x => x.OfInstanceType<FailRunActivity>())
-                .TransitionTo(Failed),
+            Fail(
+                When(DeletesSwept, context => context.Message.Superseded),
+                _ => "A later run of the job loaded into the destination before this run's sweep; nothing was deleted."),
+            Fail(When(CancelRequested), context => context.Message.Reason),
+            Fail(
+                When(BatchFailed),
+                context => $"The sweep of deleted rows failed and is in the {context.Message.Stage} error queue; nothing was deleted: {context.Message.Reason}"),
             Ignore(RunRequested),
             Ignore(ReplayRequested),
             Ignore(RepairRequested),
@@ -143,6 +129,13 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
     // A run that has every batch (or has ended) needs no further extraction: it publishes nothing.
     private EventActivities<SyncRunState> RefuseExtraction() =>
         When(ExtractionRequested).Respond(context => new ExtractionFenced(context.Message.RunId, context.Message.ExtractionId, 0));
+
+    // The run ends Failed for this reason; its watermark stays where it was.
+    private EventActivityBinder<SyncRunState, T> Fail<T>(EventActivityBinder<SyncRunState, T> when, Func<BehaviorContext<SyncRunState, T>, string> reason)
+        where T : class =>
+        when.Then(context => context.Saga.FailureReason = reason(context))
+            .Activity(x => x.OfInstanceType<FailRunActivity>())
+            .TransitionTo(Failed);
 
     // Every batch is loaded: a full refresh that deletes sweeps first (or fails when it read no row
     // and may not empty the destination); any other run completes.

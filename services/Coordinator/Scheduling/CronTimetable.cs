@@ -22,14 +22,23 @@ internal sealed class CronTimetable
     }
 
     internal CronTimetable(IEnumerable<JobSpec> jobs, DateTimeOffset start)
-    {
         // schedule: continuous is no cron: a cdc job's runs follow each other (ContinuousRunSweep).
-        foreach (var job in jobs.Where(j => j.Schedule is not (null or "continuous")))
+        : this(jobs.Where(j => j.Schedule is not (null or "continuous")).Select(j => (j.Name, j.Schedule!)), start)
+    {
+    }
+
+    private CronTimetable(IEnumerable<(string Job, string Cron)> schedules, DateTimeOffset start)
+    {
+        foreach (var (job, cron) in schedules)
         {
-            var schedule = CronSchedule.Parse(job.Schedule!);
-            _jobs.Add(job.Name, (schedule, schedule.Next(start)));
+            var schedule = CronSchedule.Parse(cron);
+            _jobs.Add(job, (schedule, schedule.Next(start)));
         }
     }
+
+    /// <summary>The timetable of the jobs' own verifications (<c>verify.schedule</c>), from <paramref name="start"/>.</summary>
+    internal static CronTimetable OfVerifications(IEnumerable<JobSpec> jobs, DateTimeOffset start) =>
+        new(jobs.Where(j => j.Verify?.Schedule is not null).Select(j => (j.Name, j.Verify!.Schedule!)), start);
 
     /// <summary>The job's next occurrence, in UTC; null for a job without a cron schedule or one that never fires again.</summary>
     public DateTimeOffset? NextOccurrence(string job)

@@ -37,7 +37,8 @@ internal sealed record VerifyPlan(IReadOnlyList<string> KeyColumns, IReadOnlyLis
             : [.. source.Where(c => destinationByName.ContainsKey(c.Name)).Select(c => new ColumnMapping(c.Name, c.Name))];
 
         var columns = new List<(string Target, string SourceSql, uint SourceOid, uint DestinationOid)>();
-        foreach (var mapping in mappings)
+        var ignored = job.Verify?.Ignore ?? [];
+        foreach (var mapping in mappings.Where(m => !ignored.Contains(m.Target, StringComparer.Ordinal)))
         {
             if (!sourceByName.TryGetValue(mapping.Source, out var sourceColumn))
             {
@@ -107,16 +108,8 @@ internal sealed record VerifyPlan(IReadOnlyList<string> KeyColumns, IReadOnlyLis
             new VerifySide(SqlIdentifier.QuoteQualified(job.Destination.Table), [.. keyIndexes.Select(i => destinationSql[i])], destinationSql, Where(destinationWhere), destinationParameters));
     }
 
-    /// <summary>Why a job cannot be verified by comparing SQL, or null: only a mapping, casts and a PostgreSQL table or query can be.</summary>
-    public static string? Refusal(JobSpec job) =>
-        job.Source.Kind != SourceKind.Postgres ? $"source type {job.Source.Kind.ToString().ToLowerInvariant()} (only postgres sources can be verified)"
-        : job.Destination.Kind != DestinationKind.Postgres ? $"destination type {job.Destination.Kind.ToString().ToLowerInvariant()} (only postgres destinations can be verified)"
-        : job.Transform.Code is { } code ? $"transform {code} (a C# transform changes records outside SQL)"
-        : job.Transform.Filter is { } filter ? $"transform filter \"{filter}\" (an expression, not SQL)"
-        : job.Transform.Lookups is [var lookup, ..] ? $"transform lookup {lookup.Name}"
-        : job.Transform.Columns.FirstOrDefault(c => c.Expression is not null) is { } computed ? $"transform expression of column {computed.Target}"
-        : job.Destination.Key.Count == 0 ? "the destination has no key"
-        : null;
+    /// <summary>Why a job cannot be verified by comparing SQL, or null.</summary>
+    public static string? Refusal(JobSpec job) => VerifyRules.Refusal(job);
 
     private static string Where(List<string> conditions) => conditions.Count == 0 ? "TRUE" : string.Join(" AND ", conditions);
 }

@@ -9,4 +9,5 @@ public sealed record JobSpec(
     int BatchSize,
     string? Schedule,
     SyncMode Mode = SyncMode.Incremental,
-    RetrySpec? Retry = null);
+    RetrySpec? Retry = null,
+    VerifySpec? Verify = null);

@@ -1,0 +1,23 @@
+using Sync.Contracts.Jobs;
+
+namespace Sync.Jobs;
+
+/// <summary>Which jobs <c>sync verify</c> can compare (issue 15).</summary>
+public static class VerifyRules
+{
+    /// <summary>
+    /// Why a job cannot be verified by comparing SQL, or null: only a column mapping, casts and a
+    /// PostgreSQL table or query into a PostgreSQL table can be; a column computed by an expression only
+    /// when <c>verify.ignore</c> leaves it out. The verifier says so when asked, and
+    /// a job file asking for its own verifications is refused with it.
+    /// </summary>
+    public static string? Refusal(JobSpec job) =>
+        job.Source.Kind != SourceKind.Postgres ? $"source type {job.Source.Kind.ToString().ToLowerInvariant()} (only postgres sources can be verified)"
+        : job.Destination.Kind != DestinationKind.Postgres ? $"destination type {job.Destination.Kind.ToString().ToLowerInvariant()} (only postgres destinations can be verified)"
+        : job.Transform.Code is { } code ? $"transform {code} (a C# transform changes records outside SQL)"
+        : job.Transform.Filter is { } filter ? $"transform filter \"{filter}\" (an expression, not SQL)"
+        : job.Transform.Lookups is [var lookup, ..] ? $"transform lookup {lookup.Name}"
+        : job.Transform.Columns.FirstOrDefault(c => c.Expression is not null && !(job.Verify?.Ignore ?? []).Contains(c.Target, StringComparer.Ordinal)) is { } computed ? $"transform expression of column {computed.Target}"
+        : job.Destination.Key.Count == 0 ? "the destination has no key"
+        : null;
+}
