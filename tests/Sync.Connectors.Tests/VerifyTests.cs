@@ -1,4 +1,9 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Sync.Connectors.Postgres;
 using Sync.Connectors.Postgres.Verification;
+using Sync.Connectors.Resilience;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 
@@ -161,6 +166,36 @@ public sealed class VerifyTests : IAsyncLifetime
         Assert.True(compared.Different >= Rows - 1, $"{compared.Different} rows differ with synced_at compared");
         var mismatch = Assert.Single(ignoring.Mismatches);
         Assert.Equal(("different", "77", "label"), (mismatch.Kind, mismatch.Key[0], string.Join(',', mismatch.Columns!)));
+    }
+
+    [Fact]
+    public async Task A_timestamptz_key_is_reported_with_its_zone_so_the_source_reads_it_back_in_any_session_time_zone()
+    {
+        await _scratch.ExecuteAsync("""
+            CREATE TABLE src_at (at timestamptz PRIMARY KEY, note text);
+            INSERT INTO src_at SELECT timestamptz '2024-06-01 12:00:00+00' + i * interval '1 hour', 'n' || i FROM generate_series(1, 50) i;
+            CREATE TABLE dst_at (at timestamptz PRIMARY KEY, note text);
+            INSERT INTO dst_at SELECT * FROM src_at WHERE note <> 'n7';
+            """);
+        var job = Job() with
+        {
+            Source = new SourceSpec(SourceKind.Postgres, "src", "public.src_at", "at", ["at"]),
+            Destination = new DestinationSpec(DestinationKind.Postgres, "dst", "public.dst_at", ["at"], Deletes: DeleteMode.Delete),
+        };
+
+        var mismatch = Assert.Single((await VerifyAsync(job)).Mismatches);
+        Assert.Equal(("missing", "2024-06-01 19:00:00+00"), (mismatch.Kind, mismatch.Key[0]));
+
+        // A repair reads the key back from the source; here in a session nine hours from UTC.
+        var tokyo = new ConnectionCatalog(new ConfigurationBuilder()
+            .AddInMemoryCollection([new("Connections:src", _scratch.ConnectionString + ";Timezone=Asia/Tokyo")])
+            .Build());
+        await using (tokyo)
+        {
+            var resilience = new ConnectorResilience(Options.Create(new ConnectorResilienceOptions()), NullLogger<ConnectorResilience>.Instance);
+            var reread = await new PostgresSource(tokyo, resilience).ReadKeysAsync(job, [[.. mismatch.Key.Select(k => k!)]], CancellationToken.None);
+            Assert.Equal(1, Assert.Single(reread).RowCount);
+        }
     }
 
     [Fact]

@@ -32,7 +32,7 @@ internal sealed class Comparison(VerifyPlan plan, long sourceRows, long destinat
             var columns = kind == MismatchKinds.Different
                 ? plan.Columns.Where((_, i) => here[0].Columns[i] != there[0].Columns[i]).ToList()
                 : null;
-            _mismatches[key] = new KeyMismatch(kind, (here.Count > 0 ? here : there)[0].Key, columns);
+            _mismatches[key] = new KeyMismatch(kind, plan.Reported((here.Count > 0 ? here : there)[0].Key), columns);
         }
     }
 

@@ -28,6 +28,19 @@ internal sealed record VerifySide(string Relation, IReadOnlyList<string> Key, IR
 /// <summary>The compared columns of a job (destination names) and each side's reading of them.</summary>
 internal sealed record VerifyPlan(IReadOnlyList<string> KeyColumns, IReadOnlyList<string> Columns, VerifySide Source, VerifySide Destination)
 {
+    private const uint TimestampTz = 1184;
+
+    /// <summary>
+    /// Per key column: the source's is a timestamptz, compared in UTC without a zone. A key reported
+    /// to the user and sent to a repair run carries the zone (+00), so the source reads it back as
+    /// the same instant whatever its session's time zone.
+    /// </summary>
+    public IReadOnlyList<bool> KeyInUtc { get; init; } = [];
+
+    /// <summary>A key as the comparison saw it, as the source reads it back.</summary>
+    public string?[] Reported(string?[] key) =>
+        [.. key.Select((value, i) => value is not null && i < KeyInUtc.Count && KeyInUtc[i] ? value + "+00" : value)];
+
     public static VerifyPlan Create(JobSpec job, IReadOnlyList<TableColumn> source, IReadOnlyList<TableColumn> destination, string? watermark)
     {
         var sourceByName = source.ToDictionary(c => c.Name, StringComparer.Ordinal);
@@ -105,7 +118,10 @@ internal sealed record VerifyPlan(IReadOnlyList<string> KeyColumns, IReadOnlyLis
             job.Destination.Key,
             [.. columns.Select(c => c.Target)],
             new VerifySide(PostgresSchema.SourceRelation(job.Source), [.. keyIndexes.Select(i => sourceSql[i])], sourceSql, Where(sourceWhere), parameters),
-            new VerifySide(SqlIdentifier.QuoteQualified(job.Destination.Table), [.. keyIndexes.Select(i => destinationSql[i])], destinationSql, Where(destinationWhere), destinationParameters));
+            new VerifySide(SqlIdentifier.QuoteQualified(job.Destination.Table), [.. keyIndexes.Select(i => destinationSql[i])], destinationSql, Where(destinationWhere), destinationParameters))
+        {
+            KeyInUtc = [.. keyIndexes.Select(i => forms[i] == NormalForm.Timestamp && columns[i].SourceOid == TimestampTz)],
+        };
     }
 
     /// <summary>Why a job cannot be verified by comparing SQL, or null.</summary>
