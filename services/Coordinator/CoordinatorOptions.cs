@@ -40,6 +40,27 @@ public sealed class CoordinatorOptions
     /// then such calls are accepted from loopback clients only.
     /// </summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// A key that reads the API but changes nothing (a monitoring tool, a read-only dashboard user),
+    /// sent as X-Api-Key. With <see cref="ApiKey"/> or this set, every read of /api needs one of them.
+    /// </summary>
+    public string? ReadApiKey { get; set; }
+
+    /// <summary>
+    /// The host names (Host header) the API and the dashboard answer, separated by ';', with
+    /// wildcards as "*.example.com"; "*" answers any. Default the loopback names: another name a
+    /// browser resolves to this machine (DNS rebinding) is refused. Add the names clients use, e.g.
+    /// "localhost;127.0.0.1;coordinator" in compose.
+    /// </summary>
+    [Required]
+    public string AllowedHosts { get; set; } = "localhost;127.0.0.1;[::1]";
+
+    /// <summary>
+    /// Origins (scheme://host:port, separated by ';') besides this server's own whose pages may send
+    /// changes, e.g. a reverse proxy's public origin. Default none.
+    /// </summary>
+    public string AllowedOrigins { get; set; } = "";
 }
 
 /// <summary>Where job files are, section <c>Jobs</c>.</summary>

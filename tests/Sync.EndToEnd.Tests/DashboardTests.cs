@@ -43,8 +43,14 @@ public sealed class DashboardTests(OperationsFixture fixture)
         Assert.EndsWith("/dashboard/", page.Url, StringComparison.Ordinal);
 
         var waitOptions = new WaitForFunctionOptions { Timeout = 30_000 };
+        // The Coordinator has a key, so the page cannot read without one; the read-only key lets it.
+        await page.WaitForFunctionAsync("() => document.getElementById('message').className === 'error'", waitOptions);
+        Assert.Contains("needs a key", await TextAsync(page, "#message"), StringComparison.Ordinal);
+        Assert.Equal(0, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('#jobs tr[data-job]').length"));
+        await page.TypeAsync("#api-key", OperationsFixture.ReadKey);
+        await page.ClickAsync("#key-form button[type=submit]");
         await page.WaitForFunctionAsync("() => document.querySelector('#jobs tr[data-job=\"orders-dash\"]') !== null", waitOptions);
-        await page.ClickAsync("#jobs tr[data-job=\"orders-dash\"] td.name button");
+        await ClickAsync(page, "#jobs tr[data-job=\"orders-dash\"] td.name button");
         await page.WaitForFunctionAsync(
             $"() => document.getElementById('runs-job').textContent === 'orders-dash' && document.querySelector('#runs tr[data-run=\"{run.RunId}\"]') !== null", waitOptions);
 
@@ -70,7 +76,7 @@ public sealed class DashboardTests(OperationsFixture fixture)
         Assert.True(colours >= 16 && dominantShare < 0.97, $"the screenshot looks blank: {colours} colours, the commonest covers {dominantShare:P1}");
 
         // Without the key the Coordinator refuses the replay, and the page says why.
-        await page.ClickAsync($"{letterRow} button.replay");
+        await ClickAsync(page, $"{letterRow} button.replay");
         await page.WaitForFunctionAsync("() => document.getElementById('message').className === 'error'", waitOptions);
         Assert.Contains("API key", await TextAsync(page, "#message"), StringComparison.Ordinal);
         Assert.Equal(1, await AttemptsAsync(letterId));
@@ -80,7 +86,7 @@ public sealed class DashboardTests(OperationsFixture fixture)
         await page.TypeAsync("#api-key", OperationsFixture.Key);
         await page.ClickAsync("#key-form button[type=submit]");
         Assert.Equal(OperationsFixture.Key, await page.EvaluateExpressionAsync<string>("sessionStorage.getItem('sync.apiKey')"));
-        await page.ClickAsync($"{letterRow} button.replay");
+        await ClickAsync(page, $"{letterRow} button.replay");
         var deadline = DateTime.UtcNow.AddSeconds(90);
         string? replayState;
         while ((replayState = await ReplayStateAsync()) is null or "Extracting" or "Loading")
@@ -96,6 +102,11 @@ public sealed class DashboardTests(OperationsFixture fixture)
     private async Task<string?> ReplayStateAsync() =>
         (string?)await OrdersTable.ScalarAsync(Deployment.Control,
             "SELECT current_state FROM sync_runs WHERE job_name = 'orders-dash' AND trigger = 'replay' ORDER BY started_at DESC LIMIT 1");
+
+    // The tables are rendered anew on every refresh (every 5 s, and at once when a key is entered):
+    // a click through the DevTools protocol can land on a row just replaced; a click in the page cannot.
+    private static Task ClickAsync(IPage page, string selector) =>
+        page.EvaluateFunctionAsync("s => document.querySelector(s).click()", selector);
 
     private static Task<string> TextAsync(IPage page, string selector) =>
         page.EvaluateFunctionAsync<string>("s => document.querySelector(s).textContent.trim()", selector);

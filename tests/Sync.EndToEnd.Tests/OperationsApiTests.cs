@@ -10,6 +10,9 @@ public sealed class OperationsFixture : IAsyncLifetime
 {
     public const string Key = "test-key-1";
 
+    /// <summary>Reads only; the deployment's client sends it, so every read of the tests works and no change does without <see cref="Key"/>.</summary>
+    public const string ReadKey = "test-read-key-1";
+
     public SyncDeployment Deployment { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -31,6 +34,8 @@ public sealed class OperationsFixture : IAsyncLifetime
         Deployment.WriteJob("orders_ticking.yml", OrdersTable.Job("orders-ticking", "orders_ticking", extra: "schedule: \"* * * * *\""));
         await FullRefreshTable.CreateAsync(Deployment);
         Deployment.SetEnvironment("Coordinator__ApiKey", Key);
+        Deployment.SetEnvironment("Coordinator__ReadApiKey", ReadKey);
+        Deployment.Http.DefaultRequestHeaders.Add("X-Api-Key", ReadKey);
         await S3Export.PrepareAsync(Deployment);
         await Deployment.StartAsync();
     }
@@ -59,6 +64,79 @@ public sealed partial class OperationsApiTests(OperationsFixture fixture)
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains("X-Api-Key", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Null(await OrdersTable.ScalarAsync(Deployment.Control, "SELECT job_name FROM sync_job_pauses WHERE job_name = 'orders-ops'"));
+    }
+
+    [Fact]
+    public async Task Reads_need_a_key_once_one_is_configured_and_the_read_key_changes_nothing()
+    {
+        using var anonymous = new HttpClient { BaseAddress = Deployment.Http.BaseAddress };
+        using (var refused = await anonymous.GetAsync("/api/dead-letters"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Contains("X-Api-Key", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        using (var read = await Deployment.Http.GetAsync("/api/dead-letters"))
+        {
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+
+        // The key itself reads too; health stays open for probes.
+        using (var keyed = await anonymous.SendAsync(Keyed(HttpMethod.Get, "/api/jobs")))
+        {
+            Assert.Equal(HttpStatusCode.OK, keyed.StatusCode);
+        }
+
+        using (var health = await anonymous.GetAsync("/health"))
+        {
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        }
+
+        using var change = await Deployment.Http.PostAsync("/api/jobs/orders-ops/pause", content: null);
+        Assert.Equal(HttpStatusCode.Unauthorized, change.StatusCode);
+        Assert.Null(await OrdersTable.ScalarAsync(Deployment.Control, "SELECT job_name FROM sync_job_pauses WHERE job_name = 'orders-ops'"));
+    }
+
+    [Theory]
+    [InlineData("Origin", "http://evil.example")]
+    [InlineData("Origin", "http://localhost:3000")]
+    [InlineData("Sec-Fetch-Site", "cross-site")]
+    [InlineData("Sec-Fetch-Site", "same-site")]
+    [InlineData("Content-Type", "application/x-www-form-urlencoded")]
+    public async Task A_change_a_page_of_another_site_could_send_is_refused_even_with_the_key(string header, string value)
+    {
+        using var anonymous = new HttpClient { BaseAddress = Deployment.Http.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs/orders-ops/pause");
+        if (header == "Content-Type")
+        {
+            // What a plain HTML form sends: no custom header, no key, a form body.
+            request.Content = new StringContent("x=1", System.Text.Encoding.UTF8, value);
+        }
+        else
+        {
+            request.Headers.Add("X-Api-Key", OperationsFixture.Key);
+            request.Headers.Add(header, value);
+        }
+
+        using var response = await anonymous.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("another site", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString(), StringComparison.Ordinal);
+        Assert.Null(await OrdersTable.ScalarAsync(Deployment.Control, "SELECT job_name FROM sync_job_pauses WHERE job_name = 'orders-ops'"));
+    }
+
+    [Fact]
+    public async Task The_api_answers_only_its_own_host_names()
+    {
+        using var rebound = Keyed(HttpMethod.Get, "/api/dead-letters");
+        rebound.Headers.Host = "attacker.example";
+
+        using var response = await Deployment.Http.SendAsync(rebound);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("Coordinator__AllowedHosts", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        using var own = await Deployment.Http.SendAsync(Keyed(HttpMethod.Get, "/api/dead-letters"));
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
     }
 
     [Fact]

@@ -11,6 +11,8 @@ internal sealed class CoordinatorClient : IDisposable
     public CoordinatorClient(string baseAddress, string? apiKey = null)
     {
         _http = new HttpClient { BaseAddress = new Uri(baseAddress), Timeout = TimeSpan.FromSeconds(30) };
+        // The Coordinator accepts changes only with a header a cross-site form cannot send (issue 20).
+        _http.DefaultRequestHeaders.Add("X-Sync-Client", "sync-cli");
         if (!string.IsNullOrEmpty(apiKey))
         {
             _http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);

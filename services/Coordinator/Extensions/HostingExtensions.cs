@@ -104,7 +104,7 @@ internal static class HostingExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseMiddleware<ApiAccessMiddleware>();
         app.UseDashboard();
         app.MapHealthChecks("/health");
         app.MapHealthEndpoints();

@@ -14,7 +14,8 @@ function apiKey() {
 }
 
 async function api(path, options = {}) {
-  const headers = { Accept: "application/json", ...(options.headers || {}) };
+  // X-Sync-Client: the Coordinator takes changes only with a header a cross-site form cannot send.
+  const headers = { Accept: "application/json", "X-Sync-Client": "dashboard", ...(options.headers || {}) };
   if (apiKey()) {
     headers["X-Api-Key"] = apiKey();
   }
@@ -363,6 +364,8 @@ document.getElementById("key-form").addEventListener("submit", (event) => {
   sessionStorage.setItem(keyStorage, input.value);
   input.value = "";
   showKeyState();
+  say("");
+  refresh();
 });
 document.getElementById("forget-key").addEventListener("click", () => {
   sessionStorage.removeItem(keyStorage);

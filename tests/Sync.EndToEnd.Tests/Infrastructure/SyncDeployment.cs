@@ -24,6 +24,8 @@ public sealed class SyncDeployment : IAsyncDisposable
         JobsDirectory = Directory.CreateTempSubdirectory($"sync-{id}-jobs").FullName;
         ApiPort = FreePort();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ApiPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        // As the CLI and the dashboard do: changes without it are refused as cross-site (issue 20).
+        Http.DefaultRequestHeaders.Add("X-Sync-Client", "tests");
     }
 
     public string Id { get; }
