@@ -39,22 +39,7 @@ internal sealed class RunSagaHarness : IAsyncDisposable
     {
         var control = await ScratchDatabase.CreateAsync("saga_control");
         var jobs = Directory.CreateTempSubdirectory("sync-saga-jobs-").FullName;
-        await File.WriteAllTextAsync(Path.Combine(jobs, "orders.yml"), $"""
-            name: {JobName}
-            schedule: "30 2 * * *"
-            source:
-              type: postgres
-              connection: source
-              table: public.orders
-              cursor: updated_at
-              primary_key: [id]
-            destination:
-              type: postgres
-              connection: destination
-              table: public.orders
-              key: [id]
-
-            """);
+        await File.WriteAllTextAsync(Path.Combine(jobs, "orders.yml"), SampleJobs.Orders(JobName));
 
         var services = new ServiceCollection()
             .AddLogging()
@@ -70,8 +55,13 @@ internal sealed class RunSagaHarness : IAsyncDisposable
             .AddScoped<ContinueStreamActivity>()
             .AddScoped<FailRunActivity>()
             .AddScoped<RequestSweepActivity>()
-            .AddMassTransitTestHarness(bus => bus.AddSagaStateMachine<SyncRunStateMachine, SyncRunState>()
-                .PostgresRepository<SyncRunState, CoordinatorDbContext>())
+            .AddMassTransitTestHarness(bus =>
+            {
+                // A saga step is a database transaction: on a busy 2-core machine one can outlast the
+                // harness's default 1.2 s of inactivity, after which its Any() answers false.
+                bus.SetTestTimeouts(testTimeout: TimeSpan.FromSeconds(60), testInactivityTimeout: TimeSpan.FromSeconds(5));
+                bus.AddSagaStateMachine<SyncRunStateMachine, SyncRunState>().PostgresRepository<SyncRunState, CoordinatorDbContext>();
+            })
             .BuildServiceProvider(validateScopes: true);
 
         await using (var scope = services.CreateAsyncScope())
@@ -91,8 +81,8 @@ internal sealed class RunSagaHarness : IAsyncDisposable
     public async Task<Guid> StartAndExtractAsync(Guid runId, int batches, string high)
     {
         await PublishAsync(new StartSyncRun(runId, JobName, "test", DateTimeOffset.UtcNow));
-        Assert.True(await Harness.Published.Any<ExtractBatches>(x => x.Context.Message.RunId == runId), "the run asked for no extraction");
         Assert.Equal(RunStates.Extracting, await WaitForStateAsync(runId, RunStates.Extracting));
+        Assert.True(await Harness.Published.Any<ExtractBatches>(x => x.Context.Message.RunId == runId), "the run asked for no extraction");
 
         var extractionId = Guid.NewGuid();
         var client = Harness.GetRequestClient<BeginExtraction>();
@@ -103,21 +93,34 @@ internal sealed class RunSagaHarness : IAsyncDisposable
         return extractionId;
     }
 
+    /// <summary>A run of one batch, started, extracted and loaded; returns its extraction once the run is Completed.</summary>
+    public async Task<Guid> CompleteRunAsync(Guid runId, string high)
+    {
+        var extractionId = await StartAndExtractAsync(runId, batches: 1, high);
+        await PublishAsync(Loaded(runId, extractionId, 1));
+        Assert.Equal(RunStates.Completed, await WaitForStateAsync(runId, RunStates.Completed));
+        return extractionId;
+    }
+
     public static BatchLoaded Loaded(Guid runId, Guid extractionId, int batchSeq) =>
         new(runId, JobName, extractionId, batchSeq, Rows: 10, Inserted: 7, Updated: 3, Skipped: 0, Failed: 0);
 
     public static CursorPosition Position(string cursor) => new([cursor, "1"]);
 
-    /// <summary>The run's state once it is <paramref name="expected"/>, or as it is after 20 s.</summary>
-    public async Task<string?> WaitForStateAsync(Guid runId, string expected)
+    /// <summary>The run's state once it is <paramref name="expected"/>, or as it is after 30 s.</summary>
+    public async Task<string?> WaitForStateAsync(Guid runId, string expected) =>
+        (await WaitForRunAsync(runId, run => run.CurrentState == expected))?.CurrentState;
+
+    /// <summary>The run's row once <paramref name="condition"/> holds for it, or as it is after 30 s.</summary>
+    public async Task<SyncRunState?> WaitForRunAsync(Guid runId, Func<SyncRunState, bool> condition)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
-            var state = (await RunAsync(runId))?.CurrentState;
-            if (state == expected || DateTime.UtcNow > deadline)
+            var run = await RunAsync(runId);
+            if ((run is not null && condition(run)) || DateTime.UtcNow > deadline)
             {
-                return state;
+                return run;
             }
 
             await Task.Delay(50);

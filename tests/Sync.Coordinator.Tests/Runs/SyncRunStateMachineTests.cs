@@ -27,7 +27,7 @@ public sealed class SyncRunStateMachineTests : IAsyncLifetime
         Assert.Equal(RunStates.Loading, await _saga.WaitForStateAsync(runId, RunStates.Loading));
 
         await _saga.PublishAsync(RunSagaHarness.Loaded(runId, extractionId, 1));
-        Assert.True(await _saga.Harness.Consumed.Any<BatchLoaded>(x => x.Context.Message.RunId == runId && x.Context.Message.BatchSeq == 1));
+        Assert.Equal(1, (await _saga.WaitForRunAsync(runId, run => run.LoadedBatches == 1))?.LoadedBatches);
         Assert.Null(await _saga.WatermarkAsync());
         await _saga.PublishAsync(RunSagaHarness.Loaded(runId, extractionId, 2));
 
@@ -42,10 +42,7 @@ public sealed class SyncRunStateMachineTests : IAsyncLifetime
     [Fact]
     public async Task A_run_whose_batch_fails_ends_Failed_with_the_watermark_unchanged()
     {
-        var first = Guid.NewGuid();
-        var firstExtraction = await _saga.StartAndExtractAsync(first, batches: 1, high: "2026-01-01 00:00:00+00");
-        await _saga.PublishAsync(RunSagaHarness.Loaded(first, firstExtraction, 1));
-        Assert.Equal(RunStates.Completed, await _saga.WaitForStateAsync(first, RunStates.Completed));
+        await _saga.CompleteRunAsync(Guid.NewGuid(), high: "2026-01-01 00:00:00+00");
         var committed = await _saga.WatermarkAsync();
 
         var second = Guid.NewGuid();
@@ -66,9 +63,7 @@ public sealed class SyncRunStateMachineTests : IAsyncLifetime
     public async Task Late_and_repeated_messages_do_not_move_a_finished_run()
     {
         var runId = Guid.NewGuid();
-        var extractionId = await _saga.StartAndExtractAsync(runId, batches: 1, high: "2026-03-01 00:00:00+00");
-        await _saga.PublishAsync(RunSagaHarness.Loaded(runId, extractionId, 1));
-        Assert.Equal(RunStates.Completed, await _saga.WaitForStateAsync(runId, RunStates.Completed));
+        var extractionId = await _saga.CompleteRunAsync(runId, high: "2026-03-01 00:00:00+00");
         var before = await _saga.RunAsync(runId);
         var watermark = await _saga.WatermarkAsync();
 
