@@ -16,6 +16,12 @@ internal static class Projects
 
     public static IReadOnlyList<string> Libraries { get; } = NamesUnder("shared");
 
+    /// <summary>The project files under tests/, one folder each (Sync.Testing included).</summary>
+    public static IReadOnlyList<string> TestProjectFiles { get; } =
+        [.. Directory.EnumerateFiles(Path.Combine(Root, "tests"), "*.csproj", SearchOption.AllDirectories)
+            .Where(file => Path.GetFileName(Path.GetDirectoryName(file)) == Path.GetFileNameWithoutExtension(file))
+            .Order(StringComparer.Ordinal)];
+
     /// <summary>The connectors core every kind builds on.</summary>
     public const string ConnectorsCore = "Sync.Connectors";
 

@@ -9,7 +9,6 @@ using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
 using Sync.Connectors;
 using Sync.Connectors.Postgres.Cdc;
-using Sync.Connectors.Tests;
 using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.Jobs;

@@ -120,20 +120,7 @@ public sealed class CronTimetableTests
     private static Sync.Contracts.Jobs.JobSpec Validated(string? schedule)
     {
         var line = schedule is null ? "" : $"schedule: \"{schedule.Replace("\t", "\\t", StringComparison.Ordinal)}\"\n";
-        var result = JobFile.Parse(line + """
-            name: ticking
-            source:
-              type: postgres
-              connection: source
-              table: public.orders
-              cursor: updated_at
-              primary_key: [id]
-            destination:
-              type: postgres
-              connection: destination
-              table: public.orders
-              key: [id]
-            """, "jobs/ticking.yml");
+        var result = JobFile.Parse(line + SampleJobs.Orders("ticking"), "jobs/ticking.yml");
         Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors));
         return result.Job;
     }

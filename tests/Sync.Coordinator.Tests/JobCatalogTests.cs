@@ -46,19 +46,5 @@ public sealed class JobCatalogTests : IDisposable
     private static JobCatalog Catalog(string directory) =>
         new(Options.Create(new JobsOptions { Directory = directory }), NullLogger<JobCatalog>.Instance);
 
-    private static string Yaml(string name) => $"""
-        name: {name}
-        source:
-          type: postgres
-          connection: source
-          table: public.orders
-          cursor: updated_at
-          primary_key: [id]
-        destination:
-          type: postgres
-          connection: destination
-          table: public.orders
-          key: [id]
-
-        """;
+    private static string Yaml(string name) => SampleJobs.Orders(name);
 }

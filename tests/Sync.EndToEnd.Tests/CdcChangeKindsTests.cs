@@ -166,9 +166,8 @@ public sealed class CdcChangeKindsFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Deployment = await SyncDeployment.CreateAsync("cdckinds");
         // Short runs, so the changes of a test span several runs and their hand-overs.
-        Deployment.SetEnvironment("Cdc__RunDuration", "00:00:03");
+        Deployment = await CdcDeployment.CreateAsync("cdckinds");
         const string Tables = """
             CREATE TABLE docs (id bigint PRIMARY KEY, qty integer NOT NULL, body text);
             CREATE TABLE wide (id bigint PRIMARY KEY, qty integer NOT NULL, note text);
@@ -196,30 +195,18 @@ public sealed class CdcChangeKindsFixture : IAsyncLifetime
         }
 
         WriteJob("trunc_ignore", "ignore");
-        WriteJob("parts", "apply", "[id, region]");
+        WriteJob("parts", "apply", "id, region");
         await Deployment.StartAsync();
     }
 
-    private void WriteJob(string table, string truncate, string key = "[id]") =>
-        Deployment.WriteJob($"{table}.yml", $$"""
-            name: {{table.Replace('_', '-')}}
-            schedule: continuous
-            batch_size: 100
-            source: { type: postgres, connection: source, table: public.{{table}}, mode: cdc, primary_key: {{key}} }
-            destination: { type: postgres, connection: destination, table: public.{{table}}, key: {{key}}, deletes: delete, truncate: {{truncate}} }
-            """);
+    private void WriteJob(string table, string truncate, string key = "id") =>
+        Deployment.WriteCdcJob($"{table}.yml", table.Replace('_', '-'), table, key: key, batchSize: 100, destination: $", key: [{key}], deletes: delete, truncate: {truncate}");
 
     public async Task DisposeAsync()
     {
         await using (Deployment)
         {
-            foreach (var service in new[] { "Coordinator", "Extractor" })
-            {
-                await Deployment.KillServiceAsync(service);
-            }
-
-            // A leftover slot would retain WAL on the shared server for ever, and keeps its database from being dropped.
-            await OrdersTable.ExecuteAsync(Deployment.Source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active");
+            await Deployment.ReleaseCdcSlotsAsync();
         }
     }
 
@@ -266,35 +253,9 @@ public sealed class CdcChangeKindsFixture : IAsyncLifetime
         (await Deployment.Http.GetFromJsonAsync<List<RunResult>>($"/api/jobs/{job}/runs?limit=500", Json))!;
 
     /// <summary>Waits until every row of the table (<paramref name="row"/>: every column's text, or the columns listed) is the same on both sides.</summary>
-    public async Task WaitForEqualAsync(string table, string row = "t")
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        string source, destination;
-        while ((source = await DigestAsync(Deployment.Source, table, row)) != (destination = await DigestAsync(Deployment.Destination, table, row)))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{table}: source {source}, destination {destination}.{await FailuresAsync(table.Replace('_', '-'))}\n{Deployment.Logs()}");
-            }
+    public Task WaitForEqualAsync(string table, string row = "t") =>
+        Deployment.WaitForEqualAsync(table, [DigestComparison.Table(table, $"{row}::text", row)], diagnostics: () => FailuresAsync(table.Replace('_', '-')));
 
-            await Task.Delay(200);
-        }
-    }
-
-    public async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{what}: the condition did not hold in 2 minutes.{await FailuresAsync(what.Replace('_', '-'))}\n{Deployment.Logs()}");
-            }
-
-            await Task.Delay(200);
-        }
-    }
-
-    private static async Task<string> DigestAsync(string connectionString, string table, string row) =>
-        (string)(await OrdersTable.ScalarAsync(connectionString, $"SELECT count(*) || ' ' || coalesce(md5(string_agg({row}::text, '|' ORDER BY {row}::text)), '') FROM {table} t"))!;
+    public Task WaitUntilAsync(Func<Task<bool>> condition, string what) =>
+        Deployment.WaitUntilAsync(condition, what, () => FailuresAsync(what.Replace('_', '-')));
 }

@@ -22,14 +22,11 @@ public sealed class CdcColumnTypeTests : IAsyncLifetime
          lead_credit film_credit, runtime int4range, extra json, poster bytea, last_update timestamptz NOT NULL DEFAULT now())
         """;
 
-    private const string Digest = "SELECT count(*) || ' ' || coalesce(md5(string_agg(f::text, '|' ORDER BY f.film_id)), '') FROM {0} f";
-
     private SyncDeployment _sync = null!;
 
     public async Task InitializeAsync()
     {
-        _sync = await SyncDeployment.CreateAsync("cdctypes");
-        _sync.SetEnvironment("Cdc__RunDuration", "00:00:03");
+        _sync = await CdcDeployment.CreateAsync("cdctypes");
         // The destination gets its types after another, so no OID matches the source's.
         await OrdersTable.ExecuteAsync(_sync.Destination, "CREATE TYPE unrelated AS ENUM ('x');" + Types + $"CREATE TABLE film_copy {Film};");
         await OrdersTable.ExecuteAsync(_sync.Source, Types + $"CREATE TABLE film {Film};" + """
@@ -41,13 +38,7 @@ public sealed class CdcColumnTypeTests : IAsyncLifetime
                    json_build_object('n', g), decode(md5(g::text), 'hex')
             FROM generate_series(1, 1000) g;
             """);
-        _sync.WriteJob("film.yml", """
-            name: film-types
-            schedule: continuous
-            batch_size: 200
-            source: { type: postgres, connection: source, table: public.film, mode: cdc, primary_key: [film_id] }
-            destination: { type: postgres, connection: destination, table: public.film_copy, deletes: delete }
-            """);
+        _sync.WriteCdcJob("film.yml", "film-types", "film", "film_copy", key: "film_id", destination: ", deletes: delete");
         await _sync.StartAsync();
     }
 
@@ -55,12 +46,7 @@ public sealed class CdcColumnTypeTests : IAsyncLifetime
     {
         await using (_sync)
         {
-            foreach (var service in new[] { "Coordinator", "Extractor" })
-            {
-                await _sync.KillServiceAsync(service);
-            }
-
-            await OrdersTable.ExecuteAsync(_sync.Source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active");
+            await _sync.ReleaseCdcSlotsAsync();
         }
     }
 
@@ -83,21 +69,6 @@ public sealed class CdcColumnTypeTests : IAsyncLifetime
         Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(_sync.Destination, "SELECT count(*) FROM film_copy WHERE film_id % 10 = 2")));
     }
 
-    private async Task WaitForEqualAsync()
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        string source, destination;
-        while ((source = await DigestAsync(_sync.Source, "film")) != (destination = await DigestAsync(_sync.Destination, "film_copy")))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"film_copy: {destination}, expected {source}.\n{_sync.Logs()}");
-            }
-
-            await Task.Delay(200);
-        }
-    }
-
-    private static async Task<string> DigestAsync(string connectionString, string table) =>
-        (string)(await OrdersTable.ScalarAsync(connectionString, string.Format(System.Globalization.CultureInfo.InvariantCulture, Digest, table)))!;
+    private Task WaitForEqualAsync() =>
+        _sync.WaitForEqualAsync("the copy and the changes", [DigestComparison.Tables("film", "film_copy", order: "t.film_id")]);
 }

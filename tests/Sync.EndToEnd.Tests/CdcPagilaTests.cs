@@ -96,20 +96,13 @@ public sealed class CdcPagilaTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _sync = await SyncDeployment.CreateAsync("pagila");
-        _sync.SetEnvironment("Cdc__RunDuration", "00:00:03");
+        _sync = await CdcDeployment.CreateAsync("pagila");
         // The destination gets its types after another, so no OID matches the source's.
         await OrdersTable.ExecuteAsync(_sync.Destination, "CREATE TYPE unrelated AS ENUM ('x');" + Types + TablesWith("integer", source: false));
         await OrdersTable.ExecuteAsync(_sync.Source, Types + TablesWith("serial", source: true) + Seed);
         foreach (var (table, key) in Digests)
         {
-            _sync.WriteJob($"{table}.yml", $$"""
-                name: pagila-{{table.Replace('_', '-')}}
-                schedule: continuous
-                batch_size: 500
-                source: { type: postgres, connection: source, table: public.{{table}}, mode: cdc, primary_key: [{{key}}] }
-                destination: { type: postgres, connection: destination, table: public.{{table}}, deletes: delete }
-                """);
+            _sync.WriteCdcJob($"{table}.yml", $"pagila-{table.Replace('_', '-')}", table, key: key, batchSize: 500, destination: ", deletes: delete");
         }
 
         await _sync.StartAsync();
@@ -119,12 +112,7 @@ public sealed class CdcPagilaTests : IAsyncLifetime
     {
         await using (_sync)
         {
-            foreach (var service in new[] { "Coordinator", "Extractor" })
-            {
-                await _sync.KillServiceAsync(service);
-            }
-
-            await OrdersTable.ExecuteAsync(_sync.Source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active");
+            await _sync.ReleaseCdcSlotsAsync();
         }
     }
 
@@ -288,40 +276,9 @@ public sealed class CdcPagilaTests : IAsyncLifetime
             "UPDATE film SET description = 'held open ' || $1, last_update = clock_timestamp() WHERE film_id IN (SELECT film_id FROM film ORDER BY random() LIMIT 2)");
     }
 
-    private async Task WaitForEqualAsync(string after)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (true)
-        {
-            var differing = new List<string>();
-            foreach (var (table, key) in Digests)
-            {
-                var source = await DigestAsync(_sync.Source, table, key);
-                var destination = await DigestAsync(_sync.Destination, table, key);
-                if (source != destination)
-                {
-                    differing.Add($"{table}: {destination}, expected {source}");
-                }
-            }
-
-            if (differing.Count == 0)
-            {
-                return;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"After {after}:\n{string.Join('\n', differing)}\n{_sync.Logs()}");
-            }
-
-            await Task.Delay(500);
-        }
-    }
-
-    private static async Task<string> DigestAsync(string connectionString, string table, string key) =>
-        (string)(await OrdersTable.ScalarAsync(
-            connectionString,
-            $"SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY {string.Join(", ", key.Split(", ").Select(k => $"t.\"{k}\""))})), '') FROM \"{table}\" t"))!;
+    private Task WaitForEqualAsync(string after) =>
+        _sync.WaitForEqualAsync(after, [.. Digests.Select(d => DigestComparison.Table(
+            $"\"{d.Table}\"", string.Join(", ", d.Key.Split(", ").Select(k => $"t.\"{k}\""))) with { Name = d.Table })]);
 
     /// <summary>One source connection running operations until stopped; a deadlock with another writer counts as a rollback.</summary>
     private sealed class Writer(string connectionString, int seed)

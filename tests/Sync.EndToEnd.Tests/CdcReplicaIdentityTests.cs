@@ -15,8 +15,7 @@ public sealed class CdcReplicaIdentityTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _sync = await SyncDeployment.CreateAsync("cdcident");
-        _sync.SetEnvironment("Cdc__RunDuration", "00:00:03");
+        _sync = await CdcDeployment.CreateAsync("cdcident");
         const string Tables = """
             CREATE TABLE no_key (id bigint NOT NULL, code text NOT NULL, qty integer NOT NULL);
             CREATE TABLE no_identity (id bigint PRIMARY KEY, code text NOT NULL, qty integer NOT NULL);
@@ -45,8 +44,7 @@ public sealed class CdcReplicaIdentityTests : IAsyncLifetime
     {
         await using (_sync)
         {
-            await _sync.KillServiceAsync("Extractor");
-            await OrdersTable.ExecuteAsync(_sync.Source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active");
+            await _sync.ReleaseCdcSlotsAsync("Extractor");
         }
     }
 

@@ -18,20 +18,13 @@ public sealed class CdcSlotNameTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _sync = await SyncDeployment.CreateAsync("cdcslots");
-        _sync.SetEnvironment("Cdc__RunDuration", "00:00:03");
+        _sync = await CdcDeployment.CreateAsync("cdcslots");
         foreach (var (job, table) in Jobs)
         {
             const string Columns = "(id bigint PRIMARY KEY, qty integer NOT NULL, note text)";
             await OrdersTable.ExecuteAsync(_sync.Destination, $"CREATE TABLE {table}_copy {Columns};");
             await OrdersTable.ExecuteAsync(_sync.Source, $"CREATE TABLE {table} {Columns}; INSERT INTO {table} SELECT g, g, '{table} ' || g FROM generate_series(1, 300) g;");
-            _sync.WriteJob($"{table}.yml", $$"""
-                name: {{job}}
-                schedule: continuous
-                batch_size: 100
-                source: { type: postgres, connection: source, table: public.{{table}}, mode: cdc, primary_key: [id] }
-                destination: { type: postgres, connection: destination, table: public.{{table}}_copy, deletes: delete }
-                """);
+            _sync.WriteCdcJob($"{table}.yml", job, table, $"{table}_copy", batchSize: 100, destination: ", deletes: delete");
         }
 
         await _sync.StartAsync();
@@ -41,12 +34,7 @@ public sealed class CdcSlotNameTests : IAsyncLifetime
     {
         await using (_sync)
         {
-            foreach (var service in new[] { "Coordinator", "Extractor" })
-            {
-                await _sync.KillServiceAsync(service);
-            }
-
-            await OrdersTable.ExecuteAsync(_sync.Source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active");
+            await _sync.ReleaseCdcSlotsAsync();
         }
     }
 
@@ -72,24 +60,6 @@ public sealed class CdcSlotNameTests : IAsyncLifetime
         Assert.True(int.Parse(slots.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) <= 63, slots);
     }
 
-    private async Task WaitForEqualAsync(string when)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        foreach (var (job, table) in Jobs)
-        {
-            string source, destination;
-            while ((source = await DigestAsync(_sync.Source, table)) != (destination = await DigestAsync(_sync.Destination, table + "_copy")))
-            {
-                if (DateTime.UtcNow > deadline)
-                {
-                    Assert.Fail($"{when}: job {job}'s {table}_copy is {destination}, expected {source}.\n{_sync.Logs()}");
-                }
-
-                await Task.Delay(200);
-            }
-        }
-    }
-
-    private static async Task<string> DigestAsync(string connectionString, string table) =>
-        (string)(await OrdersTable.ScalarAsync(connectionString, $"SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY t.id)), '') FROM {table} t"))!;
+    private Task WaitForEqualAsync(string when) =>
+        _sync.WaitForEqualAsync(when, [.. Jobs.Select(j => DigestComparison.Tables(j.Table, j.Table + "_copy", order: "t.id") with { Name = $"job {j.Job}'s {j.Table}_copy" })]);
 }

@@ -24,7 +24,7 @@ public sealed class CdcSlotRequestTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _sync = await SyncDeployment.CreateAsync("slotreq");
+        _sync = await CdcDeployment.CreateAsync("slotreq", runDuration: "00:00:02");
         await OrdersTable.CreateAsync(_sync.Source, Table);
         await OrdersTable.CreateAsync(_sync.Destination, Table);
         await OrdersTable.SeedAsync(_sync.Source, Table, first: 1, count: 300);
@@ -43,7 +43,6 @@ public sealed class CdcSlotRequestTests : IAsyncLifetime
               connection: destination
               table: public.{Table}
             """);
-        _sync.SetEnvironment("Cdc__RunDuration", "00:00:02");
         _sync.SetEnvironment("Coordinator__StageRequestTimeout", "00:00:03");
         _sync.SetEnvironment("Coordinator__CdcSlotSweepRetry", "00:00:02");
         await _sync.StartAsync();
@@ -53,8 +52,7 @@ public sealed class CdcSlotRequestTests : IAsyncLifetime
     {
         await using (_sync)
         {
-            await _sync.KillServiceAsync("Extractor");
-            await OrdersTable.ExecuteAsync(_sync.Source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active");
+            await _sync.ReleaseCdcSlotsAsync("Extractor");
         }
     }
 

@@ -127,31 +127,16 @@ public sealed class CdcStreamFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Deployment = await SyncDeployment.CreateAsync("cdc");
+        // Short runs, so a test sees several watermark commits and run hand-overs.
+        Deployment = await CdcDeployment.CreateAsync("cdc");
         foreach (var table in new[] { "cdc_stream", "cdc_kill_extractor", "cdc_kill_loader", "cdc_removed" })
         {
             await OrdersTable.CreateAsync(Deployment.Source, table);
             await OrdersTable.CreateAsync(Deployment.Destination, table);
             await OrdersTable.SeedAsync(Deployment.Source, table, first: 1, count: Rows);
-            Deployment.WriteJob($"{table}.yml", $"""
-                name: {JobName(table)}
-                schedule: continuous
-                batch_size: 500
-                source:
-                  type: postgres
-                  connection: source
-                  table: public.{table}
-                  mode: cdc
-                  primary_key: [id]
-                destination:
-                  type: postgres
-                  connection: destination
-                  table: public.{table}
-                """);
+            Deployment.WriteCdcJob($"{table}.yml", JobName(table), table, batchSize: 500);
         }
 
-        // Short runs, so a test sees several watermark commits and run hand-overs.
-        Deployment.SetEnvironment("Cdc__RunDuration", "00:00:03");
         await Deployment.StartAsync();
     }
 
@@ -159,13 +144,7 @@ public sealed class CdcStreamFixture : IAsyncLifetime
     {
         await using (Deployment)
         {
-            foreach (var service in new[] { "Coordinator", "Extractor" })
-            {
-                await Deployment.KillServiceAsync(service);
-            }
-
-            // A leftover slot would retain WAL on the shared server for ever, and keeps its database from being dropped.
-            await OrdersTable.ExecuteAsync(Deployment.Source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active");
+            await Deployment.ReleaseCdcSlotsAsync();
         }
     }
 
@@ -200,22 +179,7 @@ public sealed class CdcStreamFixture : IAsyncLifetime
         return transactions;
     }
 
-    public Task WaitForEqualAsync(string table) => WaitUntilAsync(
-        async () => await OrdersTable.DigestAsync(Deployment.Source, table) == await OrdersTable.DigestAsync(Deployment.Destination, table),
-        table);
+    public Task WaitForEqualAsync(string table) => Deployment.WaitForEqualAsync(table, table, order: "t.id");
 
-    public async Task WaitUntilAsync(Func<Task<bool>> condition, string table)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException(
-                    $"{table}: source {await OrdersTable.CountAsync(Deployment.Source, table)} rows, destination {await OrdersTable.CountAsync(Deployment.Destination, table)}.\n{Deployment.Logs()}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitUntilAsync(Func<Task<bool>> condition, string table) => Deployment.WaitUntilAsync(condition, table);
 }

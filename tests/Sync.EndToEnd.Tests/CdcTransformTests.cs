@@ -31,9 +31,8 @@ public sealed class CdcTransformTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var plugins = Path.Combine(TestInfrastructure.RepositoryRoot, "examples", "Sync.Examples.Transforms", "bin", ServiceProcess.BuildConfiguration, "net10.0");
-        _sync = await SyncDeployment.CreateAsync("cdcxform");
+        _sync = await CdcDeployment.CreateAsync("cdcxform");
         _sync.SetEnvironment("Transformer__Plugins", plugins);
-        _sync.SetEnvironment("Cdc__RunDuration", "00:00:03");
         await OrdersTable.ExecuteAsync(_sync.Source, $"""
             CREATE TABLE customers (id integer PRIMARY KEY, email text NOT NULL);
             INSERT INTO customers SELECT g, 'customer' || g || '@example.com' FROM generate_series(0, 49) g;
@@ -79,12 +78,7 @@ public sealed class CdcTransformTests : IAsyncLifetime
     {
         await using (_sync)
         {
-            foreach (var service in new[] { "Coordinator", "Extractor" })
-            {
-                await _sync.KillServiceAsync(service);
-            }
-
-            await OrdersTable.ExecuteAsync(_sync.Source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active");
+            await _sync.ReleaseCdcSlotsAsync();
         }
     }
 
@@ -106,21 +100,6 @@ public sealed class CdcTransformTests : IAsyncLifetime
         Assert.Equal(0L, await OrdersTable.ScalarAsync(_sync.Destination, $"SELECT count(*) FROM orders_tier WHERE id % 20 = 0 AND id <= {Rows}"));
     }
 
-    private async Task WaitForEqualAsync(string expected, string actual)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        string source, destination;
-        while ((source = await DigestAsync(_sync.Source, expected)) != (destination = await DigestAsync(_sync.Destination, actual)))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"{actual}: {destination}, expected {source}.\n{_sync.Logs()}");
-            }
-
-            await Task.Delay(200);
-        }
-    }
-
-    private static async Task<string> DigestAsync(string connectionString, string query) =>
-        (string)(await OrdersTable.ScalarAsync(connectionString, $"SELECT count(*) || ' ' || coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '') FROM ({query}) r"))!;
+    private Task WaitForEqualAsync(string expected, string actual) =>
+        _sync.WaitForEqualAsync("the copy and the changes", [new(actual, CdcDeployment.Digest($"({expected})"), CdcDeployment.Digest($"({actual})"))]);
 }

@@ -10,26 +10,20 @@ namespace Sync.EndToEnd.Tests;
 /// </summary>
 public sealed class CdcUniqueKeyTests : IAsyncLifetime
 {
-    private const string Expected = "SELECT id, email FROM accounts";
+    private static readonly DigestComparison Accounts = new(
+        "accounts", CdcDeployment.Digest("(SELECT id, email FROM accounts)"), CdcDeployment.Digest("(SELECT id, email FROM accounts)"));
 
     private SyncDeployment _sync = null!;
 
     public async Task InitializeAsync()
     {
-        _sync = await SyncDeployment.CreateAsync("cdcuniq");
-        _sync.SetEnvironment("Cdc__RunDuration", "00:00:03");
+        _sync = await CdcDeployment.CreateAsync("cdcuniq");
         await OrdersTable.ExecuteAsync(_sync.Source, """
             CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL UNIQUE);
             INSERT INTO accounts SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 100) g;
             """);
         await OrdersTable.ExecuteAsync(_sync.Destination, "CREATE TABLE accounts (id bigint PRIMARY KEY, email text UNIQUE)");
-        _sync.WriteJob("accounts.yml", """
-            name: accounts
-            schedule: continuous
-            batch_size: 200
-            source: { type: postgres, connection: source, table: public.accounts, mode: cdc, primary_key: [id] }
-            destination: { type: postgres, connection: destination, table: public.accounts }
-            """);
+        _sync.WriteCdcJob("accounts.yml", "accounts", "accounts");
         await _sync.StartAsync();
     }
 
@@ -37,12 +31,7 @@ public sealed class CdcUniqueKeyTests : IAsyncLifetime
     {
         await using (_sync)
         {
-            foreach (var service in new[] { "Coordinator", "Extractor" })
-            {
-                await _sync.KillServiceAsync(service);
-            }
-
-            await OrdersTable.ExecuteAsync(_sync.Source, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active");
+            await _sync.ReleaseCdcSlotsAsync();
         }
     }
 
@@ -67,23 +56,12 @@ public sealed class CdcUniqueKeyTests : IAsyncLifetime
     }
 
     // Until the destination equals the source, or a record became a dead letter (then the asserts say which).
-    private async Task WaitForEqualOrDeadLetterAsync()
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (await DigestAsync(_sync.Source) != await DigestAsync(_sync.Destination) && await DeadLettersAsync() == 0)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"accounts: {await DigestAsync(_sync.Destination)}, expected {await DigestAsync(_sync.Source)}.\n{_sync.Logs()}");
-            }
-
-            await Task.Delay(200);
-        }
-    }
+    private Task WaitForEqualOrDeadLetterAsync() =>
+        _sync.WaitForEqualAsync("the changes", [Accounts], settled: async () => await DeadLettersAsync() > 0);
 
     private async Task<long> DeadLettersAsync() =>
         Convert.ToInt64(await OrdersTable.ScalarAsync(_sync.Control, "SELECT count(*) FROM dead_letters"));
 
     private static async Task<string> DigestAsync(string connectionString) =>
-        (string)(await OrdersTable.ScalarAsync(connectionString, $"SELECT count(*) || ' ' || coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '') FROM ({Expected}) r"))!;
+        (string)(await OrdersTable.ScalarAsync(connectionString, Accounts.SourceDigest))!;
 }

@@ -1,5 +1,4 @@
 using Npgsql;
-using Sync.Connectors.Tests;
 using Sync.EndToEnd.Tests.Infrastructure;
 
 namespace Sync.EndToEnd.Tests;

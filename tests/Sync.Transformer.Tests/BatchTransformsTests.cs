@@ -1,4 +1,3 @@
-using Sync.Connectors.Tests;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 using Sync.Connectors;

@@ -71,20 +71,6 @@ public static class OrdersTable
         await command.ExecuteNonQueryAsync();
     }
 
-    public static string Job(string name, string table, int batchSize = 1000, string? extra = null, string sourceConnection = "source") => $"""
-        name: {name}
-        batch_size: {batchSize}
-        source:
-          type: postgres
-          connection: {sourceConnection}
-          table: public.{table}
-          cursor: updated_at
-          primary_key: [id]
-        destination:
-          type: postgres
-          connection: destination
-          table: public.{table}
-          key: [id]
-        {extra}
-        """;
+    public static string Job(string name, string table, int batchSize = 1000, string? extra = null, string sourceConnection = "source") =>
+        SampleJobs.Orders(name, table, batchSize, extra, sourceConnection);
 }

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Sync.EndToEnd.Tests.Infrastructure;
 using Sync.Outbox.Delivery;
 
 namespace Sync.Outbox.Tests.Infrastructure;

@@ -1,5 +1,4 @@
 using Npgsql;
-using Sync.EndToEnd.Tests.Infrastructure;
 
 namespace Sync.Outbox.Tests.Infrastructure;
 

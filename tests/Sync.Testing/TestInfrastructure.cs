@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using Npgsql;
 
-namespace Sync.EndToEnd.Tests.Infrastructure;
+namespace Sync.Testing;
 
 /// <summary>
 /// The PostgreSQL and RabbitMQ that ./run test started (scripts/infra.sh), as its SYNC_*
-/// variables describe them. Each test deployment gets its own databases and virtual host.
+/// variables describe them: the one reading of those settings for every test project, so an
+/// in-process test and an end-to-end deployment cannot talk to two different servers.
+/// Each test deployment gets its own databases and virtual host.
 /// </summary>
 public static class TestInfrastructure
 {

@@ -1,6 +1,6 @@
 using Sync.Expressions;
 
-namespace Sync.Transformer.Tests;
+namespace Sync.Expressions.Tests;
 
 public sealed class ExpressionTests
 {

@@ -9,15 +9,15 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Sync.Connectors.Tests;
+namespace Sync.Testing;
 
 /// <summary>
 /// A real HTTP API on 127.0.0.1 (Kestrel): orders filtered by <c>updated_since</c> (inclusive, as many APIs
 /// are), 40 per page with a <c>next_cursor</c> token, a bearer secret, and on a fixed rhythm of requests a
 /// 429 with Retry-After: 1 or a 503, so the client's waits and retries are exercised on every run.
-/// Linked into Sync.EndToEnd.Tests, whose http job reads it through the four services.
+/// The http source's tests read it in process, the end-to-end http job through the four services.
 /// </summary>
-internal sealed class OrdersApi : IAsyncDisposable
+public sealed class OrdersApi : IAsyncDisposable
 {
     public const string Secret = "Bearer s3cret-token";
     public const int PageSize = 40;
