@@ -5,27 +5,11 @@ namespace Sync.Connectors.DuckDb;
 
 /// <summary>
 /// The Loader's inbox and run fences inside a DuckDB destination, schema <c>sync</c>: <c>applied_batches</c>
-/// (a batch applied once, with its counts and refused rows) and <c>job_fences</c> (the newest run loaded per job).
+/// (a batch applied once, with its counts and refused rows) and <c>job_fences</c> (the newest run loaded per job),
+/// made by <see cref="DuckDbMigrator"/>.
 /// </summary>
 internal static class DuckDbBookkeeping
 {
-    public static async Task EnsureAsync(DuckDBConnection connection, CancellationToken cancellationToken)
-    {
-        await DuckDbDestination.ExecuteAsync(connection, "CREATE SCHEMA IF NOT EXISTS sync", cancellationToken);
-        await DuckDbDestination.ExecuteAsync(
-            connection,
-            """
-            CREATE TABLE IF NOT EXISTS sync.applied_batches (
-                job VARCHAR NOT NULL, run_id UUID NOT NULL, extraction_id UUID NOT NULL, batch_seq INTEGER NOT NULL,
-                rows INTEGER NOT NULL, inserted INTEGER NOT NULL, updated INTEGER NOT NULL, skipped INTEGER NOT NULL,
-                rejected VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
-                PRIMARY KEY (job, run_id, extraction_id, batch_seq))
-            """,
-            cancellationToken);
-        await DuckDbDestination.ExecuteAsync(
-            connection, "CREATE TABLE IF NOT EXISTS sync.job_fences (job VARCHAR PRIMARY KEY, fence BIGINT NOT NULL)", cancellationToken);
-    }
-
     /// <summary>True when a later run of the job has loaded here; otherwise records this run's fence as the newest.</summary>
     public static async Task<bool> IsSupersededAsync(DuckDBConnection connection, string job, long fence, CancellationToken cancellationToken)
     {

@@ -43,7 +43,7 @@ public sealed class DuckDbDestination(DuckDbConnections connections) : IDestinat
     private static async Task<LoadResult> LoadAsync(
         DuckDBConnection connection, JobSpec job, Guid runId, Guid extractionId, int batchSeq, TypedRows rows, long fence, CancellationToken cancellationToken)
     {
-        await DuckDbBookkeeping.EnsureAsync(connection, cancellationToken);
+        await DuckDbMigrator.EnsureAsync(connection, cancellationToken);
         var table = job.Destination.Table;
         var (schema, _) = SqlIdentifier.Split(table, "main");
         var target = SqlIdentifier.QuoteQualified(table.Contains('.', StringComparison.Ordinal) ? table : $"main.{table}");
@@ -97,7 +97,7 @@ public sealed class DuckDbDestination(DuckDbConnections connections) : IDestinat
 
     // The first error is the one to report; a rollback that fails too (the transaction already ended)
     // is attached to it, and the caller drops the connection.
-    private static async Task RollbackAfterAsync(DuckDBConnection connection, Exception failure)
+    internal static async Task RollbackAfterAsync(DuckDBConnection connection, Exception failure)
     {
         try
         {

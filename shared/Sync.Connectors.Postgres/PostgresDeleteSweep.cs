@@ -21,6 +21,8 @@ public sealed class PostgresDeleteSweep(ConnectionCatalog connections, Connector
     private async ValueTask<SweepResult> SweepOnceAsync(JobSpec job, Guid runId, long fence, CancellationToken cancellationToken)
     {
         await using var connection = await connections.Get(job.Destination.Connection).OpenConnectionAsync(cancellationToken);
+        // A sweep can be a process's first use of the destination (a refresh whose source had no rows).
+        await PostgresMigrator.EnsureAsync(connection, cancellationToken);
         var (marks, keys) = await RefreshKeys.EnsureTableAsync(connection, job, cancellationToken);
         // Raises the fence if no batch did (a source with no rows); a later run's raise waits for
         // this transaction's shared lock below, and a later run that loaded first wins.

@@ -18,10 +18,10 @@ namespace Sync.Connectors.Postgres;
 public sealed class PostgresDestination(ConnectionCatalog connections, ConnectorResilience resilience) : IDestination
 {
     private readonly ConcurrentDictionary<string, MergePlan> _plans = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, bool> _prepared = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _loaded = new(StringComparer.Ordinal);
 
     /// <summary>The destination connections this process has loaded into, whose applied batches it keeps tidy.</summary>
-    public IReadOnlyCollection<string> LoadedConnections => [.. _prepared.Keys];
+    public IReadOnlyCollection<string> LoadedConnections => [.. _loaded.Keys];
 
     public async Task<LoadResult> LoadAsync(BatchToLoad load, CancellationToken cancellationToken) =>
         await resilience.ExecuteAsync(
@@ -33,7 +33,8 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
     {
         var destination = job.Destination;
         await using var connection = await connections.Get(destination.Connection).OpenConnectionAsync(cancellationToken);
-        await EnsureBookkeepingAsync(connection, destination.Connection, cancellationToken);
+        await PostgresMigrator.EnsureAsync(connection, cancellationToken);
+        _loaded.TryAdd(destination.Connection, true);
         if (batch.Operations is not null)
         {
             await ChangeOrder.WaitForPredecessorAsync(connection, job.Name, runId, extractionId, batchSeq, fence, cancellationToken);
@@ -240,16 +241,5 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         var ignoreUnknown = job.Mode == SyncMode.Cdc && job.Transform is { Columns.Count: 0, Code: null };
         plan = MergePlan.Create(job.Destination, job.Source.Cursor.Length == 0 ? string.Empty : JobColumns.CursorTarget(job), columns, table, partitioned, ignoreUnknown);
         return _plans.GetOrAdd(key, plan);
-    }
-
-    private async Task EnsureBookkeepingAsync(NpgsqlConnection connection, string connectionName, CancellationToken cancellationToken)
-    {
-        if (_prepared.ContainsKey(connectionName))
-        {
-            return;
-        }
-
-        await DestinationBookkeeping.EnsureAsync(connection, cancellationToken);
-        _prepared.TryAdd(connectionName, true);
     }
 }

@@ -32,8 +32,10 @@ public static class RefreshKeys
     }
 
     /// <summary>
-    /// The destination's key columns as the catalog has them, and the keys table, created outside any
-    /// load transaction (concurrent CREATE … IF NOT EXISTS can collide in the catalog; an advisory lock serialises it).
+    /// The destination's key columns as the catalog has them, and the keys table, created after the
+    /// destination's bookkeeping is migrated (a sweep may be a process's first use of the destination)
+    /// and outside any load transaction (concurrent CREATE … IF NOT EXISTS can collide in the catalog;
+    /// the migrations' advisory lock serialises it).
     /// </summary>
     internal static async Task<(string Table, IReadOnlyList<TableColumn> Keys)> EnsureTableAsync(NpgsqlConnection connection, JobSpec job, CancellationToken cancellationToken)
     {
@@ -51,26 +53,31 @@ public static class RefreshKeys
                 ?? throw new DestinationSchemaException($"Destination table {destination.Table} has no key column \"{k}\"."))
             .ToList();
         var table = TableName(job, keys);
-        await DestinationBookkeeping.EnsureAsync(connection, cancellationToken);
-        var definition = string.Join(", ", keys.Select(k => $"{SqlIdentifier.Quote(k.Name)} {k.TypeName} NOT NULL"));
-        var primaryKey = string.Join(", ", keys.Select(k => SqlIdentifier.Quote(k.Name)));
+        await PostgresMigrator.EnsureAsync(connection, cancellationToken);
         await using var command = new NpgsqlCommand(
             $"""
             BEGIN;
             SELECT pg_advisory_xact_lock(7320512);
-            CREATE TABLE IF NOT EXISTS {table} (fence bigint NOT NULL, {definition}, PRIMARY KEY (fence, {primaryKey}));
-            CREATE TABLE IF NOT EXISTS sync.applied_sweeps (
-                run_id uuid PRIMARY KEY,
-                job_name text NOT NULL,
-                fence bigint NOT NULL,
-                deleted bigint NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now());
+            {CreateSql(table, keys)};
             COMMIT;
             """,
             connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
         Created.TryAdd(cacheKey, (table, keys));
         return (table, keys);
+    }
+
+    /// <summary>
+    /// The one definition of a keys table: the run's fence and the destination's key columns, typed as
+    /// the destination has them. Not a migration's, since its columns are the job's; a change to the
+    /// fixed part (fence, the primary key) comes with a destination migration that alters the existing
+    /// ones in place (Migrations/0003_applied_sweeps.sql says why not dropped).
+    /// </summary>
+    internal static string CreateSql(string table, IReadOnlyList<TableColumn> keys)
+    {
+        var definition = string.Join(", ", keys.Select(k => $"{SqlIdentifier.Quote(k.Name)} {k.TypeName} NOT NULL"));
+        var primaryKey = string.Join(", ", keys.Select(k => SqlIdentifier.Quote(k.Name)));
+        return $"CREATE TABLE IF NOT EXISTS {table} (fence bigint NOT NULL, {definition}, PRIMARY KEY (fence, {primaryKey}))";
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace Sync.Connectors.Tests;
 /// <summary>
 /// A run's fence against real PostgreSQL: the batches of one run load side by side, so one batch held
 /// up in the destination (a lock, a slow trigger) does not hold up the others, neither on the same
-/// Loader nor on another Loader that meets the destination for the first time.
+/// Loader nor on another Loader that meets (and migrates) the destination for the first time.
 /// </summary>
 public sealed class RunFenceTests : IAsyncLifetime
 {
@@ -78,6 +78,17 @@ public sealed class RunFenceTests : IAsyncLifetime
         // If the held batch kept the fence row (or the bookkeeping DDL waited behind it) these would wait
         // for the gate, which opens only after them: the bound turns that wait into a failure.
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        // A Loader process meeting the destination for the first time migrates it (this process has
+        // already, and caches that per connection string, so the migration is run here directly):
+        // up to date, it is only read, so it does not wait behind the held batch either (DDL would: an
+        // ALTER of applied_batches here fails this 10 s bound).
+        using (var quick = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        await using (var fresh = new NpgsqlConnection(_scratch.ConnectionString))
+        {
+            await fresh.OpenAsync(quick.Token);
+            await PostgresMigrator.MigrateAsync(fresh, quick.Token);
+        }
+
         var another = new PostgresDestination(_connections, _resilience);
         var others = new List<LoadResult>();
         for (var seq = 2; seq <= batches.Count; seq++)
