@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Sync.Batches;
 using Sync.Connectors;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.Postgres.Cdc;
@@ -82,9 +83,9 @@ internal sealed partial class ExtractBatchesConsumer(
             // that one's batches (or has ended); this one publishes nothing and is done.
             LogDuplicate(exception.Message);
         }
-        catch (Exception exception) when (exception is SourceSchemaException or UnknownConnectionException or OpenTransactionsException)
+        catch (Exception exception) when (exception is SourceSchemaException or UnknownConnectionException or OpenTransactionsException or BatchTooLargeException)
         {
-            // The job does not fit its source, or transactions open on it outlasted the wait: retrying
+            // The job does not fit its source, a row is too large for any message, or transactions open on it outlasted the wait: retrying
             // this message cannot help, the run fails with the reason and the watermark stays.
             LogRefused(exception.Message);
             await context.Publish(new ExtractionFailed(message.RunId, message.JobName, exception.Message));

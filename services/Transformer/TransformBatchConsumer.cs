@@ -20,6 +20,7 @@ internal sealed partial class TransformBatchConsumer(BatchTransforms transforms,
         LogTransformed(outcome.Batch.RowCount, outcome.Rejected.Count, (long)elapsed.TotalMilliseconds);
         // Records the Extractor set aside travel on with this stage's own, so the Loader reports them all.
         IReadOnlyList<RejectedRecord> rejected = message.Rejected is { Count: > 0 } extracted ? [.. extracted, .. outcome.Rejected] : outcome.Rejected;
+        LoadBatchSize.Check(message, outcome.Batch, rejected);
         await context.Publish(new LoadBatch(
             message.RunId, message.JobName, message.ExtractionId, message.BatchSeq, message.Job, outcome.Batch,
             rejected.Count, rejected.Count == 0 ? null : rejected, message.Fence));

@@ -30,7 +30,7 @@ public sealed class CodeSource(CodeSources sources) : ISource
         var afterValues = after is { Values.Count: > 0 } ? Decode(layout, after, job) : null;
 
         var summary = new ExtractionSummary();
-        var batch = new PendingBatch(layout.Columns, job.BatchSize, summary, onBatch);
+        var batch = new PendingBatch(layout.Columns, job, summary, onBatch);
         var values = new byte[]?[layout.Columns.Count];
         object[]? last = null;
         await foreach (var record in source.ReadAsync(afterValues is null ? null : after!.Values[0], cancellationToken).WithCancellation(cancellationToken))

@@ -46,7 +46,7 @@ public sealed class FilesSource(IConfiguration configuration) : ISource
         var records = new JsonRecords(job.Source, spec.Fields);
 
         var summary = new ExtractionSummary();
-        var batch = new PendingBatch(records.Columns, job.BatchSize, summary, onBatch);
+        var batch = new PendingBatch(records.Columns, job, summary, onBatch);
         var values = new byte[]?[records.Columns.Count];
         var listed = s3 is null ? List(folder, spec.Pattern) : await S3Objects.ListAsync(s3, spec.Prefix!, spec.Pattern, cancellationToken);
         var read = new List<FileRead>();

@@ -44,7 +44,7 @@ public sealed class HttpSource(HttpConnections connections, IHttpClientFactory c
         }
 
         var summary = new ExtractionSummary();
-        var batch = new PendingBatch(records.Columns, job.BatchSize, summary, onBatch);
+        var batch = new PendingBatch(records.Columns, job, summary, onBatch);
         var values = new byte[]?[records.Columns.Count];
         byte[]?[]? high = null;
         var page = spec.Pagination?.Kind == "page" ? spec.Pagination.Start : 0;

@@ -15,7 +15,8 @@ namespace Sync.Connectors.Postgres;
 
 /// <summary>
 /// Reads a PostgreSQL table in (cursor, primary key) order strictly after a position, as binary
-/// COPY, and cuts it into batches. One REPEATABLE READ transaction holds the run's snapshot. An
+/// COPY, and cuts it into batches of at most the job's batch_size rows and batch_bytes bytes
+/// (<see cref="BatchCut"/>). One REPEATABLE READ transaction holds the run's snapshot. An
 /// incremental run reads no further than its <see cref="CursorBound"/>, taken before that snapshot,
 /// so a row that a transaction still open commits later is never behind the watermark. Opening the
 /// connection, reading the schema and taking the bound go through the connection's resilience
@@ -62,8 +63,16 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
             var reader = new CopyStreamReader(stream);
             while (await reader.ReadAsync(cancellationToken))
             {
+                var tuple = reader.Current;
+                BatchCut.CheckRow(tuple.Length, job.Name);
+                if (BatchCut.IsFullBefore(rows, tuple.Length, job.BatchBytes))
+                {
+                    // The tuple stays valid in the reader's buffer: sending reads nothing from the stream.
+                    await EmitAsync();
+                }
+
                 lastTupleStart = rows.Length;
-                rows.AppendTuple(reader.Current.Span);
+                rows.AppendTuple(tuple.Span);
                 if (rows.RowCount >= job.BatchSize)
                 {
                     await EmitAsync();

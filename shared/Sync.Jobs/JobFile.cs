@@ -10,7 +10,7 @@ public static class JobFile
     public const int MinBatchSize = 100;
     public const int MaxBatchSize = 10_000;
 
-    private static readonly string[] Keys = ["name", "schedule", "batch_size", "mode", "source", "destination", "columns", "retry", "filter", "lookups", "transform", "verify"];
+    private static readonly string[] Keys = ["name", "schedule", "batch_size", "batch_bytes", "mode", "source", "destination", "columns", "retry", "filter", "lookups", "transform", "verify"];
 
     /// <param name="fileName">How errors name the file, e.g. <c>jobs/orders.yml</c>.</param>
     public static JobFileResult Parse(string yamlText, string fileName)
@@ -30,6 +30,7 @@ public static class JobFile
         var name = nameValue is { } n ? FieldRules.JobName(n, errors) : null;
         var schedule = ReadSchedule(job, errors);
         var batchSize = ReadBatchSize(job, errors);
+        var batchBytes = ByteSize.ReadBatchBytes(job, errors);
         var mode = SyncMode.Incremental;
         var modeValue = job.Scalar("mode", "incremental");
         var modeValid = modeValue is not { } m || FieldRules.Choice(m, errors, Kinds.Modes, out mode);
@@ -86,7 +87,7 @@ public static class JobFile
             return JobFileResult.Invalid(errors.All, name, nameAt);
         }
 
-        var spec = new JobSpec(name, sourceSpec, transform ?? new TransformSpec(columns), destination, batchSize, schedule, mode, retry, verify);
+        var spec = new JobSpec(name, sourceSpec, transform ?? new TransformSpec(columns), destination, batchSize, schedule, mode, retry, verify, batchBytes);
         if ((verify.AfterRun || verify.Schedule is not null) && VerifyRules.Refusal(spec) is { } refusal)
         {
             errors.Add(job.KeyMark("verify"), "verify", $"asks for verifications, but this job cannot be verified: {refusal}", "remove verify: (sync verify compares SQL on both sides, so only a mapping and casts between PostgreSQL tables can be checked)");

@@ -136,6 +136,24 @@ public sealed class FilesSourceTests : IDisposable
         Assert.Equal("""{"id": 3, "updated_at": "yesterday", "total": 3.5}""", RecordText(result.Rejected[1]));
     }
 
+    [Fact]
+    public async Task Records_of_100_KB_are_cut_into_batches_of_at_most_batch_bytes_plus_one_record()
+    {
+        var note = new string('n', 100_000);
+        Write("big.jsonl", string.Join("\n", Enumerable.Range(1, 300).Select(i =>
+            $$"""{"id": {{i}}, "updated_at": "2026-11-01T08:00:00Z", "total": 1.5, "note": "{{note}}"}""")), Past);
+        var job = Job("jsonl", "*.jsonl", batchBytes: "1MiB", extraField: "note: text");
+        var batches = new List<(int Rows, int Bytes)>();
+
+        var result = await ExtractAsync(job, null, batches);
+
+        Assert.Equal(Enumerable.Range(1, 300).Select(i => (long)i), result.Ids);
+        Assert.Equal(300, batches.Sum(b => b.Rows));
+        // Cut after the record that reaches batch_bytes (PendingBatch): at most one record more.
+        Assert.All(batches, b => Assert.InRange(b.Bytes, 1, job.BatchBytes + 100_100));
+        Assert.True(batches.Count >= 300 * 100_000 / job.BatchBytes, $"{batches.Count} batches");
+    }
+
     private void Write(string name, string text, DateTime modified)
     {
         var path = Path.Combine(_folder, name);
@@ -144,12 +162,13 @@ public sealed class FilesSourceTests : IDisposable
         File.SetLastWriteTimeUtc(path, modified);
     }
 
-    private static JobSpec Job(string format, string pattern)
+    private static JobSpec Job(string format, string pattern, string? batchBytes = null, string extraField = "")
     {
         var result = JobFile.Parse(
             $"""
             name: orders_from_files
             batch_size: 100
+            {(batchBytes is null ? "" : $"batch_bytes: {batchBytes}")}
             source:
               type: files
               connection: inbox
@@ -161,6 +180,7 @@ public sealed class FilesSourceTests : IDisposable
                 id: bigint
                 updated_at: timestamptz
                 total: numeric
+                {extraField}
             destination:
               type: postgres
               connection: warehouse
@@ -178,7 +198,7 @@ public sealed class FilesSourceTests : IDisposable
         return Encoding.UTF8.GetString(fields[0].Of(rejected.Record.Rows));
     }
 
-    private async Task<(List<long> Ids, List<RejectedRecord> Rejected, ExtractionSummary Summary)> ExtractAsync(JobSpec job, CursorPosition? after)
+    private async Task<(List<long> Ids, List<RejectedRecord> Rejected, ExtractionSummary Summary)> ExtractAsync(JobSpec job, CursorPosition? after, List<(int Rows, int Bytes)>? batches = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["FileConnections:inbox"] = _folder }).Build();
         var ids = new List<long>();
@@ -193,6 +213,7 @@ public sealed class FilesSourceTests : IDisposable
             }
 
             rejected.AddRange(set);
+            batches?.Add((batch.RowCount, batch.Rows.Length));
             return default;
         }, CancellationToken.None);
         return (ids, rejected, summary);

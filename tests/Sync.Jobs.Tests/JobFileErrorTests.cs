@@ -116,7 +116,7 @@ public sealed class JobFileErrorTests
     {
         var error = JobYaml.ErrorAt(JobYaml.Minimal + "owner: team-data\n", "owner");
 
-        Assert.Equal("use one of: name, schedule, batch_size, mode, source, destination, columns, retry, filter, lookups, transform, verify", error.Suggestion);
+        Assert.Equal("use one of: name, schedule, batch_size, batch_bytes, mode, source, destination, columns, retry, filter, lookups, transform, verify", error.Suggestion);
     }
 
     [Fact]

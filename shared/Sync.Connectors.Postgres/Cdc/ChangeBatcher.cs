@@ -1,11 +1,13 @@
 using Sync.Batches;
 using Sync.Contracts;
+using Sync.Contracts.Jobs;
 
 namespace Sync.Connectors.Postgres.Cdc;
 
 /// <summary>
-/// Gathers committed source transactions into batches of at most <c>batchSize</c> changes. A
-/// transaction is not split across batches unless it alone exceeds the size, so the changes of one
+/// Gathers committed source transactions into batches of at most <c>batchSize</c> changes and
+/// <c>batchBytes</c> bytes of encoded rows (a single larger change goes alone). A
+/// transaction is not split across batches unless it alone exceeds either, so the changes of one
 /// source transaction commit in one destination transaction where they fit. Within a batch only the
 /// last change per key is kept (in commit order), so the Loader's merge and delete each touch a row once.
 /// Its batches always carry operations: the Loader applies such batches of a run in sequence.
@@ -19,11 +21,12 @@ namespace Sync.Connectors.Postgres.Cdc;
 /// </para>
 /// A truncate goes in a batch of its own.
 /// </summary>
-public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchSize)
+public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchSize, int batchBytes = BatchLimits.DefaultBytes, string jobName = "")
 {
     private readonly List<RowChange> _changes = [];
     private readonly Dictionary<string, int> _last = new(StringComparer.Ordinal);
     private BatchColumn?[]? _shape;
+    private long _bytes;
 
     /// <summary>Changes gathered and not yet taken.</summary>
     public int Count => _changes.Count;
@@ -38,7 +41,7 @@ public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchS
     public IReadOnlyList<RecordBatch> Add(SourceTransaction transaction)
     {
         var full = new List<RecordBatch>();
-        if (_changes.Count > 0 && _changes.Count + transaction.Changes.Count > batchSize)
+        if (_changes.Count > 0 && (_changes.Count + transaction.Changes.Count > batchSize || _bytes + transaction.Changes.Sum(SizeOf) > batchBytes))
         {
             full.Add(Take()!);
         }
@@ -66,7 +69,10 @@ public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchS
                 change = Complete(change, earlier);
             }
 
-            if (_changes.Count == batchSize || (change is RowUpserted && _shape is not null && !SameShape(_shape, change.Shape)))
+            var size = SizeOf(change);
+            BatchCut.CheckRow(size, jobName);
+            if (_changes.Count == batchSize || (_changes.Count > 0 && _bytes + size > batchBytes)
+                || (change is RowUpserted && _shape is not null && !SameShape(_shape, change.Shape)))
             {
                 full.Add(Take()!);
             }
@@ -79,6 +85,7 @@ public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchS
             OldestCommit ??= transaction.CommittedAt;
             _last[change.Key] = _changes.Count;
             _changes.Add(change);
+            _bytes += size;
         }
 
         LastEnd = transaction.EndLsn;
@@ -117,6 +124,7 @@ public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchS
         _changes.Clear();
         _last.Clear();
         _shape = null;
+        _bytes = 0;
         OldestCommit = null;
         return new RecordBatch([.. carried.Select(c => shape[c]!)], rows.RowCount, rows.ToArray(), [.. operations]);
     }
@@ -137,6 +145,10 @@ public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchS
 
         return new RowUpserted(values, change.Key, shape);
     }
+
+    // As a COPY tuple: a field count, then a length and the bytes of each value (an upper bound: a
+    // later change of the same key replaces an earlier one when the batch is taken).
+    private static long SizeOf(RowChange change) => 2 + change.Values.Sum(v => 4L + (v?.Length ?? 0));
 
     private static bool SameShape(BatchColumn?[] a, BatchColumn?[] b) => ReferenceEquals(a, b) || a.AsSpan().SequenceEqual(b);
 }

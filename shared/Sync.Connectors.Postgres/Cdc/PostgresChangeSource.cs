@@ -153,7 +153,14 @@ public sealed partial class PostgresChangeSource(
             var reader = new CopyStreamReader(stream);
             while (await reader.ReadAsync(cancellationToken))
             {
-                rows.AppendTuple(reader.Current.Span);
+                var tuple = reader.Current;
+                BatchCut.CheckRow(tuple.Length, job.Name);
+                if (BatchCut.IsFullBefore(rows, tuple.Length, job.BatchBytes))
+                {
+                    await EmitAsync();
+                }
+
+                rows.AppendTuple(tuple.Span);
                 if (rows.RowCount >= job.BatchSize)
                 {
                     await EmitAsync();
@@ -198,7 +205,7 @@ public sealed partial class PostgresChangeSource(
         var decoder = new ChangeDecoder(plan, job.Source, carries, text);
         var reader = new ReaderState();
         var reading = ReadAsync(replication, job, tableOid, watermark, decoder, channel.Writer, reader, stop.Token);
-        var batcher = new ChangeBatcher(plan.BatchColumns, job.BatchSize);
+        var batcher = new ChangeBatcher(plan.BatchColumns, job.BatchSize, job.BatchBytes, job.Name);
         var started = Stopwatch.GetTimestamp();
         long? batchStarted = null;
         long? lastTransaction = null;

@@ -1,6 +1,9 @@
 namespace Sync.Contracts.Jobs;
 
-/// <summary>A validated job, as the Coordinator hands it to the other stages for one run.</summary>
+/// <summary>
+/// A validated job, as the Coordinator hands it to the other stages for one run. A batch is cut at
+/// <see cref="BatchSize"/> rows or <see cref="BatchBytes"/> bytes of encoded rows, whichever comes first.
+/// </summary>
 public sealed record JobSpec(
     string Name,
     SourceSpec Source,
@@ -10,4 +13,5 @@ public sealed record JobSpec(
     string? Schedule,
     SyncMode Mode = SyncMode.Incremental,
     RetrySpec? Retry = null,
-    VerifySpec? Verify = null);
+    VerifySpec? Verify = null,
+    int BatchBytes = BatchLimits.DefaultBytes);
