@@ -100,4 +100,18 @@ public sealed class DerivedCdcJobTests
 
         Assert.Contains("only for a query read with mode: cdc", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_example_derived_job_file_is_valid()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Sync.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var job = JobYaml.Parse(File.ReadAllText(Path.Combine(directory!.FullName, "jobs", "examples", "orders_fact_cdc.yml")));
+
+        Assert.Equal((SyncMode.Cdc, 3), (job.Mode, job.Source.DependsOn!.Count));
+    }
 }
