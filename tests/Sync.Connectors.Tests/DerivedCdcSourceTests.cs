@@ -108,7 +108,35 @@ public sealed class DerivedCdcSourceTests : IAsyncLifetime
         Assert.Contains("returns 2 columns, but the fact key (primary_key) has 1", refused.Message, StringComparison.Ordinal);
     }
 
-    private async Task<(long Rows, CursorPosition? High)> RunAsync(JobSpec job, CursorPosition? after, List<(long Key, char Operation)>? changes = null)
+    [Fact]
+    public async Task A_change_naming_more_facts_than_batch_size_is_derived_in_batches_of_at_most_that_size()
+    {
+        await _scratch.ExecuteAsync("INSERT INTO orders SELECT g, 3, 'bulk' FROM generate_series(1001, 1250) g");
+        var job = Job("derived_fanout_" + Suffix(), batchSize: 100);
+        var snapshot = await RunAsync(job, after: null);
+        await _scratch.ExecuteAsync("UPDATE users SET email = 'three@example.com' WHERE id = 3");
+
+        var sizes = new List<int>();
+        var run = await RunAsync(job, snapshot.High, sizes: sizes);
+
+        Assert.Equal(251, run.Rows);
+        Assert.Equal([100, 100, 51], sizes);
+        Assert.Equal(await DigestAsync(Query), await DigestAsync("SELECT * FROM orders_fact"));
+    }
+
+    [Fact]
+    public async Task A_dependency_table_that_does_not_exist_is_refused_by_the_run_and_by_the_live_schema_check()
+    {
+        var job = Job("derived_missing_" + Suffix(), usersTable: "public.customers");
+
+        var refused = await Assert.ThrowsAsync<SourceSchemaException>(() => RunAsync(job, after: null));
+        var problems = await new JobSchemaCheck(_connections).CheckAsync(job, CancellationToken.None);
+
+        Assert.Contains("Table public.customers of depends_on does not exist", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(problems, p => p.Message.Contains("Table public.customers of depends_on does not exist", StringComparison.Ordinal));
+    }
+
+    private async Task<(long Rows, CursorPosition? High)> RunAsync(JobSpec job, CursorPosition? after, List<(long Key, char Operation)>? changes = null, List<int>? sizes = null)
     {
         var destination = new PostgresDestination(_connections, _resilience);
         var source = new PostgresChangeSource(_connections, _resilience, Options.Create(_options), NullLogger<PostgresChangeSource>.Instance);
@@ -117,6 +145,7 @@ public sealed class DerivedCdcSourceTests : IAsyncLifetime
         {
             seq++;
             changes?.AddRange(KeysOf(batch));
+            sizes?.Add(batch.RowCount);
             await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, seq, batch, Fence: 0), ct);
         }, CancellationToken.None);
         return (summary.RowCount, summary.High);
@@ -147,13 +176,14 @@ public sealed class DerivedCdcSourceTests : IAsyncLifetime
         return (string)(await command.ExecuteScalarAsync())!;
     }
 
-    private static JobSpec Job(string name, string usersQuery = "SELECT id FROM public.orders WHERE customer_id = ANY(@id)")
+    private static JobSpec Job(string name, string usersQuery = "SELECT id FROM public.orders WHERE customer_id = ANY(@id)", int batchSize = 1000, string usersTable = "public.users")
     {
         var query = string.Join("\n", Query.Split('\n').Select(l => "    " + l));
         var result = JobFile.Parse(
             $"""
             name: {name}
             schedule: continuous
+            batch_size: {batchSize}
             source:
               type: postgres
               connection: source
@@ -166,7 +196,7 @@ public sealed class DerivedCdcSourceTests : IAsyncLifetime
                   fact_key: [id]
                 - table: public.order_items
                   fact_key: [order_id]
-                - table: public.users
+                - table: {usersTable}
                   fact_keys_query: "{usersQuery}"
             destination:
               type: postgres

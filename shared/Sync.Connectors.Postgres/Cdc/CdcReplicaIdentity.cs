@@ -22,6 +22,15 @@ public static class CdcReplicaIdentity
         {
             foreach (var dependency in dependencies)
             {
+                await using (var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection))
+                {
+                    exists.Parameters.Add(new NpgsqlParameter { Value = SqlIdentifier.QuoteQualified(dependency.Table) });
+                    if (await exists.ExecuteScalarAsync(cancellationToken) is not true)
+                    {
+                        throw new SourceSchemaException($"Table {dependency.Table} of depends_on does not exist; fix the table name (the one the query reads), or create the table.");
+                    }
+                }
+
                 await CheckTableAsync(
                     connection,
                     dependency.Table,

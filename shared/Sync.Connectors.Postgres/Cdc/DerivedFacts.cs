@@ -26,8 +26,13 @@ internal static class DerivedFacts
 {
     private const string Found = "sync_fact_found";
 
-    public static async Task<RecordBatch?> DeriveAsync(
-        NpgsqlConnection connection, JobSpec job, SourcePlan plan, ChangedKeySet changed, CancellationToken cancellationToken)
+    /// <summary>
+    /// Hands the derived facts to <paramref name="onBatch"/> in batches of at most the job's batch_size
+    /// (a fact_keys_query can name many facts for few changes); returns how many rows it handed.
+    /// </summary>
+    public static async Task<long> DeriveAsync(
+        NpgsqlConnection connection, JobSpec job, SourcePlan plan, ChangedKeySet changed,
+        Func<RecordBatch, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
         var source = job.Source;
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
@@ -40,7 +45,7 @@ internal static class DerivedFacts
         if (keys.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken);
-            return null;
+            return 0;
         }
 
         var keyColumns = source.PrimaryKey.Select(k => plan.Columns.First(c => c.Name == k)).ToList();
@@ -59,6 +64,7 @@ internal static class DerivedFacts
 
         var rows = new TupleBuffer();
         var operations = new List<byte>();
+        var count = 0L;
         var fields = new FieldSlice[plan.Columns.Count + 1];
         await using (var stream = await connection.BeginRawBinaryCopyAsync(CopySql(source, plan, keyColumns), cancellationToken))
         {
@@ -75,11 +81,29 @@ internal static class DerivedFacts
 
                 var gone = fields[plan.Columns.Count].Of(tuple.Span)[0] != 0;
                 operations.Add(gone ? RowOperations.Delete : RowOperations.Upsert);
+                if (rows.RowCount >= job.BatchSize)
+                {
+                    await EmitAsync();
+                }
             }
         }
 
+        if (rows.RowCount > 0)
+        {
+            await EmitAsync();
+        }
+
         await transaction.CommitAsync(cancellationToken);
-        return new RecordBatch(plan.BatchColumns, rows.RowCount, rows.ToArray(), [.. operations]);
+        return count;
+
+        async ValueTask EmitAsync()
+        {
+            var batch = new RecordBatch(plan.BatchColumns, rows.RowCount, rows.ToArray(), [.. operations]);
+            count += batch.RowCount;
+            rows.Clear();
+            operations.Clear();
+            await onBatch(batch, cancellationToken);
+        }
     }
 
     /// <summary>

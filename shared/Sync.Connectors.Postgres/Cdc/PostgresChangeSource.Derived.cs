@@ -183,20 +183,21 @@ public sealed partial class PostgresChangeSource
             }
 
             var position = CdcPosition.Of(end);
-            if (changed.Count > 0 && await DerivedFacts.DeriveAsync(connection, job, plan, changed, cancellationToken) is { RowCount: > 0 } batch)
+            if (changed.Count > 0)
             {
-                if (oldestCommit is { } committed)
+                await DerivedFacts.DeriveAsync(connection, job, plan, changed, async (batch, ct) =>
                 {
-                    CdcTelemetry.RecordLag(DateTimeOffset.UtcNow - committed);
-                }
+                    if (oldestCommit is { } committed)
+                    {
+                        CdcTelemetry.RecordLag(DateTimeOffset.UtcNow - committed);
+                    }
 
-                summary.Add(batch.RowCount, position);
-                await onBatch(batch, position, cancellationToken);
+                    summary.Add(batch.RowCount, position);
+                    await onBatch(batch, position, ct);
+                }, cancellationToken);
             }
-            else
-            {
-                summary.KeepAtLeast(position);
-            }
+
+            summary.KeepAtLeast(position);
 
             changed.Clear();
             oldestCommit = null;
