@@ -4,7 +4,8 @@ namespace Sync.Jobs;
 
 /// <summary>
 /// <c>source.mode</c>: <c>incremental</c> (by cursor, the default) or <c>cdc</c> (a PostgreSQL table's
-/// changes from a logical replication slot), and what cdc rules out.
+/// changes from a logical replication slot; a query's facts derived again from the changes of the
+/// tables it reads, see <see cref="DependsOnSection"/>), and what cdc rules out.
 /// </summary>
 internal static class CdcSourceRules
 {
@@ -17,16 +18,11 @@ internal static class CdcSourceRules
     /// <summary>The word of <c>schedule:</c> that starts a cdc job's next run as soon as one ends.</summary>
     public const string Continuous = "continuous";
 
-    public static SyncMode Mode(YamlNodeReader source, JobFileErrors errors, string? query)
+    public static SyncMode Mode(YamlNodeReader source, JobFileErrors errors)
     {
         if (source.Scalar("mode", "cdc") is not { } m || !FieldRules.Choice(m, errors, Modes, out var mode))
         {
             return SyncMode.Incremental;
-        }
-
-        if (mode == SyncMode.Cdc && query is not null)
-        {
-            errors.Add(m.Mark, m.Field, "cdc reads a table's changes from the write-ahead log; a query has none", "use table: with mode: cdc, or mode: incremental for a query");
         }
 
         return mode;

@@ -3,17 +3,17 @@ using Sync.Contracts.Jobs;
 namespace Sync.Jobs;
 
 /// <summary>The <c>source:</c> section as far as it is valid; a null field was missing or reported as an error.</summary>
-internal sealed record SourceDraft(SourceKind? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, HttpSourceSpec? Http = null, FilesSourceSpec? Files = null, string? Query = null, SyncMode Mode = SyncMode.Incremental)
+internal sealed record SourceDraft(SourceKind? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, HttpSourceSpec? Http = null, FilesSourceSpec? Files = null, string? Query = null, SyncMode Mode = SyncMode.Incremental, IReadOnlyList<SourceDependency>? DependsOn = null)
 {
     public SourceSpec? ToSpec() =>
         Kind is not { } kind || Connection is null || (Table is null && Query is null) || Cursor is null || PrimaryKey is null
             ? null
-            : new SourceSpec(kind, Connection, Table ?? string.Empty, Cursor, PrimaryKey, Lookback, Http, Files, Query);
+            : new SourceSpec(kind, Connection, Table ?? string.Empty, Cursor, PrimaryKey, Lookback, Http, Files, Query, DependsOn);
 }
 
 internal static class SourceSection
 {
-    public static readonly string[] Keys = ["type", "connection", "table", "query", "cursor", "primary_key", "lookback", "mode"];
+    public static readonly string[] Keys = ["type", "connection", "table", "query", "cursor", "primary_key", "lookback", "mode", "depends_on"];
 
     /// <summary>The longest look-back a job may ask for: every run re-reads that window.</summary>
     public static readonly TimeSpan MaxLookback = TimeSpan.FromDays(7);
@@ -61,14 +61,15 @@ internal static class SourceSection
             table = source.Scalar("table", "public.orders", required: true) is { } t ? FieldRules.Table(t, errors) : null;
         }
 
-        var mode = CdcSourceRules.Mode(source, errors, query);
+        var mode = CdcSourceRules.Mode(source, errors);
         var cursor = source.Scalar("cursor", "updated_at", required: mode != SyncMode.Cdc) is { } c
             ? QueryColumn(c, query, errors) ?? FieldRules.Identifier(c, errors, "a column name like updated_at")
             : mode == SyncMode.Cdc ? string.Empty : null;
         var primaryKey = FieldRules.ColumnList(source.ScalarList("primary_key", "id", required: true), errors);
         var lookback = source.Scalar("lookback", "10m") is { } l ? FieldRules.Duration(l, errors, MaxLookback, "10m") : null;
         CdcSourceRules.RefuseLookback(source, errors, mode, lookback);
-        return new SourceDraft(kind, connection, table, cursor, primaryKey, lookback ?? TimeSpan.Zero, Query: query, Mode: mode);
+        var dependsOn = DependsOnSection.Read(source, errors, mode, query, primaryKey);
+        return new SourceDraft(kind, connection, table, cursor, primaryKey, lookback ?? TimeSpan.Zero, Query: query, Mode: mode, DependsOn: dependsOn);
     }
 
     // A query source's cursor names an output column of the query; orders.updated_at is a column

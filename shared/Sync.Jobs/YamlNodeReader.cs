@@ -111,6 +111,38 @@ internal sealed class YamlNodeReader
         }
     }
 
+    /// <summary>A list of mappings of <paramref name="knownKeys"/>, e.g. <c>depends_on:</c>; an entry of another shape is reported and left out.</summary>
+    public IReadOnlyList<YamlNodeReader>? MappingList(string key, IReadOnlyList<string> knownKeys, string example, bool required = false)
+    {
+        var value = Value(key, example, required);
+        var field = FieldOf(key);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value is not YamlSequenceNode { Children.Count: > 0 } sequence)
+        {
+            _errors.Add(value.Start, field, $"must be a list of mappings ({string.Join(", ", knownKeys)}), not {(value is YamlSequenceNode ? "an empty list" : Describe(value))}", $"write one \"- {example}\" per line under {key}:");
+            return null;
+        }
+
+        var items = new List<YamlNodeReader>();
+        for (var i = 0; i < sequence.Children.Count; i++)
+        {
+            if (sequence.Children[i] is YamlMappingNode mapping)
+            {
+                items.Add(new YamlNodeReader(mapping, $"{field}[{i}]", mapping.Start, _errors, knownKeys));
+            }
+            else
+            {
+                _errors.Add(sequence.Children[i].Start, $"{field}[{i}]", $"must be a mapping ({string.Join(", ", knownKeys)}), not {Describe(sequence.Children[i])}", $"write it as - {example}");
+            }
+        }
+
+        return items;
+    }
+
     /// <summary>
     /// The entries of a mapping whose keys are free names (such as <c>columns</c>), in file order. A value is a
     /// scalar, or a mapping of <paramref name="valueKeys"/> whose first key holds the value and whose others are

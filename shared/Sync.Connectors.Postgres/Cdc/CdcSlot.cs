@@ -59,19 +59,34 @@ public static class CdcSlot
         }
     }
 
-    /// <summary>Creates the job's publication for its table, or points an existing one at it.</summary>
+    /// <summary>
+    /// Creates the job's publication for its table, or points an existing one at it. A derived job's
+    /// publication holds every table it depends on, one slot for them all, so the changes of all of them
+    /// come in one commit order; it publishes a partition's changes as its root table's
+    /// (publish_via_partition_root), which is the name depends_on gives.
+    /// </summary>
     public static async Task EnsurePublicationAsync(NpgsqlConnection connection, JobSpec job, CancellationToken cancellationToken)
     {
         var name = NameOf(job.Name);
         await using var exists = new NpgsqlCommand("SELECT count(*) FROM pg_publication WHERE pubname = $1", connection);
         exists.Parameters.Add(new NpgsqlParameter { Value = name });
-        var verb = (long)(await exists.ExecuteScalarAsync(cancellationToken))! == 0 ? "CREATE" : "ALTER";
-        var table = SqlIdentifier.QuoteQualified(job.Source.Table);
-        var sql = verb == "CREATE"
-            ? $"CREATE PUBLICATION {SqlIdentifier.Quote(name)} FOR TABLE {table}"
-            : $"ALTER PUBLICATION {SqlIdentifier.Quote(name)} SET TABLE {table}";
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var create = (long)(await exists.ExecuteScalarAsync(cancellationToken))! == 0;
+        var derived = job.Source.DependsOn is not null;
+        var tables = string.Join(", ", (job.Source.DependsOn?.Select(d => d.Table) ?? [job.Source.Table]).Select(SqlIdentifier.QuoteQualified));
+        var options = derived ? " WITH (publish_via_partition_root = true)" : string.Empty;
+        var sql = create
+            ? $"CREATE PUBLICATION {SqlIdentifier.Quote(name)} FOR TABLE {tables}{options}"
+            : $"ALTER PUBLICATION {SqlIdentifier.Quote(name)} SET TABLE {tables}";
+        await using (var command = new NpgsqlCommand(sql, connection))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (!create && derived)
+        {
+            await using var root = new NpgsqlCommand($"ALTER PUBLICATION {SqlIdentifier.Quote(name)} SET (publish_via_partition_root = true)", connection);
+            await root.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
     /// <summary>Drops the job's slot (when no one reads it) and publication, if they exist: a reset watermark or a removed job.</summary>

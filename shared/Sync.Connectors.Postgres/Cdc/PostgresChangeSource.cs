@@ -24,6 +24,8 @@ namespace Sync.Connectors.Postgres.Cdc;
 /// stream from there for at most <see cref="CdcOptions.RunDuration"/>, and end at a transaction
 /// boundary; their high mark is the end LSN of the last transaction they sent. Nothing is confirmed
 /// past the watermark, so a crash anywhere replays from the last loaded transaction.
+/// A query with depends_on (a derived job) reads its dependencies' changes instead and derives the
+/// facts they name again (PostgresChangeSource.Derived.cs).
 /// </summary>
 public sealed partial class PostgresChangeSource(
     ConnectionCatalog connections, ConnectorResilience resilience, IOptions<CdcOptions> options, ILogger<PostgresChangeSource> logger)
@@ -51,6 +53,11 @@ public sealed partial class PostgresChangeSource(
         await using (connection)
         {
             await CdcSlot.CheckSourceAsync(connection, source.Connection, cancellationToken);
+            if (source.DependsOn is not null)
+            {
+                return await ExtractDerivedAsync(connection, job, after, fence, onBatch, cancellationToken);
+            }
+
             await CdcReplicaIdentity.CheckAsync(connection, job, cancellationToken);
             var table = await PostgresSchema.GetColumnsAsync(connection, source.Table, cancellationToken)
                 ?? throw new SourceSchemaException($"Source table {source.Table} does not exist.");
@@ -144,6 +151,13 @@ public sealed partial class PostgresChangeSource(
         await using (var set = new NpgsqlCommand($"SET TRANSACTION SNAPSHOT '{snapshot}'", connection, transaction))
         {
             await set.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (job.Source.Query is not null)
+        {
+            // The query is the operator's SQL: read-only, so a mistaken one cannot write to the source.
+            await using var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction);
+            await readOnly.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var rows = new TupleBuffer();
@@ -276,7 +290,7 @@ public sealed partial class PostgresChangeSource(
             await EmitAsync(rest);
         }
 
-        summary.KeepAtLeast(CdcPosition.Of(QuietEnd(replication, reader, channel.Reader, batcher.LastEnd ?? watermark)));
+        summary.KeepAtLeast(CdcPosition.Of(QuietEnd(replication, reader, channel.Reader.TryPeek(out _), batcher.LastEnd ?? watermark)));
 
         async ValueTask EmitAsync(RecordBatch batch)
         {
@@ -305,9 +319,9 @@ public sealed partial class PostgresChangeSource(
     /// position is that transaction's start, before its commit, so the next run streams it again.
     /// </summary>
     private static NpgsqlLogSequenceNumber QuietEnd(
-        LogicalReplicationConnection replication, ReaderState reader, ChannelReader<SourceTransaction> unread, NpgsqlLogSequenceNumber sent)
+        LogicalReplicationConnection replication, ReaderState reader, bool unread, NpgsqlLogSequenceNumber sent)
     {
-        if (reader.InTransaction || unread.TryPeek(out _))
+        if (reader.InTransaction || unread)
         {
             return sent;
         }

@@ -6,6 +6,8 @@ namespace Sync.Contracts.Jobs;
 /// watermark, for cursors that clients stamp (which can commit out of order); zero reads strictly after it.
 /// <see cref="Query"/>, when set, is a SELECT read instead of <see cref="Table"/> (then empty): the
 /// cursor and primary key name its output columns.
+/// <see cref="DependsOn"/>, for a query with mode: cdc, lists the tables the query reads and how their
+/// changes map to the query's keys: the facts to derive again.
 /// For <c>type: http</c>, <see cref="Table"/> is the request path and <see cref="Http"/> says how to read the pages.
 /// </summary>
 public sealed record SourceSpec(
@@ -17,4 +19,5 @@ public sealed record SourceSpec(
     TimeSpan Lookback = default,
     HttpSourceSpec? Http = null,
     FilesSourceSpec? Files = null,
-    string? Query = null);
+    string? Query = null,
+    IReadOnlyList<SourceDependency>? DependsOn = null);

@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication.PgOutput.Messages;
+using NpgsqlTypes;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+
+namespace Sync.Connectors.Postgres.Cdc;
+
+/// <summary>
+/// A derived job: a query with depends_on, read by cdc. One slot and one publication cover every
+/// table it depends on. The first run copies the whole query in the slot's exported snapshot, as a
+/// table's first run copies the table. Later runs read the dependencies' changes (their key columns
+/// only, <see cref="FactKeyReader"/>), gather the facts they name up to a transaction boundary, and
+/// derive exactly those again (<see cref="DerivedFacts"/>); the batch's position is the end LSN of the
+/// last transaction gathered, committed by the Coordinator after the load and confirmed to the slot
+/// by the next run, as for a table.
+/// </summary>
+public sealed partial class PostgresChangeSource
+{
+    private async Task<ExtractionSummary> ExtractDerivedAsync(
+        NpgsqlConnection connection, JobSpec job, CursorPosition? after, long fence,
+        Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
+    {
+        var dependencyOf = await DependencyOidsAsync(connection, job, cancellationToken);
+        await CdcReplicaIdentity.CheckAsync(connection, job, cancellationToken);
+        IReadOnlyList<TableColumn> columns;
+        await using (var schema = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            await using var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, schema);
+            await readOnly.ExecuteNonQueryAsync(cancellationToken);
+            columns = await PostgresSchema.GetQueryColumnsAsync(connection, job.Source.Query!, cancellationToken);
+            await schema.CommitAsync(cancellationToken);
+        }
+
+        var plan = SourcePlan.Resolve(job.Source with { Cursor = job.Source.PrimaryKey[0] }, job.Transform, columns);
+        await WarnOnLagAsync(connection, job.Name, cancellationToken);
+        var summary = new ExtractionSummary();
+        if (CdcPosition.TryRead(after) is not { } lsn)
+        {
+            await CdcSlotClaim.AcquireAsync(connection, job.Name, cancellationToken);
+            try
+            {
+                await CdcSlotClaim.CheckAsync(connection, job.Name, fence, cancellationToken);
+                await SnapshotAsync(connection, job, plan, fence, summary, onBatch, cancellationToken);
+            }
+            finally
+            {
+                await ReleaseClaimAsync(connection, job.Name);
+            }
+        }
+        else
+        {
+            await StreamDerivedAsync(connection, job, plan, new FactKeyReader(job.Source.DependsOn!, dependencyOf), lsn, summary, onBatch, cancellationToken);
+        }
+
+        return summary;
+    }
+
+    /// <summary>Each dependency table's OID (a partition's changes come under its root's, see <see cref="CdcSlot.EnsurePublicationAsync"/>).</summary>
+    private static async Task<IReadOnlyDictionary<uint, int>> DependencyOidsAsync(NpgsqlConnection connection, JobSpec job, CancellationToken cancellationToken)
+    {
+        var oids = new Dictionary<uint, int>();
+        var dependencies = job.Source.DependsOn!;
+        for (var d = 0; d < dependencies.Count; d++)
+        {
+            await using var command = new NpgsqlCommand("SELECT to_regclass($1)::oid", connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = Sync.Jobs.SqlIdentifier.QuoteQualified(dependencies[d].Table) });
+            if (await command.ExecuteScalarAsync(cancellationToken) is not uint oid)
+            {
+                throw new SourceSchemaException($"Table {dependencies[d].Table} of depends_on does not exist; fix the table name (the one the query reads), or create the table.");
+            }
+
+            oids[oid] = d;
+        }
+
+        return oids;
+    }
+
+    private async Task StreamDerivedAsync(
+        NpgsqlConnection connection, JobSpec job, SourcePlan plan, FactKeyReader keys, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
+        Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
+    {
+        await using var replication = await OpenReplicationAsync(job, cancellationToken);
+        // What the Coordinator committed is loaded: the slot may let go of the WAL before it.
+        replication.SetReplicationStatus(watermark);
+        replication.WalReceiverStatusInterval = TimeSpan.FromSeconds(1);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var channel = Channel.CreateBounded<KeyTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
+        var reader = new ReaderState();
+        var reading = ReadKeysAsync(replication, job, keys, watermark, channel.Writer, reader, stop.Token);
+        var changed = new ChangedKeySet(job.Source.DependsOn!.Count);
+        NpgsqlLogSequenceNumber? lastEnd = null;
+        DateTimeOffset? oldestCommit = null;
+        var started = Stopwatch.GetTimestamp();
+        long? batchStarted = null;
+        long? lastTransaction = null;
+        try
+        {
+            while (true)
+            {
+                while (channel.Reader.TryRead(out var transaction))
+                {
+                    lastTransaction = Stopwatch.GetTimestamp();
+                    batchStarted ??= lastTransaction;
+                    oldestCommit ??= transaction.CommittedAt;
+                    foreach (var key in transaction.Keys)
+                    {
+                        changed.Add(key);
+                    }
+
+                    lastEnd = transaction.EndLsn;
+                    if (changed.Count >= job.BatchSize)
+                    {
+                        await DeriveAsync();
+                        batchStarted = null;
+                    }
+                }
+
+                if (batchStarted is { } since && Stopwatch.GetElapsedTime(since) >= _options.FlushInterval)
+                {
+                    await DeriveAsync();
+                    batchStarted = null;
+                }
+
+                var elapsed = Stopwatch.GetElapsedTime(started);
+                var idle = lastTransaction is { } last ? Stopwatch.GetElapsedTime(last) : (TimeSpan?)null;
+                if (elapsed >= _options.RunDuration || (batchStarted is null && idle >= _options.IdleEnd) || reading.IsCompleted)
+                {
+                    break;
+                }
+
+                var wait = _options.RunDuration - elapsed;
+                if (batchStarted is { } open)
+                {
+                    wait = Min(wait, _options.FlushInterval - Stopwatch.GetElapsedTime(open));
+                }
+                else if (idle is { } quiet)
+                {
+                    wait = Min(wait, _options.IdleEnd - quiet);
+                }
+
+                using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timer.CancelAfter(wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
+                await Task.WhenAny(channel.Reader.WaitToReadAsync(timer.Token).AsTask(), reading);
+            }
+        }
+        finally
+        {
+            if (!reading.IsCompleted)
+            {
+                await replication.SendStatusUpdate(CancellationToken.None);
+            }
+
+            await stop.CancelAsync();
+            try
+            {
+                await reading;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The run's time is up; a transaction cut off here was not sent and comes with the next run.
+            }
+        }
+
+        if (lastEnd is not null)
+        {
+            await DeriveAsync();
+        }
+
+        summary.KeepAtLeast(CdcPosition.Of(QuietEnd(replication, reader, channel.Reader.TryPeek(out _), lastEnd ?? watermark)));
+
+        // Derives the gathered facts; with none (changes that name no fact) the position still moves.
+        async ValueTask DeriveAsync()
+        {
+            if (lastEnd is not { } end)
+            {
+                return;
+            }
+
+            var position = CdcPosition.Of(end);
+            if (changed.Count > 0)
+            {
+                await DerivedFacts.DeriveAsync(connection, job, plan, changed, async (batch, ct) =>
+                {
+                    if (oldestCommit is { } committed)
+                    {
+                        CdcTelemetry.RecordLag(DateTimeOffset.UtcNow - committed);
+                    }
+
+                    summary.Add(batch.RowCount, position);
+                    await onBatch(batch, position, ct);
+                }, cancellationToken);
+            }
+
+            summary.KeepAtLeast(position);
+
+            changed.Clear();
+            oldestCommit = null;
+        }
+    }
+
+    private static async Task ReadKeysAsync(
+        LogicalReplicationConnection replication, JobSpec job, FactKeyReader keys, NpgsqlLogSequenceNumber from,
+        ChannelWriter<KeyTransaction> writer, ReaderState state, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        var slot = new PgOutputReplicationSlot(CdcSlot.NameOf(job.Name));
+        // Text mode: only the key columns are read, as text, and handed to the server again as parameters.
+        var publication = new PgOutputReplicationOptions(CdcSlot.NameOf(job.Name), PgOutputProtocolVersion.V1, binary: false);
+        var changes = new List<ChangedKey>();
+        await foreach (var message in replication.StartReplication(slot, publication, cancellationToken, from))
+        {
+            switch (message)
+            {
+                case RelationMessage relation:
+                    keys.Map(relation);
+                    break;
+                case BeginMessage:
+                    state.InTransaction = true;
+                    break;
+                case InsertMessage insert:
+                    changes.Add(await keys.ReadAsync(insert.Relation, insert.NewRow, null, cancellationToken));
+                    break;
+                case FullUpdateMessage full:
+                    var old = await keys.ReadAsync(full.Relation, full.OldRow, null, cancellationToken);
+                    changes.Add(old);
+                    changes.Add(await keys.ReadAsync(full.Relation, full.NewRow, old, cancellationToken));
+                    break;
+                case IndexUpdateMessage keyed:
+                    var oldKey = await keys.ReadAsync(keyed.Relation, keyed.Key, null, cancellationToken);
+                    changes.Add(oldKey);
+                    changes.Add(await keys.ReadAsync(keyed.Relation, keyed.NewRow, oldKey, cancellationToken));
+                    break;
+                case UpdateMessage update:
+                    changes.Add(await keys.ReadAsync(update.Relation, update.NewRow, null, cancellationToken));
+                    break;
+                case KeyDeleteMessage delete:
+                    changes.Add(await keys.ReadAsync(delete.Relation, delete.Key, null, cancellationToken));
+                    break;
+                case FullDeleteMessage delete:
+                    changes.Add(await keys.ReadAsync(delete.Relation, delete.OldRow, null, cancellationToken));
+                    break;
+                case TruncateMessage truncate:
+                    // A truncated table names no rows, so the facts it fed cannot be told apart.
+                    throw new SourceSchemaException(
+                        $"A TRUNCATE of {string.Join(", ", truncate.Relations.Select(r => $"{r.Namespace}.{r.RelationName}"))} (in the WAL at {truncate.WalStart}), which job {job.Name} depends on, names no rows, so the facts it fed cannot be derived again one by one. " +
+                        $"To copy the query again: pause the job, reset the job's watermark (DELETE /api/jobs/{job.Name}/watermark), resume.");
+                case CommitMessage commit:
+                    await writer.WriteAsync(new KeyTransaction([.. changes], commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
+                    changes.Clear();
+                    state.InTransaction = false;
+                    break;
+            }
+        }
+    }
+}
