@@ -11,55 +11,38 @@
 # 500/s (SYNC_BENCH_WARMUP seconds, default 10; 0 = none) goes first and is not measured. Not a test.
 set -euo pipefail
 
-BENCH="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
-REPO="$(dirname "$BENCH")"
-SCRIPTS="$REPO/scripts"
 RATES=("${@:-1000 2000 4000 8000}")
 read -r -a RATES <<<"${RATES[*]}"
 SECONDS_PER_RATE="${SYNC_BENCH_SECONDS:-20}"
 BATCH="${SYNC_BENCH_BATCH:-1000}"
 WARMUP="${SYNC_BENCH_WARMUP:-10}"
-
-"$SCRIPTS/infra.sh" up
-eval "$("$SCRIPTS/infra.sh" env)"
-sql() { SYNC_PG_DATABASE="$1" "$SCRIPTS/pg.sh" psql -qtA -v ON_ERROR_STOP=1 -c "$2"; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 pgbench="$(ls /usr/lib/postgresql/*/bin/pgbench | tail -1)"
 
-echo "== Building" >&2
-[[ -n "${SYNC_NO_BUILD:-}" ]] || dotnet build "$REPO/Sync.sln" -c Release -v q -nologo >/dev/null || {
-  echo "bench: the build failed; run dotnet build Sync.sln -c Release to see why" >&2
-  exit 1
+bench_build
+bench_state cdcbench
+# The job's slot (and an interrupted run's) is on the source database, which cannot be dropped while it has one.
+drop_slots() {
+  sql postgres "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = 'sync_cdcbench_source' AND NOT active" >/dev/null
 }
-
-sql postgres "SELECT pg_drop_replication_slot('sync_cdc_bench') FROM pg_replication_slots WHERE slot_name = 'sync_cdc_bench'" >/dev/null
-for db in sync_cdcbench_source sync_cdcbench_destination sync_cdcbench_control; do
-  sql postgres "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
-  sql postgres "CREATE DATABASE $db" >/dev/null
-done
+drop_slots
+bench_databases sync_cdcbench_source sync_cdcbench_destination sync_cdcbench_control
 sql sync_cdcbench_source "CREATE TABLE ticks (id bigserial PRIMARY KEY, payload text NOT NULL, src_at timestamptz NOT NULL)"
 sql sync_cdcbench_destination "CREATE TABLE ticks (id bigint PRIMARY KEY, payload text NOT NULL, src_at timestamptz NOT NULL,
   loaded_at timestamptz NOT NULL DEFAULT clock_timestamp())"
 
-jobs_dir="$REPO/.sync/bench/cdc-jobs"
-rm -rf "$jobs_dir" && mkdir -p "$jobs_dir"
-cat >"$jobs_dir/cdc-bench.yml" <<YAML
+cat >"$BENCH_STATE/jobs/cdc-bench.yml" <<YAML
 name: cdc-bench
 schedule: continuous
 batch_size: $BATCH
 source: { type: postgres, connection: bench_source, table: public.ticks, mode: cdc, primary_key: [id] }
 destination: { type: postgres, connection: bench_destination, table: public.ticks }
 YAML
-base="Host=$SYNC_PG_HOST;Port=$SYNC_PG_PORT;Username=$SYNC_PG_USER;Password=$SYNC_PG_PASSWORD"
-export Connections__bench_source="$base;Database=sync_cdcbench_source"
-export Connections__bench_destination="$base;Database=sync_cdcbench_destination"
-export SYNC_CONTROL_DB=sync_cdcbench_control SYNC_JOBS_DIR="$jobs_dir" SYNC_NO_BUILD=1
-export Logging__LogLevel__Default=Warning
-cleanup() {
-  "$SCRIPTS/services.sh" stop || true
-  sql postgres "SELECT pg_drop_replication_slot('sync_cdc_bench') FROM pg_replication_slots WHERE slot_name = 'sync_cdc_bench' AND NOT active" >/dev/null || true
-}
-trap cleanup EXIT
-"$SCRIPTS/services.sh" start
+bench_connection bench_source sync_cdcbench_source
+bench_connection bench_destination sync_cdcbench_destination
+bench_services_start cdcbench
+trap 'bench_services_stop; drop_slots || true' EXIT
 
 wait_for() { # wait_for DESCRIPTION SECONDS COMMAND…
   local what="$1" deadline=$((SECONDS + $2)); shift 2

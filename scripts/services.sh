@@ -7,11 +7,14 @@
 #   stop     TERM, then KILL after 10 s
 #   status   which run
 #
-# Logs: .sync/logs/<service>.log   pids: .sync/run/<service>.pid
+# Logs: ${SYNC_LOG_DIR:-.sync/logs}/<service>.log   pids: ${SYNC_RUN_DIR:-.sync/run}/<service>.pid
+# (a second set of services, a bench say, gets folders of its own, so that its start and stop
+# leave the first set alone).
 # Environment given to the services (plus everything already exported, e.g. Connections__*, which
 # the Coordinator does not get):
-#   ConnectionStrings__Control, RabbitMq__Host/Port/Username/Password/VirtualHost,
-#   Jobs__Directory (${SYNC_JOBS_DIR:-$REPO/jobs}); the Coordinator listens on
+#   ConnectionStrings__Control, RabbitMq__Host/Port/Username/Password/VirtualHost
+#   (${SYNC_VHOST:-/}; another one is created, with all permissions for the sync user, when
+#   missing), Jobs__Directory (${SYNC_JOBS_DIR:-$REPO/jobs}); the Coordinator listens on
 #   http://127.0.0.1:${SYNC_API_PORT:-5080} (the others get the next ports, in case they serve
 #   HTTP too).
 set -euo pipefail
@@ -19,8 +22,9 @@ set -euo pipefail
 SCRIPTS="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
 REPO="$(dirname "$SCRIPTS")"
 STATE="$REPO/.sync"
-LOGS="$STATE/logs"
-RUN="$STATE/run"
+LOGS="${SYNC_LOG_DIR:-$STATE/logs}"
+RUN="${SYNC_RUN_DIR:-$STATE/run}"
+VHOST="${SYNC_VHOST:-/}"
 API_PORT="${SYNC_API_PORT:-5080}"
 HEALTH_URL="http://127.0.0.1:$API_PORT/health"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -81,6 +85,16 @@ ensure_control_db() {
   fi
 }
 
+# Services on a virtual host of their own share no queue with others on the same broker.
+ensure_vhost() {
+  [[ $VHOST == / ]] && return 0
+  local vhosts
+  vhosts="$("$SCRIPTS/rabbitmqctl.sh" -q list_vhosts --no-table-headers name)" || die "cannot list the RabbitMQ virtual hosts"
+  grep -Fxq -- "$VHOST" <<<"$vhosts" && return 0
+  # rabbitmqctl.sh grants the sync user all permissions on the vhost it adds.
+  "$SCRIPTS/rabbitmqctl.sh" -q add_vhost "$VHOST" >/dev/null || die "cannot create the RabbitMQ virtual host $VHOST"
+}
+
 cmd_start() {
   command -v curl >/dev/null 2>&1 || die "curl is missing (apt-get install curl)"
   "$SCRIPTS/infra.sh" up
@@ -91,11 +105,12 @@ cmd_start() {
     dotnet build "$(solution)" -c Release -v q -nologo
   fi
   ensure_control_db
+  ensure_vhost
 
   export ConnectionStrings__Control="Host=$SYNC_PG_HOST;Port=$SYNC_PG_PORT;Username=$SYNC_PG_USER;Password=$SYNC_PG_PASSWORD;Database=$CONTROL_DB"
   export RabbitMq__Host="$SYNC_RABBIT_HOST" RabbitMq__Port="$SYNC_RABBIT_PORT"
   export RabbitMq__Username="$SYNC_RABBIT_USER" RabbitMq__Password="$SYNC_RABBIT_PASSWORD"
-  export RabbitMq__VirtualHost=/
+  export RabbitMq__VirtualHost="$VHOST"
   export Jobs__Directory="${SYNC_JOBS_DIR:-$REPO/jobs}"
 
   local name project dll pid log port=$API_PORT started=()
@@ -221,7 +236,7 @@ case "${1:-}" in
     ;;
   status) cmd_status ;;
   *)
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
