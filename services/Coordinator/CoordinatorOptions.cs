@@ -29,7 +29,7 @@ public sealed class CoordinatorOptions
     /// attempt that still leaves one, up to 10 minutes. Default 00:00:30.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan CdcSlotSweepRetry { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan CdcSlotCleanupRetry { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often active runs are checked against <see cref="RunTimeout"/>, in seconds. Default 15.</summary>
     [Range(1, 3600)]

@@ -243,8 +243,8 @@ public sealed class CdcSlotCleanupTests : IAsyncLifetime
             await using var services = await StartServicesAsync(extractorRunning: true);
             var lifetime = new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance);
             lifetime.NotifyStarted();
-            using var sweep = new CdcSlotSweepOnStart(
-                services.GetRequiredService<IServiceScopeFactory>(), jobs, lifetime, Options.Create(new CoordinatorOptions()), NullLogger<CdcSlotSweepOnStart>.Instance);
+            using var sweep = new RemovedCdcSlotCleanup(
+                services.GetRequiredService<IServiceScopeFactory>(), jobs, lifetime, Options.Create(new CoordinatorOptions()), NullLogger<RemovedCdcSlotCleanup>.Instance);
             await sweep.StartAsync(CancellationToken.None);
             await sweep.ExecuteTask!;
         }

@@ -44,7 +44,7 @@ public sealed class CdcSlotRequestTests : IAsyncLifetime
               table: public.{Table}
             """);
         _sync.SetEnvironment("Coordinator__StageRequestTimeout", "00:00:03");
-        _sync.SetEnvironment("Coordinator__CdcSlotSweepRetry", "00:00:02");
+        _sync.SetEnvironment("Coordinator__CdcSlotCleanupRetry", "00:00:02");
         await _sync.StartAsync();
     }
 

@@ -41,12 +41,12 @@ internal static class HostingExtensions
         builder.Services.AddScoped<BeginReplayActivity>();
         builder.Services.AddScoped<BeginRepairActivity>();
         builder.Services.AddScoped<JobVerifications>();
-        builder.Services.AddScoped<RequestSweepActivity>();
+        builder.Services.AddScoped<RequestDeleteSweepActivity>();
         builder.Services.AddSingleton<ErrorQueueReplay>();
         builder.Services.AddSingleton<StageRequests>();
         builder.Services.AddSingleton<CdcSlots>();
         builder.Services.AddScoped<CdcSlotCleanup>();
-        builder.Services.AddHostedService<CdcSlotSweepOnStart>();
+        builder.Services.AddHostedService<RemovedCdcSlotCleanup>();
 
         builder.AddSyncBus(bus =>
         {
@@ -68,9 +68,9 @@ internal static class HostingExtensions
             ScheduledVerifications.TimetableKey,
             (services, _) => CronTimetable.OfVerifications(services.GetRequiredService<JobCatalog>().All, services.GetRequiredService<TimeProvider>().GetUtcNow()));
         builder.Services.AddTransient<ScheduledVerifications>();
-        builder.Services.AddTransient<CronRunSweep>();
-        builder.Services.AddTransient<RunTimeoutSweep>();
-        builder.Services.AddTransient<ContinuousRunSweep>();
+        builder.Services.AddTransient<CronRunStarter>();
+        builder.Services.AddTransient<StalledRunFailer>();
+        builder.Services.AddTransient<ContinuousRunStarter>();
         builder.Services.AddHealthChecks().AddControlDatabaseCheck();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
@@ -128,10 +128,10 @@ internal static class HostingExtensions
         _ = app.Services.GetRequiredKeyedService<CronTimetable>(ScheduledVerifications.TimetableKey);
         app.Services.UseScheduler(scheduler =>
         {
-            scheduler.Schedule<CronRunSweep>().EverySeconds((int)CronRunSweep.Interval.TotalSeconds).PreventOverlapping(nameof(CronRunSweep));
-            scheduler.Schedule<ContinuousRunSweep>().EverySeconds((int)ContinuousRunSweep.Interval.TotalSeconds).PreventOverlapping(nameof(ContinuousRunSweep));
+            scheduler.Schedule<CronRunStarter>().EverySeconds((int)CronRunStarter.Interval.TotalSeconds).PreventOverlapping(nameof(CronRunStarter));
+            scheduler.Schedule<ContinuousRunStarter>().EverySeconds((int)ContinuousRunStarter.Interval.TotalSeconds).PreventOverlapping(nameof(ContinuousRunStarter));
             scheduler.Schedule<ScheduledVerifications>().EverySeconds((int)ScheduledVerifications.Interval.TotalSeconds).PreventOverlapping(nameof(ScheduledVerifications));
-            scheduler.Schedule<RunTimeoutSweep>().EverySeconds(options.RunTimeoutSweepSeconds).PreventOverlapping(nameof(RunTimeoutSweep));
+            scheduler.Schedule<StalledRunFailer>().EverySeconds(options.RunTimeoutSweepSeconds).PreventOverlapping(nameof(StalledRunFailer));
         });
         return app;
     }

@@ -144,7 +144,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
         done.IfElse(
             context => context.Saga.SweepsDeletes,
             sweep => sweep
-                .Activity(x => x.OfInstanceType<RequestSweepActivity>())
+                .Activity(x => x.OfInstanceType<RequestDeleteSweepActivity>())
                 .IfElse(
                     context => context.Saga.FailureReason is null,
                     sent => sent.TransitionTo(Sweeping),

@@ -22,7 +22,7 @@ internal sealed class CronTimetable
     }
 
     internal CronTimetable(IEnumerable<JobSpec> jobs, DateTimeOffset start)
-        // schedule: continuous is no cron: a cdc job's runs follow each other (ContinuousRunSweep).
+        // schedule: continuous is no cron: a cdc job's runs follow each other (ContinuousRunStarter).
         : this(jobs.Where(j => j.Schedule is not (null or "continuous")).Select(j => (j.Name, j.Schedule!)), start)
     {
     }

@@ -27,7 +27,7 @@ internal static class HostingExtensions
         builder.Services.AddCodeSinks(services => services.GetRequiredService<IOptions<LoaderOptions>>().Value.Plugins);
         builder.Services.AddDestination<CodeDestination>(DestinationKind.Code);
         builder.Services.AddSingleton<BatchDestinations>();
-        builder.Services.AddHostedService<AppliedBatchSweep>();
+        builder.Services.AddHostedService<AppliedBatchPruning>();
         builder.AddConnectorResilience();
         builder.AddSyncBus(bus =>
         {

@@ -54,7 +54,7 @@ internal sealed class RunSagaHarness : IAsyncDisposable
             .AddScoped<CompleteRunActivity>()
             .AddScoped<ContinueStreamActivity>()
             .AddScoped<FailRunActivity>()
-            .AddScoped<RequestSweepActivity>()
+            .AddScoped<RequestDeleteSweepActivity>()
             .AddMassTransitTestHarness(bus =>
             {
                 // A saga step is a database transaction: on a busy 2-core machine one can outlast the

@@ -10,7 +10,7 @@ namespace Sync.Coordinator.Runs.Activities;
 /// <summary>
 /// A completed run of a cdc job with <c>schedule: continuous</c> starts the job's next run at once,
 /// unless the job is paused. The StartSyncRun goes out through the outbox with the run's end, so a
-/// crash between the two loses neither; <see cref="Scheduling.ContinuousRunSweep"/> restarts a stream
+/// crash between the two loses neither; <see cref="Scheduling.ContinuousRunStarter"/> restarts a stream
 /// whose run failed.
 /// </summary>
 internal sealed class ContinueStreamActivity(JobCatalog jobs, CoordinatorDbContext dbContext) : RunActivity("continue-stream")

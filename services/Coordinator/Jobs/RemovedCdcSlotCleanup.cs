@@ -7,16 +7,16 @@ namespace Sync.Coordinator.Jobs;
 /// drops the recorded slots of cdc jobs whose files are gone (<see cref="CdcSlotCleanup"/>). A job
 /// whose file is there but invalid keeps its slot, and so does every job while an invalid file's job
 /// name cannot be read. It runs in the background, so a source that does not answer delays nothing;
-/// what it could not drop is tried again after <see cref="CoordinatorOptions.CdcSlotSweepRetry"/>,
+/// what it could not drop is tried again after <see cref="CoordinatorOptions.CdcSlotCleanupRetry"/>,
 /// doubling up to 10 minutes, until nothing is left — a kept slot holds WAL on the source — or at
 /// once with DELETE /api/jobs/{name}/cdc.
 /// </summary>
-internal sealed partial class CdcSlotSweepOnStart(
+internal sealed partial class RemovedCdcSlotCleanup(
     IServiceScopeFactory scopes,
     JobCatalog jobs,
     IHostApplicationLifetime lifetime,
     IOptions<CoordinatorOptions> options,
-    ILogger<CdcSlotSweepOnStart> logger) : BackgroundService
+    ILogger<RemovedCdcSlotCleanup> logger) : BackgroundService
 {
     private static readonly TimeSpan LongestWait = TimeSpan.FromMinutes(10);
 
@@ -25,7 +25,7 @@ internal sealed partial class CdcSlotSweepOnStart(
         if (jobs.HasUnnamedInvalidFile)
         {
             // That file may be a cdc job's whose slot must outlive a typo; the next start tries again.
-            LogSweepSkipped(string.Join(", ", jobs.Invalid.Where(f => f.Name is null).Select(f => f.File)));
+            LogCleanupSkipped(string.Join(", ", jobs.Invalid.Where(f => f.Name is null).Select(f => f.File)));
             return;
         }
 
@@ -37,15 +37,15 @@ internal sealed partial class CdcSlotSweepOnStart(
             return;
         }
 
-        var wait = options.Value.CdcSlotSweepRetry;
+        var wait = options.Value.CdcSlotCleanupRetry;
         while (!stoppingToken.IsCancellationRequested)
         {
-            if (await SweepAsync(stoppingToken))
+            if (await PassAsync(stoppingToken))
             {
                 return;
             }
 
-            LogSweepRetry(wait.TotalSeconds);
+            LogCleanupRetry(wait.TotalSeconds);
             try
             {
                 await Task.Delay(wait, stoppingToken);
@@ -60,7 +60,7 @@ internal sealed partial class CdcSlotSweepOnStart(
     }
 
     /// <summary>One pass; true when no recorded slot of a removed job is left.</summary>
-    private async Task<bool> SweepAsync(CancellationToken stoppingToken)
+    private async Task<bool> PassAsync(CancellationToken stoppingToken)
     {
         try
         {
@@ -71,7 +71,7 @@ internal sealed partial class CdcSlotSweepOnStart(
         catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
         {
             // The records stay; the next pass tries again.
-            LogSweepFailed(exception);
+            LogCleanupFailed(exception);
             return false;
         }
     }
@@ -93,11 +93,11 @@ internal sealed partial class CdcSlotSweepOnStart(
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replication slots of removed cdc jobs are kept: the job name of {Files} cannot be read, so any of them may be that file's; fix it and restart")]
-    private partial void LogSweepSkipped(string files);
+    private partial void LogCleanupSkipped(string files);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not drop the replication slots of removed cdc jobs")]
-    private partial void LogSweepFailed(Exception exception);
+    private partial void LogCleanupFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replication slots of removed cdc jobs are left; trying again in {Seconds:0} s")]
-    private partial void LogSweepRetry(double seconds);
+    private partial void LogCleanupRetry(double seconds);
 }

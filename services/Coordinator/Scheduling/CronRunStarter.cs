@@ -11,7 +11,7 @@ namespace Sync.Coordinator.Scheduling;
 /// is paused (sync_job_pauses); an active run refuses the start. Through the bus outbox, so a due run
 /// is not lost to a crash; a start that could not be published is tried again at the next tick.
 /// </summary>
-internal sealed class CronRunSweep(CronTimetable timetable, TimeProvider time, IPublishEndpoint publish, CoordinatorDbContext dbContext) : IInvocable
+internal sealed class CronRunStarter(CronTimetable timetable, TimeProvider time, IPublishEndpoint publish, CoordinatorDbContext dbContext) : IInvocable
 {
     public const string Trigger = "schedule";
 

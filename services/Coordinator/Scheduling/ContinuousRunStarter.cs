@@ -12,11 +12,11 @@ namespace Sync.Coordinator.Scheduling;
 
 /// <summary>
 /// Keeps every cdc job with <c>schedule: continuous</c> streaming: starts a run of such a job that is
-/// not paused, has no active run and whose last run ended more than a sweep ago (its first start, a
+/// not paused, has no active run and whose last run ended more than one interval ago (its first start, a
 /// run that failed, a Coordinator that was down). A completed run's successor is started by
 /// <see cref="ContinueStreamActivity"/> at once, so this only steps in when that did not happen.
 /// </summary>
-internal sealed class ContinuousRunSweep(JobCatalog jobs, CoordinatorDbContext dbContext, IPublishEndpoint publish) : IInvocable
+internal sealed class ContinuousRunStarter(JobCatalog jobs, CoordinatorDbContext dbContext, IPublishEndpoint publish) : IInvocable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 

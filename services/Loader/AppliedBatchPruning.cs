@@ -7,11 +7,11 @@ using Sync.Connectors.Postgres;
 namespace Sync.Loader;
 
 /// <summary>Deletes applied-batch records past their retention in every destination this Loader has loaded into.</summary>
-internal sealed partial class AppliedBatchSweep(
+internal sealed partial class AppliedBatchPruning(
     PostgresDestination destination,
     ConnectionCatalog connections,
     IOptions<LoaderOptions> options,
-    ILogger<AppliedBatchSweep> logger) : BackgroundService
+    ILogger<AppliedBatchPruning> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

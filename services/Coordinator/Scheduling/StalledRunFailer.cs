@@ -12,10 +12,10 @@ namespace Sync.Coordinator.Scheduling;
 /// Fails active runs that made no progress for <see cref="CoordinatorOptions.RunTimeout"/>, so a lost
 /// message cannot hold a job forever. Progress is any write of the run's saga row (UpdatedAt): a batch
 /// recorded, whether or not its extraction has completed, the extraction's report that it still reads
-/// (ExtractionProgressed), its completion, a sweep's end. It publishes straight to the bus: a cancel
-/// lost to a crash is published again by the next sweep.
+/// (ExtractionProgressed), its completion, a delete sweep's end. It publishes straight to the bus: a cancel
+/// lost to a crash is published again at the next check.
 /// </summary>
-internal sealed class RunTimeoutSweep(CoordinatorDbContext dbContext, IBus bus, IOptions<CoordinatorOptions> options) : IInvocable
+internal sealed class StalledRunFailer(CoordinatorDbContext dbContext, IBus bus, IOptions<CoordinatorOptions> options) : IInvocable
 {
     public async Task Invoke()
     {

@@ -15,7 +15,7 @@ namespace Sync.Coordinator.Runs.Activities;
 /// never reached the Loader, so their keys are not marked and their rows, still in the source, would go;
 /// and one whose filter kept no record at all, which would empty the destination like an empty read.
 /// </summary>
-internal sealed class RequestSweepActivity(JobCatalog jobs, CoordinatorDbContext dbContext) : RunActivity("request-sweep")
+internal sealed class RequestDeleteSweepActivity(JobCatalog jobs, CoordinatorDbContext dbContext) : RunActivity("request-sweep")
 {
     protected override async Task ExecuteAsync(BehaviorContext<SyncRunState> context)
     {
