@@ -169,18 +169,9 @@ _say() { if [[ ${SYNC_VERBOSE:-0} == 1 ]]; then printf 'infra: %s\n' "$*" >&2; f
 _note() { printf 'infra: %s\n' "$*" >&2; }
 
 # _die MESSAGE [LOGFILE…]: print the message and the tail of each existing log, exit 1.
-_die() {
-  local msg=$1 f
-  shift
-  printf 'infra: ERROR: %s\n' "$msg" >&2
-  for f in "$@"; do
-    if [[ -s $f ]]; then
-      printf -- '----- last lines of %s -----\n' "$f" >&2
-      tail -n 40 "$f" >&2 || true
-    fi
-  done
-  exit 1
-}
+# shellcheck source=scripts/die.sh
+source "$SYNC_SCRIPTS_DIR/die.sh"
+_die() { die_with_logs infra "$@"; }
 
 _is_root() { ((EUID == 0)); }
 

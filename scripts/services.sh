@@ -29,18 +29,9 @@ API_PORT="${SYNC_API_PORT:-5080}"
 HEALTH_URL="http://127.0.0.1:$API_PORT/health"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-die() {
-  local msg=$1 f
-  shift
-  printf 'services: ERROR: %s\n' "$msg" >&2
-  for f in "$@"; do
-    if [[ -s $f ]]; then
-      printf -- '----- last lines of %s -----\n' "$f" >&2
-      tail -n 40 "$f" >&2 || true
-    fi
-  done
-  exit 1
-}
+# shellcheck source=scripts/die.sh
+source "$SCRIPTS/die.sh"
+die() { die_with_logs services "$@"; }
 
 # name → project folder under services/ and assembly name
 instances() {

@@ -58,32 +58,7 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
         var rows = new TupleBuffer();
         var fields = new FieldSlice[plan.Columns.Count];
         var lastTupleStart = 0;
-        await using (var stream = await connection.BeginRawBinaryCopyAsync(sql, cancellationToken))
-        {
-            var reader = new CopyStreamReader(stream);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var tuple = reader.Current;
-                BatchCut.CheckRow(tuple.Length, job.Name);
-                if (BatchCut.IsFullBefore(rows, tuple.Length, job.BatchBytes))
-                {
-                    // The tuple stays valid in the reader's buffer: sending reads nothing from the stream.
-                    await EmitAsync();
-                }
-
-                lastTupleStart = rows.Length;
-                rows.AppendTuple(tuple.Span);
-                if (rows.RowCount >= job.BatchSize)
-                {
-                    await EmitAsync();
-                }
-            }
-        }
-
-        if (rows.RowCount > 0)
-        {
-            await EmitAsync();
-        }
+        await CopyBatches.ReadAsync(connection, sql, job, rows, EmitAsync, cancellationToken, start => lastTupleStart = start);
 
         if (after is not null && job.Source.Lookback > TimeSpan.Zero && summary.High is { } high
             && await LookbackPosition.IsBeforeAsync(connection, plan, high, after, cancellationToken))

@@ -41,16 +41,7 @@ public sealed partial class PostgresChangeSource
         var summary = new ExtractionSummary();
         if (CdcPosition.TryRead(after) is not { } lsn)
         {
-            await CdcSlotClaim.AcquireAsync(connection, job.Name, cancellationToken);
-            try
-            {
-                await CdcSlotClaim.CheckAsync(connection, job.Name, fence, cancellationToken);
-                await SnapshotAsync(connection, job, plan, fence, summary, onBatch, cancellationToken);
-            }
-            finally
-            {
-                await ReleaseClaimAsync(connection, job.Name);
-            }
+            await CopyFirstAsync(connection, job, plan, fence, summary, onBatch, cancellationToken);
         }
         else
         {
@@ -96,76 +87,7 @@ public sealed partial class PostgresChangeSource
         var changed = new ChangedKeySet(job.Source.DependsOn!.Count);
         NpgsqlLogSequenceNumber? lastEnd = null;
         DateTimeOffset? oldestCommit = null;
-        var started = Stopwatch.GetTimestamp();
-        long? batchStarted = null;
-        long? lastTransaction = null;
-        try
-        {
-            while (true)
-            {
-                while (channel.Reader.TryRead(out var transaction))
-                {
-                    lastTransaction = Stopwatch.GetTimestamp();
-                    batchStarted ??= lastTransaction;
-                    oldestCommit ??= transaction.CommittedAt;
-                    foreach (var key in transaction.Keys)
-                    {
-                        changed.Add(key);
-                    }
-
-                    lastEnd = transaction.EndLsn;
-                    if (changed.Count >= job.BatchSize)
-                    {
-                        await DeriveAsync();
-                        batchStarted = null;
-                    }
-                }
-
-                if (batchStarted is { } since && Stopwatch.GetElapsedTime(since) >= _options.FlushInterval)
-                {
-                    await DeriveAsync();
-                    batchStarted = null;
-                }
-
-                var elapsed = Stopwatch.GetElapsedTime(started);
-                var idle = lastTransaction is { } last ? Stopwatch.GetElapsedTime(last) : (TimeSpan?)null;
-                if (elapsed >= _options.RunDuration || (batchStarted is null && idle >= _options.IdleEnd) || reading.IsCompleted)
-                {
-                    break;
-                }
-
-                var wait = _options.RunDuration - elapsed;
-                if (batchStarted is { } open)
-                {
-                    wait = Min(wait, _options.FlushInterval - Stopwatch.GetElapsedTime(open));
-                }
-                else if (idle is { } quiet)
-                {
-                    wait = Min(wait, _options.IdleEnd - quiet);
-                }
-
-                using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timer.CancelAfter(wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
-                await Task.WhenAny(channel.Reader.WaitToReadAsync(timer.Token).AsTask(), reading);
-            }
-        }
-        finally
-        {
-            if (!reading.IsCompleted)
-            {
-                await replication.SendStatusUpdate(CancellationToken.None);
-            }
-
-            await stop.CancelAsync();
-            try
-            {
-                await reading;
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                // The run's time is up; a transaction cut off here was not sent and comes with the next run.
-            }
-        }
+        await PaceAsync(channel.Reader, reading, replication, stop, TakeAsync, DeriveAsync, cancellationToken);
 
         if (lastEnd is not null)
         {
@@ -173,6 +95,24 @@ public sealed partial class PostgresChangeSource
         }
 
         summary.KeepAtLeast(CdcPosition.Of(QuietEnd(replication, reader, channel.Reader.TryPeek(out _), lastEnd ?? watermark)));
+
+        async ValueTask<Gathered> TakeAsync(KeyTransaction transaction)
+        {
+            oldestCommit ??= transaction.CommittedAt;
+            foreach (var key in transaction.Keys)
+            {
+                changed.Add(key);
+            }
+
+            lastEnd = transaction.EndLsn;
+            if (changed.Count < job.BatchSize)
+            {
+                return Gathered.Unchanged;
+            }
+
+            await DeriveAsync();
+            return Gathered.Emptied;
+        }
 
         // Derives the gathered facts; with none (changes that name no fact) the position still moves.
         async ValueTask DeriveAsync()

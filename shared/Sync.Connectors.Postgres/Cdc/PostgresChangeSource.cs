@@ -70,16 +70,7 @@ public sealed partial class PostgresChangeSource(
             var summary = new ExtractionSummary();
             if (CdcPosition.TryRead(after) is not { } lsn)
             {
-                await CdcSlotClaim.AcquireAsync(connection, job.Name, cancellationToken);
-                try
-                {
-                    await CdcSlotClaim.CheckAsync(connection, job.Name, fence, cancellationToken);
-                    await SnapshotAsync(connection, job, plan, fence, summary, onBatch, cancellationToken);
-                }
-                finally
-                {
-                    await ReleaseClaimAsync(connection, job.Name);
-                }
+                await CopyFirstAsync(connection, job, plan, fence, summary, onBatch, cancellationToken);
             }
             else
             {
@@ -162,30 +153,7 @@ public sealed partial class PostgresChangeSource(
 
         var rows = new TupleBuffer();
         var sql = PostgresSource.BuildCopySql(job.Source with { Cursor = plan.Columns[0].Name, Lookback = TimeSpan.Zero }, plan, hasAfter: false, CursorBound.None);
-        await using (var stream = await connection.BeginRawBinaryCopyAsync(sql, cancellationToken))
-        {
-            var reader = new CopyStreamReader(stream);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var tuple = reader.Current;
-                BatchCut.CheckRow(tuple.Length, job.Name);
-                if (BatchCut.IsFullBefore(rows, tuple.Length, job.BatchBytes))
-                {
-                    await EmitAsync();
-                }
-
-                rows.AppendTuple(tuple.Span);
-                if (rows.RowCount >= job.BatchSize)
-                {
-                    await EmitAsync();
-                }
-            }
-        }
-
-        if (rows.RowCount > 0)
-        {
-            await EmitAsync();
-        }
+        await CopyBatches.ReadAsync(connection, sql, job, rows, EmitAsync, cancellationToken);
 
         await transaction.CommitAsync(cancellationToken);
         if (fence > 0)
@@ -220,70 +188,7 @@ public sealed partial class PostgresChangeSource(
         var reader = new ReaderState();
         var reading = ReadAsync(replication, job, tableOid, watermark, decoder, channel.Writer, reader, stop.Token);
         var batcher = new ChangeBatcher(plan.BatchColumns, job.BatchSize, job.BatchBytes, job.Name);
-        var started = Stopwatch.GetTimestamp();
-        long? batchStarted = null;
-        long? lastTransaction = null;
-        try
-        {
-            while (true)
-            {
-                while (channel.Reader.TryRead(out var transaction))
-                {
-                    lastTransaction = Stopwatch.GetTimestamp();
-                    batchStarted ??= lastTransaction;
-                    foreach (var full in batcher.Add(transaction))
-                    {
-                        await EmitAsync(full);
-                        batchStarted = batcher.Count > 0 ? Stopwatch.GetTimestamp() : null;
-                    }
-                }
-
-                if (batchStarted is { } since && Stopwatch.GetElapsedTime(since) >= _options.FlushInterval)
-                {
-                    await EmitAsync(batcher.Take()!);
-                    batchStarted = null;
-                }
-
-                var elapsed = Stopwatch.GetElapsedTime(started);
-                var idle = lastTransaction is { } last ? Stopwatch.GetElapsedTime(last) : (TimeSpan?)null;
-                if (elapsed >= _options.RunDuration || (batchStarted is null && idle >= _options.IdleEnd) || reading.IsCompleted)
-                {
-                    break;
-                }
-
-                var wait = _options.RunDuration - elapsed;
-                if (batchStarted is { } open)
-                {
-                    wait = Min(wait, _options.FlushInterval - Stopwatch.GetElapsedTime(open));
-                }
-                else if (idle is { } quiet)
-                {
-                    wait = Min(wait, _options.IdleEnd - quiet);
-                }
-
-                using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timer.CancelAfter(wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
-                await Task.WhenAny(channel.Reader.WaitToReadAsync(timer.Token).AsTask(), reading);
-            }
-        }
-        finally
-        {
-            if (!reading.IsCompleted)
-            {
-                // Confirms the watermark now rather than at the next periodic status update.
-                await replication.SendStatusUpdate(CancellationToken.None);
-            }
-
-            await stop.CancelAsync();
-            try
-            {
-                await reading;
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                // The run's time is up; a transaction cut off here was not sent and comes with the next run.
-            }
-        }
+        await PaceAsync(channel.Reader, reading, replication, stop, TakeAsync, () => EmitAsync(batcher.Take()!), cancellationToken);
 
         if (batcher.Take() is { } rest)
         {
@@ -291,6 +196,18 @@ public sealed partial class PostgresChangeSource(
         }
 
         summary.KeepAtLeast(CdcPosition.Of(QuietEnd(replication, reader, channel.Reader.TryPeek(out _), batcher.LastEnd ?? watermark)));
+
+        async ValueTask<Gathered> TakeAsync(SourceTransaction transaction)
+        {
+            var emitted = false;
+            foreach (var full in batcher.Add(transaction))
+            {
+                await EmitAsync(full);
+                emitted = true;
+            }
+
+            return !emitted ? Gathered.Unchanged : batcher.Count > 0 ? Gathered.Restarted : Gathered.Emptied;
+        }
 
         async ValueTask EmitAsync(RecordBatch batch)
         {

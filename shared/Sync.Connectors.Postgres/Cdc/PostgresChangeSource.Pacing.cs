@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Npgsql;
+using Npgsql.Replication;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
+
+namespace Sync.Connectors.Postgres.Cdc;
+
+/// <summary>What a run does with its stream and its first copy, the same for a table and a derived job.</summary>
+public sealed partial class PostgresChangeSource
+{
+    /// <summary>What taking one transaction did to the batch being gathered.</summary>
+    private enum Gathered
+    {
+        /// <summary>Added to it; nothing sent.</summary>
+        Unchanged,
+
+        /// <summary>Full batches were sent and a new one holds the rest.</summary>
+        Restarted,
+
+        /// <summary>Everything gathered was sent.</summary>
+        Emptied,
+    }
+
+    /// <summary>
+    /// A first run (no watermark): under the job's slot claim (<see cref="CdcSlotClaim"/>), makes the
+    /// slot anew and copies the source in the snapshot it exported.
+    /// </summary>
+    private async Task CopyFirstAsync(
+        NpgsqlConnection connection, JobSpec job, SourcePlan plan, long fence, ExtractionSummary summary,
+        Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
+    {
+        await CdcSlotClaim.AcquireAsync(connection, job.Name, cancellationToken);
+        try
+        {
+            await CdcSlotClaim.CheckAsync(connection, job.Name, fence, cancellationToken);
+            await SnapshotAsync(connection, job, plan, fence, summary, onBatch, cancellationToken);
+        }
+        finally
+        {
+            await ReleaseClaimAsync(connection, job.Name);
+        }
+    }
+
+    /// <summary>
+    /// The timing of a run's stream: <paramref name="take"/>s each transaction the reader decoded as it
+    /// arrives; <paramref name="flush"/>es what is gathered once it is <see cref="CdcOptions.FlushInterval"/>
+    /// old; ends at <see cref="CdcOptions.RunDuration"/>, after <see cref="CdcOptions.IdleEnd"/> without a
+    /// transaction while nothing is gathered, or when the reader ends. Then confirms the watermark at
+    /// once and stops the reader: a transaction it cut off was not sent and comes with the next run.
+    /// </summary>
+    private async Task PaceAsync<T>(
+        ChannelReader<T> transactions,
+        Task reading,
+        LogicalReplicationConnection replication,
+        CancellationTokenSource stop,
+        Func<T, ValueTask<Gathered>> take,
+        Func<ValueTask> flush,
+        CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        long? batchStarted = null;
+        long? lastTransaction = null;
+        try
+        {
+            while (true)
+            {
+                while (transactions.TryRead(out var transaction))
+                {
+                    lastTransaction = Stopwatch.GetTimestamp();
+                    batchStarted ??= lastTransaction;
+                    batchStarted = await take(transaction) switch
+                    {
+                        Gathered.Restarted => Stopwatch.GetTimestamp(),
+                        Gathered.Emptied => null,
+                        _ => batchStarted,
+                    };
+                }
+
+                if (batchStarted is { } since && Stopwatch.GetElapsedTime(since) >= _options.FlushInterval)
+                {
+                    await flush();
+                    batchStarted = null;
+                }
+
+                var elapsed = Stopwatch.GetElapsedTime(started);
+                var idle = lastTransaction is { } last ? Stopwatch.GetElapsedTime(last) : (TimeSpan?)null;
+                if (elapsed >= _options.RunDuration || (batchStarted is null && idle >= _options.IdleEnd) || reading.IsCompleted)
+                {
+                    break;
+                }
+
+                var wait = _options.RunDuration - elapsed;
+                if (batchStarted is { } open)
+                {
+                    wait = Min(wait, _options.FlushInterval - Stopwatch.GetElapsedTime(open));
+                }
+                else if (idle is { } quiet)
+                {
+                    wait = Min(wait, _options.IdleEnd - quiet);
+                }
+
+                using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timer.CancelAfter(wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
+                await Task.WhenAny(transactions.WaitToReadAsync(timer.Token).AsTask(), reading);
+            }
+        }
+        finally
+        {
+            if (!reading.IsCompleted)
+            {
+                // Confirms the watermark now rather than at the next periodic status update.
+                await replication.SendStatusUpdate(CancellationToken.None);
+            }
+
+            await stop.CancelAsync();
+            try
+            {
+                await reading;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // The run's time is up; a transaction cut off here was not sent and comes with the next run.
+            }
+        }
+    }
+}
