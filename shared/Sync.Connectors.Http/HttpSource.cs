@@ -22,6 +22,9 @@ public sealed class HttpSource(HttpConnections connections, IHttpClientFactory c
     /// <summary>How many 429 answers one page may get before it counts as a transient failure.</summary>
     internal const int MaxThrottledAnswers = 10;
 
+    /// <summary>Redirects followed for one page (on the connection's own origin only).</summary>
+    internal const int MaxRedirects = 5;
+
     private static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(60);
 
     public async Task<ExtractionSummary> ExtractAsync(
@@ -133,6 +136,7 @@ public sealed class HttpSource(HttpConnections connections, IHttpClientFactory c
 
     private static async ValueTask<JsonDocument> FetchAsync(HttpClient client, HttpConnection connection, Uri uri, CancellationToken cancellationToken)
     {
+        var redirects = 0;
         for (var throttled = 0; ; throttled++)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -148,6 +152,13 @@ public sealed class HttpSource(HttpConnections connections, IHttpClientFactory c
 
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 var status = (int)response.StatusCode;
+                if (status is >= 300 and < 400 && response.Headers.Location is { } location)
+                {
+                    uri = Redirected(connection, uri, location, ++redirects);
+                    throttled--;
+                    continue;
+                }
+
                 if (response.StatusCode == HttpStatusCode.TooManyRequests && throttled < MaxThrottledAnswers)
                 {
                     await Task.Delay(RetryAfter(response), cancellationToken);
@@ -180,6 +191,27 @@ public sealed class HttpSource(HttpConnections connections, IHttpClientFactory c
                 throw new TransientHttpException($"GET {uri.AbsolutePath} took longer than {connection.RequestTimeout.TotalSeconds} s", exception);
             }
         }
+    }
+
+    /// <summary>
+    /// Where a redirect leads, followed by hand (the client follows none): only on the connection's own
+    /// origin, where its secret may go, and at most <see cref="MaxRedirects"/> times. A redirect to any
+    /// other origin fails the extraction before anything is sent there (issue 20).
+    /// </summary>
+    private static Uri Redirected(HttpConnection connection, Uri from, Uri location, int redirects)
+    {
+        var target = location.IsAbsoluteUri ? location : new Uri(from, location);
+        var own = connection.BaseUrl.GetLeftPart(UriPartial.Authority);
+        if (!string.Equals(target.GetLeftPart(UriPartial.Authority), own, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new SourceSchemaException(
+                $"GET {from.AbsolutePath} of HTTP connection \"{connection.Name}\" was redirected to another origin ({target.GetLeftPart(UriPartial.Authority)}); " +
+                $"its secret is sent only to {own}, so the redirect is not followed: set HttpConnections__{connection.Name}__BaseUrl to the API's own address.");
+        }
+
+        return redirects <= MaxRedirects
+            ? target
+            : throw new SourceSchemaException($"GET {from.AbsolutePath} of HTTP connection \"{connection.Name}\" was redirected more than {MaxRedirects} times.");
     }
 
     private static TimeSpan RetryAfter(HttpResponseMessage response)

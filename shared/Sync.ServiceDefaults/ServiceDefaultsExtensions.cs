@@ -19,6 +19,8 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static IHostApplicationBuilder AddSyncDefaults(this IHostApplicationBuilder builder, string serviceName)
     {
+        // Last, so a NAME_FILE secret wins over the environment's NAME.
+        builder.Configuration.Add(new SecretFilesSource(Environment.GetEnvironmentVariables()));
         builder.AddSyncLogging();
 
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);

@@ -97,6 +97,39 @@ public sealed class HttpSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_redirect_on_the_connections_own_origin_is_followed_with_the_secret()
+    {
+        for (var id = 1; id <= 5; id++)
+        {
+            _api.Orders.Enqueue(Order(id, Start.AddMinutes(id)));
+        }
+
+        var rows = 0L;
+        await _source.ExtractAsync(Job("/v1/old-orders"), null, (batch, _, _) =>
+        {
+            rows += batch.RowCount;
+            return default;
+        }, CancellationToken.None);
+
+        Assert.Equal(5, rows);
+    }
+
+    [Fact]
+    public async Task A_redirect_to_another_origin_fails_the_extraction_and_the_secret_never_leaves()
+    {
+        await using var elsewhere = await OrdersApi.StartAsync();
+        elsewhere.Orders.Enqueue(Order(1, Start));
+        _api.RedirectTo = new Uri(elsewhere.BaseUrl + "/v1/orders");
+
+        var error = await Assert.ThrowsAsync<SourceSchemaException>(() =>
+            _source.ExtractAsync(Job("/v1/moved"), null, (_, _, _) => default, CancellationToken.None));
+
+        Assert.Contains(elsewhere.BaseUrl.GetLeftPart(UriPartial.Authority), error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(OrdersApi.Secret, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(OrdersApi.Secret, elsewhere.Authorizations);
+    }
+
+    [Fact]
     public async Task A_wrong_secret_fails_the_extraction_without_retrying_or_naming_the_secret()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -114,16 +147,16 @@ public sealed class HttpSourceTests : IAsyncLifetime
         Assert.DoesNotContain("wrong-secret", error.Message, StringComparison.Ordinal);
     }
 
-    private static JobSpec Job()
+    private static JobSpec Job(string path = "/v1/orders")
     {
         var result = JobFile.Parse(
-            """
+            $$"""
             name: orders_from_api
             batch_size: 100
             source:
               type: http
               connection: orders_api
-              path: /v1/orders
+              path: {{path}}
               records: data.items
               since_param: updated_since
               pagination: { type: cursor, next: meta.next_cursor, param: cursor }

@@ -47,14 +47,24 @@ public sealed class OrdersApi : IAsyncDisposable
         var app = builder.Build();
         var api = new OrdersApi(app);
         app.MapGet("/api/v1/orders", api.Page);
+        // Moved on the same origin, and moved to wherever RedirectTo says (another origin, for the secret's sake).
+        app.MapGet("/api/v1/old-orders", (HttpContext context) => Results.Redirect($"/api/v1/orders{context.Request.QueryString}", permanent: true));
+        app.MapGet("/api/v1/moved", (HttpContext context) => Results.Redirect($"{api.RedirectTo}{context.Request.QueryString}"));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         api.BaseUrl = new Uri(address + "/api");
         return api;
     }
 
+    /// <summary>Where /api/v1/moved redirects.</summary>
+    public Uri? RedirectTo { get; set; }
+
+    /// <summary>The Authorization header of every request of a page, as it came (null: none).</summary>
+    public ConcurrentQueue<string?> Authorizations { get; } = new();
+
     private IResult Page(HttpContext context)
     {
+        Authorizations.Enqueue(context.Request.Headers.Authorization is [{ } sent] ? sent : null);
         var n = Interlocked.Increment(ref _requests);
         if (context.Request.Headers.Authorization != Secret)
         {
