@@ -127,7 +127,8 @@ debian_base() {
   debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$STATE/debootstrap.log" 2>&1 ||
     die "debootstrap failed; see $STATE/debootstrap.log"
   rm -f "$rootfs"/var/cache/apt/archives/*.deb
-  tar -C "$rootfs" -c . | "$e" import - "$LOCAL_DEBIAN" >/dev/null
+  tar -C "$rootfs" -c . | "$e" import - "$LOCAL_DEBIAN" >"$STATE/import.log" 2>&1 ||
+    die "$e import failed; see $STATE/import.log"
   rm -rf "$rootfs"
 }
 
@@ -135,9 +136,13 @@ build_image() { # TAG CONTEXT [BUILD-ARG…]
   local tag=$1 context=$2 arg args=()
   shift 2
   for arg in "$@"; do args+=(--build-arg "$arg"); done
+  local log="$STATE/build-${tag//[^a-z0-9.-]/_}.log"
   say "Building $tag"
   # --network=host: apt-get inside the build reaches the Debian mirror the host reaches.
-  "$ENGINE" build -q --network=host -t "$tag" -f "$context/Dockerfile" "${args[@]}" "$context" >/dev/null
+  "$ENGINE" build --network=host -t "$tag" -f "$context/Dockerfile" "${args[@]}" "$context" >"$log" 2>&1 || {
+    tail -n 30 "$log" >&2
+    die "building $tag failed; see $log"
+  }
 }
 
 # Self-contained for linux-x64 on the host: the runtime packs come from NuGet, which these
@@ -203,10 +208,25 @@ wait_api() {
   die "the Coordinator does not answer $url"
 }
 
+# podman-compose 1.0.3 starts an existing container as it is, on the image it was made from;
+# remove those whose image has been rebuilt since, so `up` runs what it just built (docker compose
+# recreates them itself).
+drop_stale_containers() {
+  [[ $ENGINE == podman ]] || return 0
+  local id image tag
+  for id in $(podman ps -aq --filter "label=com.docker.compose.project=$PROJECT"); do
+    read -r image tag < <(podman inspect -f '{{.Image}} {{.ImageName}}' "$id")
+    if [[ $(podman image inspect -f '{{.Id}}' "$tag" 2>/dev/null) != "$image" ]]; then
+      podman rm -f "$id" >/dev/null
+    fi
+  done
+}
+
 cmd_up() {
   setup
   say "Engine: $ENGINE; base images: $(local_base && echo "local, $LOCAL_DEBIAN" || echo public)"
   build_all
+  drop_stale_containers
   say "Starting postgres and rabbitmq"
   "${COMPOSE[@]}" up -d --no-build postgres rabbitmq >"$STATE/compose-up.log" 2>&1 ||
     die "compose up failed; see $STATE/compose-up.log"
@@ -227,6 +247,10 @@ EOF
 cmd_down() {
   setup
   "${COMPOSE[@]}" down "$@" >/dev/null 2>&1 || true
+  # Replicas beyond the compose file's count (SYNC_CT_LOADERS=2 up, plain down) are not in its model.
+  local left
+  left="$("$ENGINE" ps -aq --filter "label=com.docker.compose.project=$PROJECT")"
+  if [[ -n $left ]]; then "$ENGINE" rm -f $left >/dev/null; fi
   if [[ $ENGINE == podman ]]; then
     # podman-compose 1.0.3 leaves the network it made.
     podman network rm "${PROJECT}_default" >/dev/null 2>&1 || true
