@@ -3,8 +3,12 @@
 # Transformers runs the job `orders` over SYNC_DEMO_ROWS rows (default 500,000, 500 batches); once
 # both Loaders have applied batches, one Loader container is killed (SIGKILL) mid-run. Checks, each
 # printed: the kill came mid-run, the run completes, every batch is applied once, the destination
-# equals the source (sync verify and md5 of both tables), and both Loaders applied batches. Exit 0 when all hold. Leaves the stack up
-# (`./run containers down` removes it). Not part of the CI suite.
+# equals the source (sync verify and md5 of both tables), both Loaders applied batches, and the
+# run is one trace that spans all four services (a collector, scripts/otlp-collector.py, receives
+# the containers' OTLP on the stack network's gateway address). Exit 0 when all hold. Starts from
+# `down -v` (the stack's database volume too) and leaves the new stack up, its services still
+# pointed at the collector, which stops with the script (`./run containers down` removes it all).
+# Not part of the CI suite.
 set -euo pipefail
 export SYNC_CT_LOADERS=2 SYNC_CT_TRANSFORMERS=2
 # shellcheck source=scripts/containers.sh
@@ -37,7 +41,28 @@ consumers() { # QUEUE — its consumer count, from RabbitMQ's management API
   curl -sf -m 5 -u sync:sync "http://127.0.0.1:$SYNC_CT_RABBIT_MGMT_PORT/api/queues/%2F/$1" | jq -r .consumers
 }
 
+OTLP_PORT="${SYNC_CT_OTLP_PORT:-56318}"
+SPANS="$STATE/spans.jsonl"
+COLLECTOR_PID=""
+trap '[[ -z $COLLECTOR_PID ]] || kill "$COLLECTOR_PID" 2>/dev/null || true' EXIT
+
+# Traces (issue 21, item 4): a collector on the host, on the stack network's gateway address (inside
+# this machine, reachable from the containers only), and the services export to it.
+before_services() {
+  local gateway format='{{range .Subnets}}{{.Gateway}}{{end}}'
+  [[ $ENGINE == docker ]] && format='{{range .IPAM.Config}}{{.Gateway}}{{end}}'
+  gateway="$("$ENGINE" network inspect "${PROJECT}_default" -f "$format")"
+  : >"$SPANS"
+  python3 "$SCRIPTS/otlp-collector.py" "$gateway" "$OTLP_PORT" "$SPANS" &
+  COLLECTOR_PID=$!
+  export SYNC_OTLP_ENDPOINT="http://$gateway:$OTLP_PORT"
+  say "Trace collector on $SYNC_OTLP_ENDPOINT (spans in $SPANS)"
+}
+
 apt_install jq:jq
+# A new stack: service containers that get the collector's address and two of each, and a control
+# database with no run of an earlier, interrupted try still active.
+cmd_down -v
 cmd_up
 # The stack may have been up with other counts: recreate the services with two of each.
 [[ $(container_ids loader | wc -l) == 2 && $(container_ids transformer | wc -l) == 2 ]] ||
@@ -59,7 +84,7 @@ for ((i = 0; i < 600; i++)); do
   [[ $(loaded_by "$run" | wc -l) -ge 2 ]] && break
   sleep 0.1
 done
-victim="$(container_ids loader | head -n 1)"
+victim="$(container_ids loader | sed -n 1p)"
 victim_host="$("$ENGINE" inspect -f '{{.Config.Hostname}}' "$victim")"
 "$ENGINE" kill -s KILL "$victim" >/dev/null
 before="$(loaded_by "$run")"
@@ -89,4 +114,13 @@ dst="$(orders_md5 sync_demo_destination)"
 echo "source:      $src"
 echo "destination: $dst"
 check "md5 of every row equal" test "$src" == "$dst"
+
+say "Traces of run $run"
+sleep 8 # the services export spans every 5 s (OTEL_BSP_SCHEDULE_DELAY)
+traces="$(jq -r --arg r "$run" 'select(.run == $r) | .trace' "$SPANS" | sort -u)"
+check "the run's spans are one trace ($(wc -w <<<"$traces") trace ids)" test "$(wc -w <<<"$traces")" == 1
+trace="$(head -n 1 <<<"$traces")"
+jq -r --arg t "$trace" 'select(.trace == $t) | .service + " " + .instance' "$SPANS" | sort | uniq -c
+services="$(jq -r --arg t "$trace" 'select(.trace == $t) | .service' "$SPANS" | sort -u | tr '\n' ' ')"
+check "the trace spans all four services ($services)" test "$services" == "sync-coordinator sync-extractor sync-loader sync-transformer "
 exit "$FAILED"

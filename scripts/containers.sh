@@ -190,7 +190,7 @@ healthy() { # CONTAINER
 wait_healthy() { # SERVICE TIMEOUT-SECONDS
   local id i
   for ((i = 0; i < $2; i += 2)); do
-    id="$(container_ids "$1" | head -n 1)"
+    id="$(container_ids "$1" | sed -n 1p)"
     if [[ -n $id ]] && healthy "$id"; then return 0; fi
     sleep 2
   done
@@ -204,7 +204,7 @@ wait_api() {
     if curl -sf -o /dev/null -m 5 "$url"; then return 0; fi
     sleep 1
   done
-  "$ENGINE" logs --tail 40 "$(container_ids coordinator | head -n 1)" >&2 || true
+  "$ENGINE" logs --tail 40 "$(container_ids coordinator | sed -n 1p)" >&2 || true
   die "the Coordinator does not answer $url"
 }
 
@@ -232,6 +232,9 @@ cmd_up() {
     die "compose up failed; see $STATE/compose-up.log"
   wait_healthy postgres 120
   wait_healthy rabbitmq 180
+  # A caller's hook (scripts/containers-kill-loader.sh starts its trace collector there, once the
+  # stack's network exists).
+  if declare -F before_services >/dev/null; then before_services; fi
   say "Starting the services (loaders: ${SYNC_CT_LOADERS:-1}, transformers: ${SYNC_CT_TRANSFORMERS:-1})"
   "${COMPOSE[@]}" up -d --no-build >>"$STATE/compose-up.log" 2>&1 ||
     die "compose up failed; see $STATE/compose-up.log"
@@ -276,7 +279,7 @@ cmd_logs() {
 }
 
 psql_in() { # DATABASE SQL — psql inside the postgres container
-  "$ENGINE" exec -i -e PGOPTIONS='-c client_min_messages=warning' "$(container_ids postgres | head -n 1)" psql -qtA -v ON_ERROR_STOP=1 -U sync -d "$1" -c "$2"
+  "$ENGINE" exec -i -e PGOPTIONS='-c client_min_messages=warning' "$(container_ids postgres | sed -n 1p)" psql -qtA -v ON_ERROR_STOP=1 -U sync -d "$1" -c "$2"
 }
 
 cli() {
