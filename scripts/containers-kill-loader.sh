@@ -46,8 +46,9 @@ SPANS="$STATE/spans.jsonl"
 COLLECTOR_PID=""
 trap '[[ -z $COLLECTOR_PID ]] || kill "$COLLECTOR_PID" 2>/dev/null || true' EXIT
 
-# Traces (issue 21, item 4): a collector on the host, on the stack network's gateway address (inside
-# this machine, reachable from the containers only), and the services export to it.
+# Traces (issue 21, item 4): a collector on the host, on the stack network's gateway address (the
+# bridge's own address inside this machine: the containers cannot reach the host's loopback), and
+# the services export to it.
 before_services() {
   local gateway format='{{range .Subnets}}{{.Gateway}}{{end}}'
   [[ $ENGINE == docker ]] && format='{{range .IPAM.Config}}{{.Gateway}}{{end}}'
