@@ -1,39 +1,30 @@
 # One image for each Sync service, chosen by the SERVICE build argument: Coordinator, Extractor,
-# Transformer or Loader (the folder under services/). Build from the repository root, as
-# docker-compose.yml does:
+# Transformer or Loader (the folder under services/).
+#
+# The app is published self-contained for linux-x64 on the host first and only copied in here:
+# the machines Sync is built on reach NuGet but not mcr.microsoft.com, so there is no SDK image to
+# publish in (and no aspnet runtime image to run on); a self-contained app needs the .NET runtime
+# from nowhere, only the native libraries of runtime-deps. `./run containers up` does both steps
+# (scripts/containers.sh); by hand, from the repository root:
+#   dotnet publish services/Loader/Sync.Loader.csproj -c Release -r linux-x64 --self-contained \
+#     -o .sync/containers/publish/Loader
 #   docker build --build-arg SERVICE=Loader -t sync-loader .
-
-# The project files alone (every *.csproj and *.props under shared/ and services/), so the
-# restore layer below is reused until a project or package changes, and a new project needs no
-# line here.
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS projects
-WORKDIR /src
-COPY shared/ shared/
-COPY services/ services/
-RUN find . -type f ! -name '*.csproj' ! -name '*.props' -delete && find . -type d -empty -delete
-
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+#
+# BASE_IMAGE: Microsoft's runtime-deps image where its registry is reachable; on these machines the
+# local stand-in deploy/runtime-deps/Dockerfile builds from a debootstrapped Debian. Either way it
+# must have the user 1654 (runtime-deps' "app").
+ARG BASE_IMAGE=mcr.microsoft.com/dotnet/runtime-deps:10.0
+FROM ${BASE_IMAGE}
 ARG SERVICE
-WORKDIR /src
-COPY global.json Directory.Build.props Directory.Packages.props ./
-COPY --from=projects /src ./
-RUN test -f "services/$SERVICE/Sync.$SERVICE.csproj" \
-    || { echo "SERVICE must name a folder under services/ (Coordinator, Extractor, Transformer, Loader); got '$SERVICE'" >&2; exit 1; }
-RUN dotnet restore "services/$SERVICE/Sync.$SERVICE.csproj"
-
-COPY shared/ shared/
-COPY services/$SERVICE/ services/$SERVICE/
-RUN dotnet publish "services/$SERVICE/Sync.$SERVICE.csproj" -c Release -o /app --no-restore
-
-# The aspnet runtime, not the plain one, for every service: shared/Sync.ServiceDefaults has a
-# FrameworkReference to Microsoft.AspNetCore.App, so each service's runtimeconfig requires it.
-# The Coordinator serves its API on the image's default port, 8080.
-FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
-ARG SERVICE
-ENV SYNC_SERVICE_ASSEMBLY=Sync.${SERVICE}.dll
+# Where the host's publish put the four apps, relative to the build context (.dockerignore lets
+# only this folder in).
+ARG PUBLISH_DIR=.sync/containers/publish
 WORKDIR /app
-COPY --from=build /app ./
-# Non-root: APP_UID is the image's "app" user.
-USER $APP_UID
-# exec: dotnet becomes PID 1 and receives docker stop's SIGTERM, as with a plain ["dotnet", …].
-ENTRYPOINT ["/bin/sh", "-c", "exec dotnet \"$SYNC_SERVICE_ASSEMBLY\" \"$@\"", "--"]
+COPY ${PUBLISH_DIR}/${SERVICE}/ ./
+RUN test -x "/app/Sync.$SERVICE" \
+    || { echo "no /app/Sync.$SERVICE: SERVICE must be Coordinator, Extractor, Transformer or Loader, published into $PUBLISH_DIR/$SERVICE first" >&2; exit 1; } \
+    && ln -s "Sync.$SERVICE" /app/service
+# The Coordinator serves its API on 8080 (docker-compose.yml sets ASPNETCORE_URLS).
+ENV DOTNET_RUNNING_IN_CONTAINER=true
+USER 1654
+ENTRYPOINT ["/app/service"]
