@@ -32,7 +32,16 @@ LOCAL_DEBIAN=localhost/sync-debian:bookworm
 LOCAL_RUNTIME_DEPS=localhost/sync-runtime-deps:bookworm
 export SYNC_CT_API_PORT="${SYNC_CT_API_PORT:-56080}" SYNC_CT_PG_PORT="${SYNC_CT_PG_PORT:-56432}"
 export SYNC_CT_RABBIT_PORT="${SYNC_CT_RABBIT_PORT:-56672}" SYNC_CT_RABBIT_MGMT_PORT="${SYNC_CT_RABBIT_MGMT_PORT:-56673}"
-export SYNC_API_KEY="${SYNC_API_KEY:-sync-local-key}" SYNC_OTLP_ENDPOINT="${SYNC_OTLP_ENDPOINT:-}"
+# No public default key (issue 20): one is made at the first start, kept readable by this user only.
+API_KEY_FILE="$STATE/api-key"
+if [[ -z ${SYNC_API_KEY:-} ]]; then
+  if [[ ! -s $API_KEY_FILE ]]; then
+    mkdir -p "$STATE"
+    (umask 077 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$API_KEY_FILE")
+  fi
+  SYNC_API_KEY="$(cat "$API_KEY_FILE")"
+fi
+export SYNC_API_KEY SYNC_OTLP_ENDPOINT="${SYNC_OTLP_ENDPOINT:-}"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 cd "$REPO"
 
@@ -248,7 +257,7 @@ cmd_up() {
   wait_api
   cat <<EOF
 == Up ($PROJECT). Loopback only:
-   Coordinator API, dashboard  http://127.0.0.1:$SYNC_CT_API_PORT/dashboard/  (API key \$SYNC_API_KEY, default sync-local-key)
+   Coordinator API, dashboard  http://127.0.0.1:$SYNC_CT_API_PORT/dashboard/  (API key in $API_KEY_FILE unless SYNC_API_KEY is set)
    PostgreSQL                  127.0.0.1:$SYNC_CT_PG_PORT  (sync/sync)
    RabbitMQ                    127.0.0.1:$SYNC_CT_RABBIT_PORT, management http://127.0.0.1:$SYNC_CT_RABBIT_MGMT_PORT  (sync/sync)
 EOF
