@@ -20,6 +20,8 @@ public sealed class SecretFilesTests : IDisposable
             ["Connections__source_FILE"] = path,
             ["Connections__other"] = "kept",
             ["_FILE"] = path,
+            // Another tool's: no section, and its file is not there.
+            ["TF_CLI_CONFIG_FILE"] = Path.Combine(_folder, "absent"),
         };
 
         var configuration = new ConfigurationBuilder()
@@ -30,6 +32,7 @@ public sealed class SecretFilesTests : IDisposable
         Assert.Equal("Host=db;Password=from-file", configuration["Connections:source"]);
         Assert.Null(configuration["Connections:other"]);
         Assert.Null(configuration[""]);
+        Assert.Null(configuration["TF_CLI_CONFIG"]);
     }
 
     [Fact]
