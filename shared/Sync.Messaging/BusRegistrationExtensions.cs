@@ -33,6 +33,14 @@ public static class BusRegistrationExtensions
             // service next to production data does not phone home (and these hosts have no route out).
             bus.DisableUsageTelemetry();
             configure(bus);
+            bus.AddConfigureEndpointsCallback((context, _, endpoint) =>
+            {
+                if (endpoint is IRabbitMqReceiveEndpointConfigurator queue
+                    && context.GetRequiredService<IOptions<RabbitMqOptions>>().Value.QueueType == StageQueueType.Quorum)
+                {
+                    queue.SetQuorumQueue();
+                }
+            });
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;

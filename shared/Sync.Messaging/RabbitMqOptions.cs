@@ -25,6 +25,14 @@ public sealed class RabbitMqOptions : IValidatableObject
     [Required]
     public string Password { get; set; } = "guest";
 
+    /// <summary>
+    /// The type of the stage queues (every consumer endpoint's queue): <see cref="StageQueueType.Classic"/>
+    /// (default) or <see cref="StageQueueType.Quorum"/>, replicated over a cluster's nodes so a stage
+    /// queue outlives the loss of one (issue 19). A queue's type is fixed when it is made: switching
+    /// an installation means deleting its stage queues while they are empty.
+    /// </summary>
+    public StageQueueType QueueType { get; set; } = StageQueueType.Classic;
+
     /// <summary>Messages each consumer endpoint takes ahead from the broker. Default 16.</summary>
     [Range(1, 1000)]
     public int PrefetchCount { get; set; } = 16;
@@ -53,4 +61,11 @@ public sealed class RabbitMqOptions : IValidatableObject
                 [nameof(StopTimeout)]);
         }
     }
+}
+
+/// <summary>The RabbitMQ queue type of the stage queues.</summary>
+public enum StageQueueType
+{
+    Classic,
+    Quorum,
 }

@@ -2,7 +2,11 @@ using Sync.EndToEnd.Tests.Infrastructure;
 
 namespace Sync.EndToEnd.Tests;
 
-/// <summary>Three Loader processes on one queue: the batches of a run are split between them and each is applied once.</summary>
+/// <summary>
+/// Three Loader processes on one queue: the batches of a run are split between them and each is
+/// applied once. The stage queues are quorum queues here (RabbitMq:QueueType, issue 19), the kind a
+/// cluster replicates: competing consumers on them behave the same.
+/// </summary>
 public sealed class MultipleLoadersTests
 {
     private const int Rows = 20_000;
@@ -14,6 +18,7 @@ public sealed class MultipleLoadersTests
     {
         await using var deployment = await SyncDeployment.CreateAsync("loaders");
         deployment.LoaderCount = Loaders;
+        deployment.SetEnvironment("RabbitMq__QueueType", "Quorum");
         await OrdersTable.CreateAsync(deployment.Source, "orders_scaled");
         await OrdersTable.CreateAsync(deployment.Destination, "orders_scaled");
         await OrdersTable.SeedAsync(deployment.Source, "orders_scaled", 1, Rows);
@@ -41,6 +46,14 @@ public sealed class MultipleLoadersTests
             "SELECT sum(rows) FROM sync.applied_batches WHERE run_id = $1", run.RunId));
         Assert.Equal((long)batches, await OrdersTable.ScalarAsync(deployment.Control,
             "SELECT count(*) FROM sync_run_batches WHERE run_id = $1", run.RunId));
+
+        // Every stage queue is a quorum queue.
+        var types = (await TestInfrastructure.RabbitMqCtlAsync("list_queues", "-q", "-p", deployment.Id, "name", "type"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split('\t'))
+            .Where(fields => fields.Length == 2)
+            .ToDictionary(fields => fields[0], fields => fields[1]);
+        Assert.All(new[] { "extract-batches", "transform-batch", "load-batch" }, queue => Assert.Equal("quorum", types.GetValueOrDefault(queue)));
 
         // Split: every batch names the Loader that applied it, and more than one did.
         Assert.Equal(0L, await OrdersTable.ScalarAsync(deployment.Destination,
