@@ -125,6 +125,26 @@ public sealed class DerivedCdcSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Derived_facts_are_cut_by_batch_bytes_as_well_as_by_batch_size()
+    {
+        await _scratch.ExecuteAsync("INSERT INTO orders SELECT g, 3, 'bulk' FROM generate_series(1001, 1250) g");
+        const int batchBytes = 4096;
+        var job = Job("derived_bytes_" + Suffix(), batchSize: 10_000) with { BatchBytes = batchBytes };
+        var snapshot = await RunAsync(job, after: null);
+        await _scratch.ExecuteAsync("UPDATE users SET email = 'three@example.com' WHERE id = 3");
+
+        var sizes = new List<int>();
+        var bytes = new List<int>();
+        var run = await RunAsync(job, snapshot.High, sizes: sizes, bytes: bytes);
+
+        Assert.Equal(251, run.Rows);
+        Assert.Equal(251, sizes.Sum());
+        Assert.True(bytes.Count > 1, $"batches of {string.Join(", ", bytes)} bytes");
+        Assert.All(bytes, b => Assert.InRange(b, 1, batchBytes));
+        Assert.Equal(await DigestAsync(Query), await DigestAsync("SELECT * FROM orders_fact"));
+    }
+
+    [Fact]
     public async Task A_dependency_table_that_does_not_exist_is_refused_by_the_run_and_by_the_live_schema_check()
     {
         var job = Job("derived_missing_" + Suffix(), usersTable: "public.customers");
@@ -136,7 +156,8 @@ public sealed class DerivedCdcSourceTests : IAsyncLifetime
         Assert.Contains(problems, p => p.Message.Contains("Table public.customers of depends_on does not exist", StringComparison.Ordinal));
     }
 
-    private async Task<(long Rows, CursorPosition? High)> RunAsync(JobSpec job, CursorPosition? after, List<(long Key, char Operation)>? changes = null, List<int>? sizes = null)
+    private async Task<(long Rows, CursorPosition? High)> RunAsync(
+        JobSpec job, CursorPosition? after, List<(long Key, char Operation)>? changes = null, List<int>? sizes = null, List<int>? bytes = null)
     {
         var destination = new PostgresDestination(_connections, _resilience);
         var source = new PostgresChangeSource(_connections, _resilience, Options.Create(_options), NullLogger<PostgresChangeSource>.Instance);
@@ -146,6 +167,7 @@ public sealed class DerivedCdcSourceTests : IAsyncLifetime
             seq++;
             changes?.AddRange(KeysOf(batch));
             sizes?.Add(batch.RowCount);
+            bytes?.Add(batch.Rows.Length);
             await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, seq, batch, Fence: 0), ct);
         }, CancellationToken.None);
         return (summary.RowCount, summary.High);

@@ -28,7 +28,8 @@ internal static class DerivedFacts
 
     /// <summary>
     /// Hands the derived facts to <paramref name="onBatch"/> in batches of at most the job's batch_size
-    /// (a fact_keys_query can name many facts for few changes); returns how many rows it handed.
+    /// rows and batch_bytes bytes (a fact_keys_query can name many facts for few changes); returns how
+    /// many rows it handed.
     /// </summary>
     public static async Task<long> DeriveAsync(
         NpgsqlConnection connection, JobSpec job, SourcePlan plan, ChangedKeySet changed,
@@ -72,6 +73,13 @@ internal static class DerivedFacts
             while (await reader.ReadAsync(cancellationToken))
             {
                 var tuple = reader.Current;
+                // Cut by bytes as well as by rows, as every source does (batch_bytes).
+                BatchCut.CheckRow(tuple.Length, job.Name);
+                if (BatchCut.IsFullBefore(rows, tuple.Length, job.BatchBytes))
+                {
+                    await EmitAsync();
+                }
+
                 new TupleReader(tuple.Span).TryRead(fields, out _, out _);
                 rows.BeginTuple(plan.Columns.Count);
                 for (var f = 0; f < plan.Columns.Count; f++)
