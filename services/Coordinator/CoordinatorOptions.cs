@@ -74,4 +74,12 @@ public sealed class JobsOptions
 
     /// <summary>Check each job against its live source and destination schemas at start-up. Default true.</summary>
     public bool CheckSchemasOnStart { get; set; } = true;
+
+    /// <summary>
+    /// How often the folder is looked at for added, changed or removed job files, read again once a
+    /// change has settled for one more interval (so a change takes effect within about twice this).
+    /// Zero turns the watch off: then only POST /api/jobs/reload reads it again. Default 00:00:02.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan WatchInterval { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -117,6 +117,23 @@ public sealed class CronTimetableTests
         Assert.Null(timetable.NextOccurrence("ticking"));
     }
 
+    [Fact]
+    public void A_reload_keeps_an_unchanged_schedule_counts_a_changed_one_from_now_and_drops_a_removed_one()
+    {
+        var kept = Validated("@daily") with { Name = "kept" };
+        var timetable = new CronTimetable([kept, Validated("@hourly"), Validated("@weekly") with { Name = "removed" }], Start);
+        var reloadedAt = Start.AddMinutes(30);
+
+        timetable.Update([kept, Validated("*/5 * * * *"), Validated("@hourly") with { Name = "added" }], reloadedAt);
+
+        Assert.Equal(Utc("2025-03-11 00:00"), timetable.NextOccurrence("kept"));
+        Assert.Equal(Utc("2025-03-10 10:40"), timetable.NextOccurrence("ticking"));
+        Assert.Equal(Utc("2025-03-10 11:00"), timetable.NextOccurrence("added"));
+        Assert.Null(timetable.NextOccurrence("removed"));
+        // A job removed between Due and Fired is passed over, not a failure of the tick.
+        timetable.Fired("removed", reloadedAt);
+    }
+
     private static Sync.Contracts.Jobs.JobSpec Validated(string? schedule)
     {
         var line = schedule is null ? "" : $"schedule: \"{schedule.Replace("\t", "\\t", StringComparison.Ordinal)}\"\n";

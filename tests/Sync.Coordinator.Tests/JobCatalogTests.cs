@@ -43,6 +43,50 @@ public sealed class JobCatalogTests : IDisposable
         Assert.Equal(missing, Assert.Single(exception.Errors).File);
     }
 
+    [Fact]
+    public void A_reload_reports_added_changed_removed_and_invalid_files_and_a_file_broken_later_stops_only_its_job()
+    {
+        var jobs = Directory.CreateDirectory(Path.Combine(_root, "jobs")).FullName;
+        File.WriteAllText(Path.Combine(jobs, "kept.yml"), Yaml("kept"));
+        File.WriteAllText(Path.Combine(jobs, "edited.yml"), Yaml("edited"));
+        File.WriteAllText(Path.Combine(jobs, "gone.yml"), Yaml("gone"));
+        var catalog = Catalog(jobs);
+        var changes = new List<JobCatalogChange>();
+        catalog.Changed += changes.Add;
+
+        Assert.False(catalog.Reload().Any);
+        File.WriteAllText(Path.Combine(jobs, "edited.yml"), SampleJobs.Orders("edited", batchSize: 500));
+        File.Delete(Path.Combine(jobs, "gone.yml"));
+        File.WriteAllText(Path.Combine(jobs, "new.yml"), Yaml("new"));
+        File.WriteAllText(Path.Combine(jobs, "kept.yml"), Yaml("kept") + "schedule: \"@fortnightly\"\n");
+        var change = catalog.Reload();
+
+        Assert.Equal(["new"], change.Added);
+        Assert.Equal(["edited"], change.Changed);
+        Assert.Equal(["gone", "kept"], change.Removed);
+        Assert.Equal(["jobs/kept.yml"], change.Invalid.Select(f => f.File));
+        Assert.Equal(500, catalog.Find("edited")?.BatchSize);
+        Assert.Null(catalog.Find("kept"));
+        Assert.Equal(["edited", "new"], catalog.All.Select(j => j.Name));
+        Assert.Contains("kept", catalog.ClaimedNames);
+        Assert.Same(change, Assert.Single(changes));
+    }
+
+    [Fact]
+    public void A_folder_gone_after_the_start_leaves_the_jobs_as_they_were()
+    {
+        var jobs = Directory.CreateDirectory(Path.Combine(_root, "jobs")).FullName;
+        File.WriteAllText(Path.Combine(jobs, "kept.yml"), Yaml("kept"));
+        var catalog = Catalog(jobs);
+        Directory.Delete(jobs, recursive: true);
+
+        var change = catalog.Reload();
+
+        Assert.False(change.Any);
+        Assert.Contains("job directory not found", Assert.Single(change.Errors), StringComparison.Ordinal);
+        Assert.Equal(["kept"], catalog.All.Select(j => j.Name));
+    }
+
     private static JobCatalog Catalog(string directory) =>
         new(Options.Create(new JobsOptions { Directory = directory }), NullLogger<JobCatalog>.Instance);
 

@@ -8,7 +8,9 @@ namespace Sync.EndToEnd.Tests;
 /// <summary>
 /// No job file, however broken, stops the other jobs: the real Coordinator starts with a file whose
 /// schedule and keys are wrong and one that is not YAML at all, lists both with their errors
-/// (API and CLI), refuses to run them, and runs the valid job.
+/// (API and CLI), refuses to run them, and runs the valid job. Edits take effect without a restart:
+/// the fixed file is picked up by the folder watch and its job runs; a file broken later stops only
+/// its job (POST /api/jobs/reload answers with its errors) while the fixed one runs on.
 /// </summary>
 public sealed class InvalidJobFileTests
 {
@@ -73,5 +75,54 @@ public sealed class InvalidJobFileTests
         Assert.True(run.State == "Completed", $"{run}\n{sync.Logs()}");
         Assert.Equal(300, run.Processed);
         Assert.Equal(await OrdersTable.DigestAsync(sync.Source, "orders"), await OrdersTable.DigestAsync(sync.Destination, "orders"));
+
+        // Fixed in place, no restart: the watch reads the folder again and the job runs.
+        // Qualified: the destination has a schema "sync" (its bookkeeping), the first of the test role
+        // sync's search_path ("$user", public), where an unqualified CREATE TABLE would go.
+        await OrdersTable.CreateAsync(sync.Source, "public.parcels");
+        await OrdersTable.CreateAsync(sync.Destination, "public.parcels");
+        await OrdersTable.SeedAsync(sync.Source, "public.parcels", 1, 120);
+        sync.WriteJob("broken.yml", OrdersTable.Job("broken", "parcels"));
+        await WaitForAsync(sync, jobs => jobs.Any(j => j.GetProperty("name").GetString() == "broken" && j.GetProperty("valid").GetBoolean()));
+        var fixedRun = await sync.RunAsync("broken");
+        Assert.True(fixedRun.State == "Completed", $"{fixedRun}\n{sync.Logs()}");
+        Assert.Equal(await OrdersTable.DigestAsync(sync.Source, "public.parcels"), await OrdersTable.DigestAsync(sync.Destination, "public.parcels"));
+
+        // Broken later: only its job stops, the reload says why, the other runs on.
+        sync.WriteJob("good.yml", OrdersTable.Job("good", "orders", extra: "schedule: \"@fortnightly\""));
+        using (var reload = await sync.Http.PostAsync("/api/jobs/reload", content: null))
+        {
+            Assert.Equal(HttpStatusCode.OK, reload.StatusCode);
+            var reloaded = await reload.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(["good"], reloaded.GetProperty("removed").EnumerateArray().Select(n => n.GetString()));
+            var invalid = reloaded.GetProperty("invalid").EnumerateArray().Single(f => f.GetProperty("name").GetString() == "good");
+            Assert.Equal("schedule", invalid.GetProperty("errors")[0].GetProperty("field").GetString());
+        }
+
+        using (var stopped = await sync.Http.PostAsync("/api/jobs/good/runs", content: null))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, stopped.StatusCode);
+        }
+
+        await OrdersTable.ExecuteAsync(sync.Source, "UPDATE public.parcels SET updated_at = now() WHERE id <= 10");
+        var next = await sync.RunAsync("broken");
+        Assert.True(next is { State: "Completed", Processed: 10 }, $"{next}\n{sync.Logs()}");
+    }
+
+    /// <summary>Polls GET /api/jobs until <paramref name="condition"/> holds (the folder watch looks every 2 s and reads a change once it settled).</summary>
+    private static async Task WaitForAsync(SyncDeployment sync, Func<List<JsonElement>, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var jobs = (await sync.Http.GetFromJsonAsync<JsonElement>("/api/jobs")).EnumerateArray().ToList();
+            if (condition(jobs))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the jobs folder was not read again: {string.Join(", ", jobs.Select(j => $"{j.GetProperty("name")}:{j.GetProperty("valid")}"))}\n{sync.Logs()}");
+            await Task.Delay(250);
+        }
     }
 }

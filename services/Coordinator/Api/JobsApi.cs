@@ -11,14 +11,30 @@ using Sync.Jobs;
 
 namespace Sync.Coordinator.Api;
 
-/// <summary>Listing jobs and validating job files.</summary>
+/// <summary>Listing jobs, reading the jobs folder again and validating job files.</summary>
 internal static class JobsApi
 {
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/jobs", ListJobsAsync);
         app.MapPost("/api/jobs/validate", ValidateAsync);
+        app.MapPost("/api/jobs/reload", Reload);
         return app;
+    }
+
+    /// <summary>Reads the jobs folder now (it is also watched); answers what changed and every invalid file with its errors.</summary>
+    private static Results<Ok<JobsReloaded>, ProblemHttpResult> Reload(JobCatalog jobs)
+    {
+        var change = jobs.Reload();
+        if (change.Errors.Count > 0 && change.Invalid.Count == 0)
+        {
+            // Only a folder that cannot be read gives errors without invalid files.
+            return OperationsApi.Problem(StatusCodes.Status500InternalServerError, $"The jobs folder {jobs.Directory} could not be read; the jobs stay as they were.", string.Join(" ", change.Errors));
+        }
+
+        return TypedResults.Ok(new JobsReloaded(
+            change.Added, change.Changed, change.Removed,
+            change.Invalid.Select(f => new InvalidFileView(f.Name ?? f.File, f.File, f.Errors.Select(ErrorView.Of).ToList())).ToList()));
     }
 
     private static async Task<Ok<List<JobView>>> ListJobsAsync(JobCatalog jobs, CronTimetable timetable, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
@@ -141,3 +157,9 @@ internal sealed record ErrorView(string File, int Line, int Column, string Field
     public static ErrorView Of(JobFileError error) =>
         new(error.File, error.Line, error.Column, error.Field, error.Message, error.Suggestion, error.ToString());
 }
+
+/// <summary>What POST /api/jobs/reload changed: jobs added, changed and removed (they take effect at their next run), and the invalid files.</summary>
+internal sealed record JobsReloaded(IReadOnlyList<string> Added, IReadOnlyList<string> Changed, IReadOnlyList<string> Removed, IReadOnlyList<InvalidFileView> Invalid);
+
+/// <summary>A job file that defines no job: the job name it gives (else the file) and its errors.</summary>
+internal sealed record InvalidFileView(string Name, string File, IReadOnlyList<ErrorView> Errors);

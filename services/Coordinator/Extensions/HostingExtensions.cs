@@ -31,6 +31,7 @@ internal static class HostingExtensions
         builder.Services.AddDbContext<CoordinatorDbContext>(options => options.UseNpgsql(control));
 
         builder.Services.AddSingleton<JobCatalog>();
+        builder.Services.AddHostedService<JobFolderWatch>();
         builder.Services.AddScoped<BeginRunActivity>();
         builder.Services.AddScoped<BeginExtractionActivity>();
         builder.Services.AddScoped<AcceptExtractionActivity>();
@@ -66,7 +67,7 @@ internal static class HostingExtensions
         builder.Services.AddSingleton<CronTimetable>();
         builder.Services.AddKeyedSingleton(
             ScheduledVerifications.TimetableKey,
-            (services, _) => CronTimetable.OfVerifications(services.GetRequiredService<JobCatalog>().All, services.GetRequiredService<TimeProvider>().GetUtcNow()));
+            (services, _) => CronTimetable.OfVerifications(services.GetRequiredService<JobCatalog>(), services.GetRequiredService<TimeProvider>()));
         builder.Services.AddTransient<ScheduledVerifications>();
         builder.Services.AddTransient<CronRunStarter>();
         builder.Services.AddTransient<StalledRunFailer>();

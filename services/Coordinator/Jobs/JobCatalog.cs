@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Sync.Contracts.Jobs;
 using Sync.Jobs;
@@ -5,17 +6,23 @@ using Sync.Jobs;
 namespace Sync.Coordinator.Jobs;
 
 /// <summary>
-/// The jobs this Coordinator runs, read from the jobs folder once at start-up. A file with errors
-/// stops only its own job: the others run, and <see cref="Invalid"/> keeps it with every error for
-/// GET /api/jobs, <c>sync jobs</c> and the dashboard. Only a missing folder stops the Coordinator:
-/// that is a wrong setting, not a broken job.
+/// The jobs this Coordinator runs, read from the jobs folder at start-up and again on
+/// <see cref="Reload"/> (the folder is watched: <see cref="JobFolderWatch"/>; and POST
+/// /api/jobs/reload). A file with errors stops only its own job: the others run, and
+/// <see cref="Invalid"/> keeps it with every error for GET /api/jobs, <c>sync jobs</c> and the
+/// dashboard. Only a missing folder stops the Coordinator at start-up: that is a wrong setting,
+/// not a broken job; a folder gone after that is reported by the reload and the jobs stay as they were.
+/// A changed file takes effect at the job's next run: a run already under way was handed its definition.
 /// </summary>
 public sealed partial class JobCatalog
 {
-    private readonly IReadOnlyDictionary<string, JobSpec> _jobs;
+    private readonly ILogger<JobCatalog> _logger;
+    private readonly Lock _reloading = new();
+    private volatile Snapshot _current;
 
     public JobCatalog(IOptions<JobsOptions> options, ILogger<JobCatalog> logger)
     {
+        _logger = logger;
         Directory = Path.GetFullPath(options.Value.Directory);
         var result = JobDirectory.Load(Directory);
         if (!result.Found)
@@ -23,43 +30,139 @@ public sealed partial class JobCatalog
             result.ThrowIfInvalid();
         }
 
-        _jobs = result.Jobs;
-        Invalid = result.InvalidFiles;
-        foreach (var error in result.Errors)
-        {
-            LogInvalidJobFile(logger, error.File, error.ToString());
-        }
+        _current = Snapshot.Of(result);
+        LogErrors(result.Errors);
     }
+
+    /// <summary>Raised after a reload that changed what runs, with what it changed (on the reloading thread).</summary>
+    public event Action<JobCatalogChange>? Changed;
 
     public string Directory { get; }
 
     /// <summary>The valid jobs, by name.</summary>
-    public IEnumerable<JobSpec> All => _jobs.Values.OrderBy(j => j.Name, StringComparer.Ordinal);
+    public IEnumerable<JobSpec> All => _current.Jobs.Values.OrderBy(j => j.Name, StringComparer.Ordinal);
 
     /// <summary>The job files that define no job, with their errors; their jobs do not run.</summary>
-    public IReadOnlyList<InvalidJobFile> Invalid { get; }
+    public IReadOnlyList<InvalidJobFile> Invalid => _current.Invalid;
 
     /// <summary>
     /// The names of every valid job and of every invalid file that gives one: what must not be taken
     /// for a removed job (whose replication slot may go), since the file is only waiting for a fix.
     /// </summary>
-    public IReadOnlySet<string> ClaimedNames =>
-        _jobs.Keys.Concat(Invalid.Select(f => f.Name).OfType<string>()).ToHashSet(StringComparer.Ordinal);
+    public IReadOnlySet<string> ClaimedNames
+    {
+        get
+        {
+            var current = _current;
+            return current.Jobs.Keys.Concat(current.Invalid.Select(f => f.Name).OfType<string>()).ToHashSet(StringComparer.Ordinal);
+        }
+    }
 
     /// <summary>Whether an invalid file gives no readable job name, so any job not in <see cref="ClaimedNames"/> may be its.</summary>
-    public bool HasUnnamedInvalidFile => Invalid.Any(f => f.Name is null);
+    public bool HasUnnamedInvalidFile => _current.Invalid.Any(f => f.Name is null);
 
-    public JobSpec? Find(string name) => _jobs.GetValueOrDefault(name);
+    public JobSpec? Find(string name) => _current.Jobs.GetValueOrDefault(name);
 
     /// <summary>The invalid file that gives this job name, if any.</summary>
-    public InvalidJobFile? FindInvalid(string name) => Invalid.FirstOrDefault(f => f.Name == name);
+    public InvalidJobFile? FindInvalid(string name) => _current.Invalid.FirstOrDefault(f => f.Name == name);
 
     /// <summary>What an API answer says about a job that does not run: its invalid file with the errors, or the known jobs.</summary>
     public (string Title, string Detail) NotRunnable(string name) =>
         FindInvalid(name) is { } invalid
-            ? ($"Job \"{name}\" does not run: {invalid.File} is invalid.", $"Fix the file and restart the Coordinator. {string.Join(" ", invalid.Errors)}")
+            ? ($"Job \"{name}\" does not run: {invalid.File} is invalid.", $"Fix the file; the Coordinator reads it again when it changes. {string.Join(" ", invalid.Errors)}")
             : ($"Job \"{name}\" is not defined.", $"Known jobs: {string.Join(", ", All.Select(j => j.Name))}.");
+
+    /// <summary>
+    /// Reads the jobs folder again. Jobs whose files are unchanged keep running as they are; an added,
+    /// changed or fixed file's job takes its new definition at its next run; a removed file's job no
+    /// longer starts. A file that turned invalid stops its job (listed with its errors), the others go
+    /// on. A missing folder changes nothing and is reported.
+    /// </summary>
+    public JobCatalogChange Reload()
+    {
+        lock (_reloading)
+        {
+            var result = JobDirectory.Load(Directory);
+            if (!result.Found)
+            {
+                var errors = result.Errors.Select(e => e.ToString()).ToList();
+                LogReloadFailed(_logger, Directory, string.Join(" ", errors));
+                return new JobCatalogChange([], [], [], [], errors);
+            }
+
+            var previous = _current;
+            var next = Snapshot.Of(result);
+            var change = JobCatalogChange.Between(previous, next);
+            _current = next;
+            LogErrors(result.Errors.Where(e => !previous.Invalid.Any(f => f.Errors.Contains(e))));
+            if (change.Any)
+            {
+                LogReloaded(_logger, Directory, Names(change.Added), Names(change.Changed), Names(change.Removed), change.Invalid.Count);
+                Changed?.Invoke(change);
+            }
+
+            return change;
+        }
+    }
+
+    private static string Names(IReadOnlyList<string> names) => names.Count == 0 ? "-" : string.Join(", ", names);
+
+    private void LogErrors(IEnumerable<JobFileError> errors)
+    {
+        foreach (var error in errors)
+        {
+            LogInvalidJobFile(_logger, error.File, error.ToString());
+        }
+    }
+
+    /// <summary>One reading of the folder: the valid jobs by name and the invalid files.</summary>
+    internal sealed record Snapshot(IReadOnlyDictionary<string, JobSpec> Jobs, IReadOnlyList<InvalidJobFile> Invalid)
+    {
+        public static Snapshot Of(JobDirectoryResult result) => new(result.Jobs, result.InvalidFiles);
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job file {File} is invalid, its job does not run: {Error}")]
     private static partial void LogInvalidJobFile(ILogger logger, string file, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Jobs folder {Directory} read again: added {Added}; changed {Changed}; removed {Removed}; {Invalid} invalid file(s)")]
+    private static partial void LogReloaded(ILogger logger, string directory, string added, string changed, string removed, int invalid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Jobs folder {Directory} could not be read again; the jobs stay as they were: {Error}")]
+    private static partial void LogReloadFailed(ILogger logger, string directory, string error);
+}
+
+/// <summary>What a reload of the jobs folder changed: job names added, changed and removed, and the invalid files now listed.</summary>
+public sealed record JobCatalogChange(
+    IReadOnlyList<string> Added,
+    IReadOnlyList<string> Changed,
+    IReadOnlyList<string> Removed,
+    IReadOnlyList<InvalidJobFile> Invalid,
+    IReadOnlyList<string> Errors)
+{
+    /// <summary>Whether the jobs that run, or the invalid files listed, differ from before.</summary>
+    public bool Any => Added.Count + Changed.Count + Removed.Count > 0 || InvalidChanged;
+
+    internal bool InvalidChanged { get; init; }
+
+    internal static JobCatalogChange Between(JobCatalog.Snapshot before, JobCatalog.Snapshot after)
+    {
+        var added = after.Jobs.Keys.Where(k => !before.Jobs.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        var removed = before.Jobs.Keys.Where(k => !after.Jobs.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        var changed = after.Jobs
+            .Where(j => before.Jobs.TryGetValue(j.Key, out var old) && !SameDefinition(old, j.Value))
+            .Select(j => j.Key)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var invalidChanged = !before.Invalid.Select(Describe).SequenceEqual(after.Invalid.Select(Describe), StringComparer.Ordinal);
+        return new JobCatalogChange(added, changed, removed, after.Invalid, after.Invalid.SelectMany(f => f.Errors).Select(e => e.ToString()).ToList())
+        {
+            InvalidChanged = invalidChanged,
+        };
+    }
+
+    /// <summary>Records with lists compare lists by reference, so definitions are compared by their JSON.</summary>
+    internal static bool SameDefinition(JobSpec a, JobSpec b) =>
+        JsonSerializer.Serialize(a).Equals(JsonSerializer.Serialize(b), StringComparison.Ordinal);
+
+    private static string Describe(InvalidJobFile file) => $"{file.File}\n{string.Join("\n", file.Errors)}";
 }

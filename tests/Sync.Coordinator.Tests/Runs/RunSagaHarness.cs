@@ -74,6 +74,13 @@ internal sealed class RunSagaHarness : IAsyncDisposable
         return harness;
     }
 
+    /// <summary>Writes the job file anew and has the catalog read the folder again, as its watch would; returns what changed.</summary>
+    public async Task<JobCatalogChange> RewriteJobAsync(string yaml)
+    {
+        await File.WriteAllTextAsync(Path.Combine(_jobs, "orders.yml"), yaml);
+        return _services.GetRequiredService<JobCatalog>().Reload();
+    }
+
     public Task PublishAsync<T>(T message)
         where T : class => Harness.Bus.Publish(message);
 

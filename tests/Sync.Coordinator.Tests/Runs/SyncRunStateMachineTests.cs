@@ -40,6 +40,40 @@ public sealed class SyncRunStateMachineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_job_whose_cursor_or_destination_changed_since_its_watermark_is_refused_with_the_fix_and_keeps_the_watermark()
+    {
+        await _saga.CompleteRunAsync(Guid.NewGuid(), high: "2026-01-01 00:00:00+00");
+        var watermark = await _saga.WatermarkAsync();
+
+        // The cursor edited to another column: the watermark is a position in updated_at order.
+        var change = await _saga.RewriteJobAsync(SampleJobs.Orders(RunSagaHarness.JobName).Replace("cursor: updated_at", "cursor: created_at", StringComparison.Ordinal));
+        Assert.Equal([RunSagaHarness.JobName], change.Changed);
+        var refused = Guid.NewGuid();
+        await _saga.PublishAsync(new StartSyncRun(refused, RunSagaHarness.JobName, "test", DateTimeOffset.UtcNow));
+        var run = await _saga.WaitForRunAsync(refused, r => r.CurrentState == RunStates.Rejected);
+        Assert.Equal(RunStates.Rejected, run?.CurrentState);
+        Assert.Equal(
+            "Job \"orders\" changed since its watermark was committed: the order it was read in was cursor updated_at, key id, is now cursor created_at, key id. " +
+            "Reading on from that watermark could skip rows, so the run is refused and the watermark kept. " +
+            "To copy again from the start: sync reset orders (DELETE /api/jobs/orders/watermark), then run it; or restore the job file.",
+            run?.FailureReason);
+        Assert.False(await _saga.Harness.Published.Any<ExtractBatches>(x => x.Context.Message.RunId == refused), "a refused run asked for an extraction");
+
+        // Another destination table never had the earlier rows.
+        await _saga.RewriteJobAsync(SampleJobs.Orders(RunSagaHarness.JobName).Replace("table: public.orders\n  key", "table: public.orders_copy\n  key", StringComparison.Ordinal));
+        var moved = Guid.NewGuid();
+        await _saga.PublishAsync(new StartSyncRun(moved, RunSagaHarness.JobName, "test", DateTimeOffset.UtcNow));
+        run = await _saga.WaitForRunAsync(moved, r => r.CurrentState == RunStates.Rejected);
+        Assert.Contains("the destination was postgres destination: public.orders, is now postgres destination: public.orders_copy", run?.FailureReason, StringComparison.Ordinal);
+        Assert.Equal(watermark, await _saga.WatermarkAsync());
+
+        // What does not move the position may change: a batch size; and the file restored runs again.
+        await _saga.RewriteJobAsync(SampleJobs.Orders(RunSagaHarness.JobName, batchSize: 500));
+        await _saga.CompleteRunAsync(Guid.NewGuid(), high: "2026-01-02 00:00:00+00");
+        Assert.Equal(["2026-01-02 00:00:00+00", "1"], Deserialize(await _saga.WatermarkAsync())?.Values);
+    }
+
+    [Fact]
     public async Task A_run_whose_batch_fails_ends_Failed_with_the_watermark_unchanged()
     {
         await _saga.CompleteRunAsync(Guid.NewGuid(), high: "2026-01-01 00:00:00+00");

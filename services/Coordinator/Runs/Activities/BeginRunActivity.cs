@@ -28,6 +28,14 @@ internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbC
 
         var watermark = await dbContext.Watermarks.AsNoTracking()
             .FirstOrDefaultAsync(w => w.Key == message.JobName, context.CancellationToken);
+        if (watermark is not null && job.Mode != SyncMode.FullRefresh && Moved(job, watermark) is { } reason)
+        {
+            run.FailureReason = reason;
+            run.FinishedAt = run.StartedAt;
+            await next.Execute(context);
+            return;
+        }
+
         run.StartCursor = watermark?.Cursor;
         // A full refresh reads the whole source whatever the watermark says.
         var after = watermark is null || job.Mode == SyncMode.FullRefresh ? null : JsonSerializer.Deserialize<CursorPosition>(watermark.Cursor);
@@ -39,6 +47,22 @@ internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbC
             new ExtractBatches(run.CorrelationId, job.Name, job, after, run.Fence, RunProgress.ReportInterval(options.Value.RunTimeout)),
             context.CancellationToken);
         await next.Execute(context);
+    }
+
+    /// <summary>Why the job may not read on from its watermark (its file changed what the watermark is a position in); null when it may.</summary>
+    private static string? Moved(JobSpec job, SyncWatermark watermark)
+    {
+        if (WatermarkOrigin.Read(watermark.Metadata) is not { } origin)
+        {
+            return null;
+        }
+
+        var differences = origin.Differences(WatermarkOrigin.Of(job));
+        return differences.Count == 0
+            ? null
+            : $"Job \"{job.Name}\" changed since its watermark was committed: {string.Join("; ", differences)}. " +
+              $"Reading on from that watermark could skip rows, so the run is refused and the watermark kept. " +
+              $"To copy again from the start: sync reset {job.Name} (DELETE /api/jobs/{job.Name}/watermark), then run it; or restore the job file.";
     }
 
     public Task Faulted<TException>(BehaviorExceptionContext<SyncRunState, StartSyncRun, TException> context, IBehavior<SyncRunState, StartSyncRun> next)

@@ -30,7 +30,7 @@ internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext, JobCat
             && await CdcSlotCleanup.HoldRecordAsync(dbContext, defined, context.CancellationToken))
         {
             var high = JsonSerializer.Deserialize<CursorPosition>(run.HighCursor)!;
-            var metadata = JsonSerializer.Serialize(new { run_id = run.CorrelationId, rows = run.ExtractedRows, committed_at = run.FinishedAt });
+            var metadata = JsonSerializer.Serialize(new { run_id = run.CorrelationId, rows = run.ExtractedRows, committed_at = run.FinishedAt, origin = WatermarkOrigin.Of(defined) });
             var moved = await dbContext.Database.ExecuteSqlAsync(
                 $"""
                 INSERT INTO sync_watermarks AS w (key, last_sync, cursor, metadata, updated_at)
