@@ -18,7 +18,7 @@ public sealed class OperationsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Deployment = await SyncDeployment.CreateAsync("ops");
-        foreach (var table in new[] { "orders_ops", "orders_paused", "orders_ticking", "orders_broken", "orders_dash" })
+        foreach (var table in new[] { "orders_ops", "orders_paused", "orders_ticking", "orders_broken", "orders_dash", "orders_cancel" })
         {
             await OrdersTable.CreateAsync(Deployment.Source, table);
             await OrdersTable.CreateAsync(Deployment.Destination, table);
@@ -30,6 +30,10 @@ public sealed class OperationsFixture : IAsyncLifetime
 
         Deployment.WriteJob("orders_ops.yml", OrdersTable.Job("orders-ops", "orders_ops"));
         Deployment.WriteJob("orders_broken.yml", OrdersTable.Job("orders-broken", "orders_broken"));
+        // A run of this job waits at the source until its test opens the gate.
+        await Failures.SourceGate.CreateFunctionAsync(Deployment.Source);
+        await OrdersTable.SeedAsync(Deployment.Source, "orders_cancel", 1, 300);
+        Deployment.WriteJob("orders_cancel.yml", Failures.SlowExtractionTests.Fixture.QueryJob("orders-cancel", "orders_cancel", "SELECT * FROM orders_cancel WHERE test_source_gate(true)"));
         Deployment.WriteJob("orders_paused.yml", OrdersTable.Job("orders-paused", "orders_paused", extra: "schedule: \"* * * * *\""));
         Deployment.WriteJob("orders_ticking.yml", OrdersTable.Job("orders-ticking", "orders_ticking", extra: "schedule: \"* * * * *\""));
         await FullRefreshTable.CreateAsync(Deployment);
@@ -227,6 +231,46 @@ public sealed partial class OperationsApiTests(OperationsFixture fixture)
         await OrdersTable.ExecuteAsync(Deployment.Source, "DROP TABLE orders_broken");
         var (code, output) = await CliAsync("run", "orders-broken", "--follow", "--json");
         Assert.True(code != 0, output);
+    }
+
+    [Fact]
+    public async Task A_cancelled_run_ends_Failed_with_the_reason_and_the_next_run_reads_from_the_unchanged_watermark()
+    {
+        const string job = "orders-cancel";
+        Guid runId;
+        await using (var gate = await Failures.SourceGate.CloseAsync(Deployment.Source))
+        {
+            using (var start = await Deployment.Http.SendAsync(Keyed(HttpMethod.Post, $"/api/jobs/{job}/runs")))
+            {
+                Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+                runId = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetGuid();
+            }
+
+            await gate.WaitUntilReachedAsync(Deployment.Logs);
+
+            var (code, printed) = await CliAsync("cancel", runId.ToString(), "--reason", "wrong day");
+            Assert.True(code == 0, printed);
+            var cancelled = await Deployment.WaitForRunAsync(runId, TimeSpan.FromMinutes(1));
+            Assert.Equal(("Failed", "Cancelled by the operator: wrong day"), (cancelled.State, cancelled.FailureReason));
+            using (var again = await Deployment.Http.SendAsync(Keyed(HttpMethod.Post, $"/api/runs/{runId}/cancel")))
+            {
+                Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+            }
+
+            Assert.Null(await OrdersTable.ScalarAsync(Deployment.Control, "SELECT cursor::text FROM sync_watermarks WHERE key = $1", job));
+            await gate.OpenAsync();
+        }
+
+        // Its extraction goes on once the source answers (what it sends is idempotent, and refused by the
+        // fence once the next run loads); the cancelled run counts none of it, and the next run reads
+        // every row again from the unchanged (absent) watermark.
+        var (nextCode, next) = await CliAsync("run", job, "--follow", "--json");
+        Assert.True(nextCode == 0, $"{next}\n{Deployment.Logs()}");
+        Assert.Equal(300L, JsonDocument.Parse(next).RootElement.GetProperty("processed").GetInt64());
+        Assert.Equal(await OrdersTable.DigestAsync(Deployment.Source, "orders_cancel"), await OrdersTable.DigestAsync(Deployment.Destination, "orders_cancel"));
+        Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(Deployment.Control, "SELECT count(*) FROM sync_run_batches WHERE run_id = $1", runId)));
+        using var unknown = await Deployment.Http.SendAsync(Keyed(HttpMethod.Post, $"/api/runs/{Guid.NewGuid()}/cancel"));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 
     private HttpRequestMessage Keyed(HttpMethod method, string path)

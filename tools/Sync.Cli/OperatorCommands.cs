@@ -136,6 +136,27 @@ internal static class OperatorCommands
         return command;
     }
 
+    /// <summary>POST /api/runs/{id}/cancel: end an active run Failed, its watermark unchanged.</summary>
+    public static Command Cancel(Func<ParseResult, CoordinatorClient> client, Option<bool> json)
+    {
+        var run = new Argument<Guid>("run") { Description = "The run id (sync runs JOB lists them)" };
+        var reason = new Option<string?>("--reason") { Description = "Why, kept as the run's failure reason" };
+        var command = new Command("cancel", "Cancel an active run: it ends Failed and the job's watermark stays where it was") { run, reason };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var id = result.GetValue(run);
+            var because = result.GetValue(reason);
+            using var coordinator = client(result);
+            var query = string.IsNullOrWhiteSpace(because) ? string.Empty : $"?reason={Uri.EscapeDataString(because)}";
+            var answer = await coordinator.PostAsync($"/api/runs/{id}/cancel{query}", cancellationToken);
+            Console.WriteLine(result.GetValue(json)
+                ? answer.GetRawText()
+                : $"{SyncCommands.Text(answer, "jobName")}: run {id} is being cancelled");
+            return 0;
+        });
+        return command;
+    }
+
     /// <summary>DELETE /api/jobs/{name}/cdc: drop now the recorded replication slot, publication and watermark of a removed cdc job.</summary>
     public static Command DropSlot(Func<ParseResult, CoordinatorClient> client, Option<bool> json)
     {

@@ -8,7 +8,7 @@ using Sync.Coordinator.Runs;
 
 namespace Sync.Coordinator.Api;
 
-/// <summary>Starting runs and reading them.</summary>
+/// <summary>Starting runs, cancelling them and reading them.</summary>
 internal static class RunsApi
 {
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
@@ -16,7 +16,33 @@ internal static class RunsApi
         app.MapPost("/api/jobs/{name}/runs", StartRunAsync);
         app.MapGet("/api/jobs/{name}/runs", ListRunsAsync);
         app.MapGet("/api/runs/{id:guid}", GetRunAsync);
+        app.MapPost("/api/runs/{id:guid}/cancel", CancelRunAsync);
         return app;
+    }
+
+    /// <summary>
+    /// Ends an active run Failed with the operator's reason, its watermark unchanged, through the run
+    /// saga as a timeout does: batches of its extraction still on their way are refused by the job's
+    /// fence once a later run begins, and the next run reads from the old watermark. 202 once the cancel
+    /// is durable; 404 for an unknown run; 409 for a run already finished.
+    /// </summary>
+    private static async Task<Results<Accepted<RunView>, NotFound<ProblemDetailsBody>, Conflict<ProblemDetailsBody>>> CancelRunAsync(
+        Guid id, CoordinatorDbContext dbContext, IPublishEndpoint publish, CancellationToken cancellationToken, string? reason = null)
+    {
+        var run = await dbContext.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.CorrelationId == id, cancellationToken);
+        if (run is null)
+        {
+            return TypedResults.NotFound(ProblemDetailsBody.Of($"There is no run {id}.", "List a job's runs with GET /api/jobs/{name}/runs (sync runs <job>)."));
+        }
+
+        if (!RunStates.Active.Contains(run.CurrentState))
+        {
+            return TypedResults.Conflict(ProblemDetailsBody.Of($"Run {id} of job \"{run.JobName}\" is not active: it ended {run.CurrentState}.", "Only an active run can be cancelled."));
+        }
+
+        var why = string.IsNullOrWhiteSpace(reason) ? "Cancelled by the operator." : $"Cancelled by the operator: {reason.Trim()}";
+        await publish.PublishDurablyAsync(dbContext, new CancelSyncRun(id, run.JobName, why), cancellationToken);
+        return TypedResults.Accepted($"/api/runs/{id}", RunView.Of(run));
     }
 
     private static async Task<Results<Accepted<RunStarted>, NotFound<ProblemDetailsBody>, Conflict<ProblemDetailsBody>>> StartRunAsync(
