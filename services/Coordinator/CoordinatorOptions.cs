@@ -31,6 +31,14 @@ public sealed class CoordinatorOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan CdcSlotCleanupRetry { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long finished runs (with their batches and metrics rows) and verifications are kept; each
+    /// job's latest run and verification are kept whatever their age. Zero keeps everything. Pruned
+    /// hourly. Default 30 days.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan RunHistoryRetention { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>How often active runs are checked against <see cref="RunTimeout"/>, in seconds. Default 15.</summary>
     [Range(1, 3600)]
     public int RunTimeoutSweepSeconds { get; set; } = 15;

@@ -71,6 +71,7 @@ internal static class HostingExtensions
         builder.Services.AddTransient<ScheduledVerifications>();
         builder.Services.AddTransient<CronRunStarter>();
         builder.Services.AddTransient<StalledRunFailer>();
+        builder.Services.AddTransient<RunHistoryPruning>();
         builder.Services.AddTransient<ContinuousRunStarter>();
         builder.Services.AddHealthChecks().AddControlDatabaseCheck();
         builder.Services.AddProblemDetails();
@@ -133,6 +134,7 @@ internal static class HostingExtensions
             scheduler.Schedule<ContinuousRunStarter>().EverySeconds((int)ContinuousRunStarter.Interval.TotalSeconds).PreventOverlapping(nameof(ContinuousRunStarter));
             scheduler.Schedule<ScheduledVerifications>().EverySeconds((int)ScheduledVerifications.Interval.TotalSeconds).PreventOverlapping(nameof(ScheduledVerifications));
             scheduler.Schedule<StalledRunFailer>().EverySeconds(options.RunTimeoutSweepSeconds).PreventOverlapping(nameof(StalledRunFailer));
+            scheduler.Schedule<RunHistoryPruning>().Cron("17 * * * *").PreventOverlapping(nameof(RunHistoryPruning));
         });
         return app;
     }
