@@ -18,7 +18,7 @@ public sealed class OperationsFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Deployment = await SyncDeployment.CreateAsync("ops");
-        foreach (var table in new[] { "orders_ops", "orders_paused", "orders_ticking", "orders_broken", "orders_dash", "orders_cancel" })
+        foreach (var table in new[] { "orders_ops", "orders_paused", "orders_ticking", "orders_broken", "orders_dash", "orders_cancel", "orders_discard" })
         {
             await OrdersTable.CreateAsync(Deployment.Source, table);
             await OrdersTable.CreateAsync(Deployment.Destination, table);
@@ -27,6 +27,8 @@ public sealed class OperationsFixture : IAsyncLifetime
         // The dashboard's job: the destination refuses a negative amount, so a run leaves a dead letter.
         await OrdersTable.ExecuteAsync(Deployment.Destination, "ALTER TABLE orders_dash ADD CONSTRAINT amount_not_negative CHECK (amount >= 0)");
         Deployment.WriteJob("orders_dash.yml", OrdersTable.Job("orders-dash", "orders_dash"));
+        await OrdersTable.ExecuteAsync(Deployment.Destination, "ALTER TABLE orders_discard ADD CONSTRAINT amount_not_negative CHECK (amount >= 0)");
+        Deployment.WriteJob("orders_discard.yml", OrdersTable.Job("orders-discard", "orders_discard"));
 
         Deployment.WriteJob("orders_ops.yml", OrdersTable.Job("orders-ops", "orders_ops"));
         Deployment.WriteJob("orders_broken.yml", OrdersTable.Job("orders-broken", "orders_broken"));
@@ -271,6 +273,42 @@ public sealed partial class OperationsApiTests(OperationsFixture fixture)
         Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(Deployment.Control, "SELECT count(*) FROM sync_run_batches WHERE run_id = $1", runId)));
         using var unknown = await Deployment.Http.SendAsync(Keyed(HttpMethod.Post, $"/api/runs/{Guid.NewGuid()}/cancel"));
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_discarded_dead_letter_is_kept_marked_and_never_replayed()
+    {
+        const string job = "orders-discard";
+        await OrdersTable.SeedAsync(Deployment.Source, "orders_discard", 1, 20);
+        await OrdersTable.ExecuteAsync(Deployment.Source, "UPDATE orders_discard SET amount = -1 WHERE id IN (3, 7)");
+        var (code, output) = await CliAsync("run", job, "--follow", "--json");
+        Assert.True(code == 0, output);
+        // The dead letters by the key of their record: the one of row 3 is discarded.
+        var letters = (await Deployment.Http.GetFromJsonAsync<JsonElement>($"/api/dead-letters?job={job}")).EnumerateArray()
+            .OrderBy(d => d.GetProperty("record").GetProperty("id").GetString() == "3" ? 0 : 1)
+            .Select(d => d.GetProperty("id").GetInt64())
+            .ToList();
+        Assert.Equal(2, letters.Count);
+
+        var (discardCode, discarded) = await CliAsync("dead-letters", "discard", letters[0].ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
+        Assert.True(discardCode == 0, discarded);
+        Assert.Equal("discarded", JsonDocument.Parse(discarded).RootElement.GetProperty("status").GetString());
+        using (var again = await Deployment.Http.SendAsync(Keyed(HttpMethod.Post, $"/api/dead-letters/{letters[0]}/discard")))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        }
+
+        // The source fixed: a replay carries only the one still pending; the discarded row stays out.
+        await OrdersTable.ExecuteAsync(Deployment.Source, "UPDATE orders_discard SET amount = 5 WHERE id IN (3, 7)");
+        var (replayCode, replayed) = await CliAsync("dead-letters", "replay", job, "--json");
+        Assert.True(replayCode == 0, replayed);
+        var replayRun = await Deployment.WaitForRunAsync(JsonDocument.Parse(replayed).RootElement.GetProperty("runId").GetGuid(), TimeSpan.FromMinutes(1));
+        Assert.True(replayRun.State == "Completed", $"{replayRun}\n{Deployment.Logs()}");
+        Assert.Equal([(letters[0], "discarded"), (letters[1], "replayed")], (await Deployment.Http.GetFromJsonAsync<JsonElement>($"/api/dead-letters?job={job}"))
+            .EnumerateArray().Select(d => (d.GetProperty("id").GetInt64(), d.GetProperty("status").GetString())).OrderBy(d => d.Item1));
+        Assert.Equal(19L, await OrdersTable.CountAsync(Deployment.Destination, "orders_discard"));
+        var kept = (long[]?)await OrdersTable.ScalarAsync(Deployment.Destination, "SELECT array_agg(id ORDER BY id) FROM orders_discard WHERE id IN (3, 7)");
+        Assert.Equal(new long[] { 7 }, kept);
     }
 
     private HttpRequestMessage Keyed(HttpMethod method, string path)

@@ -34,7 +34,7 @@ internal static class OperatorCommands
 
     public static Command DeadLetters(Func<ParseResult, CoordinatorClient> client, Option<bool> json)
     {
-        var command = new Command("dead-letters", "Records and messages that failed: list, show, replay");
+        var command = new Command("dead-letters", "Records and messages that failed: list, show, replay, discard");
 
         var job = new Option<string?>("--job") { Description = "Only this job's" };
         var status = new Option<string?>("--status") { Description = "pending, replayed or resolved" };
@@ -92,6 +92,18 @@ internal static class OperatorCommands
             return 0;
         });
         command.Subcommands.Add(replay);
+
+        var discardId = new Argument<long>("id") { Description = "Dead letter id" };
+        var discard = new Command("discard", "Discard a pending record dead letter: it is kept, marked discarded, and never replayed") { discardId };
+        discard.SetAction(async (result, cancellationToken) =>
+        {
+            using var coordinator = client(result);
+            var id = result.GetValue(discardId);
+            var answer = await coordinator.PostAsync($"/api/dead-letters/{id}/discard", cancellationToken);
+            Console.WriteLine(result.GetValue(json) ? answer.GetRawText() : $"dead letter {id}: discarded");
+            return 0;
+        });
+        command.Subcommands.Add(discard);
         return command;
     }
 

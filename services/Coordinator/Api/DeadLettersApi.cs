@@ -10,7 +10,7 @@ using Sync.Coordinator.Runs;
 
 namespace Sync.Coordinator.Api;
 
-/// <summary>Listing dead letters and replaying them: records through a replay run, messages from their error queue.</summary>
+/// <summary>Listing dead letters, replaying them (records through a replay run, messages from their error queue) and discarding records.</summary>
 internal static class DeadLettersApi
 {
     public static IEndpointRouteBuilder MapDeadLettersApi(this IEndpointRouteBuilder app)
@@ -18,6 +18,7 @@ internal static class DeadLettersApi
         app.MapGet("/api/dead-letters", ListAsync);
         app.MapGet("/api/dead-letters/{id:long}", GetAsync);
         app.MapPost("/api/jobs/{name}/dead-letters/replay", ReplayAsync);
+        app.MapPost("/api/dead-letters/{id:long}/discard", DiscardAsync);
         app.MapPost("/api/error-queues/{queue}/replay", ReplayErrorQueueAsync);
         return app;
     }
@@ -37,6 +38,40 @@ internal static class DeadLettersApi
     {
         var letter = await dbContext.DeadLetters.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
         return letter is null ? TypedResults.NotFound() : TypedResults.Ok(DeadLetterView.Of(letter));
+    }
+
+    /// <summary>
+    /// Discards a pending record dead letter: it stays in the store, marked <c>discarded</c> with the
+    /// time, and is never replayed. 404 unknown; 409 when it is not pending (replaying, replayed,
+    /// already discarded) or is a whole message, which lives in its error queue.
+    /// </summary>
+    private static async Task<Results<Ok<DeadLetterView>, NotFound<ProblemDetailsBody>, Conflict<ProblemDetailsBody>>> DiscardAsync(
+        long id, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
+    {
+        var letter = await dbContext.DeadLetters.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (letter is null)
+        {
+            return TypedResults.NotFound(ProblemDetailsBody.Of($"There is no dead letter {id}.", "List them with GET /api/dead-letters (sync dead-letters list)."));
+        }
+
+        if (letter.Kind != DeadLetterStates.Record)
+        {
+            return TypedResults.Conflict(ProblemDetailsBody.Of(
+                $"Dead letter {id} is a whole message in the {letter.Queue} error queue, not a record.",
+                "Replay the error queue (POST /api/error-queues/{queue}/replay) or purge the message with RabbitMQ's tools."));
+        }
+
+        // Only a pending one: a replay under way owns its dead letters until its run ends.
+        var discarded = await dbContext.DeadLetters
+            .Where(d => d.Id == id && d.Status == DeadLetterStates.Pending)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, DeadLetterStates.Discarded).SetProperty(d => d.ResolvedAt, DateTimeOffset.UtcNow), cancellationToken);
+        if (discarded == 0)
+        {
+            return TypedResults.Conflict(ProblemDetailsBody.Of($"Dead letter {id} is {letter.Status}, not pending.", "Only a pending dead letter can be discarded."));
+        }
+
+        var now = await dbContext.DeadLetters.AsNoTracking().FirstAsync(d => d.Id == id, cancellationToken);
+        return TypedResults.Ok(DeadLetterView.Of(now));
     }
 
     /// <summary>

@@ -50,6 +50,7 @@ public static class DeadLetterStates
     public const string Pending = "pending";
     public const string Replaying = "replaying";
     public const string Replayed = "replayed";
+    public const string Discarded = "discarded";
     public const string Record = "record";
     public const string Message = "message";
 }
