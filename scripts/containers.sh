@@ -41,7 +41,16 @@ if [[ -z ${SYNC_API_KEY:-} ]]; then
   fi
   SYNC_API_KEY="$(cat "$API_KEY_FILE")"
 fi
-export SYNC_API_KEY SYNC_OTLP_ENDPOINT="${SYNC_OTLP_ENDPOINT:-}"
+# Likewise the key the services sign stage messages with: without one, none starts.
+JOB_SIGNING_KEY_FILE="$STATE/job-signing-key"
+if [[ -z ${SYNC_JOB_SIGNING_KEY:-} ]]; then
+  if [[ ! -s $JOB_SIGNING_KEY_FILE ]]; then
+    mkdir -p "$STATE"
+    (umask 077 && head -c 32 /dev/urandom | base64 >"$JOB_SIGNING_KEY_FILE")
+  fi
+  SYNC_JOB_SIGNING_KEY="$(cat "$JOB_SIGNING_KEY_FILE")"
+fi
+export SYNC_API_KEY SYNC_JOB_SIGNING_KEY SYNC_OTLP_ENDPOINT="${SYNC_OTLP_ENDPOINT:-}"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 cd "$REPO"
 

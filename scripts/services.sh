@@ -16,7 +16,8 @@
 #   (${SYNC_VHOST:-/}; another one is created, with all permissions for the sync user, when
 #   missing), Jobs__Directory (${SYNC_JOBS_DIR:-$REPO/jobs}); the Coordinator listens on
 #   http://127.0.0.1:${SYNC_API_PORT:-5080} (the others get the next ports, in case they serve
-#   HTTP too).
+#   HTTP too); Messaging__JobSigningKey_FILE=.sync/job-signing-key (made at the first start)
+#   unless Messaging__JobSigningKey(_FILE) is set.
 set -euo pipefail
 
 SCRIPTS="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")"
@@ -103,6 +104,13 @@ cmd_start() {
   export RabbitMq__Username="$SYNC_RABBIT_USER" RabbitMq__Password="$SYNC_RABBIT_PASSWORD"
   export RabbitMq__VirtualHost="$VHOST"
   export Jobs__Directory="${SYNC_JOBS_DIR:-$REPO/jobs}"
+  # The services sign and verify the jobs in stage messages with one shared key, and none starts
+  # without it (issue 20): unless one is given, it is made once and kept in .sync, readable by this user only.
+  if [[ -z ${Messaging__JobSigningKey:-} && -z ${Messaging__JobSigningKey_FILE:-} ]]; then
+    mkdir -p "$STATE"
+    [[ -s $STATE/job-signing-key ]] || (umask 077 && head -c 32 /dev/urandom | base64 >"$STATE/job-signing-key")
+    export Messaging__JobSigningKey_FILE="$STATE/job-signing-key"
+  fi
 
   local name project dll pid log port=$API_PORT started=()
   while read -r name project; do

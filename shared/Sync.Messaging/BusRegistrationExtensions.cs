@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sync.Messaging;
 using Sync.Messaging.Redelivery;
+using Sync.Messaging.Signing;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -23,6 +24,12 @@ public static class BusRegistrationExtensions
             .BindConfiguration(DelayedRedeliveryOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        // Secure by default (issue 20, item 3): no key, no start; a stage never acts on an unsigned job.
+        builder.Services.AddOptions<JobSigningOptions>()
+            .BindConfiguration(JobSigningOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<JobSigner>();
         builder.Services.AddSingleton<RabbitMqConnections>();
         builder.Services.AddSingleton<DelayQueues>();
 
@@ -52,6 +59,9 @@ public static class BusRegistrationExtensions
                 });
                 rabbit.PrefetchCount = options.PrefetchCount;
                 rabbit.UseConsumeFilter(typeof(RunContextFilter<>), context);
+                rabbit.UseConsumeFilter(typeof(JobSignatureFilter<>), context);
+                rabbit.UseSendFilter(typeof(JobSigningFilter<>), context);
+                rabbit.UsePublishFilter(typeof(JobSigningFilter<>), context);
                 rabbit.ConfigureEndpoints(context);
             });
         });

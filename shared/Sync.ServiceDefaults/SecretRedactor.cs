@@ -5,7 +5,7 @@ namespace Sync.ServiceDefaults;
 
 /// <summary>
 /// Masks secrets in text bound for a log: the passwords of connection strings, and every secret
-/// value this service was configured with (keys named like a password, secret, API key or token),
+/// value this service was configured with (keys named like a password, secret, API key, signing key or token),
 /// wherever such a value turns up — an exception message, a connection string, a URL.
 /// </summary>
 public sealed class SecretRedactor
@@ -15,7 +15,7 @@ public sealed class SecretRedactor
     // Shorter values would mask ordinary words ("sync" is the demo's password and user name).
     private const int MinimumSecretLength = 6;
 
-    private static readonly string[] SecretKeyParts = ["password", "pwd", "secret", "apikey", "api_key", "token"];
+    private static readonly string[] SecretKeyParts = ["password", "pwd", "secret", "apikey", "api_key", "token", "signingkey"];
     private static readonly string[] ConnectionSections = ["ConnectionStrings", "Connections"];
 
     private readonly string[] _secrets;

@@ -62,7 +62,11 @@ public sealed class TestBus : IAsyncDisposable
         ["RabbitMq:Username"] = TestInfrastructure.RabbitUser,
         ["RabbitMq:Password"] = TestInfrastructure.RabbitPassword,
         ["RabbitMq:VirtualHost"] = virtualHost,
+        ["Messaging:JobSigningKey"] = JobSigningKey,
     };
+
+    /// <summary>The signing key of the test buses, which every service needs to start.</summary>
+    public const string JobSigningKey = "test-bus-job-signing-key-of-32-characters";
 
     /// <summary>Waits until <paramref name="queue"/> holds <paramref name="expected"/> messages (asked of the queue itself, through RabbitMqConnections).</summary>
     public async Task<uint> WaitForErrorQueueDepthAsync(string queue, uint expected, TimeSpan timeout)

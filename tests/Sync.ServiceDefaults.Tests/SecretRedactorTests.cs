@@ -28,11 +28,13 @@ public sealed class SecretRedactorTests
             ("Coordinator:ApiKey", "key-123456"),
             ("HttpConnections:orders_api:AuthSecret", "Bearer tok-abcdef"),
             ("RabbitMq:Password", "rabbit-pw"),
-            ("RabbitMq:Host", "broker.local"));
+            ("RabbitMq:Host", "broker.local"),
+            ("Messaging:JobSigningKey", "hmac-key-abcdef"),
+            ("Messaging:AcceptedJobSigningKey", "old-hmac-key-abcdef"));
 
         Assert.Equal(
-            "X-Api-Key: *** Authorization: *** amqp://sync:***@broker.local",
-            redactor.Redact("X-Api-Key: key-123456 Authorization: Bearer tok-abcdef amqp://sync:rabbit-pw@broker.local"));
+            "X-Api-Key: *** Authorization: *** amqp://sync:***@broker.local keys *** ***",
+            redactor.Redact("X-Api-Key: key-123456 Authorization: Bearer tok-abcdef amqp://sync:rabbit-pw@broker.local keys hmac-key-abcdef old-hmac-key-abcdef"));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using MassTransit;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
+using Sync.Messaging.Signing;
 
 namespace Sync.Messaging.Redelivery;
 
@@ -24,7 +25,8 @@ internal sealed class RedeliveryFilter(
         {
             await next.Send(context);
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        // A refused signature is neither retried nor reported to the run: the message may name any run.
+        catch (Exception exception) when (exception is not (OperationCanceledException or UnsignedJobException))
         {
             var intervals = IntervalsFor(context, defaultIntervals);
             var count = RedeliveriesSoFar(context);

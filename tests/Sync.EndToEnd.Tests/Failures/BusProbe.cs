@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using MassTransit;
 using Sync.Contracts;
 using Sync.EndToEnd.Tests.Infrastructure;
+using Sync.Messaging.Signing;
 
 namespace Sync.EndToEnd.Tests.Failures;
 
@@ -9,11 +10,13 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// A bus of the test's own on a deployment's virtual host: a temporary queue bound to the batch
 /// exchanges keeps a copy of every ExtractBatches, TransformBatch, LoadBatch and BatchLoaded the services publish,
 /// and <see cref="PublishAgainAsync{T}"/> puts a copy back on the bus with its original message id,
-/// as a broker's redelivery would.
+/// as a broker's redelivery would. What it publishes is signed with the deployment's key, as the
+/// services sign (a broker's redelivery keeps the signature header); <see cref="PublishForgedAsync{T}"/> does not.
 /// </summary>
 internal sealed class BusProbe : IAsyncDisposable
 {
     private readonly IBusControl _bus;
+    private readonly JobSigner _signer;
     private readonly ConcurrentQueue<Seen<ExtractBatches>> _extractBatches = new();
     private readonly ConcurrentQueue<Seen<TransformBatch>> _transformBatches = new();
     private readonly ConcurrentQueue<Seen<LoadBatch>> _loadBatches = new();
@@ -21,6 +24,7 @@ internal sealed class BusProbe : IAsyncDisposable
 
     private BusProbe(SyncDeployment deployment)
     {
+        _signer = new JobSigner(deployment.JobSigningKey);
         _bus = Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
             rabbit.Host(TestInfrastructure.RabbitHost, (ushort)TestInfrastructure.RabbitPort, deployment.Id, host =>
@@ -59,12 +63,27 @@ internal sealed class BusProbe : IAsyncDisposable
 
     public Task PublishAgainAsync<T>(Seen<T> seen)
         where T : class =>
-        _bus.Publish(seen.Message, context => context.MessageId = seen.MessageId);
+        _bus.Publish(seen.Message, context =>
+        {
+            context.MessageId = seen.MessageId;
+            Sign(context);
+        });
 
     /// <summary>Publishes <paramref name="message"/> as a new message, under a new id.</summary>
     public Task PublishAsync<T>(T message)
         where T : class =>
-        _bus.Publish(message);
+        _bus.Publish(message, Sign);
+
+    /// <summary>Publishes <paramref name="message"/> as a broker client without the key would: with <paramref name="signature"/>, or none.</summary>
+    public Task PublishForgedAsync<T>(T message, string? signature)
+        where T : class =>
+        _bus.Publish(message, context =>
+        {
+            if (signature is not null)
+            {
+                context.Headers.Set(JobSigner.Header, signature);
+            }
+        });
 
     /// <summary>Waits until <paramref name="condition"/> holds over what the probe saw; fails after a minute.</summary>
     public static async Task WaitUntilAsync(Func<bool> condition, Func<string> failure)
@@ -82,6 +101,15 @@ internal sealed class BusProbe : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _bus.StopAsync();
+
+    private void Sign<T>(PublishContext<T> context)
+        where T : class
+    {
+        if (_signer.Sign(context.Message) is { } signature)
+        {
+            context.Headers.Set(JobSigner.Header, signature);
+        }
+    }
 
     private static Task Keep<T>(ConcurrentQueue<Seen<T>> queue, ConsumeContext<T> context)
         where T : class

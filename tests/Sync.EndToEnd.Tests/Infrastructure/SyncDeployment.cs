@@ -30,6 +30,9 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public string Id { get; }
 
+    /// <summary>The deployment's own Messaging__JobSigningKey (issue 20): random, as an installation's should be.</summary>
+    public string JobSigningKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     public string JobsDirectory { get; }
 
     public int ApiPort { get; }
@@ -82,6 +85,7 @@ public sealed class SyncDeployment : IAsyncDisposable
             ["Jobs__Directory"] = JobsDirectory,
             ["Connections__source"] = Source,
             ["Connections__destination"] = Destination,
+            ["Messaging__JobSigningKey"] = JobSigningKey,
         };
         foreach (var (key, value) in _extraEnvironment)
         {

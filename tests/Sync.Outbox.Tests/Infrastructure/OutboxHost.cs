@@ -40,6 +40,7 @@ public sealed class OutboxHost : IAsyncDisposable
             ["RabbitMq:Username"] = TestInfrastructure.RabbitUser,
             ["RabbitMq:Password"] = TestInfrastructure.RabbitPassword,
             ["RabbitMq:VirtualHost"] = virtualHost,
+            ["Messaging:JobSigningKey"] = "outbox-tests-job-signing-key-of-32-chars",
             ["Redelivery:Intervals"] = "00:00:01,00:00:01",
             ["Outbox:PollInterval"] = "00:00:00.200",
             ["Outbox:StrandedDeliveryDelay"] = "00:00:01",
