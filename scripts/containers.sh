@@ -53,7 +53,7 @@ make_secrets() {
   chmod 700 "$SECRETS"
   for name in rabbitmq-admin rabbitmq-coordinator rabbitmq-extractor rabbitmq-transformer rabbitmq-loader postgres-admin postgres-sync; do
     if [[ ! -s $SECRETS/$name ]]; then
-      (umask 022 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '\n' >"$SECRETS/$name")
+      (umask 022 && head -c 32 /dev/urandom | base64 | tr -d '+/=\n' >"$SECRETS/$name")
     fi
   done
   password="$(cat "$SECRETS/postgres-sync")"

@@ -586,7 +586,8 @@ _rmq_broker_users() { # VHOST
     [[ -n $service && $service != \#* ]] || continue
     user="$prefix$service" file="$dir/$service" fresh=0
     if [[ ! -s $file ]]; then
-      (umask 077 && head -c 24 /dev/urandom | base64 | tr '+/' '-_' >"$file")
+      # Letters and digits only: rabbitmqctl takes a password that starts with "-" for an option.
+      (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '+/=\n' >"$file")
       fresh=1
     fi
     if ! awk -F '\t' -v u="$user" '$1 == u { found = 1 } END { exit !found }' <<<"$users"; then
