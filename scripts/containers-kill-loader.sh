@@ -27,7 +27,7 @@ api() { curl -sf -m 10 "http://127.0.0.1:$SYNC_CT_API_PORT$1"; }
 # catch the run in its middle.
 dest_sql() { # SQL
   if command -v psql >/dev/null; then
-    PGPASSWORD=sync PGOPTIONS='-c client_min_messages=warning' psql -qtA -v ON_ERROR_STOP=1 \
+    PGPASSWORD="$(cat "$SECRETS/postgres-sync")" PGOPTIONS='-c client_min_messages=warning' psql -qtA -v ON_ERROR_STOP=1 \
       -h 127.0.0.1 -p "$SYNC_CT_PG_PORT" -U sync -d sync_demo_destination -c "$1"
   else
     psql_in sync_demo_destination "$1"
@@ -38,7 +38,7 @@ loaded_by() { # RUN-ID — "host/pid count" per Loader
     WHERE run_id = '$1' GROUP BY loaded_by ORDER BY loaded_by" 2>/dev/null || true
 }
 consumers() { # QUEUE — its consumer count, from RabbitMQ's management API
-  curl -sf -m 5 -u sync:sync "http://127.0.0.1:$SYNC_CT_RABBIT_MGMT_PORT/api/queues/%2F/$1" | jq -r .consumers
+  curl -sf -m 5 -u "sync:$(cat "$SECRETS/rabbitmq-admin")" "http://127.0.0.1:$SYNC_CT_RABBIT_MGMT_PORT/api/queues/%2F/$1" | jq -r .consumers
 }
 
 OTLP_PORT="${SYNC_CT_OTLP_PORT:-56318}"

@@ -51,6 +51,25 @@ if [[ -z ${SYNC_JOB_SIGNING_KEY:-} ]]; then
   SYNC_JOB_SIGNING_KEY="$(cat "$JOB_SIGNING_KEY_FILE")"
 fi
 export SYNC_API_KEY SYNC_JOB_SIGNING_KEY SYNC_OTLP_ENDPOINT="${SYNC_OTLP_ENDPOINT:-}"
+# The stack's passwords (issue 20), made once at random: the compose file's secrets, each
+# container mounting only its own (the folder is this user's; inside a container a file must be
+# readable by the service's user, hence 644).
+SECRETS="$STATE/secrets"
+export SYNC_CT_SECRETS="$SECRETS"
+make_secrets() {
+  local name password
+  mkdir -p "$SECRETS"
+  chmod 700 "$SECRETS"
+  for name in rabbitmq-admin rabbitmq-coordinator rabbitmq-extractor rabbitmq-transformer rabbitmq-loader postgres-admin postgres-sync; do
+    if [[ ! -s $SECRETS/$name ]]; then
+      (umask 022 && head -c 32 /dev/urandom | base64 | tr -d '+/=\n' >"$SECRETS/$name")
+    fi
+  done
+  password="$(cat "$SECRETS/postgres-sync")"
+  for name in control:sync_control demo-source:sync_demo_source demo-destination:sync_demo_destination; do
+    (umask 022 && printf 'Host=postgres;Port=5432;Username=sync;Password=%s;Database=%s' "$password" "${name#*:}" >"$SECRETS/${name%%:*}-db")
+  done
+}
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 cd "$REPO"
 
@@ -133,6 +152,8 @@ setup() {
   if local_base; then
     export SYNC_DEBIAN_IMAGE="$LOCAL_DEBIAN" SYNC_BASE_IMAGE="$LOCAL_RUNTIME_DEPS"
   fi
+  # Every compose command reads the secrets' files.
+  make_secrets
 }
 
 # debootstrap --variant=minbase into a folder, imported as an image: once, then cached.
@@ -257,6 +278,15 @@ cmd_up() {
     die "compose up failed; see $STATE/compose-up.log"
   wait_healthy postgres 120
   wait_healthy rabbitmq 180
+  # The role sync's password is the secret's, also in a volume made before it (or before a new secret);
+  # psql reads it from the secret file in the container, so it is on no command line.
+  printf '%s\n' "\\set password \`cat /run/secrets/postgres-sync\`" "ALTER ROLE sync PASSWORD :'password';" |
+    "$ENGINE" exec -i "$(container_ids postgres | sed -n 1p)" psql -qtA -v ON_ERROR_STOP=1 -U sync -d postgres >/dev/null ||
+    die "could not set the password of the database role sync"
+  # A database volume made before the role sync lost its superuser (issue 20) keeps it: say so.
+  if [[ $(psql_in postgres "SELECT rolsuper FROM pg_roles WHERE rolname = 'sync'") == t ]]; then
+    say "Note: the role sync is a superuser in this (older) database volume; './run containers down -v' and up again make it an ordinary one"
+  fi
   # A caller's hook (scripts/containers-kill-loader.sh starts its trace collector there, once the
   # stack's network exists).
   if declare -F before_services >/dev/null; then before_services; fi
@@ -267,8 +297,8 @@ cmd_up() {
   cat <<EOF
 == Up ($PROJECT). Loopback only:
    Coordinator API, dashboard  http://127.0.0.1:$SYNC_CT_API_PORT/dashboard/  (API key in $API_KEY_FILE unless SYNC_API_KEY is set)
-   PostgreSQL                  127.0.0.1:$SYNC_CT_PG_PORT  (sync/sync)
-   RabbitMQ                    127.0.0.1:$SYNC_CT_RABBIT_PORT, management http://127.0.0.1:$SYNC_CT_RABBIT_MGMT_PORT  (sync/sync)
+   PostgreSQL                  127.0.0.1:$SYNC_CT_PG_PORT  (user sync, password in $SECRETS/postgres-sync)
+   RabbitMQ                    127.0.0.1:$SYNC_CT_RABBIT_PORT, management http://127.0.0.1:$SYNC_CT_RABBIT_MGMT_PORT  (user sync, password in $SECRETS/rabbitmq-admin)
 EOF
 }
 

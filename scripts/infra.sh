@@ -14,6 +14,7 @@
 #   pg-start | pg-stop | pg-restart | pg-status | psql ARGS…        (scripts/pg.sh)
 #   rabbit-start | rabbit-stop | rabbit-restart                      (scripts/rabbit.sh)
 #   rabbitmqctl ARGS…                                                (scripts/rabbitmqctl.sh)
+#   broker-users [VHOST]   the services' RabbitMQ users on VHOST (default /; scripts/services.sh)
 #   s3-start | s3-stop
 #
 # All state lives in $REPO/.sync (git-ignored): pg/ (PostgreSQL data, owned by postgres),
@@ -33,6 +34,8 @@
 #   SYNC_PG_BIN            /usr/lib/postgresql/15/bin
 #   SYNC_S3_PORT           55900              s3rver (S3-compatible, 127.0.0.1 only; data in .sync/s3)
 #   SYNC_S3RVER_DIR        ~/.cache/sync/s3rver-3.7.1  where `npm install s3rver@3.7.1` goes
+#   SYNC_BROKER_USERS_DIR  .sync/broker-users the services' RabbitMQ passwords (see broker-users)
+#   SYNC_BROKER_USER_PREFIX sync-             their user names: sync-coordinator, sync-extractor, …
 #   SYNC_VERBOSE           0                  1 = say every step
 # Two clones with different ports run side by side (each has its own epmd and data).
 
@@ -561,6 +564,44 @@ _rmq_provision() {
         _rmqctl -q set_permissions -p / "$_USER" '.*' '.*' '.*'
     } >>"$_LOGS/rabbitmqctl.log" 2>&1 || _die "could not create the RabbitMQ user $_USER" "$_LOGS/rabbitmqctl.log"
   fi
+  _rmq_broker_users /
+}
+
+# One broker user per service, ${SYNC_BROKER_USER_PREFIX:-sync-}<service>, with only the
+# permissions deploy/rabbitmq/permissions.tsv gives it on VHOST (issue 20). Each password is made
+# once, at random, into ${SYNC_BROKER_USERS_DIR:-.sync/broker-users}/<service> (this user's only),
+# which scripts/services.sh hands to its service as RabbitMq__Password_FILE. Idempotent: a user that
+# exists keeps its password unless its file is new, and its permissions are set only when they differ.
+_rmq_broker_users() { # VHOST
+  local vhost=${1:-/} dir="${SYNC_BROKER_USERS_DIR:-$_STATE/broker-users}" prefix="${SYNC_BROKER_USER_PREFIX:-sync-}"
+  local table="$SYNC_SCRIPTS_DIR/../deploy/rabbitmq/permissions.tsv" log="$_LOGS/rabbitmqctl.log"
+  local users grants service configure write read user file fresh
+  [[ -r $table ]] || _die "cannot read $table"
+  mkdir -p "$dir" "$_LOGS"
+  chmod 700 "$dir"
+  users="$(_rmqctl -q list_users --no-table-headers 2>>"$log")" || _die "rabbitmqctl list_users failed" "$log"
+  grants="$(_rmqctl -q list_permissions -p "$vhost" --no-table-headers 2>>"$log")" ||
+    _die "rabbitmqctl list_permissions -p $vhost failed (no such virtual host?)" "$log"
+  while IFS=$'\t' read -r -u 3 service configure write read; do
+    [[ -n $service && $service != \#* ]] || continue
+    user="$prefix$service" file="$dir/$service" fresh=0
+    if [[ ! -s $file ]]; then
+      # Letters and digits only: rabbitmqctl takes a password that starts with "-" for an option.
+      (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '+/=\n' >"$file")
+      fresh=1
+    fi
+    if ! awk -F '\t' -v u="$user" '$1 == u { found = 1 } END { exit !found }' <<<"$users"; then
+      _say "creating RabbitMQ user $user"
+      _rmqctl -q add_user "$user" "$(cat "$file")" >>"$log" 2>&1 || _die "could not create the RabbitMQ user $user" "$log"
+    elif ((fresh)); then
+      _rmqctl -q change_password "$user" "$(cat "$file")" >>"$log" 2>&1 || _die "could not set the password of $user" "$log"
+    fi
+    if ! grep -Fxq -- "$user"$'\t'"$configure"$'\t'"$write"$'\t'"$read" <<<"$grants"; then
+      _say "setting the permissions of $user on $vhost"
+      _rmqctl -q set_permissions -p "$vhost" "$user" "$configure" "$write" "$read" >>"$log" 2>&1 ||
+        _die "could not set the permissions of $user on $vhost" "$log"
+    fi
+  done 3<"$table"
 }
 
 # Start the node without waiting (so PostgreSQL can start meanwhile); _rmq_wait finishes.
@@ -882,6 +923,10 @@ _sync_infra_main() {
     rabbit-restart)
       "$_sync_infra_self" rabbit-stop
       exec "$_sync_infra_self" rabbit-start
+      ;;
+    broker-users)
+      [[ -d $_RMQ ]] || _die "no RabbitMQ state in $_RMQ: run 'scripts/infra.sh up' first"
+      _rmq_broker_users "${1:-/}"
       ;;
     rabbitmqctl)
       [[ -d $_RMQ ]] || _die "no RabbitMQ state in $_RMQ: run 'scripts/infra.sh up' first"

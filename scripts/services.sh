@@ -12,9 +12,11 @@
 # leave the first set alone).
 # Environment given to the services (plus everything already exported, e.g. Connections__*, which
 # the Coordinator does not get):
-#   ConnectionStrings__Control, RabbitMq__Host/Port/Username/Password/VirtualHost
-#   (${SYNC_VHOST:-/}; another one is created, with all permissions for the sync user, when
-#   missing), Jobs__Directory (${SYNC_JOBS_DIR:-$REPO/jobs}); the Coordinator listens on
+#   ConnectionStrings__Control, RabbitMq__Host/Port/VirtualHost (${SYNC_VHOST:-/}; another one is
+#   created, with all permissions for the sync user, when missing), RabbitMq__Username and
+#   RabbitMq__Password_FILE: each service logs in as its own user, sync-<service>, with only the
+#   permissions deploy/rabbitmq/permissions.tsv gives it (`infra.sh broker-users` makes them and
+#   their passwords in .sync/broker-users/), Jobs__Directory (${SYNC_JOBS_DIR:-$REPO/jobs}); the Coordinator listens on
 #   http://127.0.0.1:${SYNC_API_PORT:-5080} (the others get the next ports, in case they serve
 #   HTTP too); Messaging__JobSigningKey_FILE=.sync/job-signing-key (made at the first start)
 #   unless Messaging__JobSigningKey(_FILE) is set.
@@ -98,10 +100,11 @@ cmd_start() {
   fi
   ensure_control_db
   ensure_vhost
+  "$SCRIPTS/infra.sh" broker-users "$VHOST" || die "cannot create the services' RabbitMQ users on $VHOST"
+  local broker_users="${SYNC_BROKER_USERS_DIR:-$STATE/broker-users}"
 
   export ConnectionStrings__Control="Host=$SYNC_PG_HOST;Port=$SYNC_PG_PORT;Username=$SYNC_PG_USER;Password=$SYNC_PG_PASSWORD;Database=$CONTROL_DB"
   export RabbitMq__Host="$SYNC_RABBIT_HOST" RabbitMq__Port="$SYNC_RABBIT_PORT"
-  export RabbitMq__Username="$SYNC_RABBIT_USER" RabbitMq__Password="$SYNC_RABBIT_PASSWORD"
   export RabbitMq__VirtualHost="$VHOST"
   export Jobs__Directory="${SYNC_JOBS_DIR:-$REPO/jobs}"
   # The services sign and verify the jobs in stage messages with one shared key, and none starts
@@ -134,6 +137,7 @@ cmd_start() {
     fi
     # Loaders name themselves in sync.applied_batches.loaded_by: loader, loader-2, …
     [[ $project == Loader ]] && instance=(Loader__InstanceName="$name")
+    instance+=(RabbitMq__Username="${SYNC_BROKER_USER_PREFIX:-sync-}${project,,}" RabbitMq__Password_FILE="$broker_users/${project,,}")
     printf '\n===== %s start %s =====\n' "$(date -u +%FT%TZ)" "$name" >>"$log"
     # setsid: own session, so a Ctrl-C in this terminal does not reach the services.
     (cd "$(dirname "$dll")" &&

@@ -3,7 +3,11 @@ using Sync.EndToEnd.Tests.Infrastructure;
 
 namespace Sync.EndToEnd.Tests;
 
-/// <summary>A destination that fails for a while, and one that always refuses a batch (not a record: a permission error).</summary>
+/// <summary>
+/// A destination that fails for a while, and one that always refuses a batch (not a record: a permission error).
+/// Every service on its own broker user (deploy/rabbitmq/permissions.tsv): delayed redelivery, the
+/// error queue and its replay work with no more than those permissions.
+/// </summary>
 public sealed class RedeliveryTests : IAsyncLifetime
 {
     private SyncDeployment _sync = null!;
@@ -11,6 +15,7 @@ public sealed class RedeliveryTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _sync = await SyncDeployment.CreateAsync("redeliver");
+        _sync.UseBrokerUsers = true;
         foreach (var table in new[] { "orders_flaky", "orders_poisoned" })
         {
             await OrdersTable.CreateAsync(_sync.Source, table);

@@ -86,6 +86,39 @@ public static class TestInfrastructure
         await RabbitMqCtlAsync("delete_vhost", name);
     }
 
+    /// <summary>A broker user of the test's own with <paramref name="permissions"/> on <paramref name="virtualHost"/> only.</summary>
+    public static async Task CreateBrokerUserAsync(string name, string password, string virtualHost, BrokerPermissions permissions)
+    {
+        if (Management is { } management)
+        {
+            await ManagementAsync(
+                management,
+                HttpMethod.Put,
+                $"users/{Uri.EscapeDataString(name)}",
+                System.Text.Json.JsonSerializer.Serialize(new { password, tags = string.Empty }));
+            await ManagementAsync(
+                management,
+                HttpMethod.Put,
+                $"permissions/{Uri.EscapeDataString(virtualHost)}/{Uri.EscapeDataString(name)}",
+                System.Text.Json.JsonSerializer.Serialize(new { configure = permissions.Configure, write = permissions.Write, read = permissions.Read }));
+            return;
+        }
+
+        await RabbitMqCtlAsync("add_user", name, password);
+        await RabbitMqCtlAsync("set_permissions", "-p", virtualHost, name, permissions.Configure, permissions.Write, permissions.Read);
+    }
+
+    public static async Task DeleteBrokerUserAsync(string name)
+    {
+        if (Management is { } management)
+        {
+            await ManagementAsync(management, HttpMethod.Delete, $"users/{Uri.EscapeDataString(name)}");
+            return;
+        }
+
+        await RabbitMqCtlAsync("delete_user", name);
+    }
+
     public static Task<string> RabbitMqCtlAsync(params string[] arguments) => ScriptAsync("rabbitmqctl.sh", arguments);
 
     /// <summary>Stops the shared PostgreSQL (open connections are cut) and starts it again: every deployment sees it.</summary>

@@ -8,7 +8,8 @@ namespace Sync.Coordinator.DeadLetters;
 
 /// <summary>
 /// Moves messages from <c>{queue}_error</c> back to <c>{queue}</c> on a channel of its own:
-/// each is republished through the default exchange with MassTransit's fault headers and Sync's
+/// each is republished through the queue's MassTransit endpoint exchange <c>{queue}</c> (not the
+/// default exchange, which the Coordinator's broker user may not write to) with MassTransit's fault headers and Sync's
 /// redelivery count removed (it starts over), then acknowledged, so a crash in between duplicates a
 /// message rather than losing it — and the stages are idempotent.
 /// </summary>
@@ -30,6 +31,7 @@ internal sealed partial class ErrorQueueReplay(RabbitMqConnections connections)
         {
             await channel.QueueDeclarePassiveAsync(errorQueue, cancellationToken);
             await channel.QueueDeclarePassiveAsync(queue, cancellationToken);
+            await channel.ExchangeDeclarePassiveAsync(queue, cancellationToken);
         }
         catch (OperationInterruptedException)
         {
@@ -51,7 +53,7 @@ internal sealed partial class ErrorQueueReplay(RabbitMqConnections connections)
                 CorrelationId = original.CorrelationId,
                 Headers = headers,
             };
-            await channel.BasicPublishAsync(string.Empty, queue, mandatory: true, properties, message.Body, cancellationToken);
+            await channel.BasicPublishAsync(queue, string.Empty, mandatory: true, properties, message.Body, cancellationToken);
             await channel.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken);
             moved++;
         }

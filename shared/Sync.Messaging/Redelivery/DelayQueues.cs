@@ -6,8 +6,10 @@ namespace Sync.Messaging.Redelivery;
 
 /// <summary>
 /// Delayed redelivery without the delayed-message-exchange plugin (RabbitMQ 3.10 here has none):
-/// a copy of the message goes to a durable queue <c>{queue}-delay-{ms}</c> whose per-queue TTL
-/// dead-letters it back to <c>{queue}</c> through the default exchange once the wait is over.
+/// a copy of the message goes through the exchange <c>{queue}-redeliver-{ms}</c> to the durable
+/// queue of that name, whose per-queue TTL dead-letters it back to MassTransit's endpoint exchange
+/// <c>{queue}</c> once the wait is over. Not through the default exchange: writing to it reaches
+/// every queue of the virtual host, which no service's broker user may (deploy/rabbitmq/permissions.tsv).
 /// </summary>
 public sealed class DelayQueues(RabbitMqConnections connections) : IAsyncDisposable
 {
@@ -22,7 +24,9 @@ public sealed class DelayQueues(RabbitMqConnections connections) : IAsyncDisposa
     public async Task RedeliverAsync(ReceiveContext received, TimeSpan delay, int count, CancellationToken cancellationToken)
     {
         var queue = received.InputAddress.AbsolutePath.Trim('/').Split('/')[^1];
-        var delayQueue = $"{queue}-delay-{(long)delay.TotalMilliseconds}";
+        // Not the former {queue}-delay-{ms}: those dead-letter through the default exchange, and a
+        // queue's arguments cannot change.
+        var delayQueue = $"{queue}-redeliver-{(long)delay.TotalMilliseconds}";
         var original = received.TryGetPayload<RabbitMqBasicConsumeContext>(out var rabbit) ? rabbit.Properties : null;
 
         await _gate.WaitAsync(cancellationToken);
@@ -31,12 +35,13 @@ public sealed class DelayQueues(RabbitMqConnections connections) : IAsyncDisposa
             var channel = await GetChannelAsync(cancellationToken);
             if (!_declared.ContainsKey(delayQueue))
             {
+                await channel.ExchangeDeclareAsync(delayQueue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken);
                 await channel.QueueDeclareAsync(delayQueue, durable: true, exclusive: false, autoDelete: false, new Dictionary<string, object?>
                 {
                     ["x-message-ttl"] = (long)delay.TotalMilliseconds,
-                    ["x-dead-letter-exchange"] = string.Empty,
-                    ["x-dead-letter-routing-key"] = queue,
+                    ["x-dead-letter-exchange"] = queue,
                 }, cancellationToken: cancellationToken);
+                await channel.QueueBindAsync(delayQueue, delayQueue, string.Empty, cancellationToken: cancellationToken);
                 _declared.TryAdd(delayQueue, true);
             }
 
@@ -48,7 +53,7 @@ public sealed class DelayQueues(RabbitMqConnections connections) : IAsyncDisposa
                 CorrelationId = original?.CorrelationId,
                 Headers = new Dictionary<string, object?>(original?.Headers ?? new Dictionary<string, object?>()) { [CountHeader] = count },
             };
-            await channel.BasicPublishAsync(string.Empty, delayQueue, mandatory: true, properties, received.Body.GetBytes(), cancellationToken);
+            await channel.BasicPublishAsync(delayQueue, string.Empty, mandatory: true, properties, received.Body.GetBytes(), cancellationToken);
         }
         finally
         {

@@ -17,6 +17,7 @@ public sealed class SyncDeployment : IAsyncDisposable
     private readonly List<ServiceProcess> _services = [];
     private readonly List<string> _replacedOutputs = [];
     private readonly Dictionary<string, string> _extraEnvironment = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string User, string Password)> _brokerUsers = new(StringComparer.Ordinal);
 
     private SyncDeployment(string id)
     {
@@ -52,6 +53,16 @@ public sealed class SyncDeployment : IAsyncDisposable
     public string Control => TestInfrastructure.ConnectionString(ControlDatabase);
 
     public ServiceProcess Coordinator => Service("Coordinator");
+
+    /// <summary>
+    /// Each service logs in to the broker as a user of its own with only the permissions of
+    /// deploy/rabbitmq/permissions.tsv, its password given only as a file (<c>RabbitMq__Password_FILE</c>);
+    /// otherwise all use the administrator. Set before <see cref="StartAsync"/>.
+    /// </summary>
+    public bool UseBrokerUsers { get; set; }
+
+    /// <summary>The broker user and password of <paramref name="service"/> (Coordinator, Extractor, …) under <see cref="UseBrokerUsers"/>.</summary>
+    public (string User, string Password) BrokerUser(string service) => _brokerUsers[service.ToLowerInvariant()];
 
     /// <summary>How many Loader processes <see cref="StartAsync"/> starts (default 1); with more, each gets Loader__InstanceName loader-1, loader-2, ….</summary>
     public int LoaderCount { get; set; } = 1;
@@ -97,8 +108,8 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public ServiceProcess CreateService(string service) =>
         service == "Coordinator"
-            ? new ServiceProcess(service, CoordinatorEnvironment(), "--urls", $"http://127.0.0.1:{ApiPort}")
-            : new ServiceProcess(service, Environment());
+            ? new ServiceProcess(service, WithBrokerUser(service, CoordinatorEnvironment()), "--urls", $"http://127.0.0.1:{ApiPort}")
+            : new ServiceProcess(service, WithBrokerUser(service, Environment()));
 
     /// <summary>
     /// The Coordinator's environment: no source or destination connection of any kind
@@ -109,11 +120,50 @@ public sealed class SyncDeployment : IAsyncDisposable
         Environment().Where(e => !e.Key.Contains("Connections__", StringComparison.Ordinal)).ToDictionary(StringComparer.Ordinal);
 
     private ServiceProcess CreateLoader(int instance) =>
-        new("Loader", new Dictionary<string, string>(Environment(), StringComparer.Ordinal) { ["Loader__InstanceName"] = $"loader-{instance}" });
+        new("Loader", new Dictionary<string, string>(WithBrokerUser("Loader", Environment()), StringComparer.Ordinal) { ["Loader__InstanceName"] = $"loader-{instance}" });
+
+    private IReadOnlyDictionary<string, string> WithBrokerUser(string service, IReadOnlyDictionary<string, string> environment)
+    {
+        if (!UseBrokerUsers)
+        {
+            return environment;
+        }
+
+        var (user, _) = BrokerUser(service);
+        var withUser = environment.Where(e => e.Key != "RabbitMq__Password").ToDictionary(StringComparer.Ordinal);
+        withUser["RabbitMq__Username"] = user;
+        withUser["RabbitMq__Password_FILE"] = Path.Combine(SecretsDirectory, $"rabbitmq-{service.ToLowerInvariant()}");
+        return withUser;
+    }
+
+    private string SecretsDirectory => JobsDirectory + "-secrets";
+
+    private async Task CreateBrokerUsersAsync()
+    {
+        Directory.CreateDirectory(SecretsDirectory);
+        foreach (var (service, permissions) in BrokerPermissions.ByService)
+        {
+            if (_brokerUsers.ContainsKey(service))
+            {
+                continue;
+            }
+
+            var user = $"{Id}-{service}";
+            var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+            await TestInfrastructure.CreateBrokerUserAsync(user, password, Id, permissions);
+            _brokerUsers[service] = (user, password);
+            await File.WriteAllTextAsync(Path.Combine(SecretsDirectory, $"rabbitmq-{service}"), password + "\n");
+        }
+    }
 
     /// <summary>Starts the four services and waits until the Coordinator answers.</summary>
     public async Task StartAsync()
     {
+        if (UseBrokerUsers)
+        {
+            await CreateBrokerUsersAsync();
+        }
+
         foreach (var name in new[] { "Loader", "Transformer", "Extractor", "Coordinator" })
         {
             var service = name == "Loader" && LoaderCount > 1 ? CreateLoader(1) : CreateService(name);
@@ -324,7 +374,16 @@ public sealed class SyncDeployment : IAsyncDisposable
         await TestInfrastructure.DropDatabaseAsync(SourceDatabase);
         await TestInfrastructure.DropDatabaseAsync(DestinationDatabase);
         await TestInfrastructure.DeleteVirtualHostAsync(Id);
+        foreach (var (user, _) in _brokerUsers.Values)
+        {
+            await TestInfrastructure.DeleteBrokerUserAsync(user);
+        }
+
         Directory.Delete(JobsDirectory, recursive: true);
+        if (Directory.Exists(SecretsDirectory))
+        {
+            Directory.Delete(SecretsDirectory, recursive: true);
+        }
     }
 
     private static int FreePort()
