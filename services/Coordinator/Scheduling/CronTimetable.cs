@@ -17,7 +17,9 @@ internal sealed class CronTimetable
     private readonly Dictionary<string, (CronSchedule Schedule, DateTimeOffset? Next)> _jobs = new(StringComparer.Ordinal);
 
     public CronTimetable(JobCatalog jobs, TimeProvider time)
-        : this(jobs.All, time.GetUtcNow())
+        // A streams job fires as one: each run resolves its streams and starts one run per stream.
+        : this(jobs.All.Where(j => j.Schedule is not (null or "continuous")).Select(j => (j.Name, j.Schedule!))
+            .Concat(jobs.AllStreams.Where(s => s.Schedule is not null).Select(s => (s.Name, s.Schedule!))), time.GetUtcNow())
     {
     }
 
