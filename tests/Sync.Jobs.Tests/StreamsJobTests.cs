@@ -171,6 +171,19 @@ public sealed class StreamsJobTests
     }
 
     [Fact]
+    public void The_discovered_job_file_is_valid_and_resolves_every_table_it_does_not_comment_out()
+    {
+        var yaml = StreamsDiscovery.Render("shop", "demo_source", "demo_destination", "public", [.. Catalog.Where(t => t.Schema == "public")]);
+
+        var result = StreamExpansion.Expand(ParseStreams(yaml), Catalog);
+
+        Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors));
+        Assert.Equal(["shop.users"], result.Jobs.Select(j => j.Name));
+        Assert.Contains("# - public.legacy    # no primary key", yaml, StringComparison.Ordinal);
+        Assert.Contains("# - public.orders    # no updated_at timestamp column", yaml, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_directory_lists_a_streams_job_apart_from_jobs_of_one_table()
     {
         var directory = Directory.CreateTempSubdirectory("sync-streams-");
