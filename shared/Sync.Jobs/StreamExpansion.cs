@@ -14,15 +14,19 @@ public sealed record StreamExpansionResult(IReadOnlyList<JobSpec> Jobs, IReadOnl
 /// matches and no exclusion does becomes a job named <c>JOB.STREAM</c> with everything a job of one
 /// table has (watermark, runs, dead letters, verify). Settings come from the job's defaults, then from
 /// every pattern matching the table in file order, then from the entry naming it. A primary key not
-/// given is the table's; a cursor not given is its <c>updated_at</c> column when that is a timestamp.
+/// given is the table's; a cursor not given is its <c>updated_at</c> column when that is a timestamptz.
 /// Any error stops the whole job, so a run never covers part of what the file asks for without saying so.
 /// </summary>
 public static class StreamExpansion
 {
-    /// <summary>The column a cursor is taken from when none is given, if it is one of <see cref="CursorTypes"/>.</summary>
+    /// <summary>The column a cursor is taken from when none is given, if it is a <see cref="DefaultCursorType"/>.</summary>
     public const string DefaultCursor = "updated_at";
 
-    private static readonly string[] CursorTypes = ["timestamp with time zone", "timestamp without time zone"];
+    /// <summary>
+    /// Only timestamptz is taken unasked: a server-stamped timestamptz is bounded by the open-transaction
+    /// rule, while a <c>timestamp</c> is often stamped by clients and needs a lookback chosen by someone.
+    /// </summary>
+    public const string DefaultCursorType = "timestamp with time zone";
 
     public static StreamExpansionResult Expand(StreamsJob job, IReadOnlyList<DiscoveredTable> catalog)
     {
@@ -118,10 +122,10 @@ public static class StreamExpansion
             valid = false;
         }
 
-        var cursor = settings.Cursor ?? table.Columns.FirstOrDefault(c => c.Name == DefaultCursor && CursorTypes.Contains(c.Type))?.Name;
+        var cursor = settings.Cursor ?? table.Columns.FirstOrDefault(c => c.Name == DefaultCursor && c.Type == DefaultCursorType)?.Name;
         if (cursor is null)
         {
-            error(at, $"{table.QualifiedName} has no cursor: none is given and it has no {DefaultCursor} timestamp column", $"{own} cursor: naming a column that grows with every change ({Columns(table)}), or leave it out with exclude:");
+            error(at, $"{table.QualifiedName} has no cursor: none is given and it has no {DefaultCursor} timestamptz column", $"{own} cursor: naming a column that grows with every change ({Columns(table)}), or leave it out with exclude:");
             valid = false;
         }
         else if (table.Columns.All(c => c.Name != cursor))

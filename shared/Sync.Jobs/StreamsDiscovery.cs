@@ -5,7 +5,7 @@ namespace Sync.Jobs;
 
 /// <summary>
 /// Writes the job file <c>sync discover</c> prints: one stream entry per table of a schema that
-/// <see cref="StreamExpansion"/> can resolve on its own (a primary key, an <c>updated_at</c> timestamp
+/// <see cref="StreamExpansion"/> can resolve on its own (a primary key, an <c>updated_at</c> timestamptz
 /// column), and, commented out, the tables that need a setting first, each with what is missing.
 /// </summary>
 public static class StreamsDiscovery
@@ -59,9 +59,9 @@ public static class StreamsDiscovery
             problems.Add("no primary key: write it as - table: … with primary_key: [column]");
         }
 
-        if (!table.Columns.Any(c => c.Name == StreamExpansion.DefaultCursor && c.Type.StartsWith("timestamp", StringComparison.Ordinal)))
+        if (!table.Columns.Any(c => c.Name == StreamExpansion.DefaultCursor && c.Type == StreamExpansion.DefaultCursorType))
         {
-            problems.Add($"no {StreamExpansion.DefaultCursor} timestamp column: write it as - table: … with cursor: a column that grows with every change");
+            problems.Add($"no {StreamExpansion.DefaultCursor} timestamptz column: write it as - table: … with cursor: a column that grows with every change");
         }
 
         if (!StreamsFile.IsStreamName(table.Name))

@@ -79,7 +79,7 @@ public sealed class StreamsJobTests
         Assert.Equal(0, code);
         Assert.Contains("  - public.customers", discovered, StringComparison.Ordinal);
         Assert.Contains("  # - public.audit_log    # no primary key", discovered, StringComparison.Ordinal);
-        Assert.Contains("  # - public.orders    # no updated_at timestamp column", discovered, StringComparison.Ordinal);
+        Assert.Contains("  # - public.orders    # no updated_at timestamptz column", discovered, StringComparison.Ordinal);
     }
 
     // One start of the streams job starts one run per stream; each is followed to its end.

@@ -108,11 +108,13 @@ public sealed class StreamsJobTests
     [Fact]
     public void A_table_without_an_unambiguous_cursor_is_refused_naming_its_columns()
     {
-        var errors = ExpansionErrors(Shop, [.. Catalog, new("public", "tags", [Id, new("updated_at", "bigint")], ["id"])]);
+        var errors = ExpansionErrors(Shop, [.. Catalog, new("public", "tags", [Id, new("updated_at", "bigint")], ["id"]), new("public", "readings", [Id, new("updated_at", "timestamp without time zone")], ["id"])]);
 
-        var error = Assert.Single(errors);
-        Assert.Contains("public.tags has no cursor", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, errors.Count);
+        var error = Assert.Single(errors, e => e.Message.Contains("public.tags has no cursor", StringComparison.Ordinal));
         Assert.Contains("updated_at bigint", error.Suggestion, StringComparison.Ordinal);
+        // A timestamp without time zone is often stamped by clients: taken only when named (with a lookback chosen by someone).
+        Assert.Contains(errors, e => e.Message.Contains("public.readings has no cursor", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -180,7 +182,7 @@ public sealed class StreamsJobTests
         Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors));
         Assert.Equal(["shop.users"], result.Jobs.Select(j => j.Name));
         Assert.Contains("# - public.legacy    # no primary key", yaml, StringComparison.Ordinal);
-        Assert.Contains("# - public.orders    # no updated_at timestamp column", yaml, StringComparison.Ordinal);
+        Assert.Contains("# - public.orders    # no updated_at timestamptz column", yaml, StringComparison.Ordinal);
     }
 
     [Fact]
