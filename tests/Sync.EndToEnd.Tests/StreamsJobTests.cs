@@ -75,6 +75,13 @@ public sealed class StreamsJobTests
         var moved = await WatermarksAsync(sync);
         Assert.All(Tables, table => Assert.NotEqual(watermarks[$"shop.{table}"], moved[$"shop.{table}"]));
 
+        // sync run of a streams job follows a run per stream; nothing changed, so none loads a row.
+        var (runCode, runOutput) = await sync.CliAsync(null, "run", "shop", "--follow");
+        Assert.Equal(0, runCode);
+        Assert.All(Tables, table => Assert.Contains($"shop.{table}:", runOutput, StringComparison.Ordinal));
+        Assert.Equal(3, runOutput.Split("inserted 0  updated 0").Length - 1);
+        Assert.Equal(moved, await WatermarksAsync(sync));
+
         var (code, discovered) = await sync.CliAsync(null, "discover", "source", "--destination", "destination");
         Assert.Equal(0, code);
         Assert.Contains("  - public.customers", discovered, StringComparison.Ordinal);
