@@ -34,6 +34,7 @@ public static class JobDirectory
         var errors = results.Select(r => r.Errors.ToList()).ToList();
 
         var jobs = new Dictionary<string, JobSpec>(StringComparer.Ordinal);
+        var streams = new Dictionary<string, StreamsJob>(StringComparer.Ordinal);
         var named = results.Select((result, index) => (Index: index, Result: result)).Where(r => r.Result.Name is not null);
         foreach (var group in named.GroupBy(r => r.Result.Name!, StringComparer.Ordinal))
         {
@@ -42,6 +43,10 @@ public static class JobDirectory
                 if (group.Single().Result.Job is { } job)
                 {
                     jobs.Add(group.Key, job);
+                }
+                else if (group.Single().Result.Streams is { } streamsJob)
+                {
+                    streams.Add(group.Key, streamsJob);
                 }
 
                 continue;
@@ -64,7 +69,7 @@ public static class JobDirectory
             .Where(i => errors[i].Count > 0)
             .Select(i => new InvalidJobFile(files[i], results[i].Name, errors[i].OrderBy(e => e.Line).ThenBy(e => e.Column).ToList()))
             .ToList();
-        return new JobDirectoryResult(jobs, invalid);
+        return new JobDirectoryResult(jobs, invalid, streams);
     }
 
     private static JobFileResult Read(string path, string file)

@@ -5,10 +5,11 @@ namespace Sync.Jobs;
 /// <summary>Every valid job of a directory by name, and every file that defines none, with its errors.</summary>
 public sealed class JobDirectoryResult
 {
-    internal JobDirectoryResult(IReadOnlyDictionary<string, JobSpec> jobs, IReadOnlyList<InvalidJobFile> invalidFiles)
+    internal JobDirectoryResult(IReadOnlyDictionary<string, JobSpec> jobs, IReadOnlyList<InvalidJobFile> invalidFiles, IReadOnlyDictionary<string, StreamsJob>? streams = null)
     {
         Found = true;
         Jobs = jobs;
+        Streams = streams ?? new Dictionary<string, StreamsJob>();
         InvalidFiles = invalidFiles;
         Errors = invalidFiles.SelectMany(f => f.Errors).ToList();
     }
@@ -16,6 +17,7 @@ public sealed class JobDirectoryResult
     internal JobDirectoryResult(JobFileError missingDirectory)
     {
         Jobs = new Dictionary<string, JobSpec>();
+        Streams = new Dictionary<string, StreamsJob>();
         InvalidFiles = [];
         Errors = [missingDirectory];
     }
@@ -25,6 +27,9 @@ public sealed class JobDirectoryResult
 
     /// <summary>Valid jobs by name; a file with errors, or a name used twice, contributes nothing.</summary>
     public IReadOnlyDictionary<string, JobSpec> Jobs { get; }
+
+    /// <summary>Valid jobs with <c>streams:</c> by name, each still to be expanded against its source (<see cref="StreamExpansion"/>).</summary>
+    public IReadOnlyDictionary<string, StreamsJob> Streams { get; }
 
     /// <summary>The files that define no job, in file order, each with its errors (a name used twice is an error in every file using it).</summary>
     public IReadOnlyList<InvalidJobFile> InvalidFiles { get; }

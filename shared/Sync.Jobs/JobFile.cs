@@ -1,5 +1,6 @@
 using System.Globalization;
 using Sync.Contracts.Jobs;
+using YamlDotNet.RepresentationModel;
 
 namespace Sync.Jobs;
 
@@ -23,6 +24,11 @@ public static class JobFile
         if (root is null)
         {
             return JobFileResult.Invalid(errors.All);
+        }
+
+        if (root.Children.ContainsKey(new YamlScalarNode("streams")))
+        {
+            return StreamsFile.Parse(new YamlNodeReader(root, "", root.Start, errors, StreamsFile.Keys), errors, fileName);
         }
 
         var job = new YamlNodeReader(root, "", root.Start, errors, Keys);
@@ -97,7 +103,7 @@ public static class JobFile
         return JobFileResult.Valid(spec, nameAt);
     }
 
-    private static string? ReadSchedule(YamlNodeReader job, JobFileErrors errors)
+    internal static string? ReadSchedule(YamlNodeReader job, JobFileErrors errors)
     {
         if (job.Scalar("schedule", "\"*/15 * * * *\"") is not { } schedule)
         {
@@ -118,7 +124,7 @@ public static class JobFile
         return null;
     }
 
-    private static int ReadBatchSize(YamlNodeReader job, JobFileErrors errors)
+    internal static int ReadBatchSize(YamlNodeReader job, JobFileErrors errors)
     {
         if (job.Scalar("batch_size", DefaultBatchSize.ToString(CultureInfo.InvariantCulture)) is not { } batch)
         {

@@ -144,6 +144,47 @@ internal sealed class YamlNodeReader
     }
 
     /// <summary>
+    /// A list whose entries are single values or mappings of <paramref name="knownKeys"/>, e.g. <c>streams:</c>
+    /// (<c>- public.*</c> or <c>- table: public.orders</c> with options); an empty entry is reported and left out.
+    /// </summary>
+    public IReadOnlyList<(YamlScalar? Value, YamlNodeReader? Options, Mark At, string Field)>? MixedList(string key, IReadOnlyList<string> knownKeys, string example, bool required = false)
+    {
+        var value = Value(key, example, required);
+        var field = FieldOf(key);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value is not YamlSequenceNode { Children.Count: > 0 } sequence)
+        {
+            _errors.Add(value.Start, field, $"must be a list, not {(value is YamlSequenceNode ? "an empty list" : Describe(value))}", $"write one \"- {example}\" per line under {key}:");
+            return null;
+        }
+
+        var items = new List<(YamlScalar?, YamlNodeReader?, Mark, string)>();
+        for (var i = 0; i < sequence.Children.Count; i++)
+        {
+            var item = sequence.Children[i];
+            var itemField = $"{field}[{i}]";
+            if (item is YamlMappingNode mapping)
+            {
+                items.Add((null, new YamlNodeReader(mapping, itemField, mapping.Start, _errors, knownKeys), mapping.Start, itemField));
+            }
+            else if (IsNull(item))
+            {
+                _errors.Add(item.Start, itemField, "is empty", $"remove the empty entry or write - {example}");
+            }
+            else if (AsScalar(item, itemField, key, example) is { } scalar)
+            {
+                items.Add((scalar, null, item.Start, itemField));
+            }
+        }
+
+        return items;
+    }
+
+    /// <summary>
     /// The entries of a mapping whose keys are free names (such as <c>columns</c>), in file order. A value is a
     /// scalar, or a mapping of <paramref name="valueKeys"/> whose first key holds the value and whose others are
     /// options (e.g. <c>{ source: code, cast: integer }</c>); without <paramref name="valueKeys"/> only scalars.

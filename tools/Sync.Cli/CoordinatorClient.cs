@@ -37,6 +37,14 @@ internal sealed class CoordinatorClient : IDisposable
         return await ReadAsync(response, cancellationToken);
     }
 
+    /// <summary>A text answer as it is, e.g. the job file of GET /api/discover.</summary>
+    public async Task<string> GetTextAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(path, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        return response.IsSuccessStatusCode ? body : throw new CoordinatorException((int)response.StatusCode, ProblemText.Of(body));
+    }
+
     public async Task<JsonElement> PostAsync(string path, CancellationToken cancellationToken, string? jsonBody = null)
     {
         using var content = jsonBody is null ? null : new StringContent(jsonBody, System.Text.Encoding.UTF8, "application/json");

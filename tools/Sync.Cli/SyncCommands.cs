@@ -30,6 +30,7 @@ internal static class SyncCommands
         root.Subcommands.Add(Jobs());
         root.Subcommands.Add(Run());
         root.Subcommands.Add(Runs());
+        root.Subcommands.Add(Discover());
         root.Subcommands.Add(OperatorCommands.DeadLetters(Client, Json));
         root.Subcommands.Add(OperatorCommands.Pause(Client, Json, pause: true));
         root.Subcommands.Add(OperatorCommands.Pause(Client, Json, pause: false));
@@ -53,7 +54,7 @@ internal static class SyncCommands
                 if (Directory.Exists(path))
                 {
                     var directory = JobDirectory.Load(path);
-                    count += directory.Jobs.Count;
+                    count += directory.Jobs.Count + directory.Streams.Count;
                     errors.AddRange(directory.Errors);
                 }
                 else
@@ -63,7 +64,7 @@ internal static class SyncCommands
                     {
                         errors.Add(new JobFileError(path, 0, 0, string.Empty, "no such file or folder", null));
                     }
-                    else if (file.IsValid)
+                    else if (file.HasJob)
                     {
                         count++;
                     }
@@ -121,8 +122,13 @@ internal static class SyncCommands
         {
             using var client = Client(result);
             var started = await client.PostAsync($"/api/jobs/{Uri.EscapeDataString(result.GetValue(job)!)}/runs", cancellationToken);
-            var runId = started.GetProperty("runId").GetGuid();
             var json = result.GetValue(Json);
+            if (started.TryGetProperty("runs", out var streamRuns))
+            {
+                return await StreamRunsAsync(client, started, streamRuns, json, result.GetValue(follow), cancellationToken);
+            }
+
+            var runId = started.GetProperty("runId").GetGuid();
             if (result.GetValue(noWait) || !result.GetValue(follow))
             {
                 Console.WriteLine(json ? started.GetRawText() : runId.ToString());
@@ -141,6 +147,54 @@ internal static class SyncCommands
             }
 
             return run.GetProperty("state").GetString() == "Completed" ? 0 : 1;
+        });
+        return command;
+    }
+
+    // A streams job starts a run per stream: print them (with --follow, follow each to its end; exit 1 when any fails).
+    private static async Task<int> StreamRunsAsync(CoordinatorClient client, JsonElement started, JsonElement runs, bool json, bool follow, CancellationToken cancellationToken)
+    {
+        if (!follow)
+        {
+            Console.WriteLine(json ? started.GetRawText() : string.Join(Environment.NewLine, runs.EnumerateArray().Select(r => $"{r.GetProperty("runId").GetGuid()}  {r.GetProperty("jobName").GetString()}")));
+            foreach (var active in started.GetProperty("stillActive").EnumerateArray())
+            {
+                Console.Error.WriteLine($"{active.GetString()}: a run is still active, not started");
+            }
+
+            return 0;
+        }
+
+        var failed = false;
+        foreach (var run in runs.EnumerateArray())
+        {
+            var ended = await RunFollower.FollowAsync(client, run.GetProperty("runId").GetGuid(), live: false, cancellationToken);
+            Console.WriteLine(json ? ended.GetRawText() : $"{run.GetProperty("jobName").GetString()}:");
+            if (!json)
+            {
+                PrintRun(ended);
+            }
+
+            failed |= ended.GetProperty("state").GetString() != "Completed";
+        }
+
+        return failed ? 1 : 0;
+    }
+
+    private static Command Discover()
+    {
+        var connection = new Argument<string>("connection") { Description = "Source connection name (Connections__NAME of the Extractor)" };
+        var schema = new Option<string>("--schema") { DefaultValueFactory = _ => "public", Description = "Source schema whose tables become streams" };
+        var destination = new Option<string>("--destination") { DefaultValueFactory = _ => "destination_db", Description = "Destination connection name written into the file" };
+        var name = new Option<string?>("--name") { Description = "Job name (default: the schema's name)" };
+        var command = new Command("discover", "Print a job file with a stream for every table of a source schema (through the Coordinator, which asks the Extractor)") { connection, schema, destination, name };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = Client(result);
+            var query = $"?schema={Uri.EscapeDataString(result.GetValue(schema)!)}&destination={Uri.EscapeDataString(result.GetValue(destination)!)}"
+                + (result.GetValue(name) is { } n ? $"&name={Uri.EscapeDataString(n)}" : string.Empty);
+            Console.Write(await client.GetTextAsync($"/api/discover/{Uri.EscapeDataString(result.GetValue(connection)!)}{query}", cancellationToken));
+            return 0;
         });
         return command;
     }

@@ -24,7 +24,7 @@ internal static class CdcSlotsApi
             return OperationsApi.Problem(
                 StatusCodes.Status409Conflict,
                 $"Job \"{name}\" is still defined; its replication slot is in use.",
-                $"Remove its file from {jobs.Directory} and restart the Coordinator, or reset its watermark (DELETE /api/jobs/{name}/watermark) to drop and make the slot again.");
+                $"Remove its file from {jobs.Directory} (the folder is read again within seconds; POST /api/jobs/reload reads it at once), then try again; or reset its watermark (DELETE /api/jobs/{name}/watermark) to drop and make the slot again.");
         }
 
         if (jobs.FindInvalid(name) is { } invalid)
@@ -32,7 +32,7 @@ internal static class CdcSlotsApi
             return OperationsApi.Problem(
                 StatusCodes.Status409Conflict,
                 $"Job \"{name}\" is still defined by {invalid.File}, which is invalid; its replication slot is kept for it.",
-                $"Fix the file, or remove it from {jobs.Directory} and restart the Coordinator.");
+                $"Fix the file, or remove it from {jobs.Directory} and try again once the folder is read again (POST /api/jobs/reload).");
         }
 
         if (jobs.HasUnnamedInvalidFile)
@@ -41,7 +41,7 @@ internal static class CdcSlotsApi
             return OperationsApi.Problem(
                 StatusCodes.Status409Conflict,
                 $"The job name of {unnamed} cannot be read; it may be job \"{name}\", whose slot is kept.",
-                "Fix or remove that file and restart the Coordinator, then try again.");
+                "Fix or remove that file, then try again once the folder is read again (POST /api/jobs/reload).");
         }
 
         var outcomes = await cleanup.RemoveOrphansAsync(jobs.ClaimedNames, name, cancellationToken);

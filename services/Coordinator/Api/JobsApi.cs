@@ -86,6 +86,11 @@ internal static class JobsApi
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var yaml = await reader.ReadToEndAsync(cancellationToken);
         var parsed = JobFile.Parse(yaml, file);
+        if (parsed.Streams is { } streamsJob)
+        {
+            return await ValidateStreamsAsync(streamsJob, stages, file, cancellationToken);
+        }
+
         if (!parsed.IsValid)
         {
             return TypedResults.UnprocessableEntity(new ValidationView(false, parsed.Errors.Select(ErrorView.Of).ToList()));
@@ -112,6 +117,46 @@ internal static class JobsApi
         }
 
         var errors = checkedSchema.Problems.Select(p => new ErrorView(file, 0, 0, p.Field, p.Message, null, $"{file}: {p.Field}: {p.Message}")).ToList();
+        return errors.Count == 0
+            ? TypedResults.Ok(new ValidationView(true, errors))
+            : TypedResults.UnprocessableEntity(new ValidationView(false, errors));
+    }
+
+    // A streams file: its streams resolved against the source catalog, then each stream job checked
+    // as a job of one table is, its problems named by stream.
+    private static async Task<Results<Ok<ValidationView>, UnprocessableEntity<ValidationView>, ProblemHttpResult>> ValidateStreamsAsync(
+        StreamsJob streamsJob, StageRequests stages, string file, CancellationToken cancellationToken)
+    {
+        var errors = new List<ErrorView>();
+        try
+        {
+            var discovered = await stages.GetResponseAsync<DiscoverSourceTables, SourceTablesDiscovered>(
+                new DiscoverSourceTables(streamsJob.Name, streamsJob.SourceConnection, streamsJob.Schemas), cancellationToken);
+            if (discovered.Problem is { } problem)
+            {
+                return TypedResults.UnprocessableEntity(new ValidationView(false, [new ErrorView(file, 0, 0, "source.connection", problem, null, $"{file}: source.connection: {problem}")]));
+            }
+
+            var expansion = StreamExpansion.Expand(streamsJob, discovered.Tables);
+            if (!expansion.IsValid)
+            {
+                return TypedResults.UnprocessableEntity(new ValidationView(false, expansion.Errors.Select(ErrorView.Of).ToList()));
+            }
+
+            foreach (var job in expansion.Jobs)
+            {
+                var checkedSchema = await stages.GetResponseAsync<CheckJobSchema, JobSchemaChecked>(new CheckJobSchema(job.Name, job), cancellationToken);
+                errors.AddRange(checkedSchema.Problems.Select(p => new ErrorView(file, 0, 0, $"{job.Name}: {p.Field}", p.Message, null, $"{file}: stream {job.Name}: {p.Field}: {p.Message}")));
+            }
+        }
+        catch (Exception e) when (e is RequestTimeoutException or RequestFaultException)
+        {
+            return OperationsApi.Problem(
+                StatusCodes.Status503ServiceUnavailable,
+                $"The Extractor did not answer ({e.Message}); the streams were not resolved against the source.",
+                "The file itself is valid. Start the Extractor (it holds the connections) and validate again.");
+        }
+
         return errors.Count == 0
             ? TypedResults.Ok(new ValidationView(true, errors))
             : TypedResults.UnprocessableEntity(new ValidationView(false, errors));

@@ -5,6 +5,7 @@ using Sync.Contracts;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.Jobs;
 using Sync.Coordinator.Runs;
+using Sync.Jobs;
 
 namespace Sync.Coordinator.Api;
 
@@ -45,9 +46,39 @@ internal static class RunsApi
         return TypedResults.Accepted($"/api/runs/{id}", RunView.Of(run));
     }
 
-    private static async Task<Results<Accepted<RunStarted>, NotFound<ProblemDetailsBody>, Conflict<ProblemDetailsBody>>> StartRunAsync(
-        string name, JobCatalog jobs, CoordinatorDbContext dbContext, IPublishEndpoint publish, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a run of a job; of a streams job, a run of each stream (resolved against the source
+    /// first, so new tables join), or of one stream by its name JOB.STREAM.
+    /// </summary>
+    private static async Task<Results<Accepted<RunStarted>, Accepted<StreamRunsStarted>, NotFound<ProblemDetailsBody>, Conflict<ProblemDetailsBody>, UnprocessableEntity<ValidationView>, ProblemHttpResult>> StartRunAsync(
+        string name, JobCatalog jobs, StreamResolver streams, CoordinatorDbContext dbContext, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
+        if (jobs.Find(name) is null && jobs.FindStreams(name) is { } streamsJob)
+        {
+            StreamExpansionResult expansion;
+            try
+            {
+                expansion = await streams.ResolveAsync(streamsJob, cancellationToken);
+            }
+            catch (Exception e) when (e is RequestTimeoutException or RequestFaultException)
+            {
+                return OperationsApi.Problem(
+                    StatusCodes.Status503ServiceUnavailable,
+                    $"The streams of job \"{streamsJob.Name}\" could not be resolved: the Extractor, which reads the source catalog, did not answer ({e.Message}).",
+                    "Start the Extractor, then start the run again.");
+            }
+
+            if (!expansion.IsValid)
+            {
+                return TypedResults.UnprocessableEntity(new ValidationView(false, expansion.Errors.Select(ErrorView.Of).ToList()));
+            }
+
+            if (name == streamsJob.Name)
+            {
+                return TypedResults.Accepted($"/api/jobs/{name}/runs", await StartStreamsAsync(streamsJob.Name, expansion.Jobs.Select(j => j.Name).ToList(), dbContext, publish, cancellationToken));
+            }
+        }
+
         if (jobs.Find(name) is null)
         {
             var (title, detail) = jobs.NotRunnable(name);
@@ -69,6 +100,24 @@ internal static class RunsApi
         return TypedResults.Accepted($"/api/runs/{runId}", new RunStarted(runId, name));
     }
 
+    // A stream whose run is still active keeps it: the others start, and the answer names it.
+    private static async Task<StreamRunsStarted> StartStreamsAsync(string jobName, IReadOnlyList<string> streamJobs, CoordinatorDbContext dbContext, IPublishEndpoint publish, CancellationToken cancellationToken)
+    {
+        var active = await dbContext.Runs.AsNoTracking()
+            .Where(r => streamJobs.Contains(r.JobName) && RunStates.Active.Contains(r.CurrentState))
+            .Select(r => r.JobName)
+            .ToListAsync(cancellationToken);
+        var runs = new List<RunStarted>();
+        foreach (var stream in streamJobs.Except(active))
+        {
+            var runId = NewId.NextGuid();
+            await publish.PublishDurablyAsync(dbContext, new StartSyncRun(runId, stream, "api", DateTimeOffset.UtcNow), cancellationToken);
+            runs.Add(new RunStarted(runId, stream));
+        }
+
+        return new StreamRunsStarted(jobName, runs, [.. active.Order(StringComparer.Ordinal)]);
+    }
+
     private static async Task<Results<Ok<RunView>, NotFound>> GetRunAsync(Guid id, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
     {
         var run = await dbContext.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.CorrelationId == id, cancellationToken);
@@ -87,6 +136,9 @@ internal static class RunsApi
 }
 
 internal sealed record RunStarted(Guid RunId, string JobName);
+
+/// <summary>The runs a start of a streams job began, one per stream, and the streams left alone because a run of theirs is still active.</summary>
+internal sealed record StreamRunsStarted(string JobName, List<RunStarted> Runs, List<string> StillActive);
 
 /// <summary>A run as the API shows it.</summary>
 internal sealed record RunView(

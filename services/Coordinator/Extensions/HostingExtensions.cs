@@ -45,6 +45,8 @@ internal static class HostingExtensions
         builder.Services.AddScoped<RequestDeleteSweepActivity>();
         builder.Services.AddSingleton<ErrorQueueReplay>();
         builder.Services.AddSingleton<StageRequests>();
+        builder.Services.AddSingleton<StreamResolver>();
+        builder.Services.AddHostedService<StreamResolution>();
         builder.Services.AddSingleton<CdcSlots>();
         builder.Services.AddScoped<CdcSlotCleanup>();
         builder.Services.AddHostedService<RemovedCdcSlotCleanup>();
@@ -113,6 +115,7 @@ internal static class HostingExtensions
         app.MapPrometheusScrapingEndpoint();
         app.MapOpenApi();
         app.MapJobsApi();
+        app.MapStreamsApi();
         app.MapRunsApi();
         app.MapDeadLettersApi();
         app.MapOperationsApi();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Sync.Contracts.Jobs;
@@ -13,11 +14,14 @@ namespace Sync.Coordinator.Jobs;
 /// dashboard. Only a missing folder stops the Coordinator at start-up: that is a wrong setting,
 /// not a broken job; a folder gone after that is reported by the reload and the jobs stay as they were.
 /// A changed file takes effect at the job's next run: a run already under way was handed its definition.
+/// A job with <c>streams:</c> is kept as it was read (<see cref="FindStreams"/>) and its stream jobs
+/// (<c>JOB.STREAM</c>) are found here once <see cref="StreamResolver"/> has expanded it against the source.
 /// </summary>
 public sealed partial class JobCatalog
 {
     private readonly ILogger<JobCatalog> _logger;
     private readonly Lock _reloading = new();
+    private readonly ConcurrentDictionary<string, JobSpec> _streamJobs = new(StringComparer.Ordinal);
     private volatile Snapshot _current;
 
     public JobCatalog(IOptions<JobsOptions> options, ILogger<JobCatalog> logger)
@@ -39,8 +43,11 @@ public sealed partial class JobCatalog
 
     public string Directory { get; }
 
-    /// <summary>The valid jobs, by name.</summary>
-    public IEnumerable<JobSpec> All => _current.Jobs.Values.OrderBy(j => j.Name, StringComparer.Ordinal);
+    /// <summary>The valid jobs and the stream jobs resolved so far, by name.</summary>
+    public IEnumerable<JobSpec> All => _current.Jobs.Values.Concat(_streamJobs.Values).OrderBy(j => j.Name, StringComparer.Ordinal);
+
+    /// <summary>The valid jobs with <c>streams:</c>, by name.</summary>
+    public IEnumerable<StreamsJob> AllStreams => _current.Streams.Values.OrderBy(j => j.Name, StringComparer.Ordinal);
 
     /// <summary>The job files that define no job, with their errors; their jobs do not run.</summary>
     public IReadOnlyList<InvalidJobFile> Invalid => _current.Invalid;
@@ -54,14 +61,31 @@ public sealed partial class JobCatalog
         get
         {
             var current = _current;
-            return current.Jobs.Keys.Concat(current.Invalid.Select(f => f.Name).OfType<string>()).ToHashSet(StringComparer.Ordinal);
+            return current.Jobs.Keys.Concat(current.Streams.Keys).Concat(_streamJobs.Keys)
+                .Concat(current.Invalid.Select(f => f.Name).OfType<string>()).ToHashSet(StringComparer.Ordinal);
         }
     }
 
     /// <summary>Whether an invalid file gives no readable job name, so any job not in <see cref="ClaimedNames"/> may be its.</summary>
     public bool HasUnnamedInvalidFile => _current.Invalid.Any(f => f.Name is null);
 
-    public JobSpec? Find(string name) => _current.Jobs.GetValueOrDefault(name);
+    public JobSpec? Find(string name) => _current.Jobs.GetValueOrDefault(name) ?? _streamJobs.GetValueOrDefault(name);
+
+    /// <summary>The streams job of this name, or the one a stream job name (<c>JOB.STREAM</c>) belongs to.</summary>
+    public StreamsJob? FindStreams(string name)
+    {
+        var streams = _current.Streams;
+        return streams.GetValueOrDefault(name) ?? (name.IndexOf('.', StringComparison.Ordinal) is > 0 and var dot ? streams.GetValueOrDefault(name[..dot]) : null);
+    }
+
+    /// <summary>Records the stream jobs a streams job expanded to; a stream gone from the source stays findable for runs still under way.</summary>
+    internal void Resolved(IReadOnlyList<JobSpec> streamJobs)
+    {
+        foreach (var job in streamJobs)
+        {
+            _streamJobs[job.Name] = job;
+        }
+    }
 
     /// <summary>The invalid file that gives this job name, if any.</summary>
     public InvalidJobFile? FindInvalid(string name) => _current.Invalid.FirstOrDefault(f => f.Name == name);
@@ -70,7 +94,7 @@ public sealed partial class JobCatalog
     public (string Title, string Detail) NotRunnable(string name) =>
         FindInvalid(name) is { } invalid
             ? ($"Job \"{name}\" does not run: {invalid.File} is invalid.", $"Fix the file; the Coordinator reads it again when it changes. {string.Join(" ", invalid.Errors)}")
-            : ($"Job \"{name}\" is not defined.", $"Known jobs: {string.Join(", ", All.Select(j => j.Name))}.");
+            : ($"Job \"{name}\" is not defined.", $"Known jobs: {string.Join(", ", All.Select(j => j.Name).Concat(_current.Streams.Keys).Order(StringComparer.Ordinal))}.");
 
     /// <summary>
     /// Reads the jobs folder again. Jobs whose files are unchanged keep running as they are; an added,
@@ -94,6 +118,13 @@ public sealed partial class JobCatalog
             var next = Snapshot.Of(result);
             var change = JobCatalogChange.Between(previous, next);
             _current = next;
+            // A streams job changed or removed is expanded again before its next run (StreamResolver).
+            foreach (var stale in _streamJobs.Keys.Where(k => !next.Streams.TryGetValue(k[..Math.Max(k.IndexOf('.', StringComparison.Ordinal), 0)], out var job)
+                         || !previous.Streams.TryGetValue(job.Name, out var old) || !JobCatalogChange.SameStreams(old, job)).ToList())
+            {
+                _streamJobs.TryRemove(stale, out _);
+            }
+
             LogErrors(result.Errors.Where(e => !previous.Invalid.Any(f => f.Errors.Contains(e))));
             if (change.Any)
             {
@@ -116,9 +147,9 @@ public sealed partial class JobCatalog
     }
 
     /// <summary>One reading of the folder: the valid jobs by name and the invalid files.</summary>
-    internal sealed record Snapshot(IReadOnlyDictionary<string, JobSpec> Jobs, IReadOnlyList<InvalidJobFile> Invalid)
+    internal sealed record Snapshot(IReadOnlyDictionary<string, JobSpec> Jobs, IReadOnlyDictionary<string, StreamsJob> Streams, IReadOnlyList<InvalidJobFile> Invalid)
     {
-        public static Snapshot Of(JobDirectoryResult result) => new(result.Jobs, result.InvalidFiles);
+        public static Snapshot Of(JobDirectoryResult result) => new(result.Jobs, result.Streams, result.InvalidFiles);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job file {File} is invalid, its job does not run: {Error}")]
@@ -146,11 +177,16 @@ public sealed record JobCatalogChange(
 
     internal static JobCatalogChange Between(JobCatalog.Snapshot before, JobCatalog.Snapshot after)
     {
-        var added = after.Jobs.Keys.Where(k => !before.Jobs.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
-        var removed = before.Jobs.Keys.Where(k => !after.Jobs.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        var added = after.Jobs.Keys.Where(k => !before.Jobs.ContainsKey(k))
+            .Concat(after.Streams.Keys.Where(k => !before.Streams.ContainsKey(k)))
+            .Order(StringComparer.Ordinal).ToList();
+        var removed = before.Jobs.Keys.Where(k => !after.Jobs.ContainsKey(k))
+            .Concat(before.Streams.Keys.Where(k => !after.Streams.ContainsKey(k)))
+            .Order(StringComparer.Ordinal).ToList();
         var changed = after.Jobs
             .Where(j => before.Jobs.TryGetValue(j.Key, out var old) && !SameDefinition(old, j.Value))
             .Select(j => j.Key)
+            .Concat(after.Streams.Where(j => before.Streams.TryGetValue(j.Key, out var old) && !SameStreams(old, j.Value)).Select(j => j.Key))
             .Order(StringComparer.Ordinal)
             .ToList();
         var invalidChanged = !before.Invalid.Select(Describe).SequenceEqual(after.Invalid.Select(Describe), StringComparer.Ordinal);
@@ -162,6 +198,9 @@ public sealed record JobCatalogChange(
 
     /// <summary>Records with lists compare lists by reference, so definitions are compared by their JSON.</summary>
     internal static bool SameDefinition(JobSpec a, JobSpec b) =>
+        JsonSerializer.Serialize(a).Equals(JsonSerializer.Serialize(b), StringComparison.Ordinal);
+
+    internal static bool SameStreams(StreamsJob a, StreamsJob b) =>
         JsonSerializer.Serialize(a).Equals(JsonSerializer.Serialize(b), StringComparison.Ordinal);
 
     private static string Describe(InvalidJobFile file) => $"{file.File}\n{string.Join("\n", file.Errors)}";

@@ -3,6 +3,8 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Sync.Contracts;
 using Sync.Coordinator.Data;
+using Sync.Coordinator.Jobs;
+using Sync.Jobs;
 
 namespace Sync.Coordinator.Scheduling;
 
@@ -11,7 +13,8 @@ namespace Sync.Coordinator.Scheduling;
 /// is paused (sync_job_pauses); an active run refuses the start. Through the bus outbox, so a due run
 /// is not lost to a crash; a start that could not be published is tried again at the next tick.
 /// </summary>
-internal sealed class CronRunStarter(CronTimetable timetable, TimeProvider time, IPublishEndpoint publish, CoordinatorDbContext dbContext) : IInvocable
+internal sealed partial class CronRunStarter(
+    CronTimetable timetable, TimeProvider time, IPublishEndpoint publish, CoordinatorDbContext dbContext, JobCatalog jobs, StreamResolver streams, ILogger<CronRunStarter> logger) : IInvocable
 {
     public const string Trigger = "schedule";
 
@@ -30,7 +33,11 @@ internal sealed class CronRunStarter(CronTimetable timetable, TimeProvider time,
         var paused = await dbContext.JobPauses.AsNoTracking().Where(p => due.Contains(p.JobName)).Select(p => p.JobName).ToListAsync();
         foreach (var job in due)
         {
-            if (!paused.Contains(job))
+            if (!paused.Contains(job) && jobs.Find(job) is null && jobs.FindStreams(job) is { } streamsJob)
+            {
+                await StartStreamsAsync(streamsJob, now);
+            }
+            else if (!paused.Contains(job))
             {
                 await publish.PublishDurablyAsync(dbContext, new StartSyncRun(NewId.NextGuid(), job, Trigger, now), CancellationToken.None);
             }
@@ -38,4 +45,34 @@ internal sealed class CronRunStarter(CronTimetable timetable, TimeProvider time,
             timetable.Fired(job, now);
         }
     }
+
+    // Each stream's run is admitted on its own (one active run per stream job); a streams job that
+    // cannot be resolved now waits for its next occurrence, as a paused one does.
+    private async Task StartStreamsAsync(StreamsJob job, DateTimeOffset now)
+    {
+        StreamExpansionResult expansion;
+        try
+        {
+            expansion = await streams.ResolveAsync(job, CancellationToken.None);
+        }
+        catch (Exception e) when (e is RequestTimeoutException or RequestFaultException)
+        {
+            LogNotResolved(logger, job.Name, e.Message);
+            return;
+        }
+
+        foreach (var error in expansion.Errors)
+        {
+            LogNotResolved(logger, job.Name, error.ToString());
+        }
+
+        var paused = await dbContext.JobPauses.AsNoTracking().Select(p => p.JobName).ToListAsync();
+        foreach (var stream in expansion.Jobs.Where(j => !paused.Contains(j.Name)))
+        {
+            await publish.PublishDurablyAsync(dbContext, new StartSyncRun(NewId.NextGuid(), stream.Name, Trigger, now), CancellationToken.None);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scheduled run of streams job {JobName} not started: {Reason}")]
+    private static partial void LogNotResolved(ILogger logger, string jobName, string reason);
 }

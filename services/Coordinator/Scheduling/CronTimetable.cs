@@ -21,9 +21,9 @@ internal sealed class CronTimetable
 
     /// <summary>The timetable of the jobs' runs, following the catalog when the jobs folder is read again.</summary>
     public CronTimetable(JobCatalog jobs, TimeProvider time)
-        : this(jobs.All, time.GetUtcNow())
+        : this(_ => RunSchedules(jobs), [], time.GetUtcNow())
     {
-        jobs.Changed += _ => Update(jobs.All, time.GetUtcNow());
+        jobs.Changed += _ => Update([], time.GetUtcNow());
     }
 
     internal CronTimetable(IEnumerable<JobSpec> jobs, DateTimeOffset start)
@@ -44,8 +44,8 @@ internal sealed class CronTimetable
     /// <summary>The timetable of the verifications, following the catalog when the jobs folder is read again.</summary>
     internal static CronTimetable OfVerifications(JobCatalog jobs, TimeProvider time)
     {
-        var timetable = OfVerifications(jobs.All, time.GetUtcNow());
-        jobs.Changed += _ => timetable.Update(jobs.All, time.GetUtcNow());
+        var timetable = new CronTimetable(_ => VerifySchedules(jobs.All), [], time.GetUtcNow());
+        jobs.Changed += _ => timetable.Update([], time.GetUtcNow());
         return timetable;
     }
 
@@ -79,6 +79,10 @@ internal sealed class CronTimetable
     // schedule: continuous is no cron: a cdc job's runs follow each other (ContinuousRunStarter).
     private static IEnumerable<(string Job, string Cron)> RunSchedules(IEnumerable<JobSpec> jobs) =>
         jobs.Where(j => j.Schedule is not (null or "continuous")).Select(j => (j.Name, j.Schedule!));
+
+    // A streams job fires as one: each run resolves its streams and starts one run per stream.
+    private static IEnumerable<(string Job, string Cron)> RunSchedules(JobCatalog jobs) =>
+        RunSchedules(jobs.All).Concat(jobs.AllStreams.Where(s => s.Schedule is not null).Select(s => (s.Name, s.Schedule!)));
 
     private static IEnumerable<(string Job, string Cron)> VerifySchedules(IEnumerable<JobSpec> jobs) =>
         jobs.Where(j => j.Verify?.Schedule is not null).Select(j => (j.Name, j.Verify!.Schedule!));
