@@ -59,17 +59,21 @@ public sealed class DestinationTableTests : IAsyncLifetime
     [Fact]
     public async Task Loaders_creating_the_same_absent_table_at_once_make_one_table_without_error()
     {
-        // Separate destinations are separate Loaders: none knows the table from another's plan.
-        var job = Job("public.raced");
-        var loads = Enumerable.Range(1, 6).Select(i => Destination().LoadAsync(
-            Load(job, SampleBatch.Of([i.ToString(System.Globalization.CultureInfo.InvariantCulture), "2026-01-01T00:00:00+00:00", "1", $"loader {i}", null])),
-            CancellationToken.None));
+        // Separate destinations are separate Loaders: none knows the table from another's plan. Three
+        // tables, as a race without the lock fails only some of the time (42P07 in one attempt of three).
+        foreach (var table in new[] { "raced_1", "raced_2", "raced_3" })
+        {
+            var job = Job($"public.{table}");
+            var loads = Enumerable.Range(1, 6).Select(i => Destination().LoadAsync(
+                Load(job, SampleBatch.Of([i.ToString(System.Globalization.CultureInfo.InvariantCulture), "2026-01-01T00:00:00+00:00", "1", $"loader {i}", null])),
+                CancellationToken.None));
 
-        var results = await Task.WhenAll(loads);
+            var results = await Task.WhenAll(loads);
 
-        Assert.All(results, r => Assert.Equal(1, r.Inserted));
-        Assert.Equal(1, results.Count(r => r.SchemaChanges is not null));
-        Assert.Equal(6L, await _scratch.ScalarAsync("SELECT count(*) FROM public.raced"));
+            Assert.All(results, r => Assert.Equal(1, r.Inserted));
+            Assert.Equal(1, results.Count(r => r.SchemaChanges is not null));
+            Assert.Equal(6L, await _scratch.ScalarAsync($"SELECT count(*) FROM public.{table}"));
+        }
     }
 
     [Fact]
