@@ -13,7 +13,7 @@ namespace Sync.Connectors.DuckDb;
 /// conflict strategy) merges them, and the batch is recorded in <c>sync.applied_batches</c> in the same
 /// transaction, after the run's fence is checked against <c>sync.job_fences</c>. A batch applied before
 /// reports its first counts. The table is created from the batch schema, with the key as primary key,
-/// when it does not exist.
+/// when it does not exist, and evolved under the job's schema contract (<see cref="DuckDbTable"/>).
 /// </summary>
 public sealed class DuckDbDestination(DuckDbConnections connections) : IDestination
 {
@@ -45,13 +45,33 @@ public sealed class DuckDbDestination(DuckDbConnections connections) : IDestinat
     {
         await DuckDbMigrator.EnsureAsync(connection, cancellationToken);
         var table = job.Destination.Table;
-        var (schema, _) = SqlIdentifier.Split(table, "main");
         var target = SqlIdentifier.QuoteQualified(table.Contains('.', StringComparison.Ordinal) ? table : $"main.{table}");
-        var columns = rows.Columns.Select((c, i) => $"{SqlIdentifier.Quote(c.Name)} {DuckDbTypes.For(rows.Types[i], c.TypeOid)}").ToList();
         foreach (var key in job.Destination.Key.Where(k => rows.Columns.All(c => c.Name != k)))
         {
             throw new DestinationSchemaException($"The batch has no column \"{key}\" of destination.key; map it under columns:.");
         }
+
+        var fit = await DuckDbTable.FitAsync(connection, job.Destination, rows, cancellationToken);
+        var changes = fit.Changes.ToList();
+        if (fit.Unknown.Count > 0 && job.Destination.Schema == SchemaContract.DiscardRow)
+        {
+            var unknown = fit.Unknown.Select(u => rows.Columns.ToList().FindIndex(c => c.Name == u)).ToArray();
+            var before = rows.Rejected.Count;
+            rows = rows.SetAside(values => unknown.Where(u => values[u] is not null).Select(u => $"\"{rows.Columns[u].Name}\"").ToList() is { Count: > 0 } valued
+                ? $"destination.schema: discard_row: destination table {table} has no column {string.Join(", ", valued)}"
+                : null);
+            if (rows.Rejected.Count > before)
+            {
+                changes.AddRange(fit.Unknown.Select(c => $"set aside rows with a value in column \"{c}\" (destination.schema: discard_row)"));
+            }
+        }
+        else if (fit.Unknown.Count > 0)
+        {
+            changes.AddRange(fit.Unknown.Select(c => $"discarded the values of column \"{c}\" (destination.schema: discard_value)"));
+        }
+
+        var columns = rows.Columns.Select((c, i) => $"{SqlIdentifier.Quote(c.Name)} {DuckDbTypes.For(rows.Types[i], c.TypeOid)}").ToList();
+        var written = rows.Columns.Select(c => c.Name).Where(n => !fit.Unknown.Contains(n)).ToList();
 
         // Staging is temporary (this connection only) and filled before the transaction starts.
         await ExecuteAsync(connection, $"CREATE OR REPLACE TEMP TABLE {Staging} ({string.Join(", ", columns)}, {Ordinal} BIGINT)", cancellationToken);
@@ -72,18 +92,21 @@ public sealed class DuckDbDestination(DuckDbConnections connections) : IDestinat
                 return applied with { Replayed = true };
             }
 
-            await ExecuteAsync(connection, $"CREATE SCHEMA IF NOT EXISTS {SqlIdentifier.Quote(schema)}", cancellationToken);
-            var keyList = string.Join(", ", job.Destination.Key.Select(SqlIdentifier.Quote));
-            await ExecuteAsync(connection, $"CREATE TABLE IF NOT EXISTS {target} ({string.Join(", ", columns)}, PRIMARY KEY ({keyList}))", cancellationToken);
+            foreach (var ddl in fit.Ddl)
+            {
+                await ExecuteAsync(connection, ddl, cancellationToken);
+            }
 
+            var keyList = string.Join(", ", job.Destination.Key.Select(SqlIdentifier.Quote));
             var keyMatch = string.Join(" AND ", job.Destination.Key.Select(k => $"t.{SqlIdentifier.Quote(k)} = s.{SqlIdentifier.Quote(k)}"));
             var staged = await ScalarAsync(connection, $"SELECT count(DISTINCT ({keyList})) FROM {Staging}", cancellationToken);
             var matched = await ScalarAsync(
                 connection, $"SELECT count(*) FROM {target} t WHERE EXISTS (SELECT 1 FROM {Staging} s WHERE {keyMatch})", cancellationToken);
-            var affected = await ExecuteAsync(connection, MergeSql(job, rows, target, keyList), cancellationToken);
+            var affected = await ExecuteAsync(connection, MergeSql(job, written, target, keyList), cancellationToken);
             var inserted = (int)(staged - matched);
             var updated = affected - inserted;
-            var result = new LoadResult(rows.Rows.Count, inserted, updated, rows.Rows.Count - inserted - updated, Replayed: false, rows.Rejected);
+            var result = new LoadResult(
+                rows.Rows.Count, inserted, updated, rows.Rows.Count - inserted - updated, Replayed: false, rows.Rejected, SchemaChanges: changes.Count == 0 ? null : changes);
             await DuckDbBookkeeping.RecordAsync(connection, job.Name, runId, extractionId, batchSeq, result, cancellationToken);
             await ExecuteAsync(connection, "COMMIT", cancellationToken);
             return result;
@@ -112,11 +135,11 @@ public sealed class DuckDbDestination(DuckDbConnections connections) : IDestinat
     // One row per key, the batch's last (as the PostgreSQL destination does): DuckDB too refuses to
     // update a row twice in one statement, and ordering by the cursor left ties (and jobs without a
     // cursor column) to an arbitrary row.
-    internal static string MergeSql(JobSpec job, TypedRows rows, string target, string keyList)
+    internal static string MergeSql(JobSpec job, IReadOnlyList<string> columns, string target, string keyList)
     {
-        var names = rows.Columns.Select(c => SqlIdentifier.Quote(c.Name)).ToList();
-        var nonKey = rows.Columns.Select(c => c.Name).Where(n => !job.Destination.Key.Contains(n)).Select(SqlIdentifier.Quote).ToList();
-        var cursor = rows.Columns.Any(c => c.Name == JobColumns.CursorTarget(job)) ? SqlIdentifier.Quote(JobColumns.CursorTarget(job)) : null;
+        var names = columns.Select(SqlIdentifier.Quote).ToList();
+        var nonKey = columns.Where(n => !job.Destination.Key.Contains(n)).Select(SqlIdentifier.Quote).ToList();
+        var cursor = columns.Any(c => c == JobColumns.CursorTarget(job)) ? SqlIdentifier.Quote(JobColumns.CursorTarget(job)) : null;
         var insert = $"INSERT INTO {target} ({string.Join(", ", names)}) SELECT {string.Join(", ", names)} FROM {Staging} " +
             $"QUALIFY row_number() OVER (PARTITION BY {keyList} ORDER BY {Ordinal} DESC) = 1 ON CONFLICT ({keyList}) ";
         if (nonKey.Count == 0 || job.Destination.Conflict == ConflictStrategy.DestinationWins)

@@ -5,7 +5,8 @@ namespace Sync.Connectors.Postgres;
 
 /// <summary>
 /// Checks a job against the live schemas of its source and destination before it runs: tables and
-/// columns exist, cursor and key types are usable, the destination key is backed by a unique index.
+/// columns exist, cursor and key types are usable, the destination key is backed by a unique index. A
+/// destination table that does not exist yet is no problem: the Loader makes it.
 /// </summary>
 public sealed class JobSchemaCheck(ConnectionCatalog connections)
 {
@@ -39,7 +40,8 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
             return problems;
         }
 
-        var destination = await ReadTableAsync(job.Destination.Connection, job.Destination.Table, "destination", problems, cancellationToken);
+        // An absent destination table is made by the Loader from the first batch (DestinationTable).
+        var destination = await ReadTableAsync(job.Destination.Connection, job.Destination.Table, "destination", problems, cancellationToken, absentIsProblem: false);
         if (destination is null)
         {
             return problems;
@@ -49,11 +51,12 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
         var targets = job.Transform.Columns.Count == 0
             ? source?.Select(c => c.Name).ToList() ?? (job.Source.Http?.Fields ?? job.Source.Files?.Fields)?.Select(f => f.Column).ToList() ?? []
             : job.Transform.Columns.Select(m => m.Target).ToList();
-        foreach (var target in targets.Where(t => !names.Contains(t)))
+        // Under the other contracts a column the table lacks is added, or its values discarded, as the batches come.
+        foreach (var target in targets.Where(t => !names.Contains(t) && job.Destination.Schema == SchemaContract.Freeze))
         {
             problems.Add(new SchemaProblem(
                 job.Transform.Columns.Count == 0 ? "columns" : $"columns.{target}",
-                $"Destination table {job.Destination.Table} has no column \"{target}\". Add it, or map the source column to an existing one under columns:."));
+                $"Destination table {job.Destination.Table} has no column \"{target}\" and is frozen (destination.schema: freeze). Add it, map the source column to an existing one under columns:, or set destination.schema: evolve."));
         }
 
         if (job.Destination is { Deletes: DeleteMode.SoftDelete, SoftDeleteColumn: { } softDelete })
@@ -151,7 +154,8 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
         }
     }
 
-    private async Task<IReadOnlyList<TableColumn>?> ReadTableAsync(string connectionName, string table, string side, List<SchemaProblem> problems, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<TableColumn>?> ReadTableAsync(
+        string connectionName, string table, string side, List<SchemaProblem> problems, CancellationToken cancellationToken, bool absentIsProblem = true)
     {
         if (!connections.IsDefined(connectionName))
         {
@@ -163,7 +167,7 @@ public sealed class JobSchemaCheck(ConnectionCatalog connections)
         {
             await using var connection = await connections.Get(connectionName).OpenConnectionAsync(cancellationToken);
             var columns = await PostgresSchema.GetColumnsAsync(connection, table, cancellationToken);
-            if (columns is null)
+            if (columns is null && absentIsProblem)
             {
                 problems.Add(new SchemaProblem($"{side}.table", $"Table {table} does not exist in connection \"{connectionName}\"."));
             }

@@ -61,10 +61,13 @@ public sealed class MergePlan
     /// <summary>Deletes (or soft-deletes) the destination rows whose keys are in the staging table; returns one row: the count.</summary>
     public string Delete { get; private init; } = string.Empty;
 
+    /// <summary>The batch columns the destination lacks, staged but not written (a discard schema contract).</summary>
+    public IReadOnlyList<string> Unknown { get; private init; } = [];
+
     /// <summary>Deletes (or soft-deletes) every destination row, for a TRUNCATE of a cdc source; returns one row: the count.</summary>
     public string DeleteAll { get; private init; } = string.Empty;
 
-    /// <param name="ignoreUnknown">Stage but do not write the batch columns the destination lacks (a cdc job that reads every source column meets a column added to the source).</param>
+    /// <param name="ignoreUnknown">Stage but do not write the batch columns the destination lacks (destination.schema: discard_row or discard_value).</param>
     public static MergePlan Create(DestinationSpec destination, string cursorTarget, IReadOnlyList<BatchColumn> columns, IReadOnlyList<TableColumn> table, bool partitioned = false, bool ignoreUnknown = false)
     {
         var byName = table.ToDictionary(c => c.Name, StringComparer.Ordinal);
@@ -168,6 +171,7 @@ public sealed class MergePlan
             KeyValues = keyValues,
             KeyIndexes = keyIndexes,
             Partitioned = partitioned,
+            Unknown = [.. columns.Where(c => !byName.ContainsKey(c.Name)).Select(c => c.Name)],
             Delete = DeleteSql(destination, staging, columns, byName),
             DeleteAll = DeleteAllSql(destination),
         };

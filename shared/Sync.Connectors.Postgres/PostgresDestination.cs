@@ -45,9 +45,22 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
             await RunFence.RaiseAsync(connection, job.Name, fence, cancellationToken);
         }
 
+        // Before the transaction: a partitioned destination's merge needs it REPEATABLE READ (MergePlan.Create
+        // says why), and the table is made or evolved by DDL of its own (DestinationTable).
+        var (plan, changes) = await GetPlanAsync(connection, job, batch.Columns, cancellationToken);
         var marks = fence > 0 && RefreshKeys.Applies(job) ? (await RefreshKeys.EnsureTableAsync(connection, job, cancellationToken)).Table : null;
-        // Before the transaction: a partitioned destination's merge needs it REPEATABLE READ (MergePlan.Create says why).
-        var plan = await GetPlanAsync(connection, job, batch.Columns, cancellationToken);
+        var (discarded, kept) = DiscardedRows(job.Destination, plan, batch);
+        var original = batch;
+        if (discarded.Count > 0)
+        {
+            batch = BatchKeys.Select(original, kept);
+            changes = [.. changes, .. plan.Unknown.Select(c => $"set aside rows with a value in column \"{c}\" (destination.schema: discard_row)")];
+        }
+        else if (plan.Unknown.Count > 0 && job.Destination.Schema == SchemaContract.DiscardValue)
+        {
+            changes = [.. changes, .. plan.Unknown.Select(c => $"discarded the values of column \"{c}\" (destination.schema: discard_value)")];
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(
             plan.Partitioned ? IsolationLevel.RepeatableRead : IsolationLevel.Unspecified, cancellationToken);
 
@@ -107,10 +120,17 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
             await RefreshKeys.MarkAsync(connection, marks, plan, batch, reloadStaging: isolated || runs is not [{ Deletes: false }], fence, cancellationToken);
         }
 
-        var applied = batch.RowCount - rejected.Count;
+        if (discarded.Count > 0)
+        {
+            // Indexes of the rows loaded are into the batch without the rows set aside; a rejection names the batch's row.
+            rejected = [.. rejected.Select(r => r with { RowIndex = kept[r.RowIndex] }), .. discarded];
+            rejected.Sort((a, b) => a.RowIndex.CompareTo(b.RowIndex));
+        }
+
+        var applied = original.RowCount - rejected.Count;
         // A truncate is one change that may delete many rows: it is skipped only when it found none.
         var skipped = Math.Max(0, applied - counts.Inserted - counts.Updated - deleted);
-        var result = new LoadResult(applied, counts.Inserted, counts.Updated, skipped, Replayed: false, rejected, Deleted: deleted);
+        var result = new LoadResult(applied, counts.Inserted, counts.Updated, skipped, Replayed: false, rejected, Deleted: deleted, SchemaChanges: changes.Count == 0 ? null : changes);
         try
         {
             await AppliedBatch.RecordAsync(connection, job.Name, runId, extractionId, batchSeq, result, loadedBy, cancellationToken);
@@ -225,21 +245,48 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         public int Updated { get; set; }
     }
 
-    private async Task<MergePlan> GetPlanAsync(NpgsqlConnection connection, JobSpec job, IReadOnlyList<BatchColumn> columns, CancellationToken cancellationToken)
+    // The plan of a batch shape is made once per process; the first batch of a shape fits the table to it
+    // (DestinationTable) and reports what that changed. A table another process evolved fits already.
+    private async Task<(MergePlan Plan, IReadOnlyList<string> Changes)> GetPlanAsync(NpgsqlConnection connection, JobSpec job, IReadOnlyList<BatchColumn> columns, CancellationToken cancellationToken)
     {
-        var key = $"{job.Name}|{job.Destination.Table}|{job.Destination.Conflict}|{job.Destination.Deletes}:{job.Destination.SoftDeleteColumn}|{string.Join(",", job.Destination.Key)}|" + string.Join("|", columns.Select(c => $"{c.Name}:{c.TypeOid}"));
+        var key = $"{connection.ConnectionString}|{job.Name}|{job.Destination.Table}|{job.Destination.Conflict}|{job.Destination.Deletes}:{job.Destination.SoftDeleteColumn}|{job.Destination.Schema}|{string.Join(",", job.Destination.Key)}|" + string.Join("|", columns.Select(c => $"{c.Name}:{c.TypeOid}"));
         if (_plans.TryGetValue(key, out var plan))
         {
-            return plan;
+            return (plan, []);
         }
 
-        var table = await PostgresSchema.GetColumnsAsync(connection, job.Destination.Table, cancellationToken)
-            ?? throw new DestinationSchemaException($"Destination table {job.Destination.Table} does not exist.");
+        var fit = await DestinationTable.FitAsync(connection, job.Destination, columns, cancellationToken);
         var partitioned = await PostgresSchema.IsPartitionedAsync(connection, job.Destination.Table, cancellationToken);
-        // A cdc job that reads every source column carries a column added to the source while it
-        // streams; where the destination has no such column it is left out, not a failure of every run.
-        var ignoreUnknown = job.Mode == SyncMode.Cdc && job.Transform is { Columns.Count: 0, Code: null };
-        plan = MergePlan.Create(job.Destination, job.Source.Cursor.Length == 0 ? string.Empty : JobColumns.CursorTarget(job), columns, table, partitioned, ignoreUnknown);
-        return _plans.GetOrAdd(key, plan);
+        plan = MergePlan.Create(job.Destination, job.Source.Cursor.Length == 0 ? string.Empty : JobColumns.CursorTarget(job), columns, fit.Table, partitioned, ignoreUnknown: fit.Unknown.Count > 0);
+        return (_plans.GetOrAdd(key, plan), fit.Changes);
+    }
+
+    // Under discard_row, the rows with a value in a column the table lacks, as rejections, and the indexes of the others.
+    private static (List<RowRejection> Discarded, int[] Kept) DiscardedRows(DestinationSpec destination, MergePlan plan, RecordBatch batch)
+    {
+        if (destination.Schema != SchemaContract.DiscardRow || plan.Unknown.Count == 0)
+        {
+            return ([], []);
+        }
+
+        var unknown = plan.Unknown.Select(c => batch.Columns.ToList().FindIndex(b => b.Name == c)).ToArray();
+        var discarded = new List<RowRejection>();
+        var kept = new List<int>(batch.RowCount);
+        var fields = new FieldSlice[batch.Columns.Count];
+        var reader = new TupleReader(batch.Rows);
+        for (var i = 0; reader.TryRead(fields, out _, out _); i++)
+        {
+            var valued = unknown.Where(u => !fields[u].IsNull).Select(u => batch.Columns[u].Name).ToList();
+            if (valued.Count == 0)
+            {
+                kept.Add(i);
+            }
+            else
+            {
+                discarded.Add(new RowRejection(i, $"destination.schema: discard_row: destination table {destination.Table} has no column {string.Join(", ", valued.Select(v => $"\"{v}\""))}"));
+            }
+        }
+
+        return (discarded, [.. kept]);
     }
 }

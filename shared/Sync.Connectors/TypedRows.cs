@@ -9,13 +9,18 @@ namespace Sync.Connectors;
 /// </summary>
 internal sealed class TypedRows
 {
-    private TypedRows(IReadOnlyList<BatchColumn> columns, Type[] types, List<object?[]> rows, List<RowRejection> rejected)
+    private TypedRows(IReadOnlyList<BatchColumn> columns, Type[] types, List<object?[]> rows, List<RowRejection> rejected, List<int> indexes)
     {
         Columns = columns;
         Types = types;
         Rows = rows;
         Rejected = rejected;
+        _indexes = indexes;
+        _types = types;
     }
+
+    private readonly List<int> _indexes;
+    private readonly Type[] _types;
 
     public IReadOnlyList<BatchColumn> Columns { get; }
 
@@ -32,6 +37,7 @@ internal sealed class TypedRows
                 ?? throw new DestinationSchemaException($"Column \"{c.Name}\" has PostgreSQL type {PgTypes.SqlName(c.TypeOid)}, which this destination does not store; cast it under columns: (e.g. to text)."))
             .ToArray();
         var rows = new List<object?[]>(batch.RowCount);
+        var indexes = new List<int>(batch.RowCount);
         var rejected = new List<RowRejection>();
         var fields = new FieldSlice[batch.Columns.Count];
         var reader = new TupleReader(batch.Rows);
@@ -59,6 +65,7 @@ internal sealed class TypedRows
             if (error is null)
             {
                 rows.Add(values);
+                indexes.Add(index);
             }
             else
             {
@@ -66,6 +73,29 @@ internal sealed class TypedRows
             }
         }
 
-        return new TypedRows(batch.Columns, types, rows, rejected);
+        return new TypedRows(batch.Columns, types, rows, rejected, indexes);
+    }
+
+    /// <summary>These rows without those <paramref name="reason"/> gives a reason for, which join the rejected (by their index in the batch).</summary>
+    public TypedRows SetAside(Func<object?[], string?> reason)
+    {
+        var rows = new List<object?[]>(Rows.Count);
+        var indexes = new List<int>(Rows.Count);
+        var rejected = new List<RowRejection>(Rejected);
+        for (var i = 0; i < Rows.Count; i++)
+        {
+            if (reason(Rows[i]) is { } why)
+            {
+                rejected.Add(new RowRejection(_indexes[i], why));
+            }
+            else
+            {
+                rows.Add(Rows[i]);
+                indexes.Add(_indexes[i]);
+            }
+        }
+
+        rejected.Sort((a, b) => a.RowIndex.CompareTo(b.RowIndex));
+        return new TypedRows(Columns, _types, rows, rejected, indexes);
     }
 }

@@ -5,6 +5,8 @@ namespace Sync.Contracts;
 /// were applied (inserted, updated, deleted or skipped), <see cref="Failed"/> were set aside by the
 /// Transformer or the Loader and travel in <see cref="Rejected"/> to the dead-letter store.
 /// <see cref="Deleted"/>: destination rows a change batch's deletes removed or soft-deleted.
+/// <see cref="SchemaChanges"/>: what loading the batch did to the destination table's shape (made it,
+/// added or widened columns, discarded values or rows under the job's schema contract).
 /// </summary>
 public sealed record BatchLoaded(
     Guid RunId,
@@ -17,4 +19,5 @@ public sealed record BatchLoaded(
     int Skipped,
     int Failed,
     IReadOnlyList<RejectedRecord>? Rejected = null,
-    int Deleted = 0);
+    int Deleted = 0,
+    IReadOnlyList<string>? SchemaChanges = null);

@@ -4,7 +4,7 @@ namespace Sync.Jobs;
 
 internal static class DestinationSection
 {
-    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict", "truncate", .. DeletesSection.Keys, .. S3DestinationSection.Keys, .. CodeDestinationSection.Keys];
+    public static readonly string[] Keys = ["type", "connection", "table", "key", "conflict", "truncate", "schema", .. DeletesSection.Keys, .. S3DestinationSection.Keys, .. CodeDestinationSection.Keys];
 
     /// <param name="columns">The valid column mapping (empty = same names), or null when it has errors.</param>
     public static DestinationSpec? Read(YamlNodeReader job, JobFileErrors errors, SourceDraft? source, IReadOnlyList<ColumnMapping>? columns, SyncMode mode = SyncMode.Incremental)
@@ -43,6 +43,12 @@ internal static class DestinationSection
             }
         }
 
+        if (kind == DestinationKind.S3 && destination.Has("schema"))
+        {
+            errors.Add(destination.KeyMark("schema"), destination.FieldOf("schema"), "does not apply to an s3 destination: objects have no table to create or evolve",
+                "remove it, or load into a type: postgres or type: duckdb destination");
+        }
+
         if (kind == DestinationKind.S3)
         {
             return S3DestinationSection.Read(destination, errors, connection, DefaultKey(source, columns));
@@ -57,9 +63,11 @@ internal static class DestinationSection
         var key = destination.Has("key") ? ExplicitKey(destination, errors, columns) : DefaultKey(source, columns);
         var deletes = DeletesSection.Read(destination, errors, mode, cdc);
         var truncateValid = ReadTruncate(destination, errors, cdc, out var truncate);
-        return kind is not { } k || connection is null || table is null || key is null || !conflictValid || deletes is not { } d || !truncateValid
+        var schema = SchemaContract.Evolve;
+        var schemaValid = destination.Scalar("schema", "evolve") is not { } contract || FieldRules.Choice(contract, errors, Kinds.SchemaContracts, out schema);
+        return kind is not { } k || connection is null || table is null || key is null || !conflictValid || deletes is not { } d || !truncateValid || !schemaValid
             ? null
-            : new DestinationSpec(k, connection, table, key, conflict, d.Deletes, d.SoftDeleteColumn, d.AllowEmpty, Truncate: truncate);
+            : new DestinationSpec(k, connection, table, key, conflict, d.Deletes, d.SoftDeleteColumn, d.AllowEmpty, Truncate: truncate, Schema: schema);
     }
 
     private static readonly IReadOnlyDictionary<string, TruncateMode> TruncateModes = new Dictionary<string, TruncateMode>(StringComparer.Ordinal)

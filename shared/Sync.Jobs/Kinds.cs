@@ -42,6 +42,14 @@ internal static class Kinds
         ["merge"] = ConflictStrategy.Merge,
     };
 
+    public static readonly IReadOnlyDictionary<string, SchemaContract> SchemaContracts = new Dictionary<string, SchemaContract>(StringComparer.Ordinal)
+    {
+        ["evolve"] = SchemaContract.Evolve,
+        ["freeze"] = SchemaContract.Freeze,
+        ["discard_row"] = SchemaContract.DiscardRow,
+        ["discard_value"] = SchemaContract.DiscardValue,
+    };
+
     /// <summary>The types a column's <c>cast:</c> may name, each with its PostgreSQL name (the Transformer's converters are keyed by it).</summary>
     public static readonly IReadOnlyDictionary<string, string> Casts = new Dictionary<string, string>(StringComparer.Ordinal)
     {

@@ -252,7 +252,8 @@ public sealed class CdcSourceTests : IAsyncLifetime
     [Fact]
     public async Task Columns_added_and_a_type_changed_while_older_changes_are_unread_stream_with_the_columns_of_their_time()
     {
-        // The destination has the added note2 (carried) but not extra (left out), and keeps qty integer.
+        // The destination has the added note2 but not extra, and qty integer: the Loader adds extra and
+        // widens qty (destination.schema: evolve, the default); the columns compared are those of both.
         await _scratch.ExecuteAsync("""
             CREATE TABLE wide (id bigint PRIMARY KEY, qty integer NOT NULL, note text);
             CREATE TABLE wide_copy (id bigint PRIMARY KEY, qty integer NOT NULL, note text, note2 text);

@@ -13,19 +13,22 @@ internal static class SampleBatch
     ];
 
     /// <summary>Rows of (id, updated_at, total, note, day) as PostgreSQL text; null for SQL null.</summary>
-    public static RecordBatch Of(params string?[][] rows)
+    public static RecordBatch Of(params string?[][] rows) => Of(Columns, rows);
+
+    /// <summary>Rows of <paramref name="columns"/> as PostgreSQL text; null for SQL null.</summary>
+    public static RecordBatch Of(BatchColumn[] columns, params string?[][] rows)
     {
         var buffer = new TupleBuffer();
         foreach (var row in rows)
         {
-            buffer.BeginTuple(Columns.Length);
-            for (var i = 0; i < Columns.Length; i++)
+            buffer.BeginTuple(columns.Length);
+            for (var i = 0; i < columns.Length; i++)
             {
-                var value = row[i] is { } text ? PgValueCast.Convert(PgTypes.Text, Encoding.UTF8.GetBytes(text), Columns[i].TypeOid) : null;
+                var value = row[i] is { } text ? PgValueCast.Convert(PgTypes.Text, Encoding.UTF8.GetBytes(text), columns[i].TypeOid) : null;
                 buffer.AppendField(value, value is null);
             }
         }
 
-        return new RecordBatch(Columns, rows.Length, buffer.ToArray());
+        return new RecordBatch(columns, rows.Length, buffer.ToArray());
     }
 }

@@ -52,7 +52,7 @@ public sealed class CdcChangeKindsTests(CdcChangeKindsFixture fixture) : IClassF
         await fixture.PauseAsync(job);
 
         // Changes before and after each ALTER, all unread when the job resumes. The destination gets
-        // note2 and the type first; extra it never gets, so that column is left out.
+        // note2 and the type first; extra it never gets by hand: the Loader adds it (destination.schema: evolve).
         await OrdersTable.ExecuteAsync(Sync.Destination, "ALTER TABLE wide ADD COLUMN note2 text; ALTER TABLE wide ALTER COLUMN qty TYPE bigint");
         await fixture.InTransactionsAsync(
             "UPDATE wide SET qty = qty + 100 WHERE id <= 5",

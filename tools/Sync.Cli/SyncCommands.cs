@@ -239,6 +239,14 @@ internal static class SyncCommands
         {
             Console.WriteLine($"  reason: {reason}");
         }
+
+        if (run.TryGetProperty("schemaChanges", out var changes) && changes.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var change in changes.EnumerateArray())
+            {
+                Console.WriteLine($"  schema: {change.GetString()}");
+            }
+        }
     }
 
     /// <summary>The table of <c>sync jobs</c>: one line per job; an invalid job file says so, then one indented line per error.</summary>

@@ -121,7 +121,13 @@ internal static class RunsApi
     private static async Task<Results<Ok<RunView>, NotFound>> GetRunAsync(Guid id, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
     {
         var run = await dbContext.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.CorrelationId == id, cancellationToken);
-        return run is null ? TypedResults.NotFound() : TypedResults.Ok(RunView.Of(run));
+        if (run is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var changes = await SchemaChangesAsync(dbContext, [id], cancellationToken);
+        return TypedResults.Ok(RunView.Of(run, changes.GetValueOrDefault(id)));
     }
 
     private static async Task<Ok<List<RunView>>> ListRunsAsync(string name, CoordinatorDbContext dbContext, CancellationToken cancellationToken, int limit = 20)
@@ -131,7 +137,19 @@ internal static class RunsApi
             .OrderByDescending(r => r.StartedAt)
             .Take(Math.Clamp(limit, 1, 500))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(runs.Select(RunView.Of).ToList());
+        var changes = await SchemaChangesAsync(dbContext, [.. runs.Select(r => r.CorrelationId)], cancellationToken);
+        return TypedResults.Ok(runs.Select(r => RunView.Of(r, changes.GetValueOrDefault(r.CorrelationId))).ToList());
+    }
+
+    // Each change once per run, in the order its batches were loaded (a discard repeats on every batch it meets).
+    private static async Task<Dictionary<Guid, IReadOnlyList<string>>> SchemaChangesAsync(CoordinatorDbContext dbContext, Guid[] runs, CancellationToken cancellationToken)
+    {
+        var batches = await dbContext.RunBatches.AsNoTracking()
+            .Where(b => runs.Contains(b.RunId) && b.SchemaChanges != null)
+            .OrderBy(b => b.LoadedAt).ThenBy(b => b.BatchSeq)
+            .Select(b => new { b.RunId, b.SchemaChanges })
+            .ToListAsync(cancellationToken);
+        return batches.GroupBy(b => b.RunId).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)[.. g.SelectMany(b => b.SchemaChanges!).Distinct()]);
     }
 }
 
@@ -158,12 +176,16 @@ internal sealed record RunView(
     DateTimeOffset StartedAt,
     DateTimeOffset? FinishedAt,
     long? DurationMs,
-    long Deleted = 0)
+    long Deleted = 0,
+    IReadOnlyList<string>? SchemaChanges = null)
 {
-    public static RunView Of(SyncRunState run) => new(
+    public static RunView Of(SyncRunState run) => Of(run, null);
+
+    /// <param name="schemaChanges">What the run's batches did to the destination table's shape (<see cref="Data.SyncRunBatch.SchemaChanges"/>).</param>
+    public static RunView Of(SyncRunState run, IReadOnlyList<string>? schemaChanges) => new(
         run.CorrelationId, run.JobName, run.CurrentState, run.Trigger, run.ExpectedBatches, run.LoadedBatches, run.ExtractedRows,
         run.Processed, run.Inserted, run.Updated, run.Skipped, run.Errors, run.FailureReason, run.StartedAt, run.FinishedAt,
-        run.FinishedAt is { } finished ? (long)(finished - run.StartedAt).TotalMilliseconds : null, run.Deleted);
+        run.FinishedAt is { } finished ? (long)(finished - run.StartedAt).TotalMilliseconds : null, run.Deleted, schemaChanges);
 }
 
 /// <summary>The body of a problem+json answer: what went wrong and what to do.</summary>

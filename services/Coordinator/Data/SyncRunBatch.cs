@@ -23,4 +23,7 @@ public sealed class SyncRunBatch
     public int Deleted { get; set; }
 
     public DateTimeOffset LoadedAt { get; set; }
+
+    /// <summary>What loading the batch did to the destination table's shape; null for nothing.</summary>
+    public string[]? SchemaChanges { get; set; }
 }

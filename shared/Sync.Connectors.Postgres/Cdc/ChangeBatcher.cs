@@ -115,7 +115,9 @@ public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchS
             rows.BeginTuple(carried.Length);
             foreach (var c in carried)
             {
-                rows.AppendField(values[c], values[c] is null);
+                // A change read before a column was added to the source (ChangeDecoder.Map) is narrower: it has none.
+                var value = c < values.Length ? values[c] : null;
+                rows.AppendField(value, value is null);
             }
 
             operations.Add(_changes[i].Operation);
@@ -136,7 +138,7 @@ public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchS
         var shape = (BatchColumn?[])change.Shape.Clone();
         for (var i = 0; i < shape.Length; i++)
         {
-            if (shape[i] is null && earlier.Shape[i] is { } column)
+            if (shape[i] is null && i < earlier.Shape.Length && earlier.Shape[i] is { } column)
             {
                 values[i] = earlier.Values[i];
                 shape[i] = column;

@@ -17,8 +17,11 @@ namespace Sync.Connectors.Postgres.Cdc;
 /// relation described again after an ALTER TABLE applies to the changes after it, not before.
 /// The decoder gathers the open transaction's changes; <see cref="CompleteAsync"/> hands them over at its commit.
 /// </summary>
-internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnlyList<ValueCarry> carries, TextConversion? text)
+internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnlyList<ValueCarry> carries, TextConversion? text, bool readsEveryColumn = false)
 {
+    // Columns added to the source while the run streams, in the order the stream first described them.
+    private readonly List<BatchColumn> _added = [];
+
     private readonly int[] _keyIndexes = [.. source.PrimaryKey.Select(k => plan.Columns.ToList().FindIndex(c => c.Name == k))];
     private readonly Dictionary<uint, Relation> _relations = [];
 
@@ -29,11 +32,16 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnl
     // Rows read with values still in binary form that travel as text, with those columns.
     private readonly Dictionary<byte[]?[], List<int>> _toText = new(ReferenceEqualityComparer.Instance);
 
-    /// <summary>Reads a relation's columns: which plan column each feeds, in which type it comes, and how it travels.</summary>
+    /// <summary>
+    /// Reads a relation's columns: which plan column each feeds, in which type it comes, and how it
+    /// travels. A column added to the source after the run's plan was made is carried from here on, after
+    /// the plan's columns, when the job reads every source column (<paramref name="readsEveryColumn"/>):
+    /// a destination that evolves adds it, so a change streamed in the same run as the ALTER loses no value.
+    /// </summary>
     public void Map(RelationMessage relation)
     {
         var map = new int[relation.Columns.Count];
-        var shape = new BatchColumn?[plan.Columns.Count];
+        var types = new BatchColumn?[relation.Columns.Count];
         var carried = new ValueCarry[relation.Columns.Count];
         for (var i = 0; i < map.Length; i++)
         {
@@ -41,14 +49,28 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnl
             map[i] = plan.Columns.ToList().FindIndex(c => c.Name == column.ColumnName);
             if (map[i] < 0)
             {
-                // A column the job does not read (added after the run's plan was made, or left out under columns:).
+                // Left out: a column the job does not read (under columns:), or one of a type that travels
+                // only as text, which needs the source's conversion the plan was made with.
+                if (readsEveryColumn && PgTypes.IsSupported(column.DataTypeId))
+                {
+                    var added = _added.FindIndex(c => c.Name == column.ColumnName);
+                    if (added < 0)
+                    {
+                        _added.Add(new BatchColumn(column.ColumnName, column.DataTypeId));
+                        added = _added.Count - 1;
+                    }
+
+                    map[i] = plan.Columns.Count + added;
+                    types[i] = new BatchColumn(column.ColumnName, column.DataTypeId);
+                }
+
                 continue;
             }
 
             if (column.DataTypeId == plan.Columns[map[i]].TypeOid)
             {
                 carried[i] = carries[map[i]];
-                shape[map[i]] = plan.BatchColumns[map[i]];
+                types[i] = plan.BatchColumns[map[i]];
                 continue;
             }
 
@@ -60,7 +82,17 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnl
                     $"Column \"{column.ColumnName}\" of {source.Table} had type OID {column.DataTypeId} when a change still unread was written, which mode: cdc cannot carry; leave it out under columns:, or reset the job's watermark to copy the table again.");
             }
 
-            shape[map[i]] = new BatchColumn(plan.Columns[map[i]].Name, column.DataTypeId);
+            types[i] = new BatchColumn(plan.Columns[map[i]].Name, column.DataTypeId);
+        }
+
+        // Rows of this relation are as wide as the plan and the columns added so far.
+        var shape = new BatchColumn?[plan.Columns.Count + _added.Count];
+        for (var i = 0; i < map.Length; i++)
+        {
+            if (map[i] >= 0)
+            {
+                shape[map[i]] = types[i];
+            }
         }
 
         _relations[relation.RelationId] = new Relation(map, shape, carried);
@@ -77,7 +109,7 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnl
         var (map, relationShape, carried) = _relations.TryGetValue(relation.RelationId, out var known)
             ? known
             : throw new InvalidOperationException($"pgoutput sent a row of relation {relation.RelationId} before describing it.");
-        var values = new byte[]?[plan.Columns.Count];
+        var values = new byte[]?[relationShape.Length];
         BatchColumn?[]? shape = null;
         List<int>? asText = null;
         var i = 0;
@@ -92,7 +124,7 @@ internal sealed class ChangeDecoder(SourcePlan plan, SourceSpec source, IReadOnl
 
             if (value.IsUnchangedToastedValue)
             {
-                if (before?[target] is { } old)
+                if (before is not null && target < before.Length && before[target] is { } old)
                 {
                     values[target] = old;
                     if (_toText.TryGetValue(before, out var pending) && pending.Contains(target))

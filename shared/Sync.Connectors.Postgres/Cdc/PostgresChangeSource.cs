@@ -184,7 +184,7 @@ public sealed partial class PostgresChangeSource(
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<SourceTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
-        var decoder = new ChangeDecoder(plan, job.Source, carries, text);
+        var decoder = new ChangeDecoder(plan, job.Source, carries, text, readsEveryColumn: job.Transform is { Columns.Count: 0, Code: null });
         var reader = new ReaderState();
         var reading = ReadAsync(replication, job, tableOid, watermark, decoder, channel.Writer, reader, stop.Token);
         var batcher = new ChangeBatcher(plan.BatchColumns, job.BatchSize, job.BatchBytes, job.Name);

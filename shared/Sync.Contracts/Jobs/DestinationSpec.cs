@@ -8,6 +8,7 @@ namespace Sync.Contracts.Jobs;
 /// <see cref="DeleteMode.SoftDelete"/>. <see cref="AllowEmpty"/>: a full refresh that reads no row
 /// may empty the destination (otherwise it fails the run).
 /// <see cref="Truncate"/>: what a TRUNCATE of a cdc source table does to the destination.
+/// <see cref="Schema"/>: what a batch whose columns differ from the destination table does to it.
 /// For <c>type: s3</c>, <see cref="Table"/> is empty and <see cref="S3"/> says where and how objects are written.
 /// </summary>
 public sealed record DestinationSpec(
@@ -20,4 +21,5 @@ public sealed record DestinationSpec(
     string? SoftDeleteColumn = null,
     bool AllowEmpty = false,
     S3DestinationSpec? S3 = null,
-    TruncateMode Truncate = TruncateMode.Apply);
+    TruncateMode Truncate = TruncateMode.Apply,
+    SchemaContract Schema = SchemaContract.Evolve);
