@@ -8,9 +8,10 @@ using Sync.Coordinator.Data;
 namespace Sync.Coordinator.Verification;
 
 /// <summary>
-/// Verifies a job (issue 15): asks the Extractor, which holds the connections, to compare source
-/// and destination up to the committed watermark, keeps the result, and for a repair starts a run
-/// of the differing keys. The Coordinator itself opens neither database (issue 17).
+/// Verifies a job (issue 15): asks the Extractor, which holds the connections (the Loader for a DuckDB
+/// file, which it holds), to compare source and destination up to the committed watermark, keeps the
+/// result, and for a repair starts a run of the differing keys. The Coordinator itself opens neither
+/// database (issue 17).
 /// </summary>
 internal sealed class JobVerifications(CoordinatorDbContext dbContext, IBus bus, IPublishEndpoint publish)
 {
@@ -71,19 +72,29 @@ internal sealed class JobVerifications(CoordinatorDbContext dbContext, IBus bus,
     private async Task<JobVerified> RequestAsync(VerifyJob request, CancellationToken cancellationToken)
     {
         // The bus's own client, not the scope's: a request through the outbox would leave only after a commit.
-        var client = bus.CreateRequestClient<VerifyJob>(RequestTimeout.After(m: (int)Timeout.TotalMinutes));
+        // A DuckDB file is read by the Loader that holds it, every other destination by the Extractor.
+        var (service, response) = request.Job.Destination.Kind == DestinationKind.DuckDb
+            ? ("Loader", AskAsync(new VerifyDuckDbJob(request.VerificationId, request.JobName, request.Job, request.Watermark), cancellationToken))
+            : ("Extractor", AskAsync(request, cancellationToken));
         try
         {
-            return (await client.GetResponse<JobVerified>(request, cancellationToken)).Message;
+            return await response;
         }
         catch (RequestTimeoutException)
         {
-            return Unverifiable(request, $"cannot verify: the Extractor did not answer within {Timeout.TotalMinutes} minutes");
+            return Unverifiable(request, $"cannot verify: the {service} did not answer within {Timeout.TotalMinutes} minutes");
         }
         catch (RequestFaultException fault)
         {
             return Unverifiable(request, $"cannot verify: {fault.Fault?.Exceptions.FirstOrDefault()?.Message ?? fault.Message}");
         }
+    }
+
+    private async Task<JobVerified> AskAsync<T>(T request, CancellationToken cancellationToken)
+        where T : class
+    {
+        var client = bus.CreateRequestClient<T>(RequestTimeout.After(m: (int)Timeout.TotalMinutes));
+        return (await client.GetResponse<JobVerified>(request, cancellationToken)).Message;
     }
 
     private static JobVerified Unverifiable(VerifyJob request, string reason) =>

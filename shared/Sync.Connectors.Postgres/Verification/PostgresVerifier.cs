@@ -22,7 +22,7 @@ public sealed class PostgresVerifier(ConnectionCatalog connections)
     /// <summary>Keys listed in a result; the counts are exact beyond it.</summary>
     public const int KeyLimit = 10_000;
 
-    private const int MaxBuckets = 1 << 16;
+    internal const int MaxBuckets = 1 << 16;
 
     public async Task<JobVerified> VerifyAsync(VerifyJob request, CancellationToken cancellationToken)
     {
@@ -43,6 +43,12 @@ public sealed class PostgresVerifier(ConnectionCatalog connections)
         if (VerifyPlan.Refusal(job) is { } reason)
         {
             throw new VerifyRefusedException(reason);
+        }
+
+        if (job.Destination.Kind != DestinationKind.Postgres)
+        {
+            // A DuckDB file is verified by the Loader that holds it (VerifyDuckDbJob).
+            throw new VerifyRefusedException($"destination type {job.Destination.Kind.ToString().ToLowerInvariant()} is not verified here");
         }
 
         if (job.Mode == SyncMode.Incremental && watermark is null)
