@@ -12,8 +12,10 @@ public static class VerifyRules
     /// a job file asking for its own verifications is refused with it.
     /// </summary>
     public static string? Refusal(JobSpec job) =>
-        job.Source.Kind != SourceKind.Postgres ? $"source type {job.Source.Kind.ToString().ToLowerInvariant()} (only postgres sources can be verified)"
-        : job.Destination.Kind is not (DestinationKind.Postgres or DestinationKind.DuckDb) ? $"destination type {job.Destination.Kind.ToString().ToLowerInvariant()} (only postgres and duckdb destinations can be verified)"
+        // An S3 destination's run is checked against its manifest and counts, not against the source.
+        job.Destination.Kind == DestinationKind.S3 ? null
+        : job.Source.Kind != SourceKind.Postgres ? $"source type {job.Source.Kind.ToString().ToLowerInvariant()} (only postgres sources can be verified)"
+        : job.Destination.Kind is not (DestinationKind.Postgres or DestinationKind.DuckDb) ? $"destination type {job.Destination.Kind.ToString().ToLowerInvariant()} (only postgres, duckdb and s3 destinations can be verified)"
         : job.Transform.Code is { } code ? $"transform {code} (a C# transform changes records outside SQL)"
         : job.Transform.Filter is { } filter ? $"transform filter \"{filter}\" (an expression, not SQL)"
         : job.Transform.Lookups is [var lookup, ..] ? $"transform lookup {lookup.Name}"

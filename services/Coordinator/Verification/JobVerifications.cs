@@ -4,6 +4,8 @@ using Microsoft.EntityFrameworkCore;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
+using Sync.Coordinator.DeadLetters;
+using Sync.Coordinator.Runs;
 
 namespace Sync.Coordinator.Verification;
 
@@ -72,13 +74,19 @@ internal sealed class JobVerifications(CoordinatorDbContext dbContext, IBus bus,
     private async Task<JobVerified> RequestAsync(VerifyJob request, CancellationToken cancellationToken)
     {
         // The bus's own client, not the scope's: a request through the outbox would leave only after a commit.
-        // A DuckDB file is read by the Loader that holds it, every other destination by the Extractor.
-        var (service, response) = request.Job.Destination.Kind == DestinationKind.DuckDb
-            ? ("Loader", AskAsync(new VerifyDuckDbJob(request.VerificationId, request.JobName, request.Job, request.Watermark), cancellationToken))
-            : ("Extractor", AskAsync(request, cancellationToken));
+        // A DuckDB file is read by the Loader that holds it, S3 objects by the Loader that has their
+        // connection, every other destination by the Extractor.
+        var service = request.Job.Destination.Kind is DestinationKind.DuckDb or DestinationKind.S3 ? "Loader" : "Extractor";
         try
         {
-            return await response;
+            return request.Job.Destination.Kind switch
+            {
+                DestinationKind.DuckDb => await AskAsync(new VerifyDuckDbJob(request.VerificationId, request.JobName, request.Job, request.Watermark), cancellationToken),
+                DestinationKind.S3 => await S3RunAsync(request, cancellationToken) is { } run
+                    ? await AskAsync(run, cancellationToken)
+                    : Unverifiable(request, "cannot verify: the job has no completed run with a manifest yet; run it first"),
+                _ => await AskAsync(request, cancellationToken),
+            };
         }
         catch (RequestTimeoutException)
         {
@@ -89,6 +97,17 @@ internal sealed class JobVerifications(CoordinatorDbContext dbContext, IBus bus,
             return Unverifiable(request, $"cannot verify: {fault.Fault?.Exceptions.FirstOrDefault()?.Message ?? fault.Message}");
         }
     }
+
+    // An S3 destination is verified by its latest completed run that wrote a manifest (a replay of dead
+    // letters writes none), against what that run recorded: its extraction, batches and rows.
+    private async Task<VerifyS3Run?> S3RunAsync(VerifyJob request, CancellationToken cancellationToken) =>
+        await dbContext.Runs.AsNoTracking()
+            .Where(r => r.JobName == request.JobName && r.CurrentState == RunStates.Completed && r.Trigger != DeadLetterStore.ReplayTrigger
+                && r.ExtractionId != null && r.ExpectedBatches != null)
+            .OrderByDescending(r => r.FinishedAt)
+            .FirstOrDefaultAsync(cancellationToken) is { } run
+            ? new VerifyS3Run(request.VerificationId, request.JobName, request.Job, run.CorrelationId, run.ExtractionId!.Value, run.ExpectedBatches!.Value, run.Inserted)
+            : null;
 
     private async Task<JobVerified> AskAsync<T>(T request, CancellationToken cancellationToken)
         where T : class

@@ -13,6 +13,11 @@ internal static class RepairPlan
 {
     public static (IReadOnlyList<IReadOnlyList<string>> Keys, string? Note) KeysOf(JobSpec job, JobVerified result)
     {
+        if (job.Destination.Kind == DestinationKind.S3)
+        {
+            return ([], "an S3 destination's objects are not repaired by key: run the job again (a new run writes new objects and manifest)");
+        }
+
         if (job.Source.Kind != SourceKind.Postgres || job.Source.PrimaryKey.Count == 0)
         {
             return ([], "the source cannot be read by key");

@@ -23,6 +23,7 @@ internal static class HostingExtensions
         builder.Services.AddSingleton<PostgresDeleteSweep>();
         builder.Services.AddSingleton<S3Connections>();
         builder.Services.AddDestination<S3Destination>(DestinationKind.S3);
+        builder.Services.AddSingleton<S3RunVerifier>();
         builder.Services.AddSingleton<DuckDbConnections>();
         builder.Services.AddDestination<DuckDbDestination>(DestinationKind.DuckDb);
         builder.Services.AddSingleton<DuckDbVerifier>();
@@ -37,6 +38,7 @@ internal static class HostingExtensions
             bus.AddConsumer<SweepDeletesConsumer, SweepDeletesConsumerDefinition>();
             bus.AddConsumer<WriteRunManifestConsumer, WriteRunManifestConsumerDefinition>();
             bus.AddConsumer<VerifyDuckDbJobConsumer, VerifyDuckDbJobConsumerDefinition>();
+            bus.AddConsumer<VerifyS3RunConsumer, VerifyS3RunConsumerDefinition>();
         });
         return builder;
     }
