@@ -15,8 +15,11 @@ public static class BatchObjectKeys
     public static string RunPrefix(JobSpec job, Guid runId) =>
         $"{Prefix(job)}{job.Name}/run={runId:D}/";
 
+    public static string ExtractionPrefix(JobSpec job, Guid runId, Guid extractionId) =>
+        $"{RunPrefix(job, runId)}extraction={extractionId:D}/";
+
     public static string Batch(JobSpec job, Guid runId, Guid extractionId, int batchSeq) =>
-        $"{RunPrefix(job, runId)}extraction={extractionId:D}/batch-{batchSeq.ToString("D6", CultureInfo.InvariantCulture)}.{Spec(job).Format}";
+        $"{ExtractionPrefix(job, runId, extractionId)}batch-{batchSeq.ToString("D6", CultureInfo.InvariantCulture)}.{Spec(job).Format}";
 
     public static string Manifest(JobSpec job, Guid runId) => $"{RunPrefix(job, runId)}manifest.json";
 

@@ -53,7 +53,7 @@ public static class JobFile
         var destination = DestinationSection.Read(job, errors, source, columns, mode);
         var retry = RetrySection.Read(job, errors);
         var transform = columns is null ? null : TransformSection.Read(job, errors, source, columns);
-        var verify = VerifySection.Read(job, errors, source?.Mode == SyncMode.Cdc ? SyncMode.Cdc : mode, destination?.Key ?? [], [.. (columns ?? []).Select(c => c.Target)]);
+        var verify = VerifySection.Read(job, errors, source?.Mode == SyncMode.Cdc ? SyncMode.Cdc : mode, destination?.Key ?? [], [.. (columns ?? []).Select(c => c.Target)], destination?.Kind);
 
         var nameAt = nameValue?.Mark ?? default;
 

@@ -23,7 +23,7 @@ internal static class VerifySection
     /// absent, null when invalid (reported).
     /// </summary>
     /// <param name="written">The destination columns the job writes (its <c>columns:</c> targets); empty when it maps by name.</param>
-    public static VerifySpec? Read(YamlNodeReader job, JobFileErrors errors, SyncMode mode, IReadOnlyList<string> key, IReadOnlyList<string> written)
+    public static VerifySpec? Read(YamlNodeReader job, JobFileErrors errors, SyncMode mode, IReadOnlyList<string> key, IReadOnlyList<string> written, DestinationKind? destination = null)
     {
         var verify = job.Mapping("verify", Keys);
         if (verify is null)
@@ -40,6 +40,13 @@ internal static class VerifySection
             {
                 // A continuous job completes a run every Cdc:RunDuration; and a stream is compared as it moves.
                 errors.Add(a.Mark, a.Field, "a cdc job completes a run every few seconds while it streams, so it is verified on a schedule, not after each run", "use verify: { schedule: \"0 3 * * *\" } instead of after_run");
+                valid = false;
+            }
+
+            if (afterRun && destination == DestinationKind.S3)
+            {
+                // The Loader writes the manifest on the run's completion, in parallel with the verification it would start.
+                errors.Add(a.Mark, a.Field, "an s3 run's manifest is written after the run completes, so a verification right after it could find none yet", "use verify: { schedule: \"0 3 * * *\" } instead of after_run");
                 valid = false;
             }
         }

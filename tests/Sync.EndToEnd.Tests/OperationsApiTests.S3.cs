@@ -8,7 +8,7 @@ namespace Sync.EndToEnd.Tests;
 public sealed partial class OperationsApiTests
 {
     [Fact]
-    public async Task A_run_into_an_s3_destination_writes_one_parquet_object_per_batch_and_a_manifest_of_every_row()
+    public async Task A_run_into_an_s3_destination_writes_one_parquet_object_per_batch_and_a_manifest_of_every_row_that_verify_checks()
     {
         await OrdersTable.SeedAsync(Deployment.Source, S3Export.Table, 1, 250);
 
@@ -50,6 +50,25 @@ public sealed partial class OperationsApiTests
         }
 
         Assert.Equal(Enumerable.Range(1, 250).Select(i => (long)i), ids.Order());
+
+        // sync verify checks the run's objects against its manifest and counts (issue 15): equal as
+        // written, and a deleted object is reported by its key.
+        var equal = await VerifyS3Async();
+        Assert.Equal(("Equal", 0, 250L, $"run={run.RunId:D}"), (equal.GetProperty("outcome").GetString(), equal.GetProperty("exitCode").GetInt32(), equal.GetProperty("destinationRows").GetInt64(), equal.GetProperty("watermark").GetString()));
+        var gone = objects[1].GetProperty("key").GetString()!;
+        await client.DeleteObjectAsync(bucket, gone);
+        var different = await VerifyS3Async();
+        Assert.Equal(("Different", 1, 1), (different.GetProperty("outcome").GetString(), different.GetProperty("exitCode").GetInt32(), different.GetProperty("missing").GetInt32()));
+        Assert.Equal(gone, different.GetProperty("mismatches")[0].GetProperty("key")[0].GetString());
+    }
+
+    private async Task<JsonElement> VerifyS3Async()
+    {
+        using var request = Keyed(HttpMethod.Post, $"/api/jobs/{S3Export.Job}/verify");
+        using var response = await Deployment.Http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body + Deployment.Logs());
+        return JsonDocument.Parse(body).RootElement.Clone();
     }
 
     private static JsonDocument? ParseComplete(byte[]? body)

@@ -18,7 +18,7 @@ public sealed class VerifyJobTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _deployment = await SyncDeployment.CreateAsync("verify");
-        foreach (var table in new[] { "orders_verify", "orders_refresh", "orders_selfcheck" })
+        foreach (var table in new[] { "orders_verify", "orders_refresh", "orders_selfcheck", "orders_dup" })
         {
             await OrdersTable.CreateAsync(_deployment.Source, table);
             await OrdersTable.CreateAsync(_deployment.Destination, table);
@@ -29,6 +29,7 @@ public sealed class VerifyJobTests : IAsyncLifetime
         _deployment.WriteJob("orders_refresh.yml", OrdersTable.Job("orders-refresh", "orders_refresh", extra: "  deletes: delete\nmode: full_refresh"));
         // Verified by the Coordinator itself after every completed run; the note is not compared.
         _deployment.WriteJob("orders_selfcheck.yml", OrdersTable.Job("orders-selfcheck", "orders_selfcheck", extra: "verify:\n  after_run: true\n  ignore: [note]"));
+        _deployment.WriteJob("orders_dup.yml", OrdersTable.Job("orders-dup", "orders_dup"));
         await _deployment.StartAsync();
     }
 
@@ -130,6 +131,26 @@ public sealed class VerifyJobTests : IAsyncLifetime
         Assert.Equal("Completed", run.State);
         Assert.Equal(0, (await VerifyAsync("orders-refresh")).GetProperty("exitCode").GetInt32());
         Assert.Equal(await OrdersTable.DigestAsync(_deployment.Source, "orders_refresh"), await OrdersTable.DigestAsync(_deployment.Destination, "orders_refresh"));
+    }
+
+    [Fact]
+    public async Task A_repeated_key_gets_no_repair_run_and_the_reason_since_loading_needs_a_unique_key()
+    {
+        Assert.Equal("Completed", (await _deployment.RunAsync("orders-dup")).State);
+        // Behind the job's back: the primary key dropped, a row repeated, another changed.
+        await OrdersTable.ExecuteAsync(_deployment.Destination, """
+            ALTER TABLE orders_dup DROP CONSTRAINT orders_dup_pkey;
+            INSERT INTO orders_dup SELECT * FROM orders_dup WHERE id = 5;
+            UPDATE orders_dup SET note = 'tampered' WHERE id = 6;
+            """);
+
+        var (code, output) = await _deployment.CliAsync(null, "verify", "orders-dup", "--repair");
+
+        Assert.True(code == 1, output);
+        Assert.Contains("not repaired: the destination repeats 1 key(s), so it has no unique key on (id)", output, StringComparison.Ordinal);
+        var found = await _deployment.Http.GetFromJsonAsync<JsonElement>("/api/jobs/orders-dup/verify");
+        Assert.Equal(["different:6:note", "duplicate:5:"], Mismatches(found));
+        Assert.Equal(0L, Convert.ToInt64(await OrdersTable.ScalarAsync(_deployment.Control, "SELECT count(*) FROM sync_runs WHERE job_name = 'orders-dup' AND trigger = 'repair'")));
     }
 
     private async Task<JsonElement> VerifyAsync(string job, bool repair = false)

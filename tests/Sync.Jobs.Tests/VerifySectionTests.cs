@@ -89,6 +89,30 @@ public sealed class VerifySectionTests
         Assert.Equal("0 3 * * *", JobYaml.Parse(cdc + "verify: { schedule: \"0 3 * * *\" }\n").Verify!.Schedule);
     }
 
+    [Fact]
+    public void An_s3_job_is_verified_on_a_schedule_not_after_each_run()
+    {
+        const string s3 = """
+            name: orders_s3
+            source:
+              type: postgres
+              connection: source_db
+              table: public.orders
+              cursor: updated_at
+              primary_key: [id]
+            destination:
+              type: s3
+              connection: lake
+              prefix: exports/
+
+            """;
+
+        var error = JobYaml.ErrorAt(s3 + "verify: { after_run: true }\n", "verify.after_run");
+
+        Assert.Contains("manifest is written after the run completes", error.Message, StringComparison.Ordinal);
+        Assert.Equal("0 3 * * *", JobYaml.Parse(s3 + "verify: { schedule: \"0 3 * * *\" }\n").Verify!.Schedule);
+    }
+
     [Theory]
     [InlineData("schedule: continuous", "verify.schedule")]
     [InlineData("schedule: \"61 * * * *\"", "verify.schedule")]

@@ -4,13 +4,16 @@ using Microsoft.EntityFrameworkCore;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
+using Sync.Coordinator.DeadLetters;
+using Sync.Coordinator.Runs;
 
 namespace Sync.Coordinator.Verification;
 
 /// <summary>
-/// Verifies a job (issue 15): asks the Extractor, which holds the connections, to compare source
-/// and destination up to the committed watermark, keeps the result, and for a repair starts a run
-/// of the differing keys. The Coordinator itself opens neither database (issue 17).
+/// Verifies a job (issue 15): asks the Extractor, which holds the connections (the Loader for a DuckDB
+/// file, which it holds), to compare source and destination up to the committed watermark, keeps the
+/// result, and for a repair starts a run of the differing keys. The Coordinator itself opens neither
+/// database (issue 17).
 /// </summary>
 internal sealed class JobVerifications(CoordinatorDbContext dbContext, IBus bus, IPublishEndpoint publish)
 {
@@ -71,19 +74,46 @@ internal sealed class JobVerifications(CoordinatorDbContext dbContext, IBus bus,
     private async Task<JobVerified> RequestAsync(VerifyJob request, CancellationToken cancellationToken)
     {
         // The bus's own client, not the scope's: a request through the outbox would leave only after a commit.
-        var client = bus.CreateRequestClient<VerifyJob>(RequestTimeout.After(m: (int)Timeout.TotalMinutes));
+        // A DuckDB file is read by the Loader that holds it, S3 objects by the Loader that has their
+        // connection, every other destination by the Extractor.
+        var service = request.Job.Destination.Kind is DestinationKind.DuckDb or DestinationKind.S3 ? "Loader" : "Extractor";
         try
         {
-            return (await client.GetResponse<JobVerified>(request, cancellationToken)).Message;
+            return request.Job.Destination.Kind switch
+            {
+                DestinationKind.DuckDb => await AskAsync(new VerifyDuckDbJob(request.VerificationId, request.JobName, request.Job, request.Watermark), cancellationToken),
+                DestinationKind.S3 => await S3RunAsync(request, cancellationToken) is { } run
+                    ? await AskAsync(run, cancellationToken)
+                    : Unverifiable(request, "cannot verify: the job has no completed run with a manifest yet; run it first"),
+                _ => await AskAsync(request, cancellationToken),
+            };
         }
         catch (RequestTimeoutException)
         {
-            return Unverifiable(request, $"cannot verify: the Extractor did not answer within {Timeout.TotalMinutes} minutes");
+            return Unverifiable(request, $"cannot verify: the {service} did not answer within {Timeout.TotalMinutes} minutes");
         }
         catch (RequestFaultException fault)
         {
             return Unverifiable(request, $"cannot verify: {fault.Fault?.Exceptions.FirstOrDefault()?.Message ?? fault.Message}");
         }
+    }
+
+    // An S3 destination is verified by its latest completed run that wrote a manifest (a replay of dead
+    // letters writes none), against what that run recorded: its extraction, batches and rows.
+    private async Task<VerifyS3Run?> S3RunAsync(VerifyJob request, CancellationToken cancellationToken) =>
+        await dbContext.Runs.AsNoTracking()
+            .Where(r => r.JobName == request.JobName && r.CurrentState == RunStates.Completed && r.Trigger != DeadLetterStore.ReplayTrigger
+                && r.ExtractionId != null && r.ExpectedBatches != null)
+            .OrderByDescending(r => r.FinishedAt)
+            .FirstOrDefaultAsync(cancellationToken) is { } run
+            ? new VerifyS3Run(request.VerificationId, request.JobName, request.Job, run.CorrelationId, run.ExtractionId!.Value, run.ExpectedBatches!.Value, run.Inserted)
+            : null;
+
+    private async Task<JobVerified> AskAsync<T>(T request, CancellationToken cancellationToken)
+        where T : class
+    {
+        var client = bus.CreateRequestClient<T>(RequestTimeout.After(m: (int)Timeout.TotalMinutes));
+        return (await client.GetResponse<JobVerified>(request, cancellationToken)).Message;
     }
 
     private static JobVerified Unverifiable(VerifyJob request, string reason) =>

@@ -6,13 +6,26 @@ namespace Sync.Coordinator.Verification;
 /// <summary>
 /// Which keys of a verification a repair run reads again, as source primary-key values: missing and
 /// different keys, and extra keys where the job deletes (the source no longer has them, so the
-/// Extractor sends their deletes). A repeated key is left to the operator: the destination then has
-/// no unique key, which loading needs.
+/// Extractor sends their deletes). A destination that repeats a key gets no repair run at all: it has
+/// no unique key on the destination key, and the Loader's upsert (INSERT … ON CONFLICT) refuses such
+/// a table, so the run would fail on every key; the note tells the operator what to fix first.
 /// </summary>
 internal static class RepairPlan
 {
     public static (IReadOnlyList<IReadOnlyList<string>> Keys, string? Note) KeysOf(JobSpec job, JobVerified result)
     {
+        if (job.Destination.Kind == DestinationKind.S3)
+        {
+            return ([], "an S3 destination's objects are not repaired by key: run the job again (a new run writes new objects and manifest)");
+        }
+
+        if (result.Duplicated > 0)
+        {
+            return ([], $"the destination repeats {result.Duplicated} key(s), so it has no unique key on ({string.Join(", ", job.Destination.Key)}); "
+                + "the Loader upserts by that key and refuses such a table, so no repair run was started. Remove the repeated rows and "
+                + "restore the unique key (e.g. the primary key), then verify --repair again");
+        }
+
         if (job.Source.Kind != SourceKind.Postgres || job.Source.PrimaryKey.Count == 0)
         {
             return ([], "the source cannot be read by key");
@@ -41,17 +54,6 @@ internal static class RepairPlan
             .Select(m => (IReadOnlyList<string>)[.. positions.Select(p => m.Key[p]!)])
             .ToList();
         var listed = result.Missing + result.Different + (job.Destination.Deletes != DeleteMode.Keep ? result.Extra : 0);
-        var notes = new List<string>();
-        if (result.Duplicated > 0)
-        {
-            notes.Add($"{result.Duplicated} repeated key(s) are not repaired: the destination has no unique key");
-        }
-
-        if (listed > wanted.Count)
-        {
-            notes.Add($"{listed - wanted.Count} differing key(s) beyond the listed ones wait for the next verify --repair");
-        }
-
-        return (keys, notes.Count == 0 ? null : string.Join("; ", notes));
+        return (keys, listed > wanted.Count ? $"{listed - wanted.Count} differing key(s) beyond the listed ones wait for the next verify --repair" : null);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Sync.Connectors;
 using Sync.Connectors.Code;
 using Sync.Connectors.DuckDb;
+using Sync.Connectors.DuckDb.Verification;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.S3;
 using Sync.Contracts.Jobs;
@@ -22,8 +23,10 @@ internal static class HostingExtensions
         builder.Services.AddSingleton<PostgresDeleteSweep>();
         builder.Services.AddSingleton<S3Connections>();
         builder.Services.AddDestination<S3Destination>(DestinationKind.S3);
+        builder.Services.AddSingleton<S3RunVerifier>();
         builder.Services.AddSingleton<DuckDbConnections>();
         builder.Services.AddDestination<DuckDbDestination>(DestinationKind.DuckDb);
+        builder.Services.AddSingleton<DuckDbVerifier>();
         builder.Services.AddCodeSinks(services => services.GetRequiredService<IOptions<LoaderOptions>>().Value.Plugins);
         builder.Services.AddDestination<CodeDestination>(DestinationKind.Code);
         builder.Services.AddSingleton<BatchDestinations>();
@@ -34,6 +37,8 @@ internal static class HostingExtensions
             bus.AddConsumer<LoadBatchConsumer, LoadBatchConsumerDefinition>();
             bus.AddConsumer<SweepDeletesConsumer, SweepDeletesConsumerDefinition>();
             bus.AddConsumer<WriteRunManifestConsumer, WriteRunManifestConsumerDefinition>();
+            bus.AddConsumer<VerifyDuckDbJobConsumer, VerifyDuckDbJobConsumerDefinition>();
+            bus.AddConsumer<VerifyS3RunConsumer, VerifyS3RunConsumerDefinition>();
         });
         return builder;
     }

@@ -7,6 +7,9 @@ internal sealed class Comparison(VerifyPlan plan, long sourceRows, long destinat
 {
     private readonly SortedDictionary<string, KeyMismatch> _mismatches = new(StringComparer.Ordinal);
 
+    /// <summary>The key texts found differing so far, of every kind.</summary>
+    public IReadOnlyCollection<string> Keys => [.. _mismatches.Keys];
+
     public IReadOnlyCollection<string> ExtraKeys => [.. _mismatches.Where(m => m.Value.Kind == MismatchKinds.Extra).Select(m => m.Key)];
 
     public void Classify(IReadOnlyList<LeafRow> source, IReadOnlyList<LeafRow> destination)

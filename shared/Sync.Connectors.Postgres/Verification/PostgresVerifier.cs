@@ -1,6 +1,7 @@
 using System.Data;
 using System.Diagnostics;
 using Npgsql;
+using Sync.Connectors.Postgres.Cdc;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 
@@ -22,7 +23,15 @@ public sealed class PostgresVerifier(ConnectionCatalog connections)
     /// <summary>Keys listed in a result; the counts are exact beyond it.</summary>
     public const int KeyLimit = 10_000;
 
-    private const int MaxBuckets = 1 << 16;
+    internal const int MaxBuckets = 1 << 16;
+
+    /// <summary>Rounds of re-reading a cdc job's differing keys at a consistent point (see SettleAsync).</summary>
+    private const int SettleRounds = 5;
+
+    /// <summary>How long a cdc verification waits for the stream to pass its snapshot: a few runs (Cdc__RunDuration, default 10 s).</summary>
+    private static readonly TimeSpan StreamWait = TimeSpan.FromMinutes(2);
+
+    private static readonly TimeSpan StreamPoll = TimeSpan.FromMilliseconds(250);
 
     public async Task<JobVerified> VerifyAsync(VerifyJob request, CancellationToken cancellationToken)
     {
@@ -43,6 +52,12 @@ public sealed class PostgresVerifier(ConnectionCatalog connections)
         if (VerifyPlan.Refusal(job) is { } reason)
         {
             throw new VerifyRefusedException(reason);
+        }
+
+        if (job.Destination.Kind != DestinationKind.Postgres)
+        {
+            // A DuckDB file is verified by the Loader that holds it (VerifyDuckDbJob).
+            throw new VerifyRefusedException($"destination type {job.Destination.Kind.ToString().ToLowerInvariant()} is not verified here");
         }
 
         if (job.Mode == SyncMode.Incremental && watermark is null)
@@ -91,7 +106,80 @@ public sealed class PostgresVerifier(ConnectionCatalog connections)
             comparison.Forget(moved);
         }
 
+        if (job.Mode == SyncMode.Cdc)
+        {
+            await SettleAsync(job, plan, comparison, cancellationToken);
+        }
+
         return comparison;
+    }
+
+    /// <summary>
+    /// A cdc job's destination trails its source by the changes in flight, so a key that differs may
+    /// only be on its way (issue 15: verify at a consistent point). Each round reads the differing keys
+    /// in a source snapshot whose WAL position is known, waits until the job's slot has confirmed that
+    /// position (Sync confirms only what is loaded), reads the destination's rows, then the source's
+    /// again: a key whose source row did not change meanwhile is judged (a change in flight has
+    /// arrived, a difference made behind the job's back has not gone); a key written again is read in
+    /// the next round. After <see cref="SettleRounds"/> rounds, keys still written are judged as read.
+    /// </summary>
+    private async Task SettleAsync(JobSpec job, VerifyPlan plan, Comparison comparison, CancellationToken cancellationToken)
+    {
+        var slot = CdcSlot.NameOf(job.Name);
+        var pending = comparison.Keys.ToHashSet(StringComparer.Ordinal);
+        for (var round = 1; round <= SettleRounds && pending.Count > 0; round++)
+        {
+            await using var source = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
+            List<LeafRow> before;
+            string lsn;
+            await using (var snapshot = await source.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken))
+            {
+                lsn = await VerifyQueries.CurrentLsnAsync(source, cancellationToken);
+                await VerifyQueries.UseIsoDatesAsync(source, cancellationToken);
+                before = await VerifyQueries.RowsByKeyAsync(source, plan.Source, pending, cancellationToken);
+            }
+
+            await WaitForStreamAsync(source, slot, lsn, cancellationToken);
+            var destinationRows = await ReadCommittedAsync(job.Destination.Connection, plan.Destination, pending, cancellationToken);
+            var after = await ReadCommittedAsync(job.Source.Connection, plan.Source, pending, cancellationToken);
+            var settled = round == SettleRounds
+                ? pending
+                : pending.Where(key => Same(before, after, key)).ToHashSet(StringComparer.Ordinal);
+            comparison.Forget(settled);
+            comparison.Classify([.. before.Where(r => settled.Contains(r.KeyText))], [.. destinationRows.Where(r => settled.Contains(r.KeyText))]);
+            pending.ExceptWith(settled);
+        }
+    }
+
+    private static bool Same(List<LeafRow> before, List<LeafRow> after, string key) =>
+        before.Where(r => r.KeyText == key).Select(r => string.Join('\u001f', r.Columns.Select(c => c ?? "\u0000")))
+            .SequenceEqual(after.Where(r => r.KeyText == key).Select(r => string.Join('\u001f', r.Columns.Select(c => c ?? "\u0000"))));
+
+    private static async Task WaitForStreamAsync(NpgsqlConnection source, string slot, string lsn, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        while (await VerifyQueries.SlotPassedAsync(source, slot, lsn, cancellationToken) is var passed && passed != true)
+        {
+            if (passed is null)
+            {
+                throw new VerifyRefusedException($"the cdc job has no replication slot {slot} (it has not run yet, or was removed)");
+            }
+
+            if (waited.Elapsed > StreamWait)
+            {
+                throw new VerifyRefusedException($"keys differ, and the cdc job's stream did not reach the verification's snapshot (WAL {lsn}) within {StreamWait.TotalSeconds:0} s to tell changes in flight from differences; is the job running?");
+            }
+
+            await Task.Delay(StreamPoll, cancellationToken);
+        }
+    }
+
+    private async Task<List<LeafRow>> ReadCommittedAsync(string connection, VerifySide side, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        await using var database = await connections.Get(connection).OpenConnectionAsync(cancellationToken);
+        await using var read = await database.BeginTransactionAsync(cancellationToken);
+        await VerifyQueries.UseIsoDatesAsync(database, cancellationToken);
+        return await VerifyQueries.RowsByKeyAsync(database, side, keys, cancellationToken);
     }
 
     private static int BucketCount(long rows)

@@ -37,6 +37,9 @@ internal sealed record VerifyPlan(IReadOnlyList<string> KeyColumns, IReadOnlyLis
     /// </summary>
     public IReadOnlyList<bool> KeyInUtc { get; init; } = [];
 
+    /// <summary>Per compared column, the form both sides render it in (a destination outside PostgreSQL renders its own values in .NET).</summary>
+    public IReadOnlyList<NormalForm> Forms { get; init; } = [];
+
     /// <summary>A key as the comparison saw it, as the source reads it back.</summary>
     public string?[] Reported(string?[] key) =>
         [.. key.Select((value, i) => value is not null && i < KeyInUtc.Count && KeyInUtc[i] ? value + "+00" : value)];
@@ -121,6 +124,7 @@ internal sealed record VerifyPlan(IReadOnlyList<string> KeyColumns, IReadOnlyLis
             new VerifySide(SqlIdentifier.QuoteQualified(job.Destination.Table), [.. keyIndexes.Select(i => destinationSql[i])], destinationSql, Where(destinationWhere), destinationParameters))
         {
             KeyInUtc = [.. keyIndexes.Select(i => forms[i] == NormalForm.Timestamp && columns[i].SourceOid == TimestampTz)],
+            Forms = forms,
         };
     }
 

@@ -76,6 +76,41 @@ internal static class VerifyQueries
         return found;
     }
 
+    /// <summary>The rows of <paramref name="keys"/> (key texts) that the side holds, within its condition, as <see cref="LeafAsync"/> reads them.</summary>
+    public static async Task<List<LeafRow>> RowsByKeyAsync(NpgsqlConnection connection, VerifySide side, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        var keysParameter = side.Parameters.Count + 1;
+        await using var command = Command(
+            connection,
+            $"SELECT {side.KeyText}, ARRAY[{string.Join(", ", side.Key)}]::text[], {side.ColumnsArray}::text[] FROM {side.Relation} WHERE {side.Where} AND {side.KeyText} = ANY(${keysParameter})",
+            side,
+            (object)keys.ToArray());
+        var rows = new List<LeafRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new LeafRow(reader.GetString(0), reader.GetFieldValue<string?[]>(1), reader.GetFieldValue<string?[]>(2)));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The WAL position now; as a transaction's first statement, it also takes its snapshot, which sees every commit before it.</summary>
+    public static async Task<string> CurrentLsnAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_current_wal_lsn()::text", connection);
+        return (string)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Whether the slot has confirmed <paramref name="lsn"/> (null: no such slot). Sync confirms a cdc slot only up to the committed watermark, so what it confirmed is loaded.</summary>
+    public static async Task<bool?> SlotPassedAsync(NpgsqlConnection connection, string slot, string lsn, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT coalesce(confirmed_flush_lsn >= $1::pg_lsn, false) FROM pg_replication_slots WHERE slot_name = $2", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = lsn });
+        command.Parameters.Add(new NpgsqlParameter { Value = slot });
+        return await command.ExecuteScalarAsync(cancellationToken) is bool passed ? passed : null;
+    }
+
     private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, VerifySide side, params object[] more)
     {
         // Hashing a million rows takes seconds; the default 30 s would cut off a large table.
