@@ -15,13 +15,22 @@ internal static class AppliedBatch
 
     public static async Task<LoadResult?> FindAsync(NpgsqlConnection connection, Guid runId, Guid extractionId, int batchSeq, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
-            "SELECT rows, inserted, updated, skipped, rejected::text, deleted FROM sync.applied_batches WHERE run_id = $1 AND extraction_id = $2 AND batch_seq = $3",
-            connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = runId });
-        command.Parameters.Add(new NpgsqlParameter { Value = extractionId });
-        command.Parameters.Add(new NpgsqlParameter { Value = batchSeq });
+        await using var command = new NpgsqlCommand(FindSql, connection);
+        AddFindParameters(command.Parameters, runId, extractionId, batchSeq);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await ReadFoundAsync(reader, cancellationToken);
+    }
+
+    /// <summary>The statement of <see cref="FindAsync"/>, for a batch of statements sent in one round trip; its result is read with <see cref="ReadFoundAsync"/>.</summary>
+    public static NpgsqlBatchCommand Find(Guid runId, Guid extractionId, int batchSeq)
+    {
+        var command = new NpgsqlBatchCommand(FindSql);
+        AddFindParameters(command.Parameters, runId, extractionId, batchSeq);
+        return command;
+    }
+
+    public static async Task<LoadResult?> ReadFoundAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
         if (!await reader.ReadAsync(cancellationToken))
         {
             return null;
@@ -29,6 +38,16 @@ internal static class AppliedBatch
 
         var rejected = JsonSerializer.Deserialize<List<RowRejection>>(reader.GetString(4)) ?? [];
         return new LoadResult(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(3), Replayed: false, rejected, Deleted: reader.GetInt32(5));
+    }
+
+    private const string FindSql =
+        "SELECT rows, inserted, updated, skipped, rejected::text, deleted FROM sync.applied_batches WHERE run_id = $1 AND extraction_id = $2 AND batch_seq = $3";
+
+    private static void AddFindParameters(NpgsqlParameterCollection parameters, Guid runId, Guid extractionId, int batchSeq)
+    {
+        parameters.Add(new NpgsqlParameter { Value = runId });
+        parameters.Add(new NpgsqlParameter { Value = extractionId });
+        parameters.Add(new NpgsqlParameter { Value = batchSeq });
     }
 
     public static async Task RecordAsync(NpgsqlConnection connection, string jobName, Guid runId, Guid extractionId, int batchSeq, LoadResult result, string? loadedBy, CancellationToken cancellationToken)

@@ -64,27 +64,41 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         await using var transaction = await connection.BeginTransactionAsync(
             plan.Partitioned ? IsolationLevel.RepeatableRead : IsolationLevel.Unspecified, cancellationToken);
 
-        var before = await AppliedBatch.FindAsync(connection, runId, extractionId, batchSeq, cancellationToken);
-        if (before is not null)
+        // The batch's inbox row, the run's fence (locked FOR SHARE), the staging table and, for a
+        // cursor batch (one run of upserts), the savepoint of its rows in one round trip rather than
+        // four: a replayed or superseded batch rolls the staging table back with the transaction.
+        var truncate = batch.Operations is [RowOperations.Truncate];
+        var savepointTaken = batch.Operations is null;
+        await using (var begin = new NpgsqlBatch(connection, transaction))
         {
-            return before with { Replayed = true };
-        }
+            begin.BatchCommands.Add(AppliedBatch.Find(runId, extractionId, batchSeq));
+            if (fence > 0)
+            {
+                begin.BatchCommands.Add(RunFence.Admit(job.Name));
+            }
 
-        if (fence > 0 && !await RunFence.AdmitAsync(connection, job.Name, fence, cancellationToken))
-        {
-            return new LoadResult(batch.RowCount, 0, 0, 0, Replayed: false, Rejected: [], Superseded: true);
-        }
+            begin.BatchCommands.Add(new NpgsqlBatchCommand(plan.CreateStaging));
+            if (savepointTaken)
+            {
+                begin.BatchCommands.Add(new NpgsqlBatchCommand($"SAVEPOINT {RowsSavepoint}"));
+            }
 
-        await using (var create = new NpgsqlCommand(plan.CreateStaging, connection))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
+            await using var reader = await begin.ExecuteReaderAsync(cancellationToken);
+            if (await AppliedBatch.ReadFoundAsync(reader, cancellationToken) is { } before)
+            {
+                return before with { Replayed = true };
+            }
+
+            if (fence > 0 && !(await reader.NextResultAsync(cancellationToken) && await RunFence.ReadAdmittedAsync(reader, fence, cancellationToken)))
+            {
+                return new LoadResult(batch.RowCount, 0, 0, 0, Replayed: false, Rejected: [], Superseded: true);
+            }
         }
 
         // A change batch goes in as consecutive runs of one operation, in its order (ChangeRows
         // says why); a batch of upserts only is one run. Fast path per run: one COPY and one merge.
         // Only when the destination refuses a record does the run go through row isolation, inside
         // the same transaction. A truncate travels as a batch of its own.
-        var truncate = batch.Operations is [RowOperations.Truncate];
         var runs = truncate ? [] : ChangeRows.Split(batch, plan.KeyIndexes) ?? [new ChangeRun(Deletes: false, batch, Indexes: [])];
         var rejected = new List<RowRejection>();
         var counts = new MergeCounts();
@@ -106,7 +120,8 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
                 await clear.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            var whole = await TryApplyAsync(connection, transaction, plan, run.Rows.Rows, counts, clear: false, cancellationToken);
+            var whole = await TryApplyAsync(connection, transaction, plan, run.Rows.Rows, counts, clear: false, savepointTaken, cancellationToken);
+            savepointTaken = false;
             if (whole is not null)
             {
                 isolated = true;
@@ -150,13 +165,18 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
     /// <summary>
     /// Applies rows (whole tuples) under a savepoint: returns null and adds their counts, or rolls
     /// them back and returns the destination's reason when it refused a record (class 22 or 23).
-    /// Other errors propagate and fail the batch's transaction.
+    /// Other errors propagate and fail the batch's transaction. <paramref name="savepointTaken"/>: the
+    /// savepoint was set already, with the transaction's first statements.
     /// </summary>
     private static async Task<PostgresException?> TryApplyAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, MergePlan plan, ReadOnlyMemory<byte> rows, MergeCounts counts, bool clear, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, MergePlan plan, ReadOnlyMemory<byte> rows, MergeCounts counts, bool clear, bool savepointTaken, CancellationToken cancellationToken)
     {
-        const string savepoint = "sync_rows";
-        await transaction.SaveAsync(savepoint, cancellationToken);
+        const string savepoint = RowsSavepoint;
+        if (!savepointTaken)
+        {
+            await transaction.SaveAsync(savepoint, cancellationToken);
+        }
+
         try
         {
             await using (var copy = await connection.BeginRawBinaryCopyAsync(plan.Copy, cancellationToken))
@@ -207,7 +227,7 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         {
             // The refused row may have been one of those left out: try the rest whole first.
             rows = BatchKeys.Select(batch, kept);
-            if (await TryApplyAsync(connection, transaction, plan, rows.Rows, counts, clear: true, cancellationToken) is not { } keptError)
+            if (await TryApplyAsync(connection, transaction, plan, rows.Rows, counts, clear: true, savepointTaken: false, cancellationToken) is not { } keptError)
             {
                 return [];
             }
@@ -219,7 +239,7 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         var refused = await RowIsolation.IsolateAsync(
             tuples.Count,
             (start, length, token) => TryApplyAsync(
-                connection, transaction, plan, rows.Rows.AsMemory(tuples[start].Start..tuples[start + length - 1].End), counts, clear: true, token),
+                connection, transaction, plan, rows.Rows.AsMemory(tuples[start].Start..tuples[start + length - 1].End), counts, clear: true, savepointTaken: false, token),
             cancellationToken,
             error);
         return [.. refused.Select(r => (kept[r.Row], r.Error))];
@@ -237,6 +257,8 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
 
         return ranges;
     }
+
+    private const string RowsSavepoint = "sync_rows";
 
     private sealed class MergeCounts
     {

@@ -41,7 +41,15 @@ internal static class RunFence
     /// same run load side by side.
     /// </summary>
     public static async Task<bool> AdmitAsync(NpgsqlConnection connection, string jobName, long fence, CancellationToken cancellationToken) =>
-        await ScalarAsync(connection, "SELECT fence FROM sync.job_fences WHERE job_name = $1 FOR SHARE", jobName, null, cancellationToken) == fence;
+        await ScalarAsync(connection, AdmitSql, jobName, null, cancellationToken) == fence;
+
+    /// <summary>The statement of <see cref="AdmitAsync"/>, for a batch of statements sent in one round trip; its result is read with <see cref="ReadAdmittedAsync"/>.</summary>
+    public static NpgsqlBatchCommand Admit(string jobName) => new(AdmitSql) { Parameters = { new NpgsqlParameter { Value = jobName } } };
+
+    public static async Task<bool> ReadAdmittedAsync(NpgsqlDataReader reader, long fence, CancellationToken cancellationToken) =>
+        await reader.ReadAsync(cancellationToken) && !await reader.IsDBNullAsync(0, cancellationToken) && reader.GetInt64(0) == fence;
+
+    private const string AdmitSql = "SELECT fence FROM sync.job_fences WHERE job_name = $1 FOR SHARE";
 
     private static async Task<long?> ScalarAsync(NpgsqlConnection connection, string sql, string jobName, long? fence, CancellationToken cancellationToken)
     {
