@@ -1,5 +1,4 @@
 using System.Data;
-using System.Diagnostics;
 using Npgsql;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.Postgres.Verification;
@@ -20,37 +19,11 @@ namespace Sync.Connectors.DuckDb.Verification;
 /// </summary>
 public sealed class DuckDbVerifier(ConnectionCatalog connections, DuckDbConnections files)
 {
-    public async Task<JobVerified> VerifyAsync(VerifyJob request, CancellationToken cancellationToken)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            var found = await CompareAsync(request.Job, request.Watermark, cancellationToken);
-            return found.ToResult(request, request.Job.Destination.Deletes != DeleteMode.Keep, Elapsed(started));
-        }
-        catch (VerifyRefusedException refused)
-        {
-            return new JobVerified(request.VerificationId, request.JobName, VerifyOutcome.Unverifiable, refused.Message, 0, 0, 0, 0, 0, 0, [], request.Watermark, Elapsed(started));
-        }
-    }
+    public Task<JobVerified> VerifyAsync(VerifyJob request, CancellationToken cancellationToken) =>
+        VerificationRun.RunAsync(request, DestinationKind.DuckDb, "is not a DuckDB file", () => CompareAsync(request.Job, request.Watermark, cancellationToken));
 
     private async Task<Comparison> CompareAsync(JobSpec job, string? watermark, CancellationToken cancellationToken)
     {
-        if (VerifyPlan.Refusal(job) is { } reason)
-        {
-            throw new VerifyRefusedException(reason);
-        }
-
-        if (job.Destination.Kind != DestinationKind.DuckDb)
-        {
-            throw new VerifyRefusedException($"destination type {job.Destination.Kind.ToString().ToLowerInvariant()} is not a DuckDB file");
-        }
-
-        if (job.Mode == SyncMode.Incremental && watermark is null)
-        {
-            throw new VerifyRefusedException("the job has no committed watermark yet; run it first");
-        }
-
         using var lease = await files.AcquireAsync(job.Destination.Connection, cancellationToken);
         var duck = lease.Connection;
         await using var source = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
@@ -157,5 +130,4 @@ public sealed class DuckDbVerifier(ConnectionCatalog connections, DuckDbConnecti
         return buckets - 1;
     }
 
-    private static long Elapsed(long started) => (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 }

@@ -33,38 +33,11 @@ public sealed class PostgresVerifier(ConnectionCatalog connections)
 
     private static readonly TimeSpan StreamPoll = TimeSpan.FromMilliseconds(250);
 
-    public async Task<JobVerified> VerifyAsync(VerifyJob request, CancellationToken cancellationToken)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            var found = await CompareAsync(request.Job, request.Watermark, cancellationToken);
-            return found.ToResult(request, request.Job.Destination.Deletes != DeleteMode.Keep, Elapsed(started));
-        }
-        catch (VerifyRefusedException refused)
-        {
-            return new JobVerified(request.VerificationId, request.JobName, VerifyOutcome.Unverifiable, refused.Message, 0, 0, 0, 0, 0, 0, [], request.Watermark, Elapsed(started));
-        }
-    }
+    public Task<JobVerified> VerifyAsync(VerifyJob request, CancellationToken cancellationToken) =>
+        VerificationRun.RunAsync(request, DestinationKind.Postgres, "is not verified here", () => CompareAsync(request.Job, request.Watermark, cancellationToken));
 
     private async Task<Comparison> CompareAsync(JobSpec job, string? watermark, CancellationToken cancellationToken)
     {
-        if (VerifyPlan.Refusal(job) is { } reason)
-        {
-            throw new VerifyRefusedException(reason);
-        }
-
-        if (job.Destination.Kind != DestinationKind.Postgres)
-        {
-            // A DuckDB file is verified by the Loader that holds it (VerifyDuckDbJob).
-            throw new VerifyRefusedException($"destination type {job.Destination.Kind.ToString().ToLowerInvariant()} is not verified here");
-        }
-
-        if (job.Mode == SyncMode.Incremental && watermark is null)
-        {
-            throw new VerifyRefusedException("the job has no committed watermark yet; run it first");
-        }
-
         await using var source = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
         await using var destination = await connections.Get(job.Destination.Connection).OpenConnectionAsync(cancellationToken);
         var sourceColumns = job.Source.Query is { } query
@@ -193,5 +166,4 @@ public sealed class PostgresVerifier(ConnectionCatalog connections)
         return buckets;
     }
 
-    private static long Elapsed(long started) => (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 }
