@@ -1,7 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Sync.Connectors.DuckDb;
-using Sync.Connectors.DuckDb.Verification;
+using Sync.Verification;
 using Sync.Contracts;
 
 namespace Sync.Loader;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Sync.Connectors.DuckDb;
-using Sync.Connectors.DuckDb.Verification;
+using Sync.Verification;
 using Sync.Connectors.Postgres;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Sync.Connectors;
 using Sync.Connectors.Code;
 using Sync.Connectors.DuckDb;
-using Sync.Connectors.DuckDb.Verification;
+using Sync.Verification;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.S3;
 using Sync.Contracts.Jobs;

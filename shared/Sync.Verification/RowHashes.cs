@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sync.Connectors.DuckDb.Verification;
+namespace Sync.Verification;
 
 /// <summary>
 /// The hashes of a verification made in .NET (each engine's own hash functions differ): FNV-1a, 64

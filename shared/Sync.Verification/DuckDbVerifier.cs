@@ -1,12 +1,14 @@
 using System.Data;
 using Npgsql;
+using Sync.Connectors;
+using Sync.Connectors.DuckDb;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.Postgres.Verification;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Jobs;
 
-namespace Sync.Connectors.DuckDb.Verification;
+namespace Sync.Verification;
 
 /// <summary>
 /// Compares a job's PostgreSQL source with its DuckDB destination (issue 15): the same plan, buckets

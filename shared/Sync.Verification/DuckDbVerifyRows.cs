@@ -1,11 +1,13 @@
 using System.Globalization;
 using DuckDB.NET.Data;
 using Sync.Batches;
+using Sync.Connectors;
+using Sync.Connectors.DuckDb;
 using Sync.Connectors.Postgres;
 using Sync.Connectors.Postgres.Verification;
 using Sync.Jobs;
 
-namespace Sync.Connectors.DuckDb.Verification;
+namespace Sync.Verification;
 
 /// <summary>
 /// The DuckDB side of a verification: the table's columns as PostgreSQL types (so the plan chooses the
