@@ -119,10 +119,17 @@ public sealed partial class PostgresChangeSource
             {
                 await reading;
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            catch (Exception exception) when (stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested && EndedByStop(exception))
             {
                 // The run's time is up; a transaction cut off here was not sent and comes with the next run.
+                // The stop may land inside a tuple being read: Npgsql then breaks the replication stream, and
+                // the reader fails on the disposed socket instead of with a cancellation.
             }
         }
     }
+
+    /// <summary>Whether the reader failed because the run's stop cancelled it, whatever layer reported it.</summary>
+    private static bool EndedByStop(Exception exception) =>
+        exception is OperationCanceledException
+        || exception is NpgsqlException { InnerException: ObjectDisposedException or OperationCanceledException or IOException or TimeoutException };
 }
