@@ -230,7 +230,10 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public async Task WaitForCoordinatorAsync()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        // Each probe has its own short timeout: on a loaded CI machine a Coordinator still starting
+        // may leave one request unanswered for longer than HttpClient's 30 s, which is not a failure
+        // as long as it answers before the overall deadline.
+        var deadline = DateTime.UtcNow.AddSeconds(150);
         while (DateTime.UtcNow < deadline)
         {
             if (Coordinator.HasExited)
@@ -240,13 +243,14 @@ public sealed class SyncDeployment : IAsyncDisposable
 
             try
             {
-                using var response = await Http.GetAsync("/health");
+                using var probe = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                using var response = await Http.GetAsync("/health", probe.Token);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return;
                 }
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
             }
 
