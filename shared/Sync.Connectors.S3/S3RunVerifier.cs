@@ -82,7 +82,7 @@ public sealed class S3RunVerifier(S3Connections connections)
             }
         }
 
-        // Objects of the run's accepted extraction only: a dropped extraction's may remain under the run (README).
+        // Objects of the run's accepted extraction only: a dropped extraction's may remain under the run (docs/connectors.md).
         var listed = manifest?.Objects.Select(o => o.Key).ToHashSet(StringComparer.Ordinal) ?? [];
         // The Extractor numbers a run's batches from 1.
         var expected = Enumerable.Range(1, request.Batches).Select(seq => BatchObjectKeys.Batch(job, request.RunId, request.ExtractionId, seq)).ToList();

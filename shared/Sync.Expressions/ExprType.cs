@@ -21,7 +21,7 @@ public static class ExprTypes
 {
     public static bool IsNumber(this ExprType type) => type is ExprType.Bigint or ExprType.Numeric or ExprType.Double;
 
-    /// <summary>PostgreSQL's name, as error messages and the README use it.</summary>
+    /// <summary>PostgreSQL's name, as error messages and docs/job-files.md use it.</summary>
     public static string SqlName(this ExprType type) => type switch
     {
         ExprType.Null => "null",

@@ -5,7 +5,7 @@ using Sync.EndToEnd.Tests.Infrastructure;
 namespace Sync.EndToEnd.Tests;
 
 /// <summary>
-/// Declarative transforms (README "Transforms: computed columns, filter, lookups") through the four
+/// Declarative transforms (docs/job-files.md, "Transforms: computed columns, filter, lookups") through the four
 /// services: the destination equals the same transform computed in SQL over the source; batches that
 /// the filter or failed casts leave empty still complete their run and move the watermark; a full
 /// refresh with records set aside, or whose filter keeps nothing, deletes nothing.
@@ -46,7 +46,7 @@ public sealed class TransformJobTests(TransformJobFixture fixture) : IClassFixtu
         Assert.True(first.State == "Completed", $"{first.State}: {first.FailureReason}\n{Sync.Logs()}");
         Assert.Equal(await DigestAsync(Sync.Source, EnrichedInSql), await DigestAsync(Sync.Destination, Enriched));
         Assert.Equal(0L, await LongAsync(Sync.Destination, "SELECT count(*) FROM orders_enriched WHERE id = ANY($1)", await DraftIdsAsync()));
-        // Filtered records are neither rows of the run nor errors (README); the extraction still counts them.
+        // Filtered records are neither rows of the run nor errors (docs/job-files.md); the extraction still counts them.
         Assert.Equal(((int?)10, 1000L, 1000 - drafts, 1000 - drafts, 0L), (first.ExpectedBatches, first.ExtractedRows, first.Processed, first.Inserted, first.Errors));
         Assert.Equal($"{1000 - drafts}/0", await MetricsAsync(first.RunId));
         Assert.Equal(0L, await DeadLettersAsync(TransformJobFixture.EnrichJob));

@@ -23,7 +23,7 @@ public sealed class JobSigningOptions : IValidatableObject
     /// <summary>
     /// During a key change only: signatures made with this key are accepted too (it never signs), so
     /// the services can be restarted one by one and the messages in flight still act. Unset when
-    /// the change is over (README, "Job signing key").
+    /// the change is over (docs/operations.md, "Job signing key").
     /// </summary>
     public string? AcceptedJobSigningKey { get; set; }
 
