@@ -10,7 +10,8 @@ namespace Sync.Architecture.Tests;
 /// </summary>
 internal static class Projects
 {
-    private static readonly string Root = FindRoot();
+    /// <summary>The repository's root folder, the one holding Sync.sln.</summary>
+    public static string Root { get; } = FindRoot();
 
     public static IReadOnlyList<string> Services { get; } = NamesUnder("services");
 
