@@ -17,7 +17,9 @@ public sealed class RabbitClusterTests(ITestOutputHelper output)
     [Fact]
     public async Task A_node_killed_mid_run_loses_and_doubles_no_batch()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await using var cluster = await RabbitCluster.StartAsync();
+        output.WriteLine($"cluster up in {clock.Elapsed.TotalSeconds:F0} s");
         await using var sync = await SyncDeployment.CreateAsync("cluster");
         cluster.Connect(sync);
         await OrdersTable.CreateAsync(sync.Source, "public.orders_cluster");
@@ -41,10 +43,11 @@ public sealed class RabbitClusterTests(ITestOutputHelper output)
 
         await cluster.KillNodeAsync(node);
         var atKill = (await sync.GetRunAsync(runId))!.LoadedBatches;
-        output.WriteLine($"node {node} killed at {atKill} of {Batches} batches; leaders: {string.Join(", ", leaders)}");
+        output.WriteLine($"node {node} killed at {atKill} of {Batches} batches, {clock.Elapsed.TotalSeconds:F0} s in; leaders: {string.Join(", ", leaders)}");
         Assert.True(atKill < Batches, $"the run had loaded every batch ({atKill}) before node {node} was killed: nothing was tested");
 
         var run = await sync.WaitForRunAsync(runId, TimeSpan.FromMinutes(5));
+        output.WriteLine($"run {run.State} {clock.Elapsed.TotalSeconds:F0} s in");
 
         Assert.True(run.State == "Completed", $"{run}\n{sync.Logs()}");
         Assert.Equal(Batches, run.ExpectedBatches);
