@@ -56,6 +56,17 @@ public static class BusRegistrationExtensions
                     host.Username(options.Username);
                     host.Password(options.Password);
                     host.PublisherConfirmation = true;
+                    var nodes = options.ClusterNodes();
+                    if (nodes.Count > 0)
+                    {
+                        host.UseCluster(cluster =>
+                        {
+                            foreach (var (nodeHost, nodePort) in nodes)
+                            {
+                                cluster.Node($"{nodeHost}:{nodePort}");
+                            }
+                        });
+                    }
                 });
                 rabbit.PrefetchCount = options.PrefetchCount;
                 rabbit.UseConsumeFilter(typeof(RunContextFilter<>), context);

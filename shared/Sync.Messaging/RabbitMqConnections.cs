@@ -28,6 +28,9 @@ public sealed class RabbitMqConnections(IOptions<RabbitMqOptions> options)
             Password = settings.Password,
             ClientProvidedName = clientName,
         };
-        return factory.CreateConnectionAsync(cancellationToken);
+        var nodes = settings.ClusterNodes();
+        return nodes.Count == 0
+            ? factory.CreateConnectionAsync(cancellationToken)
+            : factory.CreateConnectionAsync(nodes.Select(node => new AmqpTcpEndpoint(node.Host, node.Port)).ToList(), cancellationToken);
     }
 }

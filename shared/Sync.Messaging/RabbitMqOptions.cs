@@ -15,6 +15,23 @@ public sealed class RabbitMqOptions : IValidatableObject
     [Range(1, 65535)]
     public int Port { get; set; } = 5672;
 
+    /// <summary>
+    /// The nodes of a RabbitMQ cluster, comma-separated <c>host:port</c> (port optional, default
+    /// <see cref="Port"/>), e.g. <c>rabbit-1:5672,rabbit-2:5672,rabbit-3:5672</c> (issue 19). Set, a
+    /// service connects to any node that answers and to another when its node goes down; <see cref="Host"/>
+    /// is then only the name of the broker in logs. Default none: <see cref="Host"/> and <see cref="Port"/>.
+    /// </summary>
+    public string? ClusterMembers { get; set; }
+
+    /// <summary>The cluster's nodes from <see cref="ClusterMembers"/> as (host, port); empty when it is not set.</summary>
+    public IReadOnlyList<(string Host, int Port)> ClusterNodes() =>
+        (ClusterMembers ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(member => member.LastIndexOf(':') is var colon and > 0
+                && int.TryParse(member[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+                    ? (member[..colon], port)
+                    : (member, Port))
+            .ToList();
+
     /// <summary>Virtual host. Default "/".</summary>
     [Required]
     public string VirtualHost { get; set; } = "/";
@@ -54,6 +71,16 @@ public sealed class RabbitMqOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        foreach (var (host, port) in ClusterNodes())
+        {
+            if (host.Length == 0 || port is < 1 or > 65535)
+            {
+                yield return new ValidationResult(
+                    $"RabbitMq:ClusterMembers has \"{host}:{port}\", which is no host:port; give the nodes as host:port, comma-separated.",
+                    [nameof(ClusterMembers)]);
+            }
+        }
+
         if (StopTimeout < ConsumerStopTimeout)
         {
             yield return new ValidationResult(

@@ -12,4 +12,5 @@ internal static class ControlTables
     public const string JobPauses = "sync_job_pauses";
     public const string CdcSlots = "sync_cdc_slots";
     public const string Verifications = "sync_verifications";
+    public const string ScheduledStarts = "sync_scheduled_starts";
 }

@@ -14,7 +14,8 @@ namespace Sync.Coordinator.Scheduling;
 /// Keeps every cdc job with <c>schedule: continuous</c> streaming: starts a run of such a job that is
 /// not paused, has no active run and whose last run ended more than one interval ago (its first start, a
 /// run that failed, a Coordinator that was down). A completed run's successor is started by
-/// <see cref="ContinueStreamActivity"/> at once, so this only steps in when that did not happen.
+/// <see cref="ContinueStreamActivity"/> at once, so this only steps in when that did not happen. Its
+/// starts are claimed (<see cref="ScheduledStarts"/>), so Coordinator replicas start a stream once.
 /// </summary>
 internal sealed class ContinuousRunStarter(JobCatalog jobs, CoordinatorDbContext dbContext, IPublishEndpoint publish) : IInvocable
 {
@@ -36,7 +37,14 @@ internal sealed class ContinuousRunStarter(JobCatalog jobs, CoordinatorDbContext
             .ToListAsync();
         foreach (var job in continuous.Except(busy))
         {
-            await publish.PublishDurablyAsync(dbContext, new StartSyncRun(NewId.NextGuid(), job, ContinueStreamActivity.Trigger, DateTimeOffset.UtcNow), CancellationToken.None);
+            // Claimed with the start's outbox row, so Coordinator replicas start one stream, not one each.
+            var runId = NewId.NextGuid();
+            await using var transaction = await dbContext.Database.BeginTransactionAsync();
+            if (await ScheduledStarts.ClaimContinuousAsync(dbContext, job, runId, quietSince, CancellationToken.None))
+            {
+                await publish.PublishDurablyAsync(dbContext, new StartSyncRun(runId, job, ContinueStreamActivity.Trigger, DateTimeOffset.UtcNow), CancellationToken.None);
+                await transaction.CommitAsync();
+            }
         }
     }
 }

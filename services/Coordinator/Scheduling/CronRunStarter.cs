@@ -11,7 +11,8 @@ namespace Sync.Coordinator.Scheduling;
 /// <summary>
 /// Starts a run of each job whose cron schedule is due (<see cref="CronTimetable"/>), unless the job
 /// is paused (sync_job_pauses); an active run refuses the start. Through the bus outbox, so a due run
-/// is not lost to a crash; a start that could not be published is tried again at the next tick.
+/// is not lost to a crash; a start that could not be published is tried again at the next tick. Each
+/// occurrence is claimed first (<see cref="ScheduledStarts"/>), so Coordinator replicas start it once.
 /// </summary>
 internal sealed partial class CronRunStarter(
     CronTimetable timetable, TimeProvider time, IPublishEndpoint publish, CoordinatorDbContext dbContext, JobCatalog jobs, StreamResolver streams, ILogger<CronRunStarter> logger) : IInvocable
@@ -24,26 +25,47 @@ internal sealed partial class CronRunStarter(
     public async Task Invoke()
     {
         var now = time.GetUtcNow();
-        var due = timetable.Due(now);
+        var due = timetable.DueOccurrences(now);
         if (due.Count == 0)
         {
             return;
         }
 
-        var paused = await dbContext.JobPauses.AsNoTracking().Where(p => due.Contains(p.JobName)).Select(p => p.JobName).ToListAsync();
-        foreach (var job in due)
+        var names = due.Select(d => d.Job).ToList();
+        var paused = await dbContext.JobPauses.AsNoTracking().Where(p => names.Contains(p.JobName)).Select(p => p.JobName).ToListAsync();
+        foreach (var (job, occurrence) in due)
         {
-            if (!paused.Contains(job) && jobs.Find(job) is null && jobs.FindStreams(job) is { } streamsJob)
+            if (!paused.Contains(job))
             {
-                await StartStreamsAsync(streamsJob, now);
-            }
-            else if (!paused.Contains(job))
-            {
-                await publish.PublishDurablyAsync(dbContext, new StartSyncRun(NewId.NextGuid(), job, Trigger, now), CancellationToken.None);
+                await StartAsync(job, occurrence, now);
             }
 
             timetable.Fired(job, now);
         }
+    }
+
+    // The occurrence's claim and its starts commit together: a replica that lost the claim starts
+    // nothing, and a start that could not be committed leaves the occurrence unclaimed.
+    private async Task StartAsync(string job, DateTimeOffset occurrence, DateTimeOffset now)
+    {
+        var runId = NewId.NextGuid();
+        await using var transaction = await dbContext.Database.BeginTransactionAsync();
+        if (!await ScheduledStarts.ClaimOccurrenceAsync(dbContext, job, occurrence, runId, CancellationToken.None))
+        {
+            LogClaimed(logger, job, occurrence);
+            return;
+        }
+
+        if (jobs.Find(job) is null && jobs.FindStreams(job) is { } streamsJob)
+        {
+            await StartStreamsAsync(streamsJob, now);
+        }
+        else
+        {
+            await publish.PublishDurablyAsync(dbContext, new StartSyncRun(runId, job, Trigger, now), CancellationToken.None);
+        }
+
+        await transaction.CommitAsync();
     }
 
     // Each stream's run is admitted on its own (one active run per stream job); a streams job that
@@ -72,6 +94,9 @@ internal sealed partial class CronRunStarter(
             await publish.PublishDurablyAsync(dbContext, new StartSyncRun(NewId.NextGuid(), stream.Name, Trigger, now), CancellationToken.None);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Scheduled run of {JobName} at {Occurrence} already started by another Coordinator")]
+    private static partial void LogClaimed(ILogger logger, string jobName, DateTimeOffset occurrence);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Scheduled run of streams job {JobName} not started: {Reason}")]
     private static partial void LogNotResolved(ILogger logger, string jobName, string reason);

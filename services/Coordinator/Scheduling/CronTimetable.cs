@@ -105,6 +105,15 @@ internal sealed class CronTimetable
         }
     }
 
+    /// <summary>The jobs whose next occurrence is at or before <paramref name="now"/>, by name, each with that occurrence.</summary>
+    public IReadOnlyList<(string Job, DateTimeOffset Occurrence)> DueOccurrences(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            return _jobs.Where(j => j.Value.Next <= now).Select(j => (j.Key, j.Value.Next!.Value)).OrderBy(j => j.Key, StringComparer.Ordinal).ToList();
+        }
+    }
+
     /// <summary>Records that a due job was started (or skipped while paused) at <paramref name="now"/>: it is due again at its first occurrence after that.</summary>
     public void Fired(string job, DateTimeOffset now)
     {

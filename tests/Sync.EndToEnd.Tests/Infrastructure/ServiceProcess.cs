@@ -21,6 +21,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public string Name => _service;
 
+    /// <summary>Which process of its service this is, from 1 (SyncDeployment.SetInstances).</summary>
+    public int Instance { get; init; } = 1;
+
     public bool HasExited => _process is null || _process.HasExited;
 
     public int? ExitCode => _process is { HasExited: true } process ? process.ExitCode : null;

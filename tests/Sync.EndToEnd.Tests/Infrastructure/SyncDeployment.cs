@@ -18,12 +18,15 @@ public sealed class SyncDeployment : IAsyncDisposable
     private readonly List<string> _replacedOutputs = [];
     private readonly Dictionary<string, string> _extraEnvironment = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string User, string Password)> _brokerUsers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _instances = new(StringComparer.Ordinal) { ["Loader"] = 1, ["Transformer"] = 1, ["Extractor"] = 1, ["Coordinator"] = 1 };
+    private readonly List<int> _apiPorts = [];
 
     private SyncDeployment(string id)
     {
         Id = id;
         JobsDirectory = Directory.CreateTempSubdirectory($"sync-{id}-jobs").FullName;
         ApiPort = FreePort();
+        _apiPorts.Add(ApiPort);
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ApiPort}"), Timeout = TimeSpan.FromSeconds(30) };
         // As the CLI and the dashboard do: changes without it are refused as cross-site (issue 20).
         Http.DefaultRequestHeaders.Add("X-Sync-Client", "tests");
@@ -36,7 +39,11 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public string JobsDirectory { get; }
 
+    /// <summary>The first Coordinator's API port; <see cref="Http"/> talks to it.</summary>
     public int ApiPort { get; }
+
+    /// <summary>Every Coordinator's API port, the first one's first (see <see cref="SetInstances"/>).</summary>
+    public IReadOnlyList<int> ApiPorts => _apiPorts;
 
     public HttpClient Http { get; }
 
@@ -52,6 +59,7 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public string Control => TestInfrastructure.ConnectionString(ControlDatabase);
 
+    /// <summary>The first Coordinator (instance 1).</summary>
     public ServiceProcess Coordinator => Service("Coordinator");
 
     /// <summary>
@@ -65,9 +73,32 @@ public sealed class SyncDeployment : IAsyncDisposable
     public (string User, string Password) BrokerUser(string service) => _brokerUsers[service.ToLowerInvariant()];
 
     /// <summary>How many Loader processes <see cref="StartAsync"/> starts (default 1); with more, each gets Loader__InstanceName loader-1, loader-2, ….</summary>
-    public int LoaderCount { get; set; } = 1;
+    public int LoaderCount
+    {
+        get => _instances["Loader"];
+        set => SetInstances("Loader", value);
+    }
 
-    public ServiceProcess Service(string name) => _services.Single(s => s.Name == name);
+    /// <summary>
+    /// How many processes of <paramref name="service"/> <see cref="StartAsync"/> starts (default 1). Set before it.
+    /// Coordinators beyond the first get API ports of their own (<see cref="ApiPorts"/>) and share the control database.
+    /// </summary>
+    public void SetInstances(string service, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        _ = _instances[service];
+        _instances[service] = count;
+        while (service == "Coordinator" && _apiPorts.Count < count)
+        {
+            _apiPorts.Add(FreePort());
+        }
+    }
+
+    /// <summary>Instance <paramref name="instance"/> (from 1) of <paramref name="name"/>.</summary>
+    public ServiceProcess Service(string name, int instance = 1) => _services.Single(s => s.Name == name && s.Instance == instance);
+
+    /// <summary>Every running or killed process of <paramref name="name"/>.</summary>
+    public IReadOnlyList<ServiceProcess> Services(string name) => _services.Where(s => s.Name == name).OrderBy(s => s.Instance).ToList();
 
     public static async Task<SyncDeployment> CreateAsync(string name)
     {
@@ -106,10 +137,14 @@ public sealed class SyncDeployment : IAsyncDisposable
         return environment;
     }
 
-    public ServiceProcess CreateService(string service) =>
-        service == "Coordinator"
-            ? new ServiceProcess(service, WithBrokerUser(service, CoordinatorEnvironment()), "--urls", $"http://127.0.0.1:{ApiPort}")
-            : new ServiceProcess(service, WithBrokerUser(service, Environment()));
+    public ServiceProcess CreateService(string service) => CreateService(service, 1);
+
+    private ServiceProcess CreateService(string service, int instance) => service switch
+    {
+        "Coordinator" => new ServiceProcess(service, WithBrokerUser(service, CoordinatorEnvironment()), "--urls", $"http://127.0.0.1:{_apiPorts[instance - 1]}") { Instance = instance },
+        "Loader" when LoaderCount > 1 => CreateLoader(instance),
+        _ => new ServiceProcess(service, WithBrokerUser(service, Environment())) { Instance = instance },
+    };
 
     /// <summary>
     /// The Coordinator's environment: no source or destination connection of any kind
@@ -120,7 +155,7 @@ public sealed class SyncDeployment : IAsyncDisposable
         Environment().Where(e => !e.Key.Contains("Connections__", StringComparison.Ordinal)).ToDictionary(StringComparer.Ordinal);
 
     private ServiceProcess CreateLoader(int instance) =>
-        new("Loader", new Dictionary<string, string>(WithBrokerUser("Loader", Environment()), StringComparer.Ordinal) { ["Loader__InstanceName"] = $"loader-{instance}" });
+        new("Loader", new Dictionary<string, string>(WithBrokerUser("Loader", Environment()), StringComparer.Ordinal) { ["Loader__InstanceName"] = $"loader-{instance}" }) { Instance = instance };
 
     private IReadOnlyDictionary<string, string> WithBrokerUser(string service, IReadOnlyDictionary<string, string> environment)
     {
@@ -156,7 +191,7 @@ public sealed class SyncDeployment : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the four services and waits until the Coordinator answers.</summary>
+    /// <summary>Starts the four services (<see cref="SetInstances"/> of each) and waits until every Coordinator answers.</summary>
     public async Task StartAsync()
     {
         if (UseBrokerUsers)
@@ -166,21 +201,20 @@ public sealed class SyncDeployment : IAsyncDisposable
 
         foreach (var name in new[] { "Loader", "Transformer", "Extractor", "Coordinator" })
         {
-            var service = name == "Loader" && LoaderCount > 1 ? CreateLoader(1) : CreateService(name);
-            service.Start();
-            _services.Add(service);
-        }
-
-        for (var i = 2; i <= LoaderCount; i++)
-        {
-            var loader = CreateLoader(i);
-            loader.Start();
-            _services.Add(loader);
+            for (var instance = 1; instance <= _instances[name]; instance++)
+            {
+                var service = CreateService(name, instance);
+                service.Start();
+                _services.Add(service);
+            }
         }
 
         try
         {
-            await WaitForCoordinatorAsync();
+            for (var instance = 1; instance <= _instances["Coordinator"]; instance++)
+            {
+                await WaitForCoordinatorAsync(instance);
+            }
         }
         catch
         {
@@ -198,19 +232,19 @@ public sealed class SyncDeployment : IAsyncDisposable
     public Task RestartCoordinatorAsync() => RestartServiceAsync("Coordinator");
 
     /// <summary>SIGKILL of one service, then a fresh process of it; waits for the Coordinator to answer when it is the one.</summary>
-    public async Task RestartServiceAsync(string name)
+    public async Task RestartServiceAsync(string name, int instance = 1)
     {
-        await KillServiceAsync(name);
-        await StartServiceAsync(name);
+        await KillServiceAsync(name, instance);
+        await StartServiceAsync(name, instance);
     }
 
     /// <summary>SIGKILL of one service; it stays down until <see cref="StartServiceAsync"/>.</summary>
-    public Task KillServiceAsync(string name) => Service(name).KillAsync();
+    public Task KillServiceAsync(string name, int instance = 1) => Service(name, instance).KillAsync();
 
     /// <summary>Replaces a killed service with a fresh process of it.</summary>
-    public async Task StartServiceAsync(string name)
+    public async Task StartServiceAsync(string name, int instance = 1)
     {
-        var old = Service(name);
+        var old = Service(name, instance);
         if (!old.HasExited)
         {
             throw new InvalidOperationException($"The {name} is still running; kill it first.");
@@ -218,33 +252,37 @@ public sealed class SyncDeployment : IAsyncDisposable
 
         _services.Remove(old);
         await old.DisposeAsync();
-        _replacedOutputs.Add($"----- {name} (killed) -----\n{Tail(old.Output)}");
-        var service = CreateService(name);
+        _replacedOutputs.Add($"----- {Label(old)} (killed) -----\n{Tail(old.Output)}");
+        var service = CreateService(name, instance);
         service.Start();
         _services.Add(service);
         if (name == "Coordinator")
         {
-            await WaitForCoordinatorAsync();
+            await WaitForCoordinatorAsync(instance);
         }
     }
 
-    public async Task WaitForCoordinatorAsync()
+    public Task WaitForCoordinatorAsync() => WaitForCoordinatorAsync(1);
+
+    private async Task WaitForCoordinatorAsync(int instance)
     {
+        var coordinator = Service("Coordinator", instance);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_apiPorts[instance - 1]}") };
         // Each probe has its own short timeout: on a loaded CI machine a Coordinator still starting
         // may leave one request unanswered for longer than HttpClient's 30 s, which is not a failure
         // as long as it answers before the overall deadline.
         var deadline = DateTime.UtcNow.AddSeconds(150);
         while (DateTime.UtcNow < deadline)
         {
-            if (Coordinator.HasExited)
+            if (coordinator.HasExited)
             {
-                throw new InvalidOperationException($"The Coordinator exited ({Coordinator.ExitCode}):\n{Coordinator.Output}");
+                throw new InvalidOperationException($"The Coordinator exited ({coordinator.ExitCode}):\n{coordinator.Output}");
             }
 
             try
             {
                 using var probe = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                using var response = await Http.GetAsync("/health", probe.Token);
+                using var response = await http.GetAsync("/health", probe.Token);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     return;
@@ -257,7 +295,7 @@ public sealed class SyncDeployment : IAsyncDisposable
             await Task.Delay(250);
         }
 
-        throw new TimeoutException($"The Coordinator did not become healthy:\n{Coordinator.Output}");
+        throw new TimeoutException($"The Coordinator did not become healthy:\n{coordinator.Output}");
     }
 
     public async Task<Guid> StartRunAsync(string job)
@@ -358,11 +396,13 @@ public sealed class SyncDeployment : IAsyncDisposable
 
         foreach (var service in _services)
         {
-            text.AppendLine($"----- {service.Name} -----").AppendLine(Tail(service.Output));
+            text.AppendLine($"----- {Label(service)} -----").AppendLine(Tail(service.Output));
         }
 
         return text.ToString();
     }
+
+    private string Label(ServiceProcess service) => _instances[service.Name] > 1 ? $"{service.Name} {service.Instance}" : service.Name;
 
     private static string Tail(string output) => output.Length > 8000 ? output[^8000..] : output;
 
