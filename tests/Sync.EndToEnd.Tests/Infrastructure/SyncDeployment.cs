@@ -17,6 +17,7 @@ public sealed class SyncDeployment : IAsyncDisposable
     private readonly List<ServiceProcess> _services = [];
     private readonly List<string> _replacedOutputs = [];
     private readonly Dictionary<string, string> _extraEnvironment = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, string>> _serviceEnvironment = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string User, string Password)> _brokerUsers = new(StringComparer.Ordinal);
 
     private SyncDeployment(string id)
@@ -83,6 +84,17 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public void SetEnvironment(string key, string value) => _extraEnvironment[key] = value;
 
+    /// <summary>A setting of one service only (its own health port, say), over <see cref="SetEnvironment"/>'s.</summary>
+    public void SetServiceEnvironment(string service, string key, string value)
+    {
+        if (!_serviceEnvironment.TryGetValue(service, out var environment))
+        {
+            _serviceEnvironment[service] = environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+
+        environment[key] = value;
+    }
+
     public IReadOnlyDictionary<string, string> Environment()
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -108,8 +120,24 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public ServiceProcess CreateService(string service) =>
         service == "Coordinator"
-            ? new ServiceProcess(service, WithBrokerUser(service, CoordinatorEnvironment()), "--urls", $"http://127.0.0.1:{ApiPort}")
-            : new ServiceProcess(service, WithBrokerUser(service, Environment()));
+            ? new ServiceProcess(service, WithServiceEnvironment(service, WithBrokerUser(service, CoordinatorEnvironment())), "--urls", $"http://127.0.0.1:{ApiPort}")
+            : new ServiceProcess(service, WithServiceEnvironment(service, WithBrokerUser(service, Environment())));
+
+    private IReadOnlyDictionary<string, string> WithServiceEnvironment(string service, IReadOnlyDictionary<string, string> environment)
+    {
+        if (!_serviceEnvironment.TryGetValue(service, out var own))
+        {
+            return environment;
+        }
+
+        var merged = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+        foreach (var (key, value) in own)
+        {
+            merged[key] = value;
+        }
+
+        return merged;
+    }
 
     /// <summary>
     /// The Coordinator's environment: no source or destination connection of any kind
@@ -390,7 +418,7 @@ public sealed class SyncDeployment : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
