@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# scripts/k8s-validate.sh [KUSTOMIZATION_DIR…] — renders the Kubernetes manifests with
+# `kubectl kustomize` and validates every object offline against the Kubernetes OpenAPI schemas
+# (npm kubernetes-models; KEDA's ScaledObject and TriggerAuthentication through
+# @kubernetes-models/keda), plus Sync's rules (deploy/kubernetes/validate/validate.mjs). No cluster
+# is needed. Default: deploy/kubernetes/base and deploy/kubernetes/demo. Exit 0 when all is valid,
+# 1 when an object is not, 2 when a tool is missing. Prints "keda-queue DEPLOYMENT QUEUE" per KEDA
+# RabbitMQ trigger (tests/Sync.Architecture.Tests/KubernetesManifestsTests compares them with the
+# services' queues).
+#
+# Installs what it lacks: kubectl (Debian/apt: kubectl, else kubernetes-client) and the npm
+# packages of deploy/kubernetes/validate/package.json into
+# ${SYNC_K8S_VALIDATE_DIR:-~/.cache/sync/k8s-validate-<hash of package.json>} (once; under a lock,
+# so concurrent runs share it).
+set -euo pipefail
+
+REPO="$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")"
+VALIDATE="$REPO/deploy/kubernetes/validate"
+die() { echo "k8s-validate: $*" >&2; exit 2; }
+
+# kustomize v4+ (labels:, patches: with a target); Debian 12's kubernetes-client 1.20 has v2.
+kustomize_ok() {
+  command -v kubectl >/dev/null 2>&1 || return 1
+  local v
+  v=$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\([0-9]*\).*/\1/p')
+  [[ -n $v && $v -ge 4 ]]
+}
+if ! kustomize_ok; then
+  command -v apt-get >/dev/null 2>&1 || die "kubectl with kustomize v4 or later is needed (and no apt-get here)"
+  sudo=(); [[ $(id -u) == 0 ]] || sudo=(sudo)
+  echo "k8s-validate: installing kubectl (apt-get)…" >&2
+  "${sudo[@]}" apt-get install -y -qq kubectl >/dev/null 2>&1 \
+    || "${sudo[@]}" apt-get install -y -qq kubernetes-client >/dev/null 2>&1 || true
+  kustomize_ok || die "kubectl with kustomize v4 or later is needed: apt-get gave none (Debian's kubernetes-client 1.20 has kustomize v2)"
+fi
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || die "node and npm are needed (apt-get install nodejs npm)"
+
+hash=$(sha256sum "$VALIDATE/package.json" | cut -c1-12)
+CACHE="${SYNC_K8S_VALIDATE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/sync/k8s-validate-$hash}"
+mkdir -p "$CACHE"
+(
+  flock 9
+  if [[ ! -f $CACHE/node_modules/.sync-installed ]]; then
+    echo "k8s-validate: installing the validator's npm packages into $CACHE…" >&2
+    cp "$VALIDATE/package.json" "$CACHE/package.json"
+    (cd "$CACHE" && npm install --no-audit --no-fund --loglevel=error --omit=dev) </dev/null >"$CACHE/npm-install.log" 2>&1 \
+      || die "npm install failed (log: $CACHE/npm-install.log)"
+    touch "$CACHE/node_modules/.sync-installed"
+  fi
+) 9>"$CACHE/.lock"
+# Beside its node_modules, where Node resolves the imports of an ES module from.
+cp "$VALIDATE/validate.mjs" "$CACHE/validate.mjs"
+
+dirs=("$@")
+[[ ${#dirs[@]} -gt 0 ]] || dirs=("$REPO/deploy/kubernetes/base" "$REPO/deploy/kubernetes/demo")
+status=0
+for dir in "${dirs[@]}"; do
+  echo "== $dir"
+  # The demo overlay reads the job file from the repository's jobs/ folder, outside its own.
+  if ! rendered=$(kubectl kustomize --load-restrictor LoadRestrictionsNone "$dir" 2>&1); then
+    echo "invalid: kubectl kustomize $dir: $rendered" >&2
+    status=1
+    continue
+  fi
+  node "$CACHE/validate.mjs" <<<"$rendered" || status=1
+done
+exit $status
