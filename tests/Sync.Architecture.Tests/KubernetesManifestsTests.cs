@@ -52,19 +52,23 @@ public sealed class KubernetesManifestsTests
         var overlay = Directory.CreateTempSubdirectory("sync-k8s-broken").FullName;
         try
         {
-            // Kustomize takes no absolute path of a base.
+            // Kustomize takes no absolute path of a base; and what v2.0.3 reads as well as v5.
             var baseDirectory = Path.GetRelativePath(overlay, Path.Combine(TestInfrastructure.RepositoryRoot, "deploy", "kubernetes", "base"));
             await File.WriteAllTextAsync(Path.Combine(overlay, "kustomization.yaml"), $"""
-                resources:
+                bases:
                   - {baseDirectory}
-                patches:
-                  - target:
+                patchesJson6902:
+                  - path: port.yaml
+                    target:
+                      group: apps
+                      version: v1
                       kind: Deployment
                       name: sync-loader
-                    patch: |-
-                      - op: replace
-                        path: /spec/template/spec/containers/0/ports/0/containerPort
-                        value: "8081"
+                """);
+            await File.WriteAllTextAsync(Path.Combine(overlay, "port.yaml"), """
+                - op: replace
+                  path: /spec/template/spec/containers/0/ports/0/containerPort
+                  value: "8081"
                 """);
 
             var (code, output, error) = await ValidateAsync(overlay);
@@ -76,6 +80,46 @@ public sealed class KubernetesManifestsTests
         {
             Directory.Delete(overlay, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// A fresh Debian 12 (CI) offers only kubernetes-client 1.20, whose `kubectl kustomize` is kustomize
+    /// v2.0.3: it refuses the fields of later versions (labels:, patches:, replacements:, …) and
+    /// reads a directory only from bases:. A kubectl v5 reads these as well, so this keeps a change
+    /// made and checked with v5 from breaking CI.
+    /// </summary>
+    [Fact]
+    public void The_kustomizations_use_only_what_kustomize_v2_reads()
+    {
+        string[] known =
+        [
+            "apiVersion", "kind", "resources", "bases", "namespace", "namePrefix", "nameSuffix", "commonLabels",
+            "commonAnnotations", "configMapGenerator", "secretGenerator", "generatorOptions", "images",
+            "patchesStrategicMerge", "patchesJson6902", "vars", "crds", "configurations",
+        ];
+        var kustomizations = Directory.GetFiles(Path.Combine(TestInfrastructure.RepositoryRoot, "deploy", "kubernetes"), "kustomization.yaml", SearchOption.AllDirectories);
+        Assert.NotEmpty(kustomizations);
+        foreach (var kustomization in kustomizations)
+        {
+            var lines = File.ReadAllLines(kustomization);
+            var fields = lines.Select(line => Regex.Match(line, "^([A-Za-z0-9]+):")).Where(m => m.Success).Select(m => m.Groups[1].Value);
+            Assert.Empty(fields.Except(known).Select(field => $"{kustomization}: {field}"));
+            // The entries of resources: up to the next top-level field.
+            var resources = lines.SkipWhile(line => line != "resources:").Skip(1).TakeWhile(line => !Regex.IsMatch(line, "^[A-Za-z]"));
+            foreach (var entry in resources.Select(line => Regex.Match(line, @"^\s*-\s*(\S+)")).Where(m => m.Success).Select(m => m.Groups[1].Value))
+            {
+                Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(kustomization)!, entry)), $"{kustomization}: resources: {entry} is no file (kustomize v2 takes a directory from bases: only)");
+            }
+        }
+    }
+
+    /// <summary>The demo overlay carries its own copy of the demo job (kustomize v2 reads no file outside it).</summary>
+    [Fact]
+    public void The_demo_overlay_runs_the_demo_job_of_jobs_orders_yml()
+    {
+        var original = File.ReadAllText(Path.Combine(TestInfrastructure.RepositoryRoot, "jobs", "orders.yml"));
+        var copy = File.ReadAllText(Path.Combine(TestInfrastructure.RepositoryRoot, "deploy", "kubernetes", "demo", "orders.yml"));
+        Assert.True(original == copy, "deploy/kubernetes/demo/orders.yml differs from jobs/orders.yml: copy it there");
     }
 
     /// <summary>The queue MassTransit names the consumer's endpoint (Sync's buses use kebab-case).</summary>
