@@ -8,8 +8,10 @@
 # RabbitMQ trigger (tests/Sync.Architecture.Tests/KubernetesManifestsTests compares them with the
 # services' queues).
 #
-# Installs what it lacks: kubectl (Debian/apt: kubectl, else kubernetes-client) and the npm
-# packages of deploy/kubernetes/validate/package.json into
+# Renders with $SYNC_KUBECTL when set, else the kubectl on PATH. Installs what it lacks: kubectl
+# (apt-get: Debian 12's kubernetes-client 1.20, whose kustomize is v2.0.3; the kustomizations are
+# written for it as well as for v5), node and npm (apt-get), and the npm packages of
+# deploy/kubernetes/validate/package.json into
 # ${SYNC_K8S_VALIDATE_DIR:-~/.cache/sync/k8s-validate-<hash of package.json>} (once; under a lock,
 # so concurrent runs share it).
 set -euo pipefail
@@ -18,22 +20,30 @@ REPO="$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")"
 VALIDATE="$REPO/deploy/kubernetes/validate"
 die() { echo "k8s-validate: $*" >&2; exit 2; }
 
-# kustomize v4+ (labels:, patches: with a target); Debian 12's kubernetes-client 1.20 has v2.
-kustomize_ok() {
-  command -v kubectl >/dev/null 2>&1 || return 1
-  local v
-  v=$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\([0-9]*\).*/\1/p')
-  [[ -n $v && $v -ge 4 ]]
-}
+KUBECTL=${SYNC_KUBECTL:-kubectl}
+# `kubectl kustomize` came with kubectl 1.14 (kustomize v2.0.3 until kubectl 1.21).
+kustomize_ok() { "$KUBECTL" kustomize --help >/dev/null 2>&1; }
+need=()
 if ! kustomize_ok; then
-  command -v apt-get >/dev/null 2>&1 || die "kubectl with kustomize v4 or later is needed (and no apt-get here)"
-  sudo=(); [[ $(id -u) == 0 ]] || sudo=(sudo)
-  echo "k8s-validate: installing kubectl (apt-get)…" >&2
-  "${sudo[@]}" apt-get install -y -qq kubectl >/dev/null 2>&1 \
-    || "${sudo[@]}" apt-get install -y -qq kubernetes-client >/dev/null 2>&1 || true
-  kustomize_ok || die "kubectl with kustomize v4 or later is needed: apt-get gave none (Debian's kubernetes-client 1.20 has kustomize v2)"
+  [[ -z ${SYNC_KUBECTL:-} ]] || die "SYNC_KUBECTL=$SYNC_KUBECTL: no kubectl with \`kubectl kustomize\`"
+  need+=(kubernetes-client)
 fi
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || die "node and npm are needed (apt-get install nodejs npm)"
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if ((${#need[@]})); then
+  command -v apt-get >/dev/null 2>&1 || die "${need[*]} needed (and no apt-get here)"
+  sudo=(); [[ $(id -u) == 0 ]] || sudo=(sudo -n)
+  log="${TMPDIR:-/tmp}/sync-apt.log"
+  echo "k8s-validate: installing ${need[*]} (apt-get, log in $log)…" >&2
+  {
+    "${sudo[@]}" apt-get -q -o DPkg::Lock::Timeout=300 update &&
+      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 \
+        --no-install-recommends "${need[@]}"
+  } >>"$log" 2>&1 </dev/null || die "apt-get install ${need[*]} failed; see $log"
+  kustomize_ok || die "still no kubectl with \`kubectl kustomize\` after apt-get install kubernetes-client"
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || die "still no node and npm after apt-get install"
+fi
+echo "k8s-validate: $("$KUBECTL" version --client 2>/dev/null | head -1)" >&2
 
 hash=$(sha256sum "$VALIDATE/package.json" | cut -c1-12)
 CACHE="${SYNC_K8S_VALIDATE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/sync/k8s-validate-$hash}"
@@ -60,7 +70,7 @@ for dir in "${dirs[@]}"; do
   echo "== $dir"
   # Standard error apart: kustomize v5 warns there that bases: and patchesJson6902: (kept for
   # v2.0.3) are deprecated; the rest of what it says is shown.
-  if ! rendered=$(kubectl kustomize "$dir" 2>"$errors"); then
+  if ! rendered=$("$KUBECTL" kustomize "$dir" 2>"$errors"); then
     echo "invalid: kubectl kustomize $dir: $(cat "$errors")" >&2
     status=1
     continue
