@@ -2,5 +2,6 @@ using Microsoft.Extensions.Hosting;
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddSyncDefaults("sync-loader");
+builder.AddSyncHealthEndpoints();
 builder.AddLoader();
 await builder.Build().RunAsync();

@@ -54,6 +54,20 @@ public static class ServiceDefaultsExtensions
     }
 
     /// <summary>
+    /// <c>/health/live</c> and <c>/health/ready</c> on <c>Health:Urls</c> when that is set (Kubernetes'
+    /// probes of the Extractor, Transformer and Loader; see <see cref="HealthEndpointsServer"/>). Call
+    /// it before the bus is added: hosted services start in order, and liveness must answer while the
+    /// bus still waits for RabbitMQ.
+    /// </summary>
+    public static IHostApplicationBuilder AddSyncHealthEndpoints(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddHealthChecks();
+        builder.Services.AddSingleton<HealthEndpointsServer>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<HealthEndpointsServer>());
+        return builder;
+    }
+
+    /// <summary>
     /// Console logs with scopes, as JSON lines unless <c>Logging:Console:FormatterName</c> says
     /// <c>simple</c> (or <c>systemd</c>); standard output and error pass through <see cref="SecretRedactor"/>.
     /// </summary>

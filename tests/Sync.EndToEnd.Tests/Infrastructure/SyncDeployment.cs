@@ -17,6 +17,7 @@ public sealed class SyncDeployment : IAsyncDisposable
     private readonly List<ServiceProcess> _services = [];
     private readonly List<string> _replacedOutputs = [];
     private readonly Dictionary<string, string> _extraEnvironment = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, string>> _serviceEnvironment = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string User, string Password)> _brokerUsers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _instances = new(StringComparer.Ordinal) { ["Loader"] = 1, ["Transformer"] = 1, ["Extractor"] = 1, ["Coordinator"] = 1 };
     private readonly List<int> _apiPorts = [];
@@ -114,6 +115,17 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     public void SetEnvironment(string key, string value) => _extraEnvironment[key] = value;
 
+    /// <summary>A setting of one service only (its own health port, say), over <see cref="SetEnvironment"/>'s.</summary>
+    public void SetServiceEnvironment(string service, string key, string value)
+    {
+        if (!_serviceEnvironment.TryGetValue(service, out var environment))
+        {
+            _serviceEnvironment[service] = environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+
+        environment[key] = value;
+    }
+
     public IReadOnlyDictionary<string, string> Environment()
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -141,10 +153,26 @@ public sealed class SyncDeployment : IAsyncDisposable
 
     private ServiceProcess CreateService(string service, int instance) => service switch
     {
-        "Coordinator" => new ServiceProcess(service, WithBrokerUser(service, CoordinatorEnvironment()), "--urls", $"http://127.0.0.1:{_apiPorts[instance - 1]}") { Instance = instance },
+        "Coordinator" => new ServiceProcess(service, WithServiceEnvironment(service, WithBrokerUser(service, CoordinatorEnvironment())), "--urls", $"http://127.0.0.1:{_apiPorts[instance - 1]}") { Instance = instance },
         "Loader" when LoaderCount > 1 => CreateLoader(instance),
-        _ => new ServiceProcess(service, WithBrokerUser(service, Environment())) { Instance = instance },
+        _ => new ServiceProcess(service, WithServiceEnvironment(service, WithBrokerUser(service, Environment()))) { Instance = instance },
     };
+
+    private IReadOnlyDictionary<string, string> WithServiceEnvironment(string service, IReadOnlyDictionary<string, string> environment)
+    {
+        if (!_serviceEnvironment.TryGetValue(service, out var own))
+        {
+            return environment;
+        }
+
+        var merged = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+        foreach (var (key, value) in own)
+        {
+            merged[key] = value;
+        }
+
+        return merged;
+    }
 
     /// <summary>
     /// The Coordinator's environment: no source or destination connection of any kind
@@ -155,7 +183,7 @@ public sealed class SyncDeployment : IAsyncDisposable
         Environment().Where(e => !e.Key.Contains("Connections__", StringComparison.Ordinal)).ToDictionary(StringComparer.Ordinal);
 
     private ServiceProcess CreateLoader(int instance) =>
-        new("Loader", new Dictionary<string, string>(WithBrokerUser("Loader", Environment()), StringComparer.Ordinal) { ["Loader__InstanceName"] = $"loader-{instance}" }) { Instance = instance };
+        new("Loader", new Dictionary<string, string>(WithServiceEnvironment("Loader", WithBrokerUser("Loader", Environment())), StringComparer.Ordinal) { ["Loader__InstanceName"] = $"loader-{instance}" }) { Instance = instance };
 
     private IReadOnlyDictionary<string, string> WithBrokerUser(string service, IReadOnlyDictionary<string, string> environment)
     {
@@ -430,7 +458,7 @@ public sealed class SyncDeployment : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
