@@ -33,7 +33,7 @@ internal sealed partial class CronRunStarter(
         var paused = await dbContext.JobPauses.AsNoTracking().Where(p => due.Contains(p.JobName)).Select(p => p.JobName).ToListAsync();
         foreach (var job in due)
         {
-            if (!paused.Contains(job) && jobs.Find(job) is null && jobs.FindStreams(job) is { } streamsJob)
+            if (!paused.Contains(job) && jobs.Find(job) is not { Streams: null } && jobs.FindStreams(job) is { } streamsJob)
             {
                 await StartStreamsAsync(streamsJob, now);
             }
