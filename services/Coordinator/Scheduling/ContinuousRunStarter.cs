@@ -16,7 +16,7 @@ namespace Sync.Coordinator.Scheduling;
 /// run that failed, a Coordinator that was down), and resolves a cdc streams job not resolved yet. A completed run's successor is started by
 /// <see cref="ContinueStreamActivity"/> at once, so this only steps in when that did not happen.
 /// </summary>
-internal sealed class ContinuousRunStarter(JobCatalog jobs, StreamResolver streams, CoordinatorDbContext dbContext, IPublishEndpoint publish) : IInvocable
+internal sealed partial class ContinuousRunStarter(JobCatalog jobs, StreamResolver streams, CoordinatorDbContext dbContext, IPublishEndpoint publish, ILogger<ContinuousRunStarter> logger) : IInvocable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
@@ -32,7 +32,8 @@ internal sealed class ContinuousRunStarter(JobCatalog jobs, StreamResolver strea
             }
             catch (Exception e) when (e is RequestTimeoutException or RequestFaultException)
             {
-                // The Extractor does not answer now; tried again at the next interval.
+                // Tried again at the next interval.
+                LogNotResolved(logger, unresolved.Name, e.Message);
             }
         }
 
@@ -53,4 +54,7 @@ internal sealed class ContinuousRunStarter(JobCatalog jobs, StreamResolver strea
             await publish.PublishDurablyAsync(dbContext, new StartSyncRun(NewId.NextGuid(), job, ContinueStreamActivity.Trigger, DateTimeOffset.UtcNow), CancellationToken.None);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Continuous cdc streams job {JobName} not resolved, the Extractor did not answer ({Reason}); trying again")]
+    private static partial void LogNotResolved(ILogger logger, string jobName, string reason);
 }
