@@ -46,12 +46,13 @@ internal sealed partial class ExtractBatchesConsumer(
                 return fence.Value;
             }
 
-            async ValueTask PublishAsync(RecordBatch batch, IReadOnlyList<RejectedRecord> rejected, CancellationToken cancellationToken)
+            // A batch of a cdc job with streams travels with its stream's job, which names its destination table.
+            async ValueTask PublishAsync(RecordBatch batch, IReadOnlyList<RejectedRecord> rejected, JobSpec job, CancellationToken cancellationToken)
             {
                 var batchFence = await FenceAsync(cancellationToken);
                 batchSeq++;
                 inFlight.Enqueue(context.Publish(
-                    new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, message.Job, batch, batchFence, rejected.Count == 0 ? null : rejected),
+                    new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, job, batch, batchFence, rejected.Count == 0 ? null : rejected),
                     cancellationToken));
                 SyncTelemetry.RowsExtracted.Add(batch.RowCount, SyncTelemetry.JobTag(message.JobName));
                 heartbeat.Add(batch.RowCount);
@@ -62,9 +63,14 @@ internal sealed partial class ExtractBatchesConsumer(
             }
 
             var kind = message.Job.Source.Kind;
-            var summary = message.Job.Mode == SyncMode.Cdc
-                ? await connectors.ChangeSource(kind).ExtractAsync(message.Job, message.After, message.Fence, PublishAsync, context.CancellationToken)
-                : await connectors.Source(kind).ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken);
+            var summary = message.Job switch
+            {
+                { Mode: SyncMode.Cdc, Streams: not null } => await connectors.ChangeSource(kind).ExtractStreamsAsync(
+                    message.Job, message.After, message.Fence, (stream, batch, ct) => PublishAsync(batch, [], stream, ct), context.CancellationToken),
+                { Mode: SyncMode.Cdc } => await connectors.ChangeSource(kind).ExtractAsync(
+                    message.Job, message.After, message.Fence, (batch, rejected, ct) => PublishAsync(batch, rejected, message.Job, ct), context.CancellationToken),
+                _ => await connectors.Source(kind).ExtractAsync(message.Job, message.After, (batch, rejected, ct) => PublishAsync(batch, rejected, message.Job, ct), context.CancellationToken),
+            };
 
             await Task.WhenAll(inFlight);
             var completedFence = await FenceAsync(context.CancellationToken);

@@ -13,4 +13,12 @@ public interface IChangeSource
         long fence,
         Func<RecordBatch, IReadOnlyList<RejectedRecord>, CancellationToken, ValueTask> onBatch,
         CancellationToken cancellationToken);
+
+    /// <summary>A cdc job with <see cref="JobSpec.Streams"/>: one change stream for all its tables; each batch comes with its stream's job.</summary>
+    Task<ExtractionSummary> ExtractStreamsAsync(
+        JobSpec job,
+        CursorPosition? after,
+        long fence,
+        Func<JobSpec, RecordBatch, CancellationToken, ValueTask> onBatch,
+        CancellationToken cancellationToken);
 }

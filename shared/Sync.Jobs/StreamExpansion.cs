@@ -89,8 +89,31 @@ public static class StreamExpansion
                 "give each of them a destination table of its own with destination_table:"));
         }
 
-        return errors.Count == 0 ? new StreamExpansionResult(jobs, []) : new StreamExpansionResult([], errors);
+        if (errors.Count > 0)
+        {
+            return new StreamExpansionResult([], errors);
+        }
+
+        return job.Defaults.Mode == SyncMode.Cdc ? new StreamExpansionResult([CdcJob(job, jobs)], []) : new StreamExpansionResult(jobs, []);
     }
+
+    /// <summary>
+    /// A cdc streams job runs as one job of its own name: one replication slot, publication and LSN
+    /// watermark for all its tables (issue 18), its streams carried in <see cref="JobSpec.Streams"/>.
+    /// Its own source and destination name only the connections; each batch names its stream's table.
+    /// </summary>
+    private static JobSpec CdcJob(StreamsJob job, IReadOnlyList<JobSpec> streams) => new(
+        job.Name,
+        new SourceSpec(SourceKind.Postgres, job.SourceConnection, string.Empty, string.Empty, []),
+        new TransformSpec([]),
+        new DestinationSpec(DestinationKind.Postgres, job.DestinationConnection, string.Empty, [], ConflictStrategy.SourceWins, DeleteMode.Delete),
+        job.Defaults.BatchSize ?? JobFile.DefaultBatchSize,
+        job.Schedule,
+        SyncMode.Cdc,
+        job.Retry,
+        VerifySpec.OnRequest,
+        job.BatchBytes,
+        streams);
 
     private static JobSpec? Resolve(StreamsJob job, DiscoveredTable table, StreamSettings settings, StreamSelector at, Action<StreamSelector, string, string> error)
     {
@@ -122,15 +145,23 @@ public static class StreamExpansion
             valid = false;
         }
 
-        var cursor = settings.Cursor ?? table.Columns.FirstOrDefault(c => c.Name == DefaultCursor && c.Type == DefaultCursorType)?.Name;
+        // A cdc stream follows its changes in commit order and needs no cursor; one given is checked (latest-wins compares it).
+        var cdc = job.Defaults.Mode == SyncMode.Cdc;
+        var cursor = settings.Cursor ?? (cdc ? string.Empty : table.Columns.FirstOrDefault(c => c.Name == DefaultCursor && c.Type == DefaultCursorType)?.Name);
         if (cursor is null)
         {
             error(at, $"{table.QualifiedName} has no cursor: none is given and it has no {DefaultCursor} timestamptz column", $"{own} cursor: naming a column that grows with every change ({Columns(table)}), or leave it out with exclude:");
             valid = false;
         }
-        else if (table.Columns.All(c => c.Name != cursor))
+        else if (cursor.Length > 0 && table.Columns.All(c => c.Name != cursor))
         {
             error(at, $"cursor column \"{cursor}\" is not a column of {table.QualifiedName}", $"{own} cursor: naming one of its columns ({Columns(table)}), or leave it out with exclude:");
+            valid = false;
+        }
+
+        if (cdc && cursor is "" && settings.Conflict == ConflictStrategy.LatestWins)
+        {
+            error(at, $"latest-wins compares the cursor column, and cdc stream {table.QualifiedName} has none", $"use source-wins (the default for cdc: changes arrive in commit order), or {own} cursor:");
             valid = false;
         }
 
@@ -149,7 +180,9 @@ public static class StreamExpansion
         var mode = settings.Mode ?? SyncMode.Incremental;
         var destinationTable = settings.DestinationTable ?? $"{job.DestinationSchema ?? table.Schema}.{table.Name}";
         var source = new SourceSpec(SourceKind.Postgres, job.SourceConnection, table.QualifiedName, cursor, primaryKey, settings.Lookback ?? TimeSpan.Zero);
-        var destination = new DestinationSpec(DestinationKind.Postgres, job.DestinationConnection, destinationTable, primaryKey, settings.Conflict ?? ConflictStrategy.LatestWins, settings.Deletes ?? DeleteMode.Keep);
+        var destination = cdc
+            ? new DestinationSpec(DestinationKind.Postgres, job.DestinationConnection, destinationTable, primaryKey, settings.Conflict ?? ConflictStrategy.SourceWins, settings.Deletes ?? DeleteMode.Delete)
+            : new DestinationSpec(DestinationKind.Postgres, job.DestinationConnection, destinationTable, primaryKey, settings.Conflict ?? ConflictStrategy.LatestWins, settings.Deletes ?? DeleteMode.Keep);
         return new JobSpec(job.StreamJobName(stream), source, new TransformSpec([]), destination, settings.BatchSize ?? JobFile.DefaultBatchSize, null, mode, job.Retry, VerifySpec.OnRequest, job.BatchBytes);
     }
 

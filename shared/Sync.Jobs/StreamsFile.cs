@@ -27,7 +27,9 @@ internal static partial class StreamsFile
         ["delete"] = DeleteMode.Delete,
     };
 
-    private const string CdcFix = "for now, give each cdc table a job file of its own (source.table: with mode: cdc), and leave it out of this job with exclude:";
+    private const string CdcKeepsNoRows = "a cdc job applies the deletes it streams: keep is for full refreshes";
+
+    private const string CdcFix = "write mode: cdc at the top of the file: one replication slot follows every table of the job; or give this table a cdc job file of its own and leave it out of this job with exclude:";
 
     // schema.table where the table part may hold * (any run of characters); no * in the schema, which the catalog request names.
     [GeneratedRegex(@"^(?:(?<schema>[A-Za-z_][A-Za-z0-9_$]{0,62})\.)?(?<table>[A-Za-z0-9_$*]{1,63})\z", RegexOptions.CultureInvariant)]
@@ -39,14 +41,14 @@ internal static partial class StreamsFile
         var name = nameValue is { } n ? FieldRules.JobName(n, errors) : null;
         var nameAt = nameValue?.Mark ?? default;
         var schedule = JobFile.ReadSchedule(job, errors);
-        if (schedule == CdcSourceRules.Continuous)
-        {
-            errors.Add(job.KeyMark("schedule"), "schedule", "continuous needs a change stream to follow, and a streams job reads by cursor", "use a cron schedule like \"*/15 * * * *\"");
-        }
-
         var batchSize = job.Has("batch_size") ? JobFile.ReadBatchSize(job, errors) : (int?)null;
         var batchBytes = ByteSize.ReadBatchBytes(job, errors);
-        var mode = ReadMode(job, errors);
+        var mode = ReadMode(job, errors, whole: true);
+        if (schedule == CdcSourceRules.Continuous && mode != SyncMode.Cdc)
+        {
+            errors.Add(job.KeyMark("schedule"), "schedule", "continuous needs a change stream to follow, and this streams job reads by cursor", "use a cron schedule like \"*/15 * * * *\", or mode: cdc at the top of the file");
+        }
+
         foreach (var key in OneTableKeys.Where(job.Has))
         {
             errors.Add(job.KeyMark(key), key, "applies to one table, but this job names its tables under streams:, each loaded under its own column names",
@@ -57,6 +59,16 @@ internal static partial class StreamsFile
         var destination = ReadDestination(job, errors, out var schema);
         var retry = RetrySection.Read(job, errors);
         var defaults = new StreamSettings(mode, source.Cursor, source.PrimaryKey, batchSize, destination.Conflict, destination.Deletes, source.Lookback);
+        if (mode == SyncMode.Cdc && destination.Deletes == DeleteMode.Keep)
+        {
+            errors.Add(job.KeyMark("destination"), "destination.deletes", CdcKeepsNoRows, "use deletes: delete, or leave deletes: out");
+        }
+
+        if (mode == SyncMode.Cdc && source.Lookback is not null)
+        {
+            errors.Add(job.KeyMark("source"), "source.lookback", "is not used by a cdc streams job, which follows every change in commit order", "remove lookback:");
+        }
+
         var streams = ReadStreams(job, errors, defaults);
         var excluded = ReadExcluded(job, errors);
 
@@ -69,7 +81,8 @@ internal static partial class StreamsFile
         return JobFileResult.ValidStreams(streamsJob, nameAt);
     }
 
-    private static SyncMode? ReadMode(YamlNodeReader reader, JobFileErrors errors)
+    /// <param name="whole">The mode at the top of the file, the only place mode: cdc is taken.</param>
+    private static SyncMode? ReadMode(YamlNodeReader reader, JobFileErrors errors, bool whole = false)
     {
         if (reader.Scalar("mode", "incremental") is not { } value)
         {
@@ -78,6 +91,11 @@ internal static partial class StreamsFile
 
         if (value.Value == "cdc")
         {
+            if (whole)
+            {
+                return SyncMode.Cdc;
+            }
+
             RefuseCdc(value, errors);
             return null;
         }
@@ -85,10 +103,10 @@ internal static partial class StreamsFile
         return FieldRules.Choice(value, errors, Kinds.Modes, out var mode) ? mode : null;
     }
 
-    // One replication slot and publication for many tables is not built yet (issue 18); refusing is
-    // what keeps a validated configuration from losing rows.
+    // A cdc streams job reads all its tables through one replication slot, so cdc is the whole job's
+    // mode: one stream cannot follow a slot the others do not read.
     private static void RefuseCdc(YamlScalar value, JobFileErrors errors) =>
-        errors.Add(value.Mark, value.Field, "mode: cdc cannot be used with streams: yet (a cdc job follows one table through its own replication slot)", CdcFix);
+        errors.Add(value.Mark, value.Field, "mode: cdc applies to a whole streams job (one replication slot follows all its tables), not to one stream or to source:", CdcFix);
 
     private static (string? Connection, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan? Lookback) ReadSource(YamlNodeReader job, JobFileErrors errors)
     {
@@ -194,7 +212,15 @@ internal static partial class StreamsFile
             }
 
             var effective = defaults.Over(settings);
-            if (effective.Deletes == DeleteMode.Delete && effective.Mode != SyncMode.FullRefresh)
+            if (defaults.Mode == SyncMode.Cdc && options is not null && CdcRefusal(options, settings) is { } refused)
+            {
+                errors.Add(options.KeyMark(refused), options.FieldOf(refused), "is not used by a cdc streams job, which follows every change in commit order", $"remove {refused}:");
+            }
+            else if (defaults.Mode == SyncMode.Cdc && settings.Deletes == DeleteMode.Keep)
+            {
+                errors.Add(at, field, CdcKeepsNoRows, "use deletes: delete, or leave deletes: out");
+            }
+            else if (defaults.Mode != SyncMode.Cdc && effective.Deletes == DeleteMode.Delete && effective.Mode != SyncMode.FullRefresh)
             {
                 errors.Add(at, field, "deletes: delete needs mode: full_refresh, which reads every source row and so finds the ones gone",
                     "add mode: full_refresh (here or at the top of the file), or use deletes: keep");
@@ -205,6 +231,11 @@ internal static partial class StreamsFile
 
         return streams;
     }
+
+    // What a stream of a cdc job does not take: a look-back (changes come once, in commit order) and a
+    // mode of its own (the slot is the job's; mode: cdc there is refused as it is read).
+    private static string? CdcRefusal(YamlNodeReader options, StreamSettings settings) =>
+        options.Has("lookback") ? "lookback" : settings.Mode is not null ? "mode" : null;
 
     private static StreamSettings ReadStreamSettings(YamlNodeReader options, JobFileErrors errors, (string Schema, string Table) selector)
     {

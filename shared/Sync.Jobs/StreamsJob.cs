@@ -6,7 +6,8 @@ namespace Sync.Jobs;
 /// A job file with <c>streams:</c>: one job over many source tables. It names tables and patterns;
 /// which tables they match, and the primary keys and cursors not given, come from the live source
 /// catalog, so the Coordinator expands it into one <see cref="JobSpec"/> per stream
-/// (<see cref="StreamExpansion"/>) before each run. <see cref="File"/> names the file in errors.
+/// (<see cref="StreamExpansion"/>) before each run; with <c>mode: cdc</c>, into one job carrying
+/// them all (<see cref="JobSpec.Streams"/>). <see cref="File"/> names the file in errors.
 /// </summary>
 public sealed record StreamsJob(
     string Name,

@@ -16,7 +16,7 @@ namespace Sync.EndToEnd.Tests;
 /// </summary>
 public sealed class CdcPagilaTests : IAsyncLifetime
 {
-    private const string Types = """
+    internal const string Types = """
         CREATE DOMAIN year AS integer CONSTRAINT year_check CHECK (VALUE >= 1901 AND VALUE <= 2155);
         CREATE TYPE mpaa_rating AS ENUM ('G', 'PG', 'PG-13', 'R', 'NC-17');
         CREATE DOMAIN category_key AS integer CONSTRAINT category_key_check CHECK (VALUE > 0);
@@ -58,7 +58,7 @@ public sealed class CdcPagilaTests : IAsyncLifetime
         CREATE TABLE payment_p2022_06 PARTITION OF payment FOR VALUES FROM ('2022-06-01 00:00:00+00') TO ('2022-07-01 00:00:00+00');
         """;
 
-    private const string Seed = """
+    internal const string Seed = """
         INSERT INTO language (name) SELECT unnest(ARRAY['English', 'Italian', 'Japanese', 'Mandarin', 'French', 'German']);
         INSERT INTO category (name) SELECT 'Category ' || g FROM generate_series(1, 16) g;
         INSERT INTO actor (first_name, last_name) SELECT 'FIRST' || g, 'LAST' || g FROM generate_series(1, 200) g;
@@ -85,7 +85,7 @@ public sealed class CdcPagilaTests : IAsyncLifetime
         """;
 
     // Each table's digest: row count and an md5 of its rows as text in key order (both columns of a composite key).
-    private static readonly (string Table, string Key)[] Digests =
+    internal static readonly (string Table, string Key)[] Digests =
     [
         ("actor", "actor_id"), ("category", "category_id"), ("language", "language_id"), ("film", "film_id"),
         ("film_actor", "actor_id, film_id"), ("customer", "customer_id"), ("rental", "rental_id"),
@@ -139,7 +139,7 @@ public sealed class CdcPagilaTests : IAsyncLifetime
             "no film inserted by the churn reached the destination");
     }
 
-    private static string TablesWith(string keyType, bool source) => string.Format(
+    internal static string TablesWith(string keyType, bool source) => string.Format(
         CultureInfo.InvariantCulture,
         Tables,
         keyType,

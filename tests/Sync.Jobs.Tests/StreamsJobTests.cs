@@ -126,18 +126,60 @@ public sealed class StreamsJobTests
         Assert.Contains("table public.orders does not exist in connection \"demo_source\"", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Mode_cdc_with_streams_is_refused_with_one_job_per_table_as_the_fix()
-    {
-        var atTop = JobFile.Parse(Shop.Replace("batch_size: 500", "mode: cdc", StringComparison.Ordinal), "jobs/shop.yml");
-        var underStream = JobFile.Parse(Shop.Replace("    batch_size: 200", "    mode: cdc", StringComparison.Ordinal), "jobs/shop.yml");
+    private const string CdcShop = """
+        name: shop
+        mode: cdc
+        schedule: continuous
+        source:
+          type: postgres
+          connection: demo_source
+        destination:
+          type: postgres
+          connection: demo_destination
+          schema: mirror
+        streams:
+          - public.*
+          - table: public.legacy
+            primary_key: [code]
+            batch_size: 200
+        exclude: [public.audit_*]
 
-        var top = Assert.Single(atTop.Errors);
-        Assert.Equal(("jobs/shop.yml", 2, "mode"), (top.File, top.Line, top.Field));
-        Assert.Contains("mode: cdc cannot be used with streams:", top.Message, StringComparison.Ordinal);
-        Assert.Contains("job file of its own", top.Suggestion, StringComparison.Ordinal);
-        Assert.Equal("streams[1].mode", Assert.Single(underStream.Errors).Field);
-        Assert.False(atTop.HasJob || underStream.HasJob);
+        """;
+
+    [Fact]
+    public void A_cdc_streams_job_expands_to_one_job_whose_streams_share_its_slot()
+    {
+        var result = StreamExpansion.Expand(ParseStreams(CdcShop), Catalog);
+
+        Assert.True(result.IsValid, string.Join(Environment.NewLine, result.Errors));
+        var job = Assert.Single(result.Jobs);
+        Assert.Equal(("shop", SyncMode.Cdc, "continuous"), (job.Name, job.Mode, job.Schedule));
+        Assert.Equal(("demo_source", "demo_destination"), (job.Source.Connection, job.Destination.Connection));
+        var streams = job.Streams!.ToDictionary(s => s.Name);
+        Assert.Equal(["shop.legacy", "shop.orders", "shop.users"], streams.Keys.Order(StringComparer.Ordinal));
+        Assert.All(streams.Values, s => Assert.Equal((SyncMode.Cdc, ConflictStrategy.SourceWins, DeleteMode.Delete), (s.Mode, s.Destination.Conflict, s.Destination.Deletes)));
+        // No cursor is needed to follow changes: orders has no updated_at, and a cursor-read job would refuse it.
+        Assert.Equal(("", "mirror.orders"), (streams["shop.orders"].Source.Cursor, streams["shop.orders"].Destination.Table));
+        Assert.Equal(["id"], streams["shop.orders"].Source.PrimaryKey);
+        Assert.Equal(["code"], streams["shop.legacy"].Source.PrimaryKey);
+        Assert.Equal(200, streams["shop.legacy"].BatchSize);
+    }
+
+    [Fact]
+    public void Mode_cdc_under_one_stream_or_source_is_refused_with_the_top_of_the_file_as_the_fix()
+    {
+        var underStream = JobFile.Parse(Shop.Replace("    batch_size: 200", "    mode: cdc", StringComparison.Ordinal), "jobs/shop.yml");
+        var underSource = JobFile.Parse(Shop.Replace("  connection: demo_source", "  connection: demo_source\n  mode: cdc", StringComparison.Ordinal), "jobs/shop.yml");
+        var otherMode = JobFile.Parse(CdcShop.Replace("    batch_size: 200", "    mode: full_refresh", StringComparison.Ordinal), "jobs/shop.yml");
+        var keep = JobFile.Parse(CdcShop.Replace("  schema: mirror", "  schema: mirror\n  deletes: keep", StringComparison.Ordinal), "jobs/shop.yml");
+
+        var stream = Assert.Single(underStream.Errors);
+        Assert.Equal("streams[1].mode", stream.Field);
+        Assert.Contains("mode: cdc at the top of the file", stream.Suggestion, StringComparison.Ordinal);
+        Assert.Equal("source.mode", Assert.Single(underSource.Errors).Field);
+        Assert.Equal("streams[1].mode", Assert.Single(otherMode.Errors).Field);
+        Assert.Contains("applies the deletes it streams", keep.Errors[0].Message, StringComparison.Ordinal);
+        Assert.False(underStream.HasJob || underSource.HasJob || otherMode.HasJob || keep.HasJob);
     }
 
     [Fact]

@@ -143,7 +143,8 @@ internal static class JobsApi
                 return TypedResults.UnprocessableEntity(new ValidationView(false, expansion.Errors.Select(ErrorView.Of).ToList()));
             }
 
-            foreach (var job in expansion.Jobs)
+            // A cdc streams job's streams are checked one by one, as the tables they are.
+            foreach (var job in expansion.Jobs.SelectMany(j => j.Streams ?? [j]))
             {
                 var checkedSchema = await stages.GetResponseAsync<CheckJobSchema, JobSchemaChecked>(new CheckJobSchema(job.Name, job), cancellationToken);
                 errors.AddRange(checkedSchema.Problems.Select(p => new ErrorView(file, 0, 0, $"{job.Name}: {p.Field}", p.Message, null, $"{file}: stream {job.Name}: {p.Field}: {p.Message}")));

@@ -53,7 +53,8 @@ internal static class RunsApi
     private static async Task<Results<Accepted<RunStarted>, Accepted<StreamRunsStarted>, NotFound<ProblemDetailsBody>, Conflict<ProblemDetailsBody>, UnprocessableEntity<ValidationView>, ProblemHttpResult>> StartRunAsync(
         string name, JobCatalog jobs, StreamResolver streams, CoordinatorDbContext dbContext, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
-        if (jobs.Find(name) is null && jobs.FindStreams(name) is { } streamsJob)
+        // A cdc streams job is found as a job of its own name once resolved; it is resolved again before each run all the same.
+        if (jobs.Find(name) is not { Streams: null } && jobs.FindStreams(name) is { } streamsJob)
         {
             StreamExpansionResult expansion;
             try

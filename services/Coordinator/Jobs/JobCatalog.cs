@@ -119,7 +119,8 @@ public sealed partial class JobCatalog
             var change = JobCatalogChange.Between(previous, next);
             _current = next;
             // A streams job changed or removed is expanded again before its next run (StreamResolver).
-            foreach (var stale in _streamJobs.Keys.Where(k => !next.Streams.TryGetValue(k[..Math.Max(k.IndexOf('.', StringComparison.Ordinal), 0)], out var job)
+            // A cdc streams job is resolved as one job of its own name (no dot).
+            foreach (var stale in _streamJobs.Keys.Where(k => !next.Streams.TryGetValue(k.IndexOf('.', StringComparison.Ordinal) is > 0 and var dot ? k[..dot] : k, out var job)
                          || !previous.Streams.TryGetValue(job.Name, out var old) || !JobCatalogChange.SameStreams(old, job)).ToList())
             {
                 _streamJobs.TryRemove(stale, out _);

@@ -13,16 +13,32 @@ namespace Sync.Coordinator.Scheduling;
 /// <summary>
 /// Keeps every cdc job with <c>schedule: continuous</c> streaming: starts a run of such a job that is
 /// not paused, has no active run and whose last run ended more than one interval ago (its first start, a
-/// run that failed, a Coordinator that was down). A completed run's successor is started by
-/// <see cref="ContinueStreamActivity"/> at once, so this only steps in when that did not happen. Its
-/// starts are claimed (<see cref="ScheduledStarts"/>), so Coordinator replicas start a stream once.
+/// run that failed, a Coordinator that was down), and resolves a cdc streams job not resolved yet. A
+/// completed run's successor is started by <see cref="ContinueStreamActivity"/> at once, so this only
+/// steps in when that did not happen. Its starts are claimed (<see cref="ScheduledStarts"/>), so
+/// Coordinator replicas start a stream once.
 /// </summary>
-internal sealed class ContinuousRunStarter(JobCatalog jobs, CoordinatorDbContext dbContext, IPublishEndpoint publish) : IInvocable
+internal sealed partial class ContinuousRunStarter(JobCatalog jobs, StreamResolver streams, CoordinatorDbContext dbContext, IPublishEndpoint publish, ILogger<ContinuousRunStarter> logger) : IInvocable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
     public async Task Invoke()
     {
+        // A continuous cdc streams job runs as the job its file resolves to: resolved again here once a
+        // reload dropped it (its file changed), so an added or removed stream takes effect at the next run.
+        foreach (var unresolved in jobs.AllStreams.Where(s => s is { Defaults.Mode: SyncMode.Cdc, Schedule: "continuous" } && jobs.Find(s.Name) is null))
+        {
+            try
+            {
+                await streams.ResolveAsync(unresolved, CancellationToken.None);
+            }
+            catch (Exception e) when (e is RequestTimeoutException or RequestFaultException)
+            {
+                // Tried again at the next interval.
+                LogNotResolved(logger, unresolved.Name, e.Message);
+            }
+        }
+
         var continuous = jobs.All.Where(j => j is { Mode: SyncMode.Cdc, Schedule: "continuous" }).Select(j => j.Name).ToList();
         if (continuous.Count == 0)
         {
@@ -47,4 +63,7 @@ internal sealed class ContinuousRunStarter(JobCatalog jobs, CoordinatorDbContext
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Continuous cdc streams job {JobName} not resolved, the Extractor did not answer ({Reason}); trying again")]
+    private static partial void LogNotResolved(ILogger logger, string jobName, string reason);
 }

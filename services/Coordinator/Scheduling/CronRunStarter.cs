@@ -56,7 +56,9 @@ internal sealed partial class CronRunStarter(
             return;
         }
 
-        if (jobs.Find(job) is null && jobs.FindStreams(job) is { } streamsJob)
+        // A cursor streams job (not in the catalog itself) or a cdc streams job (one job carrying
+        // its streams) is resolved against the source catalog before it starts.
+        if (jobs.Find(job) is not { Streams: null } && jobs.FindStreams(job) is { } streamsJob)
         {
             await StartStreamsAsync(streamsJob, now);
         }

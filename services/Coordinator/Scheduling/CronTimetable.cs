@@ -80,9 +80,10 @@ internal sealed class CronTimetable
     private static IEnumerable<(string Job, string Cron)> RunSchedules(IEnumerable<JobSpec> jobs) =>
         jobs.Where(j => j.Schedule is not (null or "continuous")).Select(j => (j.Name, j.Schedule!));
 
-    // A streams job fires as one: each run resolves its streams and starts one run per stream.
+    // A streams job fires as one: each run resolves its streams and starts one run per stream (a cdc
+    // one, one run of the job its streams resolved to, which is left out here so it is not listed twice).
     private static IEnumerable<(string Job, string Cron)> RunSchedules(JobCatalog jobs) =>
-        RunSchedules(jobs.All).Concat(jobs.AllStreams.Where(s => s.Schedule is not null).Select(s => (s.Name, s.Schedule!)));
+        RunSchedules(jobs.All.Where(j => j.Streams is null)).Concat(jobs.AllStreams.Where(s => s.Schedule is not (null or "continuous")).Select(s => (s.Name, s.Schedule!)));
 
     private static IEnumerable<(string Job, string Cron)> VerifySchedules(IEnumerable<JobSpec> jobs) =>
         jobs.Where(j => j.Verify?.Schedule is not null).Select(j => (j.Name, j.Verify!.Schedule!));

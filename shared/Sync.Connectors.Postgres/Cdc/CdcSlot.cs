@@ -60,7 +60,8 @@ public static class CdcSlot
     }
 
     /// <summary>
-    /// Creates the job's publication for its table, or points an existing one at it. A derived job's
+    /// Creates the job's publication for its table, or points an existing one at it; a job with streams
+    /// publishes all of its streams' tables (each partition's changes under its own name). A derived job's
     /// publication holds every table it depends on, one slot for them all, so the changes of all of them
     /// come in one commit order; it publishes a partition's changes as its root table's
     /// (publish_via_partition_root), which is the name depends_on gives.
@@ -72,7 +73,7 @@ public static class CdcSlot
         exists.Parameters.Add(new NpgsqlParameter { Value = name });
         var create = (long)(await exists.ExecuteScalarAsync(cancellationToken))! == 0;
         var derived = job.Source.DependsOn is not null;
-        var tables = string.Join(", ", (job.Source.DependsOn?.Select(d => d.Table) ?? [job.Source.Table]).Select(SqlIdentifier.QuoteQualified));
+        var tables = string.Join(", ", (job.Streams?.Select(s => s.Source.Table) ?? job.Source.DependsOn?.Select(d => d.Table) ?? [job.Source.Table]).Select(SqlIdentifier.QuoteQualified));
         var options = derived ? " WITH (publish_via_partition_root = true)" : string.Empty;
         var sql = create
             ? $"CREATE PUBLICATION {SqlIdentifier.Quote(name)} FOR TABLE {tables}{options}"

@@ -13,4 +13,12 @@ public sealed partial class PostgresChangeSource : IChangeSource
         Func<RecordBatch, IReadOnlyList<RejectedRecord>, CancellationToken, ValueTask> onBatch,
         CancellationToken cancellationToken) =>
         ExtractAsync(job, after, fence, (batch, _, ct) => onBatch(batch, [], ct), cancellationToken);
+
+    Task<ExtractionSummary> IChangeSource.ExtractStreamsAsync(
+        JobSpec job,
+        CursorPosition? after,
+        long fence,
+        Func<JobSpec, RecordBatch, CancellationToken, ValueTask> onBatch,
+        CancellationToken cancellationToken) =>
+        ExtractStreamsAsync(job, after, fence, (stream, batch, _, ct) => onBatch(stream, batch, ct), cancellationToken);
 }

@@ -108,14 +108,14 @@ public static class CdcDeployment
     }
 
     // A destination table the Loader makes (destination.schema) is absent until the first batch
-    // arrives: not equal yet, rather than a failure of the wait.
+    // arrives, and a column it adds until the first change carrying it: not equal yet, rather than a failure of the wait.
     private static async Task<string> DigestAsync(string connectionString, string sql)
     {
         try
         {
             return (string)(await OrdersTable.ScalarAsync(connectionString, sql))!;
         }
-        catch (Npgsql.PostgresException missing) when (missing.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable)
+        catch (Npgsql.PostgresException missing) when (missing.SqlState is Npgsql.PostgresErrorCodes.UndefinedTable or Npgsql.PostgresErrorCodes.UndefinedColumn)
         {
             return $"(no table yet: {missing.MessageText})";
         }
