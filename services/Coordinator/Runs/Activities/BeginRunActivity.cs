@@ -62,7 +62,7 @@ internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbC
             ? null
             : $"Job \"{job.Name}\" changed since its watermark was committed: {string.Join("; ", differences)}. " +
               $"Reading on from that watermark could skip rows, so the run is refused and the watermark kept. " +
-              $"To copy again from the start: sync reset {job.Name} (DELETE /api/jobs/{job.Name}/watermark), then run it; or restore the job file.";
+              $"To copy again from the start: syncctl reset {job.Name} (DELETE /api/jobs/{job.Name}/watermark), then run it; or restore the job file.";
     }
 
     public Task Faulted<TException>(BehaviorExceptionContext<SyncRunState, StartSyncRun, TException> context, IBehavior<SyncRunState, StartSyncRun> next)
