@@ -62,9 +62,14 @@ internal sealed partial class ExtractBatchesConsumer(
             }
 
             var kind = message.Job.Source.Kind;
-            var summary = message.Job.Mode == SyncMode.Cdc
-                ? await connectors.ChangeSource(kind).ExtractAsync(message.Job, message.After, message.Fence, PublishAsync, context.CancellationToken)
-                : await connectors.Source(kind).ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken);
+            var summary = message switch
+            {
+                { Range: { } range } => connectors.Source(kind) is IRangeSource ranged
+                    ? await ranged.ExtractRangeAsync(message.Job, range, PublishAsync, context.CancellationToken)
+                    : throw new SourceSchemaException($"A backfill reads a slice of a PostgreSQL table or query; job \"{message.JobName}\" reads a {kind.ToString().ToLowerInvariant()} source."),
+                { Job.Mode: SyncMode.Cdc } => await connectors.ChangeSource(kind).ExtractAsync(message.Job, message.After, message.Fence, PublishAsync, context.CancellationToken),
+                _ => await connectors.Source(kind).ExtractAsync(message.Job, message.After, PublishAsync, context.CancellationToken),
+            };
 
             await Task.WhenAll(inFlight);
             var completedFence = await FenceAsync(context.CancellationToken);

@@ -35,6 +35,8 @@ internal static class SyncCommands
         root.Subcommands.Add(OperatorCommands.Pause(Client, Json, pause: true));
         root.Subcommands.Add(OperatorCommands.Pause(Client, Json, pause: false));
         root.Subcommands.Add(OperatorCommands.Reset(Client, Json));
+        root.Subcommands.Add(WatermarkCommands.Watermark(Client, Json));
+        root.Subcommands.Add(WatermarkCommands.Backfill(Client, Json));
         root.Subcommands.Add(OperatorCommands.Cancel(Client, Json));
         root.Subcommands.Add(OperatorCommands.DropSlot(Client, Json));
         root.Subcommands.Add(VerifyCommand.Build(Client, Json));

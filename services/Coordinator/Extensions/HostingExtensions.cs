@@ -119,6 +119,7 @@ internal static class HostingExtensions
         app.MapRunsApi();
         app.MapDeadLettersApi();
         app.MapOperationsApi();
+        app.MapWatermarkApi();
         app.MapCdcSlotsApi();
         app.MapVerifyApi();
         return app;

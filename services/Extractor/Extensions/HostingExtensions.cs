@@ -22,6 +22,7 @@ internal static class HostingExtensions
         builder.Services.AddSource<PostgresSource>(SourceKind.Postgres);
         builder.Services.AddSingleton<PostgresVerifier>();
         builder.Services.AddSingleton<JobSchemaCheck>();
+        builder.Services.AddSingleton<CursorValues>();
         builder.Services.AddSingleton<SourceCatalog>();
         builder.Services.AddOptions<PostgresSourceOptions>().BindConfiguration(PostgresSourceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddChangeSource<PostgresChangeSource>(SourceKind.Postgres);
