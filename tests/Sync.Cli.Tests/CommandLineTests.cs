@@ -31,6 +31,7 @@ public sealed class CommandLineTests
     [InlineData("drop-slot", "orders-cdc", "-y", "--json")]
     [InlineData("jobs", "--json")]
     [InlineData("watermark", "set", "orders", "2026-12-01T00:00:00Z")]
+    [InlineData("check", "demo_source", "--json")]
     [InlineData("backfill", "orders", "--from", "1000", "--to", "2000", "--json")]
     public void Operator_commands_parse(params string[] args)
     {

@@ -40,6 +40,7 @@ internal static class SyncCommands
         root.Subcommands.Add(OperatorCommands.Cancel(Client, Json));
         root.Subcommands.Add(OperatorCommands.DropSlot(Client, Json));
         root.Subcommands.Add(VerifyCommand.Build(Client, Json));
+        root.Subcommands.Add(CheckCommand.Build(Client, Json));
         return root;
     }
 

@@ -120,6 +120,7 @@ internal static class HostingExtensions
         app.MapDeadLettersApi();
         app.MapOperationsApi();
         app.MapWatermarkApi();
+        app.MapConnectionsApi();
         app.MapCdcSlotsApi();
         app.MapVerifyApi();
         return app;

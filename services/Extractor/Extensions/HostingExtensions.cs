@@ -41,6 +41,7 @@ internal static class HostingExtensions
             bus.AddConsumer<VerifyJobConsumer, VerifyJobConsumerDefinition>();
             bus.AddConsumer<DropCdcSlotConsumer, DropCdcSlotConsumerDefinition>();
             bus.AddConsumer<CheckJobSchemaConsumer, CheckJobSchemaConsumerDefinition>();
+            bus.AddConsumer<CheckConnectionConsumer, CheckConnectionConsumerDefinition>();
             bus.AddConsumer<DiscoverSourceTablesConsumer, DiscoverSourceTablesConsumerDefinition>();
             bus.AddRequestClient<BeginExtraction>();
         });
