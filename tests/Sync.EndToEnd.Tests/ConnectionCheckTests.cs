@@ -19,6 +19,7 @@ public sealed class ConnectionCheckTests
     {
         await using var sync = await SyncDeployment.CreateAsync("check");
         sync.SetEnvironment("Connections__wrongpw", new NpgsqlConnectionStringBuilder(sync.Source) { Password = WrongPassword }.ConnectionString);
+        sync.SetEnvironment("HttpConnections__closed_api__BaseUrl", "http://127.0.0.1:1/");
         await sync.StartAsync();
 
         var (code, output) = await sync.CliAsync(null, "check", "source", "--json");
@@ -38,6 +39,11 @@ public sealed class ConnectionCheckTests
         Assert.False(answer.GetProperty("ok").GetBoolean());
         Assert.Contains("password authentication failed", answer.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.DoesNotContain(WrongPassword, body, StringComparison.Ordinal);
+
+        // An http source's connection on a port nothing listens on.
+        var (closedCode, closed) = await sync.CliAsync(null, "check", "closed_api");
+        Assert.True(closedCode == 1, closed);
+        Assert.Contains("closed_api: failed  http://127.0.0.1:1/ does not answer", closed, StringComparison.Ordinal);
 
         var (unknownCode, unknown) = await sync.CliAsync(null, "check", "nosuch");
         Assert.True(unknownCode == 2, unknown);
