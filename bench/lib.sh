@@ -99,4 +99,4 @@ bench_state() {
   rm -rf "$BENCH_STATE" && mkdir -p "$BENCH_STATE/jobs"
 }
 
-cli() { dotnet "$REPO/tools/Sync.Cli/bin/Release/net10.0/sync.dll" --api "http://127.0.0.1:${SYNC_API_PORT:-5080}" "$@"; }
+cli() { dotnet "$REPO/tools/Sync.Cli/bin/Release/net10.0/syncctl.dll" --api "http://127.0.0.1:${SYNC_API_PORT:-5080}" "$@"; }

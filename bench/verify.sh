@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# bench/verify.sh [ROWS] — `sync verify` beside the sync it checks (issue 15, item 3).
+# bench/verify.sh [ROWS] — `syncctl verify` beside the sync it checks (issue 15, item 3).
 #
 # Seeds ROWS orders-like rows (default 1,000,000) as bench/pg-to-pg.sh does, runs the job once
 # through the four services (the sync time), then times
-#   verify equal:  `sync verify` of the synced tables (exit 0 expected);
+#   verify equal:  `syncctl verify` of the synced tables (exit 0 expected);
 #   verify 10:     the same after 10 destination rows are changed, deleted or added (exit 1
 #                  and exactly those 10 keys expected);
-#   repair:        `sync verify --repair` (repair run + second verification, exit 0 expected).
+#   repair:        `syncctl verify --repair` (repair run + second verification, exit 0 expected).
 # Target: verify equal ≤ the sync time, verify 10 ≤ twice it. Not a test: figures depend on the
 # machine and on what else it runs.
 set -euo pipefail

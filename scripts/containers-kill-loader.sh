@@ -3,7 +3,7 @@
 # Transformers runs the job `orders` over SYNC_DEMO_ROWS rows (default 500,000, 500 batches); once
 # both Loaders have applied batches, one Loader container is killed (SIGKILL) mid-run. Checks, each
 # printed: the kill came mid-run, the run completes, every batch is applied once, the destination
-# equals the source (sync verify and md5 of both tables), both Loaders applied batches, and the
+# equals the source (syncctl verify and md5 of both tables), both Loaders applied batches, and the
 # run is one trace that spans all four services (a collector, scripts/otlp-collector.py, receives
 # the containers' OTLP on the stack network's gateway address). Exit 0 when all hold. Starts from
 # `down -v` (the stack's database volume too) and leaves the new stack up, its services still
@@ -108,8 +108,8 @@ total="$(awk '{ s += $2 } END { print s + 0 }' <<<"$per_loader")"
 check "every batch applied once ($total of $BATCHES)" test "$total" == "$BATCHES"
 check "both Loaders applied batches" test "$(wc -l <<<"$per_loader")" -ge 2
 check "the killed Loader ($victim_host) applied batches before it died" grep -q "^$victim_host/" <<<"$per_loader"
-say "sync verify orders"
-check "sync verify: destination equals source" cli verify orders
+say "syncctl verify orders"
+check "syncctl verify: destination equals source" cli verify orders
 src="$(orders_md5 sync_demo_source)"
 dst="$(orders_md5 sync_demo_destination)"
 echo "source:      $src"

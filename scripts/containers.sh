@@ -10,7 +10,7 @@
 #   status   the stack's containers and the Coordinator's readiness
 #   demo     up, then the job `orders` (jobs/orders.yml) through the containers on
 #            SYNC_DEMO_ROWS rows (default 100,000): initial load, 1% changed, incremental run,
-#            `sync verify orders` and an md5 of both tables in the postgres container
+#            `syncctl verify orders` and an md5 of both tables in the postgres container
 #   logs SERVICE   the service's container logs
 # SYNC_NO_BUILD=1 skips the publish and the service images when they exist.
 #
@@ -338,7 +338,7 @@ psql_in() { # DATABASE SQL — psql inside the postgres container
 }
 
 cli() {
-  dotnet "$REPO/tools/Sync.Cli/bin/Release/net10.0/sync.dll" --api "http://127.0.0.1:$SYNC_CT_API_PORT" "$@"
+  dotnet "$REPO/tools/Sync.Cli/bin/Release/net10.0/syncctl.dll" --api "http://127.0.0.1:$SYNC_CT_API_PORT" "$@"
 }
 
 # The demo's orders table (scripts/demo.sh), ROWS rows, in sync_demo_source; empty in the destination.
@@ -364,11 +364,11 @@ orders_md5() { # DATABASE
   psql_in "$1" "SELECT count(*) || ' rows, md5 ' || md5(coalesce(string_agg(o::text, '|' ORDER BY id), '')) FROM public.orders o"
 }
 
-# Source and destination equal: sync verify (the Extractor compares them) and an md5 of every row.
+# Source and destination equal: syncctl verify (the Extractor compares them) and an md5 of every row.
 check_orders() {
   local src dst
-  say "sync verify orders"
-  cli verify orders || die "sync verify found the destination different from the source (or could not verify)"
+  say "syncctl verify orders"
+  cli verify orders || die "syncctl verify found the destination different from the source (or could not verify)"
   src="$(orders_md5 sync_demo_source)"
   dst="$(orders_md5 sync_demo_destination)"
   echo "source:      $src"

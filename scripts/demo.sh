@@ -24,7 +24,7 @@ sql() { # DATABASE SQL
 
 echo "== Building"
 dotnet build "$REPO/Sync.sln" -c Release -v q -nologo >/dev/null
-cli() { dotnet "$REPO/tools/Sync.Cli/bin/Release/net10.0/sync.dll" --api "http://127.0.0.1:${SYNC_API_PORT:-5080}" "$@"; }
+cli() { dotnet "$REPO/tools/Sync.Cli/bin/Release/net10.0/syncctl.dll" --api "http://127.0.0.1:${SYNC_API_PORT:-5080}" "$@"; }
 
 echo "== Creating the demo databases (source: $ROWS orders)"
 for db in sync_demo_source sync_demo_destination sync_demo_control; do
@@ -62,10 +62,10 @@ sql sync_demo_source "UPDATE orders SET status = 'refunded', amount = amount + 1
 echo "== Run 2: incremental"
 cli run orders --follow
 
-# sync verify counts and hashes the rows in each database, by buckets of the key; exit 1 if they differ.
-echo "== sync verify orders"
+# syncctl verify counts and hashes the rows in each database, by buckets of the key; exit 1 if they differ.
+echo "== syncctl verify orders"
 if ! cli verify orders; then
-  echo "demo: FAILED: sync verify found the destination different from the source (or could not verify)" >&2
+  echo "demo: FAILED: syncctl verify found the destination different from the source (or could not verify)" >&2
   exit 1
 fi
 echo "== Destination equals source."
@@ -93,9 +93,9 @@ echo "== orders_fact run 2: incremental"
 cli run orders_fact --follow
 
 # The job leaves synced_at (the time of each run, the destination's own) out of its comparisons: verify: ignore.
-echo "== sync verify orders_fact"
+echo "== syncctl verify orders_fact"
 if ! cli verify orders_fact; then
-  echo "demo: FAILED: sync verify found orders_fact different from its source query (or could not verify)" >&2
+  echo "demo: FAILED: syncctl verify found orders_fact different from its source query (or could not verify)" >&2
   exit 1
 fi
 echo "== orders_fact equals its source query. Watermarks:"

@@ -6,7 +6,7 @@ namespace Sync.Extractor;
 
 /// <summary>
 /// Reads a source's catalog for the Coordinator, which resolves a job's <c>streams:</c> and answers
-/// <c>sync discover</c> with it (issue 18): the Extractor holds the source connections.
+/// <c>syncctl discover</c> with it (issue 18): the Extractor holds the source connections.
 /// </summary>
 internal sealed class DiscoverSourceTablesConsumer(SourceCatalog catalog) : IConsumer<DiscoverSourceTables>
 {

@@ -63,11 +63,14 @@ internal sealed partial class ExtractBatchesConsumer(
             }
 
             var kind = message.Job.Source.Kind;
-            var summary = message.Job switch
+            var summary = message switch
             {
-                { Mode: SyncMode.Cdc, Streams: not null } => await connectors.ChangeSource(kind).ExtractStreamsAsync(
+                { Range: { } range } => connectors.Source(kind) is IRangeSource ranged
+                    ? await ranged.ExtractRangeAsync(message.Job, range, (batch, rejected, ct) => PublishAsync(batch, rejected, message.Job, ct), context.CancellationToken)
+                    : throw new SourceSchemaException($"A backfill reads a slice of a PostgreSQL table or query; job \"{message.JobName}\" reads a {kind.ToString().ToLowerInvariant()} source."),
+                { Job: { Mode: SyncMode.Cdc, Streams: not null } } => await connectors.ChangeSource(kind).ExtractStreamsAsync(
                     message.Job, message.After, message.Fence, (stream, batch, ct) => PublishAsync(batch, [], stream, ct), context.CancellationToken),
-                { Mode: SyncMode.Cdc } => await connectors.ChangeSource(kind).ExtractAsync(
+                { Job.Mode: SyncMode.Cdc } => await connectors.ChangeSource(kind).ExtractAsync(
                     message.Job, message.After, message.Fence, (batch, rejected, ct) => PublishAsync(batch, rejected, message.Job, ct), context.CancellationToken),
                 _ => await connectors.Source(kind).ExtractAsync(message.Job, message.After, (batch, rejected, ct) => PublishAsync(batch, rejected, message.Job, ct), context.CancellationToken),
             };

@@ -3,7 +3,7 @@ using Sync.Contracts.Jobs;
 
 namespace Sync.Connectors.Postgres;
 
-public sealed partial class PostgresSource : ISource
+public sealed partial class PostgresSource : ISource, IRangeSource
 {
     // Rows of a table or query always fit their columns: a PostgreSQL batch rejects no record.
     Task<ExtractionSummary> ISource.ExtractAsync(
@@ -12,4 +12,11 @@ public sealed partial class PostgresSource : ISource
         Func<RecordBatch, IReadOnlyList<RejectedRecord>, CancellationToken, ValueTask> onBatch,
         CancellationToken cancellationToken) =>
         ExtractAsync(job, after, (batch, _, ct) => onBatch(batch, [], ct), cancellationToken);
+
+    Task<ExtractionSummary> IRangeSource.ExtractRangeAsync(
+        JobSpec job,
+        CursorRange range,
+        Func<RecordBatch, IReadOnlyList<RejectedRecord>, CancellationToken, ValueTask> onBatch,
+        CancellationToken cancellationToken) =>
+        ExtractAsync(job, after: null, (batch, _, ct) => onBatch(batch, [], ct), cancellationToken, range);
 }

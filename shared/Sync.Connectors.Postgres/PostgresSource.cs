@@ -28,14 +28,19 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
     private readonly PostgresSourceOptions _options = options?.Value ?? new PostgresSourceOptions();
     private readonly ILogger _logger = logger ?? NullLogger<PostgresSource>.Instance;
 
-    /// <summary>Reads every row after <paramref name="after"/> and hands each batch to <paramref name="onBatch"/>, in order.</summary>
+    /// <summary>
+    /// Reads every row after <paramref name="after"/> (or, for a backfill, the rows in <paramref name="range"/>)
+    /// and hands each batch to <paramref name="onBatch"/>, in order.
+    /// </summary>
     public async Task<ExtractionSummary> ExtractAsync(
         JobSpec job,
         CursorPosition? after,
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        CursorRange? range = null)
     {
-        var prepared = await resilience.ExecuteAsync(job.Source.Connection, ct => PrepareAsync(job, after, ct), cancellationToken);
+        // A backfill's slice lies behind the watermark, which it does not move: no bound to take.
+        var prepared = await resilience.ExecuteAsync(job.Source.Connection, ct => PrepareAsync(range is null ? job : job with { Mode = SyncMode.FullRefresh }, after, ct), cancellationToken);
         await using var connection = prepared.Connection;
         var plan = prepared.Plan;
         var summary = new ExtractionSummary();
@@ -52,8 +57,8 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
             await SetReadOnlyAsync(connection, cancellationToken);
         }
 
-        await SetBoundsAsync(connection, after, prepared.Upper, job.Source.Lookback, cancellationToken);
-        var sql = BuildCopySql(job.Source, plan, after is not null, prepared.Bound);
+        await SetBoundsAsync(connection, after, prepared.Upper, job.Source.Lookback, cancellationToken, range);
+        var sql = BuildCopySql(job.Source, plan, after?.Values.Count ?? 0, prepared.Bound, range is not null);
 
         var rows = new TupleBuffer();
         var fields = new FieldSlice[plan.Columns.Count];
@@ -158,7 +163,7 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
         await SetBoundsAsync(connection, after, upper: null, source.Lookback, cancellationToken);
         var cursor = SqlIdentifier.Quote(plan.Columns[0].Name);
         await using var command = new NpgsqlCommand(
-            $"SELECT max({cursor})::text FROM {PostgresSchema.SourceRelation(source)}{Where(source, plan, after is not null, CursorBound.None)}",
+            $"SELECT max({cursor})::text FROM {PostgresSchema.SourceRelation(source)}{Where(source, plan, after?.Values.Count ?? 0, CursorBound.None, inRange: false)}",
             connection);
         var max = await command.ExecuteScalarAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -190,7 +195,7 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
     // COPY takes no parameters, so the position and the upper bound travel as transaction-local
     // settings, bound as parameters here and read back with current_setting() by the query: no
     // value is spliced.
-    private static async Task SetBoundsAsync(NpgsqlConnection connection, CursorPosition? after, string? upper, TimeSpan lookback, CancellationToken cancellationToken)
+    private static async Task SetBoundsAsync(NpgsqlConnection connection, CursorPosition? after, string? upper, TimeSpan lookback, CancellationToken cancellationToken, CursorRange? range = null)
     {
         var sql = new StringBuilder("SELECT 1");
         await using var command = new NpgsqlCommand { Connection = connection };
@@ -215,15 +220,30 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
             command.Parameters.Add(new NpgsqlParameter { Value = $"{(long)lookback.TotalMilliseconds} milliseconds" });
         }
 
+        if (range is not null)
+        {
+            sql.Append($", set_config('sync.from', ${command.Parameters.Count + 1}, true), set_config('sync.to', ${command.Parameters.Count + 2}, true)");
+            command.Parameters.Add(new NpgsqlParameter { Value = range.From });
+            command.Parameters.Add(new NpgsqlParameter { Value = range.To });
+        }
+
         command.CommandText = sql.ToString();
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    internal static string BuildCopySql(SourceSpec source, SourcePlan plan, bool hasAfter, CursorBound bound)
+    internal static string BuildCopySql(SourceSpec source, SourcePlan plan, bool hasAfter, CursorBound bound) =>
+        BuildCopySql(source, plan, hasAfter ? plan.PositionLength : 0, bound, inRange: false);
+
+    /// <summary>
+    /// <paramref name="afterValues"/>: how many values the position read after has (0: none). A watermark
+    /// set by hand names only the cursor's value (PUT /api/jobs/{name}/watermark): rows with a greater
+    /// cursor are after it, whatever their key.
+    /// </summary>
+    internal static string BuildCopySql(SourceSpec source, SourcePlan plan, int afterValues, CursorBound bound, bool inRange)
     {
         var select = SelectList(plan);
         var orderBy = string.Join(", ", plan.Columns.Take(plan.PositionLength).Select(c => SqlIdentifier.Quote(c.Name)));
-        return $"COPY (SELECT {select} FROM {PostgresSchema.SourceRelation(source)}{Where(source, plan, hasAfter, bound)} ORDER BY {orderBy}) TO STDOUT (FORMAT BINARY)";
+        return $"COPY (SELECT {select} FROM {PostgresSchema.SourceRelation(source)}{Where(source, plan, afterValues, bound, inRange)} ORDER BY {orderBy}) TO STDOUT (FORMAT BINARY)";
     }
 
     /// <summary>Each plan column as the batch carries it: as it is, cast to the type it travels as, or as text.</summary>
@@ -234,12 +254,18 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
         _ => SqlIdentifier.Quote(c.Name),
     }));
 
-    private static string Where(SourceSpec source, SourcePlan plan, bool hasAfter, CursorBound bound)
+    private static string Where(SourceSpec source, SourcePlan plan, int afterValues, CursorBound bound, bool inRange)
     {
         var position = plan.Columns.Take(plan.PositionLength).ToList();
         var cursor = SqlIdentifier.Quote(position[0].Name);
         var where = new List<string>();
-        if (hasAfter && source.Lookback > TimeSpan.Zero)
+        var hasAfter = afterValues > 0;
+        if (inRange)
+        {
+            var type = PgTypes.SqlName(position[0].ValueTypeOid);
+            where.Add($"{cursor} >= CAST(current_setting('sync.from') AS {type}) AND {cursor} < CAST(current_setting('sync.to') AS {type})");
+        }
+        else if (hasAfter && source.Lookback > TimeSpan.Zero)
         {
             // Everything stamped within the window before the watermark, again: a client-stamped row
             // that committed after the last run but carries an earlier stamp is read; loading is idempotent.
@@ -247,8 +273,9 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
         }
         else if (hasAfter)
         {
-            var keys = string.Join(", ", position.Select(c => SqlIdentifier.Quote(c.Name)));
-            var values = string.Join(", ", position.Select((c, i) => $"CAST(current_setting('sync.after_{i}') AS {PgTypes.SqlName(c.ValueTypeOid)})"));
+            var compared = position.Take(Math.Min(afterValues, position.Count)).ToList();
+            var keys = string.Join(", ", compared.Select(c => SqlIdentifier.Quote(c.Name)));
+            var values = string.Join(", ", compared.Select((c, i) => $"CAST(current_setting('sync.after_{i}') AS {PgTypes.SqlName(c.ValueTypeOid)})"));
             where.Add($"({keys}) > ({values})");
         }
 

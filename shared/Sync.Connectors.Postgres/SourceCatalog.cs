@@ -5,7 +5,7 @@ using Sync.Contracts;
 namespace Sync.Connectors.Postgres;
 
 /// <summary>
-/// Reads the tables of a source's schemas for a job's <c>streams:</c> and <c>sync discover</c>:
+/// Reads the tables of a source's schemas for a job's <c>streams:</c> and <c>syncctl discover</c>:
 /// ordinary and partitioned tables (not partitions, whose rows their parent already holds), each
 /// with its columns in order and its primary key in key order.
 /// </summary>

@@ -96,7 +96,7 @@ public static class JobFile
         var spec = new JobSpec(name, sourceSpec, transform ?? new TransformSpec(columns), destination, batchSize, schedule, mode, retry, verify, batchBytes);
         if ((verify.AfterRun || verify.Schedule is not null) && VerifyRules.Refusal(spec) is { } refusal)
         {
-            errors.Add(job.KeyMark("verify"), "verify", $"asks for verifications, but this job cannot be verified: {refusal}", "remove verify: (sync verify compares SQL on both sides, so only a mapping and casts between PostgreSQL tables can be checked)");
+            errors.Add(job.KeyMark("verify"), "verify", $"asks for verifications, but this job cannot be verified: {refusal}", "remove verify: (syncctl verify compares SQL on both sides, so only a mapping and casts between PostgreSQL tables can be checked)");
             return JobFileResult.Invalid(errors.All, name, nameAt);
         }
 

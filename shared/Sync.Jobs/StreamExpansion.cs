@@ -70,7 +70,7 @@ public static class StreamExpansion
             Error(entry, entry.IsPattern
                     ? $"{entry.Text} matches no table of schema {entry.Schema} in connection \"{job.SourceConnection}\""
                     : $"table {entry.Text} does not exist in connection \"{job.SourceConnection}\"",
-                "check the name against the source (sync discover lists its tables), or remove the entry");
+                "check the name against the source (syncctl discover lists its tables), or remove the entry");
         }
 
         foreach (var group in jobs.GroupBy(j => j.Name, StringComparer.Ordinal).Where(g => g.Count() > 1))

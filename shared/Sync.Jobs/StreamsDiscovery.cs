@@ -4,7 +4,7 @@ using Sync.Contracts;
 namespace Sync.Jobs;
 
 /// <summary>
-/// Writes the job file <c>sync discover</c> prints: one stream entry per table of a schema that
+/// Writes the job file <c>syncctl discover</c> prints: one stream entry per table of a schema that
 /// <see cref="StreamExpansion"/> can resolve on its own (a primary key, an <c>updated_at</c> timestamptz
 /// column), and, commented out, the tables that need a setting first, each with what is missing.
 /// </summary>
@@ -14,7 +14,7 @@ public static class StreamsDiscovery
     {
         ArgumentNullException.ThrowIfNull(tables);
         var text = new StringBuilder();
-        text.AppendLine($"# Written by sync discover from connection \"{sourceConnection}\", schema {schema}: {tables.Count} table(s).");
+        text.AppendLine($"# Written by syncctl discover from connection \"{sourceConnection}\", schema {schema}: {tables.Count} table(s).");
         text.AppendLine($"# Each stream becomes the job {jobName}.TABLE, loaded by cursor into {schema}.TABLE of the destination.");
         text.AppendLine($"name: {jobName}");
         text.AppendLine("source:");

@@ -2,7 +2,7 @@ using Sync.Contracts.Jobs;
 
 namespace Sync.Jobs;
 
-/// <summary>Which jobs <c>sync verify</c> can compare (issue 15).</summary>
+/// <summary>Which jobs <c>syncctl verify</c> can compare (issue 15).</summary>
 public static class VerifyRules
 {
     /// <summary>

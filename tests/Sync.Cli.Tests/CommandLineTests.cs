@@ -30,9 +30,18 @@ public sealed class CommandLineTests
     [InlineData("drop-slot", "orders-cdc")]
     [InlineData("drop-slot", "orders-cdc", "-y", "--json")]
     [InlineData("jobs", "--json")]
+    [InlineData("watermark", "set", "orders", "2026-12-01T00:00:00Z")]
+    [InlineData("check", "demo_source", "--json")]
+    [InlineData("backfill", "orders", "--from", "1000", "--to", "2000", "--json")]
     public void Operator_commands_parse(params string[] args)
     {
         Assert.Empty(SyncCommands.Build().Parse(args).Errors);
+    }
+
+    [Fact]
+    public void A_backfill_without_its_end_is_a_parse_error()
+    {
+        Assert.NotEmpty(SyncCommands.Build().Parse(["backfill", "orders", "--from", "1"]).Errors);
     }
 
     [Fact]

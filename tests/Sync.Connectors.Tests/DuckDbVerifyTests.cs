@@ -8,7 +8,7 @@ using Sync.Contracts.Jobs;
 namespace Sync.Connectors.Tests;
 
 /// <summary>
-/// <c>sync verify</c> of a DuckDB destination (issue 15), a real DuckDB file against a real PostgreSQL
+/// <c>syncctl verify</c> of a DuckDB destination (issue 15), a real DuckDB file against a real PostgreSQL
 /// source with 20,000 rows: the copy the Loader's types make (DECIMAL(38,18), TIMESTAMPTZ, VARCHAR
 /// for char(n) and json, DATE, BOOLEAN, DOUBLE) is equal, each planted mismatch is found by key and
 /// nothing else is, and rows past the watermark are left out.

@@ -6,7 +6,7 @@ using Sync.Contracts.Jobs;
 namespace Sync.Connectors.Tests;
 
 /// <summary>
-/// <c>sync verify</c> of an S3 destination (issue 15) against a real S3-compatible server (s3rver): a
+/// <c>syncctl verify</c> of an S3 destination (issue 15) against a real S3-compatible server (s3rver): a
 /// run's manifest and objects, as the destination wrote them, are equal to the run's counts; a deleted,
 /// an overwritten and an unlisted object are reported by key, and a manifest that disagrees with the
 /// run's counts, or is gone, is reported too.

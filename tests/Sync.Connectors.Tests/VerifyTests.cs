@@ -10,7 +10,7 @@ using Sync.Contracts.Jobs;
 namespace Sync.Connectors.Tests;
 
 /// <summary>
-/// <c>sync verify</c> at the connector (issue 15), against real PostgreSQL with 100,000 rows: each
+/// <c>syncctl verify</c> at the connector (issue 15), against real PostgreSQL with 100,000 rows: each
 /// kind of planted mismatch is found by key and nothing else is; a destination re-typed on purpose
 /// (numeric scale, timestamp in UTC, jsonb, char(n)) is equal; rows past the watermark are left out.
 /// </summary>

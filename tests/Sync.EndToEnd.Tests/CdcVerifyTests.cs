@@ -4,7 +4,7 @@ using Sync.EndToEnd.Tests.Infrastructure;
 namespace Sync.EndToEnd.Tests;
 
 /// <summary>
-/// <c>sync verify</c> of a cdc job while it streams (issue 15: cdc jobs verify at a consistent point):
+/// <c>syncctl verify</c> of a cdc job while it streams (issue 15: cdc jobs verify at a consistent point):
 /// under continuous source writes, the changes in flight are not reported as differences, and a
 /// destination row changed by hand still is.
 /// </summary>

@@ -6,7 +6,7 @@ using Sync.EndToEnd.Tests.Infrastructure;
 namespace Sync.EndToEnd.Tests;
 
 /// <summary>
-/// <c>sync verify</c> of a job into a DuckDB file through the four services (issue 15): the Loader,
+/// <c>syncctl verify</c> of a job into a DuckDB file through the four services (issue 15): the Loader,
 /// which holds the file, compares it with the source; keys that went stale behind the job's back (a
 /// source row changed without moving its cursor, a row committed late) are reported, repaired by a
 /// repair run into the file, and the job verifies equal again.

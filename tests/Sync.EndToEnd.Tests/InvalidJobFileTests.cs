@@ -65,7 +65,7 @@ public sealed class InvalidJobFileTests
         }
 
         var (code, table) = await sync.CliAsync(null, "jobs");
-        Assert.True(code == 1, $"a job file is invalid, so `sync jobs` exits 1, not {code}:\n{table}");
+        Assert.True(code == 1, $"a job file is invalid, so `syncctl jobs` exits 1, not {code}:\n{table}");
         var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Contains(lines, l => l.StartsWith("broken", StringComparison.Ordinal) && l.Contains($"INVALID          {folder}/broken.yml: 4 problem(s)", StringComparison.Ordinal));
         Assert.Contains(errors[1].GetProperty("text").GetString(), lines);

@@ -51,7 +51,7 @@ public sealed partial class OperationsApiTests
 
         Assert.Equal(Enumerable.Range(1, 250).Select(i => (long)i), ids.Order());
 
-        // sync verify checks the run's objects against its manifest and counts (issue 15): equal as
+        // syncctl verify checks the run's objects against its manifest and counts (issue 15): equal as
         // written, and a deleted object is reported by its key.
         var equal = await VerifyS3Async();
         Assert.Equal(("Equal", 0, 250L, $"run={run.RunId:D}"), (equal.GetProperty("outcome").GetString(), equal.GetProperty("exitCode").GetInt32(), equal.GetProperty("destinationRows").GetInt64(), equal.GetProperty("watermark").GetString()));

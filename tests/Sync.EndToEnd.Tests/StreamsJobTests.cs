@@ -75,7 +75,7 @@ public sealed class StreamsJobTests
         var moved = await WatermarksAsync(sync);
         Assert.All(Tables, table => Assert.NotEqual(watermarks[$"shop.{table}"], moved[$"shop.{table}"]));
 
-        // sync run of a streams job follows a run per stream; nothing changed, so none loads a row.
+        // syncctl run of a streams job follows a run per stream; nothing changed, so none loads a row.
         var (runCode, runOutput) = await sync.CliAsync(null, "run", "shop", "--follow");
         Assert.Equal(0, runCode);
         Assert.All(Tables, table => Assert.Contains($"shop.{table}:", runOutput, StringComparison.Ordinal));

@@ -5,7 +5,7 @@ using Sync.EndToEnd.Tests.Infrastructure;
 namespace Sync.EndToEnd.Tests;
 
 /// <summary>
-/// <c>sync verify</c> and <c>--repair</c> through the four services (issue 15): after a run, keys
+/// <c>syncctl verify</c> and <c>--repair</c> through the four services (issue 15): after a run, keys
 /// planted as missing, different and extra in the destination are reported by the API with their
 /// kind and columns, a repair run re-syncs exactly those keys through the pipeline, and the job
 /// verifies equal again; the CLI exits 1 and then 0.

@@ -52,6 +52,13 @@ internal sealed class CoordinatorClient : IDisposable
         return await ReadAsync(response, cancellationToken);
     }
 
+    public async Task<JsonElement> PutAsync(string path, string jsonBody, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent(jsonBody, System.Text.Encoding.UTF8, "application/json");
+        using var response = await _http.PutAsync(path, content, cancellationToken);
+        return await ReadAsync(response, cancellationToken);
+    }
+
     public async Task<JsonElement> DeleteAsync(string path, CancellationToken cancellationToken)
     {
         using var response = await _http.DeleteAsync(path, cancellationToken);

@@ -151,7 +151,7 @@ internal static class OperatorCommands
     /// <summary>POST /api/runs/{id}/cancel: end an active run Failed, its watermark unchanged.</summary>
     public static Command Cancel(Func<ParseResult, CoordinatorClient> client, Option<bool> json)
     {
-        var run = new Argument<Guid>("run") { Description = "The run id (sync runs JOB lists them)" };
+        var run = new Argument<Guid>("run") { Description = "The run id (syncctl runs JOB lists them)" };
         var reason = new Option<string?>("--reason") { Description = "Why, kept as the run's failure reason" };
         var command = new Command("cancel", "Cancel an active run: it ends Failed and the job's watermark stays where it was") { run, reason };
         command.SetAction(async (result, cancellationToken) =>

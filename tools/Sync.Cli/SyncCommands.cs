@@ -4,7 +4,7 @@ using Sync.Jobs;
 
 namespace Sync.Cli;
 
-/// <summary>The <c>sync</c> command line: validate job files, list jobs, start and follow runs.</summary>
+/// <summary>The <c>syncctl</c> command line: validate job files, list jobs, start and follow runs.</summary>
 internal static class SyncCommands
 {
     private static readonly Option<string> Api = new("--url", "--api")
@@ -25,7 +25,7 @@ internal static class SyncCommands
 
     public static RootCommand Build()
     {
-        var root = new RootCommand("Sync: incremental data synchronization jobs") { Api, ApiKey, Json };
+        var root = new RootCommand("syncctl: the command line of Sync, incremental data synchronization jobs") { Api, ApiKey, Json };
         root.Subcommands.Add(Validate());
         root.Subcommands.Add(Jobs());
         root.Subcommands.Add(Run());
@@ -35,9 +35,12 @@ internal static class SyncCommands
         root.Subcommands.Add(OperatorCommands.Pause(Client, Json, pause: true));
         root.Subcommands.Add(OperatorCommands.Pause(Client, Json, pause: false));
         root.Subcommands.Add(OperatorCommands.Reset(Client, Json));
+        root.Subcommands.Add(WatermarkCommands.Watermark(Client, Json));
+        root.Subcommands.Add(WatermarkCommands.Backfill(Client, Json));
         root.Subcommands.Add(OperatorCommands.Cancel(Client, Json));
         root.Subcommands.Add(OperatorCommands.DropSlot(Client, Json));
         root.Subcommands.Add(VerifyCommand.Build(Client, Json));
+        root.Subcommands.Add(CheckCommand.Build(Client, Json));
         return root;
     }
 
@@ -105,7 +108,7 @@ internal static class SyncCommands
                 }
             }
 
-            // A script that checks a deployment with `sync jobs` learns that a job is not running.
+            // A script that checks a deployment with `syncctl jobs` learns that a job is not running.
             return AnyInvalid(jobs) ? 1 : 0;
         });
         return command;
@@ -249,7 +252,7 @@ internal static class SyncCommands
         }
     }
 
-    /// <summary>The table of <c>sync jobs</c>: one line per job; an invalid job file says so, then one indented line per error.</summary>
+    /// <summary>The table of <c>syncctl jobs</c>: one line per job; an invalid job file says so, then one indented line per error.</summary>
     internal static IEnumerable<string> JobLines(JsonElement jobs)
     {
         yield return $"{"JOB",-28} {"SCHEDULE",-16} {"LAST SYNC",-34} SOURCE -> DESTINATION";

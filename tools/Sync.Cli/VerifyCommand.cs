@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Sync.Cli;
 
 /// <summary>
-/// <c>sync verify JOB [--repair]</c>: compare a job's destination with its source (issue 15). Exit 0
+/// <c>syncctl verify JOB [--repair]</c>: compare a job's destination with its source (issue 15). Exit 0
 /// equal, 1 different, 2 could not verify. With --repair, a job found different gets a repair run,
 /// which is followed to its end, and is verified again; the exit code is the second verification's.
 /// </summary>

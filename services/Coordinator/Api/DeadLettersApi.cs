@@ -51,7 +51,7 @@ internal static class DeadLettersApi
         var letter = await dbContext.DeadLetters.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken);
         if (letter is null)
         {
-            return TypedResults.NotFound(ProblemDetailsBody.Of($"There is no dead letter {id}.", "List them with GET /api/dead-letters (sync dead-letters list)."));
+            return TypedResults.NotFound(ProblemDetailsBody.Of($"There is no dead letter {id}.", "List them with GET /api/dead-letters (syncctl dead-letters list)."));
         }
 
         if (letter.Kind != DeadLetterStates.Record)

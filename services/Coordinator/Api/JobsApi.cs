@@ -186,7 +186,7 @@ internal sealed record JobView(
     RunView? LastRun,
     DateTimeOffset? NextRun)
 {
-    /// <summary>The job's latest <c>sync verify</c>, or null before the first.</summary>
+    /// <summary>The job's latest <c>syncctl verify</c>, or null before the first.</summary>
     public VerificationSummary? LastVerification { get; init; }
 }
 

@@ -78,7 +78,7 @@ internal static class OperationsApi
         var run = await dbContext.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.CorrelationId == id, cancellationToken);
         if (run is null)
         {
-            return Problem(StatusCodes.Status404NotFound, $"There is no run {id}.", "List a job's runs with GET /api/jobs/{name}/runs (sync runs <job>).");
+            return Problem(StatusCodes.Status404NotFound, $"There is no run {id}.", "List a job's runs with GET /api/jobs/{name}/runs (syncctl runs <job>).");
         }
 
         var batches = await dbContext.RunBatches.AsNoTracking().Where(b => b.RunId == id).OrderBy(b => b.LoadedAt).ThenBy(b => b.BatchSeq).ToListAsync(cancellationToken);

@@ -33,7 +33,7 @@ internal static class RunsApi
         var run = await dbContext.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.CorrelationId == id, cancellationToken);
         if (run is null)
         {
-            return TypedResults.NotFound(ProblemDetailsBody.Of($"There is no run {id}.", "List a job's runs with GET /api/jobs/{name}/runs (sync runs <job>)."));
+            return TypedResults.NotFound(ProblemDetailsBody.Of($"There is no run {id}.", "List a job's runs with GET /api/jobs/{name}/runs (syncctl runs <job>)."));
         }
 
         if (!RunStates.Active.Contains(run.CurrentState))

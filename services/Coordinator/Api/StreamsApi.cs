@@ -6,7 +6,7 @@ using Sync.Jobs;
 
 namespace Sync.Coordinator.Api;
 
-/// <summary>Discovering the tables of a source schema as a ready job file with <c>streams:</c> (<c>sync discover</c>).</summary>
+/// <summary>Discovering the tables of a source schema as a ready job file with <c>streams:</c> (<c>syncctl discover</c>).</summary>
 internal static class StreamsApi
 {
     public static IEndpointRouteBuilder MapStreamsApi(this IEndpointRouteBuilder app)

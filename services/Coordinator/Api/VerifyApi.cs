@@ -36,7 +36,7 @@ internal static class VerifyApi
 
         return await verifications.LatestAsync(name, cancellationToken) is { } latest
             ? TypedResults.Ok(latest)
-            : OperationsApi.Problem(StatusCodes.Status404NotFound, $"Job \"{name}\" has not been verified yet.", "Verify it with POST /api/jobs/{name}/verify (sync verify <job>).");
+            : OperationsApi.Problem(StatusCodes.Status404NotFound, $"Job \"{name}\" has not been verified yet.", "Verify it with POST /api/jobs/{name}/verify (syncctl verify <job>).");
     }
 
     private static ProblemHttpResult UnknownJob(string name, JobCatalog jobs)

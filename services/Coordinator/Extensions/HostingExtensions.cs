@@ -119,6 +119,8 @@ internal static class HostingExtensions
         app.MapRunsApi();
         app.MapDeadLettersApi();
         app.MapOperationsApi();
+        app.MapWatermarkApi();
+        app.MapConnectionsApi();
         app.MapCdcSlotsApi();
         app.MapVerifyApi();
         return app;

@@ -10,7 +10,7 @@ namespace Sync.Coordinator.Jobs;
 /// The jobs this Coordinator runs, read from the jobs folder at start-up and again on
 /// <see cref="Reload"/> (the folder is watched: <see cref="JobFolderWatch"/>; and POST
 /// /api/jobs/reload). A file with errors stops only its own job: the others run, and
-/// <see cref="Invalid"/> keeps it with every error for GET /api/jobs, <c>sync jobs</c> and the
+/// <see cref="Invalid"/> keeps it with every error for GET /api/jobs, <c>syncctl jobs</c> and the
 /// dashboard. Only a missing folder stops the Coordinator at start-up: that is a wrong setting,
 /// not a broken job; a folder gone after that is reported by the reload and the jobs stay as they were.
 /// A changed file takes effect at the job's next run: a run already under way was handed its definition.

@@ -9,7 +9,7 @@ namespace Sync.Coordinator.Runs;
 /// Forgets run history older than <see cref="CoordinatorOptions.RunHistoryRetention"/>: finished runs
 /// (sync_runs) with their loaded batches (sync_run_batches) and metrics rows (sync_metrics), and
 /// verifications (sync_verifications). A continuous cdc job alone adds thousands of runs a day. Each
-/// job's latest run and latest verification are kept whatever their age (what `sync jobs` and the
+/// job's latest run and latest verification are kept whatever their age (what `syncctl jobs` and the
 /// dashboard show), and so is every active run. Watermarks, dead letters and pauses are not history
 /// and stay. It runs hourly (at minute 17) and deletes in slices, so a first pass over a large backlog holds no long lock.
 /// </summary>

@@ -7,7 +7,7 @@ namespace Sync.Coordinator.Verification;
 /// <summary>
 /// The verifications a job file asks for (issue 15): after each completed run of a job with
 /// <c>verify.after_run</c>, and when its <c>verify.schedule</c> is due. Each is kept and exported
-/// like a <c>sync verify</c>; none repairs (a repair is asked for by a person, who then sees it).
+/// like a <c>syncctl verify</c>; none repairs (a repair is asked for by a person, who then sees it).
 /// One at a time on its own endpoint: a verification hashes both tables, and runs must not wait
 /// behind it.
 /// </summary>

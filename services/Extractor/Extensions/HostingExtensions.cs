@@ -22,6 +22,7 @@ internal static class HostingExtensions
         builder.Services.AddSource<PostgresSource>(SourceKind.Postgres);
         builder.Services.AddSingleton<PostgresVerifier>();
         builder.Services.AddSingleton<JobSchemaCheck>();
+        builder.Services.AddSingleton<CursorValues>();
         builder.Services.AddSingleton<SourceCatalog>();
         builder.Services.AddOptions<PostgresSourceOptions>().BindConfiguration(PostgresSourceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddChangeSource<PostgresChangeSource>(SourceKind.Postgres);
@@ -40,6 +41,7 @@ internal static class HostingExtensions
             bus.AddConsumer<VerifyJobConsumer, VerifyJobConsumerDefinition>();
             bus.AddConsumer<DropCdcSlotConsumer, DropCdcSlotConsumerDefinition>();
             bus.AddConsumer<CheckJobSchemaConsumer, CheckJobSchemaConsumerDefinition>();
+            bus.AddConsumer<CheckConnectionConsumer, CheckConnectionConsumerDefinition>();
             bus.AddConsumer<DiscoverSourceTablesConsumer, DiscoverSourceTablesConsumerDefinition>();
             bus.AddRequestClient<BeginExtraction>();
         });

@@ -55,7 +55,7 @@ public sealed class SyncRunStateMachineTests : IAsyncLifetime
         Assert.Equal(
             "Job \"orders\" changed since its watermark was committed: the order it was read in was cursor updated_at, key id, is now cursor created_at, key id. " +
             "Reading on from that watermark could skip rows, so the run is refused and the watermark kept. " +
-            "To copy again from the start: sync reset orders (DELETE /api/jobs/orders/watermark), then run it; or restore the job file.",
+            "To copy again from the start: syncctl reset orders (DELETE /api/jobs/orders/watermark), then run it; or restore the job file.",
             run?.FailureReason);
         Assert.False(await _saga.Harness.Published.Any<ExtractBatches>(x => x.Context.Message.RunId == refused), "a refused run asked for an extraction");
 

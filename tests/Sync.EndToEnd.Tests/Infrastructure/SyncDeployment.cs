@@ -389,11 +389,11 @@ public sealed class SyncDeployment : IAsyncDisposable
         throw new TimeoutException($"No scheduled run of {job} started.\n{Logs()}");
     }
 
-    /// <summary>Runs the <c>sync</c> CLI against this deployment's Coordinator; the output has stderr and the services' logs appended when it fails.</summary>
+    /// <summary>Runs the <c>syncctl</c> CLI against this deployment's Coordinator; the output has stderr and the services' logs appended when it fails.</summary>
     public async Task<(int Code, string Output)> CliAsync(string? apiKey, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        start.ArgumentList.Add(Path.Combine(TestInfrastructure.RepositoryRoot, "tools", "Sync.Cli", "bin", ServiceProcess.BuildConfiguration, "net10.0", "sync.dll"));
+        start.ArgumentList.Add(Path.Combine(TestInfrastructure.RepositoryRoot, "tools", "Sync.Cli", "bin", ServiceProcess.BuildConfiguration, "net10.0", "syncctl.dll"));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

@@ -11,10 +11,14 @@ namespace Sync.Coordinator.Runs.Activities;
 
 /// <summary>
 /// Starts a run: refuses it when the job is unknown or already has an active run, otherwise reads
-/// the committed watermark and asks the Extractor for everything after it.
+/// the committed watermark and asks the Extractor for everything after it. A backfill (a start with
+/// a range) asks for that range instead and commits no watermark (<see cref="CompleteRunActivity"/>).
 /// </summary>
 internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbContext, IOptions<CoordinatorOptions> options) : IStateMachineActivity<SyncRunState, StartSyncRun>
 {
+    /// <summary>The trigger of a backfill run, which leaves the job's watermark where it is.</summary>
+    public const string BackfillTrigger = "backfill";
+
     public async Task Execute(BehaviorContext<SyncRunState, StartSyncRun> context, IBehavior<SyncRunState, StartSyncRun> next)
     {
         var run = context.Saga;
@@ -22,6 +26,24 @@ internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbC
         var job = await RunAdmission.AdmitAsync(run, message.JobName, message.Trigger, message.RequestedAt, jobs, dbContext, context.CancellationToken);
         if (job is null)
         {
+            await next.Execute(context);
+            return;
+        }
+
+        if (message.Range is { } range)
+        {
+            if (job.Mode != SyncMode.Incremental)
+            {
+                run.FailureReason = $"Job \"{job.Name}\" is a {job.Mode.ToString().ToLowerInvariant()} job; only an incremental job's cursor can be backfilled.";
+                run.FinishedAt = run.StartedAt;
+                await next.Execute(context);
+                return;
+            }
+
+            run.Fence = await RunFences.NextAsync(dbContext, context.CancellationToken);
+            await context.Publish(
+                new ExtractBatches(run.CorrelationId, job.Name, job, null, run.Fence, RunProgress.ReportInterval(options.Value.RunTimeout), range),
+                context.CancellationToken);
             await next.Execute(context);
             return;
         }
@@ -62,7 +84,7 @@ internal sealed class BeginRunActivity(JobCatalog jobs, CoordinatorDbContext dbC
             ? null
             : $"Job \"{job.Name}\" changed since its watermark was committed: {string.Join("; ", differences)}. " +
               $"Reading on from that watermark could skip rows, so the run is refused and the watermark kept. " +
-              $"To copy again from the start: sync reset {job.Name} (DELETE /api/jobs/{job.Name}/watermark), then run it; or restore the job file.";
+              $"To copy again from the start: syncctl reset {job.Name} (DELETE /api/jobs/{job.Name}/watermark), then run it; or restore the job file.";
     }
 
     public Task Faulted<TException>(BehaviorExceptionContext<SyncRunState, StartSyncRun, TException> context, IBehavior<SyncRunState, StartSyncRun> next)

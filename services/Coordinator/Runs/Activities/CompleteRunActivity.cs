@@ -26,7 +26,8 @@ internal sealed class CompleteRunActivity(CoordinatorDbContext dbContext, JobCat
         // watermark: the removal dropped it with the job's cdc slot, and a job added again starts afresh.
         // A cdc run also needs its slot record, held until this transaction ends, so that a removal
         // running at the same moment (another replica, the API) cannot be undone by this commit.
-        if (run.HighCursor is not null && jobs.Find(run.JobName) is { } defined
+        // A backfill re-reads a slice behind the watermark and leaves it where it is (issue 18).
+        if (run.HighCursor is not null && run.Trigger != BeginRunActivity.BackfillTrigger && jobs.Find(run.JobName) is { } defined
             && await CdcSlotCleanup.HoldRecordAsync(dbContext, defined, context.CancellationToken))
         {
             var high = JsonSerializer.Deserialize<CursorPosition>(run.HighCursor)!;
