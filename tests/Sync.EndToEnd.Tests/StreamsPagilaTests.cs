@@ -52,6 +52,16 @@ public sealed class StreamsPagilaTests
             Assert.Equal(AllTables.Select(t => $"bycursor.{t}").Order(StringComparer.Ordinal), runs.Keys.Order(StringComparer.Ordinal));
             Assert.All(runs.Values, run => Assert.True(run.State == "Completed", $"{run.JobName}: {run.FailureReason}"));
             await sync.WaitForEqualAsync("the cursor job's run", await ComparisonsAsync(sync, "bycursor", AllTables));
+            // Verify of the streams job as a whole verifies every stream (issue 18).
+            using (var verify = await sync.Http.PostAsync("/api/jobs/bycursor/verify", content: null))
+            {
+                var body = await verify.Content.ReadAsStringAsync();
+                Assert.True(verify.IsSuccessStatusCode, $"{(int)verify.StatusCode}: {body}");
+                var verified = JsonSerializer.Deserialize<StreamsVerified>(body, Json)!;
+                Assert.Equal((0, "Equal"), (verified.ExitCode, verified.Outcome));
+                Assert.Equal(AllTables.Select(t => $"bycursor.{t}").Order(StringComparer.Ordinal), verified.Streams.Select(s => s.JobName).Order(StringComparer.Ordinal));
+                Assert.All(verified.Streams, s => Assert.True(s.Outcome == "Equal", $"{s.JobName}: {s.Outcome} {s.Reason}"));
+            }
 
             var followed = AllTables.Where(t => t != "film_actor").ToArray();
             await sync.WaitForEqualAsync("the cdc job's first copy", await ComparisonsAsync(sync, "bycdc", followed));
@@ -104,6 +114,17 @@ public sealed class StreamsPagilaTests
             await sync.WaitForEqualAsync("changes to the added stream after its copy", await ComparisonsAsync(sync, "bycdc", ["film_actor"]));
             Assert.Equal(language, await OrdersTable.ScalarAsync(sync.Destination, CdcDeployment.Digest("bycdc.language")));
             Assert.Equal(1L, await OrdersTable.ScalarAsync(sync.Source, "SELECT count(*) FROM pg_replication_slots WHERE database = current_database() AND NOT temporary"));
+
+            // A cdc streams job's streams are verified each against its source table, a differing key
+            // judged at a consistent point through the job's one slot; a cdc stream is not repaired by key.
+            await OrdersTable.ExecuteAsync(sync.Destination, "DELETE FROM bycdc.category WHERE category_id = (SELECT min(category_id) FROM bycdc.category)");
+            var (verifyCode, verifyOutput) = await sync.CliAsync(null, "verify", "bycdc", "--repair");
+            Assert.True(verifyCode == 1, verifyOutput);
+            Assert.Contains("bycdc.category: different", verifyOutput, StringComparison.Ordinal);
+            Assert.Contains("missing    (", verifyOutput, StringComparison.Ordinal);
+            Assert.Contains("not repaired: a cdc stream is not repaired by key", verifyOutput, StringComparison.Ordinal);
+            Assert.All(nowFollowed.Where(t => t != "category"), t => Assert.Contains($"bycdc.{t}: equal", verifyOutput, StringComparison.Ordinal));
+            Assert.Contains("bycdc: different", verifyOutput, StringComparison.Ordinal);
         }
         finally
         {
@@ -154,6 +175,10 @@ public sealed class StreamsPagilaTests
 
         return runs;
     }
+
+    private sealed record StreamsVerified(string JobName, string Outcome, int ExitCode, List<StreamVerified> Streams);
+
+    private sealed record StreamVerified(string JobName, string Outcome, string? Reason);
 
     private sealed record StreamRuns(string JobName, List<RunStartedResult> Runs, List<string> StillActive);
 }

@@ -25,15 +25,19 @@ internal static class VerifyCommand
             var path = $"/api/jobs/{Uri.EscapeDataString(result.GetValue(job)!)}/verify";
             var verification = await coordinator.PostAsync(result.GetValue(repair) ? path + "?repair=true" : path, cancellationToken);
             Print(verification, result.GetValue(json));
-            if (SyncCommands.Text(verification, "repairRunId") is not { } repairRun)
+            var repairRuns = Verifications(verification).Select(v => SyncCommands.Text(v, "repairRunId")).OfType<string>().ToList();
+            if (repairRuns.Count == 0)
             {
                 return ExitCode(verification);
             }
 
-            var run = await RunFollower.FollowAsync(coordinator, Guid.Parse(repairRun), live: false, cancellationToken);
-            if (!result.GetValue(json))
+            foreach (var repairRun in repairRuns)
             {
-                SyncCommands.PrintRun(run);
+                var run = await RunFollower.FollowAsync(coordinator, Guid.Parse(repairRun), live: false, cancellationToken);
+                if (!result.GetValue(json))
+                {
+                    SyncCommands.PrintRun(run);
+                }
             }
 
             var again = await coordinator.PostAsync(path, cancellationToken);
@@ -46,8 +50,31 @@ internal static class VerifyCommand
     internal static int ExitCode(JsonElement verification) =>
         verification.TryGetProperty("exitCode", out var code) && code.ValueKind == JsonValueKind.Number ? code.GetInt32() : 2;
 
-    /// <summary>The human form: the outcome with the counts, then one line per listed key.</summary>
+    /// <summary>A job's verification, or each stream's of a streams job (issue 18).</summary>
+    private static IEnumerable<JsonElement> Verifications(JsonElement verification) =>
+        verification.TryGetProperty("streams", out var streams) && streams.ValueKind == JsonValueKind.Array ? streams.EnumerateArray() : [verification];
+
+    /// <summary>The human form: the outcome with the counts, then one line per listed key; of a streams job, each stream's, then the whole job's outcome.</summary>
     internal static IEnumerable<string> Lines(JsonElement verification)
+    {
+        if (verification.TryGetProperty("streams", out var streams) && streams.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var line in streams.EnumerateArray().SelectMany(JobLines))
+            {
+                yield return line;
+            }
+
+            yield return $"{SyncCommands.Text(verification, "jobName")}: {SyncCommands.Text(verification, "outcome")?.ToLowerInvariant()} ({streams.GetArrayLength()} streams)";
+            yield break;
+        }
+
+        foreach (var line in JobLines(verification))
+        {
+            yield return line;
+        }
+    }
+
+    private static IEnumerable<string> JobLines(JsonElement verification)
     {
         var job = SyncCommands.Text(verification, "jobName");
         var outcome = SyncCommands.Text(verification, "outcome");

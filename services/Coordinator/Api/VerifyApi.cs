@@ -1,6 +1,10 @@
+using MassTransit;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Sync.Contracts;
+using Sync.Contracts.Jobs;
 using Sync.Coordinator.Jobs;
 using Sync.Coordinator.Verification;
+using Sync.Jobs;
 
 namespace Sync.Coordinator.Api;
 
@@ -15,9 +19,42 @@ internal static class VerifyApi
     }
 
     /// <summary>Compares now and answers when done; with ?repair=true a job found different gets a repair run (repairRunId), to follow and verify again.</summary>
-    private static async Task<Results<Ok<VerificationView>, ProblemHttpResult>> VerifyAsync(
-        string name, JobCatalog jobs, JobVerifications verifications, CancellationToken cancellationToken, bool repair = false)
+    private static async Task<Results<Ok<VerificationView>, Ok<StreamsVerificationView>, UnprocessableEntity<ValidationView>, ProblemHttpResult>> VerifyAsync(
+        string name, JobCatalog jobs, StreamResolver streams, JobVerifications verifications, CancellationToken cancellationToken, bool repair = false)
     {
+        // A streams job as a whole (issue 18): every stream, resolved against the source first as a run
+        // does. A cdc streams job is found as a job of its own name once resolved, its streams inside it.
+        if (jobs.FindStreams(name) is { } streamsJob && streamsJob.Name == name)
+        {
+            StreamExpansionResult expansion;
+            try
+            {
+                expansion = await streams.ResolveAsync(streamsJob, cancellationToken);
+            }
+            catch (Exception e) when (e is RequestTimeoutException or RequestFaultException)
+            {
+                return OperationsApi.Problem(
+                    StatusCodes.Status503ServiceUnavailable,
+                    $"The streams of job \"{name}\" could not be resolved: the Extractor, which reads the source catalog, did not answer ({e.Message}).",
+                    "Start the Extractor, then verify again.");
+            }
+
+            if (!expansion.IsValid)
+            {
+                return TypedResults.UnprocessableEntity(new ValidationView(false, expansion.Errors.Select(ErrorView.Of).ToList()));
+            }
+
+            var views = new List<VerificationView>();
+            foreach (var stream in expansion.Jobs.SelectMany(j => j.Streams ?? [j]))
+            {
+                views.Add(await verifications.VerifyAsync(stream, repair && stream.Mode != SyncMode.Cdc, cancellationToken) is var view && repair && stream.Mode == SyncMode.Cdc && view.ExitCode == 1
+                    ? view with { RepairNote = CdcStreamRepairNote }
+                    : view);
+            }
+
+            return TypedResults.Ok(StreamsVerificationView.Of(name, views));
+        }
+
         if (jobs.Find(name) is not { } job)
         {
             return UnknownJob(name, jobs);
@@ -39,9 +76,24 @@ internal static class VerifyApi
             : OperationsApi.Problem(StatusCodes.Status404NotFound, $"Job \"{name}\" has not been verified yet.", "Verify it with POST /api/jobs/{name}/verify (syncctl verify <job>).");
     }
 
+    // A repair run reads keys by the job's name, and a cdc stream (JOB.STREAM) is no job of its own: it
+    // is read through its streams job's one slot, which a repair run must not share with the running job.
+    private const string CdcStreamRepairNote = "a cdc stream is not repaired by key: its changes come through the streams job's one slot; "
+        + "remove the stream from the job file and add it back (reload), which copies its table again";
+
     private static ProblemHttpResult UnknownJob(string name, JobCatalog jobs)
     {
         var (title, detail) = jobs.NotRunnable(name);
         return OperationsApi.Problem(StatusCodes.Status404NotFound, title, detail);
+    }
+}
+
+/// <summary>A streams job's verification: each stream's, and the worst outcome (its exit code is the CLI's).</summary>
+internal sealed record StreamsVerificationView(string JobName, string Outcome, int ExitCode, IReadOnlyList<VerificationView> Streams)
+{
+    public static StreamsVerificationView Of(string jobName, IReadOnlyList<VerificationView> streams)
+    {
+        var exitCode = streams.Count == 0 ? (int)VerifyOutcome.Unverifiable : streams.Max(s => s.ExitCode);
+        return new StreamsVerificationView(jobName, ((VerifyOutcome)exitCode).ToString(), exitCode, streams);
     }
 }

@@ -98,7 +98,8 @@ public sealed class PostgresVerifier(ConnectionCatalog connections)
     /// </summary>
     private async Task SettleAsync(JobSpec job, VerifyPlan plan, Comparison comparison, CancellationToken cancellationToken)
     {
-        var slot = CdcSlot.NameOf(job.Name);
+        // A cdc stream (JOB.STREAM; job names hold no dot) comes through its streams job's one slot (issue 18).
+        var slot = CdcSlot.NameOf(job.Name.IndexOf('.', StringComparison.Ordinal) is > 0 and var dot ? job.Name[..dot] : job.Name);
         var pending = comparison.Keys.ToHashSet(StringComparer.Ordinal);
         for (var round = 1; round <= SettleRounds && pending.Count > 0; round++)
         {
