@@ -65,7 +65,8 @@ internal sealed partial class LoadBatchConsumer(BatchDestinations destination, I
         var reported = rejected.Count == 0 ? null : rejected;
         await context.Publish(new BatchLoaded(
             message.RunId, message.JobName, message.ExtractionId, message.BatchSeq,
-            result.Rows, result.Inserted, result.Updated, result.Skipped, message.Failed + result.Rejected.Count, reported, result.Deleted, result.SchemaChanges));
+            result.Rows, result.Inserted, result.Updated, result.Skipped, message.Failed + result.Rejected.Count, reported, result.Deleted, result.SchemaChanges,
+            message.Job.Name == message.JobName ? null : message.Job.Name));
     }
 
     private static RecordBatch OneRow(RecordBatch batch, int rowIndex)

@@ -7,6 +7,7 @@ namespace Sync.Contracts;
 /// <see cref="Deleted"/>: destination rows a change batch's deletes removed or soft-deleted.
 /// <see cref="SchemaChanges"/>: what loading the batch did to the destination table's shape (made it,
 /// added or widened columns, discarded values or rows under the job's schema contract).
+/// <see cref="Stream"/>: the stream (<c>JOB.STREAM</c>) a cdc streams job's batch loaded; null for a job of one table.
 /// </summary>
 public sealed record BatchLoaded(
     Guid RunId,
@@ -20,4 +21,5 @@ public sealed record BatchLoaded(
     int Failed,
     IReadOnlyList<RejectedRecord>? Rejected = null,
     int Deleted = 0,
-    IReadOnlyList<string>? SchemaChanges = null);
+    IReadOnlyList<string>? SchemaChanges = null,
+    string? Stream = null);

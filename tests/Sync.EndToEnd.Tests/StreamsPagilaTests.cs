@@ -67,6 +67,12 @@ public sealed class StreamsPagilaTests
             await sync.WaitForEqualAsync("the cdc job's first copy", await ComparisonsAsync(sync, "bycdc", followed));
             Assert.Equal(1L, await OrdersTable.ScalarAsync(sync.Source, "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"));
             Assert.Equal(followed.Order(StringComparer.Ordinal), await PublishedAsync(sync));
+            // A cdc streams run's counts are kept per stream: its first copy loaded every followed table's rows.
+            var (copied, copyRun) = await StreamRowsAsync(sync, "bycdc", "bycdc.rental");
+            Assert.Equal(followed.Select(t => $"bycdc.{t}").Order(StringComparer.Ordinal), copied.Where(c => c.Value > 0).Select(c => c.Key).Order(StringComparer.Ordinal));
+            Assert.Equal(4000L, copied["bycdc.rental"]);
+            var (showCode, shown) = await sync.CliAsync(null, "run", "show", copyRun.ToString());
+            Assert.True(showCode == 0 && shown.Contains("stream bycdc.rental", StringComparison.Ordinal), shown);
 
             await OrdersTable.ExecuteAsync(sync.Source, """
                 DELETE FROM film_actor WHERE film_id IN (SELECT film_id FROM film WHERE film_id % 97 = 0);
@@ -175,6 +181,28 @@ public sealed class StreamsPagilaTests
 
         return runs;
     }
+
+    // Rows loaded per stream over a job's runs (GET /api/runs/{id} of each), and a run that loaded the given stream.
+    private static async Task<(Dictionary<string, long> Rows, Guid RunOf)> StreamRowsAsync(SyncDeployment sync, string job, string stream)
+    {
+        var rows = new Dictionary<string, long>(StringComparer.Ordinal);
+        var runOf = Guid.Empty;
+        foreach (var listed in JsonSerializer.Deserialize<List<RunCounts>>(await sync.Http.GetStringAsync($"/api/jobs/{job}/runs?limit=500"), Json)!)
+        {
+            var run = JsonSerializer.Deserialize<RunCounts>(await sync.Http.GetStringAsync($"/api/runs/{listed.RunId}"), Json)!;
+            foreach (var counts in run.Streams ?? [])
+            {
+                rows[counts.Stream] = rows.GetValueOrDefault(counts.Stream) + counts.Rows;
+                runOf = counts.Stream == stream && counts.Rows > 0 ? run.RunId : runOf;
+            }
+        }
+
+        return (rows, runOf);
+    }
+
+    private sealed record RunCounts(Guid RunId, List<StreamCounts>? Streams);
+
+    private sealed record StreamCounts(string Stream, long Rows);
 
     private sealed record StreamsVerified(string JobName, string Outcome, int ExitCode, List<StreamVerified> Streams);
 

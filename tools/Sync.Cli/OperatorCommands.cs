@@ -24,7 +24,8 @@ internal static class OperatorCommands
             Console.WriteLine($"  batches {metrics.GetProperty("batches").GetInt32()}  rows {metrics.GetProperty("batchRows").GetInt64()}  {metrics.GetProperty("rowsPerSecond").GetDouble():0} rows/s");
             foreach (var batch in metrics.GetProperty("batchDetails").EnumerateArray())
             {
-                Console.WriteLine($"  batch {batch.GetProperty("batchSeq").GetInt32(),5}  rows {batch.GetProperty("rows").GetInt32(),7}  inserted {batch.GetProperty("inserted").GetInt32()}  updated {batch.GetProperty("updated").GetInt32()}  failed {batch.GetProperty("failed").GetInt32()}");
+                Console.WriteLine($"  batch {batch.GetProperty("batchSeq").GetInt32(),5}  rows {batch.GetProperty("rows").GetInt32(),7}  inserted {batch.GetProperty("inserted").GetInt32()}  updated {batch.GetProperty("updated").GetInt32()}  failed {batch.GetProperty("failed").GetInt32()}"
+                    + (SyncCommands.Text(batch, "stream") is { } stream ? $"  stream {stream}" : string.Empty));
             }
 
             return 0;

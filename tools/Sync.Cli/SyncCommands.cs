@@ -250,6 +250,16 @@ internal static class SyncCommands
                 Console.WriteLine($"  schema: {change.GetString()}");
             }
         }
+
+        // A cdc streams run's counts per stream (issue 18).
+        if (run.TryGetProperty("streams", out var streams) && streams.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var stream in streams.EnumerateArray())
+            {
+                Console.WriteLine($"  stream {Text(stream, "stream")}  batches {Text(stream, "batches")}  rows {Text(stream, "rows")}  inserted {Text(stream, "inserted")}  "
+                    + $"updated {Text(stream, "updated")}  deleted {Text(stream, "deleted")}  failed {Text(stream, "failed")}");
+            }
+        }
     }
 
     /// <summary>The table of <c>syncctl jobs</c>: one line per job; an invalid job file says so, then one indented line per error.</summary>

@@ -89,7 +89,7 @@ internal static class OperationsApi
             batches.Count,
             batches.Sum(b => (long)b.Rows),
             Math.Round(run.Processed / seconds, 1),
-            batches.Select(b => new BatchMetricsView(b.BatchSeq, b.Rows, b.Inserted, b.Updated, b.Skipped, b.Failed, b.LoadedAt, b.Deleted)).ToList()));
+            batches.Select(b => new BatchMetricsView(b.BatchSeq, b.Rows, b.Inserted, b.Updated, b.Skipped, b.Failed, b.LoadedAt, b.Deleted, b.Stream)).ToList()));
     }
 
     private static ProblemHttpResult? UnknownJob(string name, JobCatalog jobs) =>
@@ -109,7 +109,7 @@ internal sealed record WatermarkReset(string JobName, string? PreviousWatermark,
     public string? CdcSlotKept { get; init; }
 }
 
-internal sealed record BatchMetricsView(int BatchSeq, int Rows, int Inserted, int Updated, int Skipped, int Failed, DateTimeOffset LoadedAt, int Deleted);
+internal sealed record BatchMetricsView(int BatchSeq, int Rows, int Inserted, int Updated, int Skipped, int Failed, DateTimeOffset LoadedAt, int Deleted, string? Stream = null);
 
 /// <summary>One run's figures: totals, throughput and each loaded batch.</summary>
 internal sealed record RunMetricsView(RunView Run, int Batches, long BatchRows, double RowsPerSecond, List<BatchMetricsView> BatchDetails);

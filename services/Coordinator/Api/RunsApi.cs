@@ -128,7 +128,13 @@ internal static class RunsApi
         }
 
         var changes = await SchemaChangesAsync(dbContext, [id], cancellationToken);
-        return TypedResults.Ok(RunView.Of(run, changes.GetValueOrDefault(id)));
+        var streams = await dbContext.RunBatches.AsNoTracking()
+            .Where(b => b.RunId == id && b.Stream != null && (run.ExtractionId == null || b.ExtractionId == run.ExtractionId))
+            .GroupBy(b => b.Stream!)
+            .Select(g => new StreamCountsView(g.Key, g.Count(), g.Sum(b => (long)b.Rows), g.Sum(b => (long)b.Inserted), g.Sum(b => (long)b.Updated),
+                g.Sum(b => (long)b.Skipped), g.Sum(b => (long)b.Deleted), g.Sum(b => (long)b.Failed)))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(RunView.Of(run, changes.GetValueOrDefault(id)) with { Streams = streams.Count == 0 ? null : [.. streams.OrderBy(s => s.Stream, StringComparer.Ordinal)] });
     }
 
     private static async Task<Ok<List<RunView>>> ListRunsAsync(string name, CoordinatorDbContext dbContext, CancellationToken cancellationToken, int limit = 20)
@@ -187,7 +193,13 @@ internal sealed record RunView(
         run.CorrelationId, run.JobName, run.CurrentState, run.Trigger, run.ExpectedBatches, run.LoadedBatches, run.ExtractedRows,
         run.Processed, run.Inserted, run.Updated, run.Skipped, run.Errors, run.FailureReason, run.StartedAt, run.FinishedAt,
         run.FinishedAt is { } finished ? (long)(finished - run.StartedAt).TotalMilliseconds : null, run.Deleted, schemaChanges);
+
+    /// <summary>A cdc streams run's counts per stream (from the batches of its accepted extraction); null for other runs.</summary>
+    public IReadOnlyList<StreamCountsView>? Streams { get; init; }
 }
+
+/// <summary>What a run's batches loaded into one stream (<c>JOB.STREAM</c>).</summary>
+internal sealed record StreamCountsView(string Stream, int Batches, long Rows, long Inserted, long Updated, long Skipped, long Deleted, long Failed);
 
 /// <summary>The body of a problem+json answer: what went wrong and what to do.</summary>
 internal sealed record ProblemDetailsBody(string Title, string? Detail)

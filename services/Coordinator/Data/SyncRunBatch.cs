@@ -26,4 +26,7 @@ public sealed class SyncRunBatch
 
     /// <summary>What loading the batch did to the destination table's shape; null for nothing.</summary>
     public string[]? SchemaChanges { get; set; }
+
+    /// <summary>The stream (<c>JOB.STREAM</c>) a cdc streams job's batch loaded; null for a job of one table.</summary>
+    public string? Stream { get; set; }
 }

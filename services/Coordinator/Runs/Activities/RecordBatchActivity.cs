@@ -19,8 +19,8 @@ internal sealed class RecordBatchActivity(CoordinatorDbContext dbContext, IOptio
         var m = context.Message;
         var recorded = await dbContext.Database.ExecuteSqlAsync(
             $"""
-            INSERT INTO sync_run_batches (run_id, extraction_id, batch_seq, rows, inserted, updated, skipped, failed, deleted, schema_changes)
-            VALUES ({m.RunId}, {m.ExtractionId}, {m.BatchSeq}, {m.Rows}, {m.Inserted}, {m.Updated}, {m.Skipped}, {m.Failed}, {m.Deleted}, {m.SchemaChanges?.ToArray()})
+            INSERT INTO sync_run_batches (run_id, extraction_id, batch_seq, rows, inserted, updated, skipped, failed, deleted, schema_changes, stream)
+            VALUES ({m.RunId}, {m.ExtractionId}, {m.BatchSeq}, {m.Rows}, {m.Inserted}, {m.Updated}, {m.Skipped}, {m.Failed}, {m.Deleted}, {m.SchemaChanges?.ToArray()}, {m.Stream})
             ON CONFLICT DO NOTHING
             """,
             context.CancellationToken);
