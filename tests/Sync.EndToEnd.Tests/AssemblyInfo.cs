@@ -4,3 +4,4 @@
 // of it waiting); those that stop, restart or block the shared servers are in
 // ExclusiveInfrastructure, which runs alone after the rest.
 [assembly: CollectionBehavior(MaxParallelThreads = 4)]
+[assembly: TestCollectionOrderer("Sync.EndToEnd.Tests.Infrastructure.LongestFirstCollectionOrderer", "Sync.EndToEnd.Tests")]
