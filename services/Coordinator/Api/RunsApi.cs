@@ -56,23 +56,18 @@ internal static class RunsApi
         // A cdc streams job is found as a job of its own name once resolved; it is resolved again before each run all the same.
         if (jobs.Find(name) is not { Streams: null } && jobs.FindStreams(name) is { } streamsJob)
         {
-            StreamExpansionResult expansion;
-            try
+            var resolution = await StreamsResolution.ResolveAsync(streams, streamsJob, "start the run again", cancellationToken);
+            if (resolution.Unanswered is { } unanswered)
             {
-                expansion = await streams.ResolveAsync(streamsJob, cancellationToken);
-            }
-            catch (Exception e) when (e is RequestTimeoutException or RequestFaultException)
-            {
-                return OperationsApi.Problem(
-                    StatusCodes.Status503ServiceUnavailable,
-                    $"The streams of job \"{streamsJob.Name}\" could not be resolved: the Extractor, which reads the source catalog, did not answer ({e.Message}).",
-                    "Start the Extractor, then start the run again.");
+                return unanswered;
             }
 
-            if (!expansion.IsValid)
+            if (resolution.Invalid is { } invalid)
             {
-                return TypedResults.UnprocessableEntity(new ValidationView(false, expansion.Errors.Select(ErrorView.Of).ToList()));
+                return invalid;
             }
+
+            var expansion = resolution.Expansion!;
 
             if (name == streamsJob.Name)
             {

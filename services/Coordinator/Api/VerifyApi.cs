@@ -26,23 +26,18 @@ internal static class VerifyApi
         // does. A cdc streams job is found as a job of its own name once resolved, its streams inside it.
         if (jobs.FindStreams(name) is { } streamsJob && streamsJob.Name == name)
         {
-            StreamExpansionResult expansion;
-            try
+            var resolution = await StreamsResolution.ResolveAsync(streams, streamsJob, "verify again", cancellationToken);
+            if (resolution.Unanswered is { } unanswered)
             {
-                expansion = await streams.ResolveAsync(streamsJob, cancellationToken);
-            }
-            catch (Exception e) when (e is RequestTimeoutException or RequestFaultException)
-            {
-                return OperationsApi.Problem(
-                    StatusCodes.Status503ServiceUnavailable,
-                    $"The streams of job \"{name}\" could not be resolved: the Extractor, which reads the source catalog, did not answer ({e.Message}).",
-                    "Start the Extractor, then verify again.");
+                return unanswered;
             }
 
-            if (!expansion.IsValid)
+            if (resolution.Invalid is { } invalid)
             {
-                return TypedResults.UnprocessableEntity(new ValidationView(false, expansion.Errors.Select(ErrorView.Of).ToList()));
+                return invalid;
             }
+
+            var expansion = resolution.Expansion!;
 
             var views = new List<VerificationView>();
             foreach (var stream in expansion.Jobs.SelectMany(j => j.Streams ?? [j]))
