@@ -57,7 +57,15 @@ public sealed class LoadRoundTripTests : IAsyncLifetime
         {
             ShouldListenTo = source => source.Name == "Npgsql",
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-            ActivityStopped = activity => commands.Enqueue(activity.DisplayName),
+            // The listener hears every Npgsql activity of the process, other test classes' included
+            // (a parallel class's migration once made this count 12): only this database's count.
+            ActivityStopped = activity =>
+            {
+                if (activity.TagObjects.Any(t => t.Value is string value && value == _scratch.Name))
+                {
+                    commands.Enqueue(activity.DisplayName);
+                }
+            },
         };
         ActivitySource.AddActivityListener(listener);
         var second = await destination.LoadAsync(new BatchToLoad(Job, runId, extractionId, 2, Rows(11), Fence: 1, LoadedBy: "test"), CancellationToken.None);
@@ -66,7 +74,7 @@ public sealed class LoadRoundTripTests : IAsyncLifetime
 
         // The fence check, the batch's first statements, COPY, merge, the inbox row; then the replay's
         // fence check and first statements, which find the batch applied.
-        Assert.True(loadCommands <= 7, $"{loadCommands} commands: {string.Join(" | ", commands)}");
+        Assert.True(loadCommands is >= 5 and <= 7, $"{loadCommands} commands: {string.Join(" | ", commands)}");
         Assert.Equal((10, 10, 0), (second.Rows, second.Inserted, second.Updated));
         Assert.True(replayed.Replayed);
         Assert.Equal(20L, await _scratch.ScalarAsync("SELECT count(*) FROM dst"));
