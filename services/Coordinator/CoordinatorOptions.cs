@@ -45,7 +45,7 @@ public sealed class CoordinatorOptions
 
     /// <summary>
     /// The key that calls which change something must send as the X-Api-Key header. Default none:
-    /// then such calls are accepted from loopback clients only.
+    /// then such calls, and reads of /api, are accepted from loopback clients only.
     /// </summary>
     public string? ApiKey { get; set; }
 

@@ -18,7 +18,7 @@ namespace Sync.Coordinator.Api;
 /// jobs, start runs or replay dead letters through a loopback Coordinator.</item>
 /// <item>With a key configured, changes need <c>X-Api-Key</c> equal to <see cref="CoordinatorOptions.ApiKey"/>,
 /// and reads of /api need it or <see cref="CoordinatorOptions.ReadApiKey"/> (dead letters hold customer
-/// records). With none, changes are accepted from loopback clients only, which is why the Coordinator
+/// records). With none, changes and reads are accepted from loopback clients only, which is why the Coordinator
 /// binds to 127.0.0.1 by default. Health, metrics and the dashboard's own files stay open.</item>
 /// </list>
 /// </summary>
@@ -42,7 +42,7 @@ internal sealed class ApiAccessMiddleware(RequestDelegate next, IOptions<Coordin
         var changes = !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method));
         var refusal = HostRefusal(request, settings)
             ?? (changes ? CrossSiteRefusal(request, settings) : null)
-            ?? (changes ? ChangeKeyRefusal(context, settings) : api ? ReadKeyRefusal(request, settings) : null);
+            ?? (changes ? ChangeKeyRefusal(context, settings) : api ? ReadKeyRefusal(context, settings) : null);
         if (refusal is null)
         {
             await next(context);
@@ -99,7 +99,7 @@ internal sealed class ApiAccessMiddleware(RequestDelegate next, IOptions<Coordin
             var remote = context.Connection.RemoteIpAddress;
             return remote is null || IPAddress.IsLoopback(remote)
                 ? null
-                : new Refusal(StatusCodes.Status401Unauthorized, title, "No API key is configured, so changes are accepted from this machine (loopback) only. Set Coordinator__ApiKey on the Coordinator and send it as the X-Api-Key header (sync --api-key or SYNC_API_KEY).");
+                : new Refusal(StatusCodes.Status401Unauthorized, title, "No API key is configured, so changes are accepted from this machine (loopback) only. Set Coordinator__ApiKey on the Coordinator and send it as the X-Api-Key header (syncctl --api-key or SYNC_API_KEY).");
         }
 
         var sent = context.Request.Headers[KeyHeader].ToString();
@@ -109,25 +109,29 @@ internal sealed class ApiAccessMiddleware(RequestDelegate next, IOptions<Coordin
                 StatusCodes.Status401Unauthorized,
                 title,
                 string.IsNullOrEmpty(sent)
-                    ? "Send the API key as the X-Api-Key header (sync --api-key or SYNC_API_KEY); it is the Coordinator's Coordinator__ApiKey setting."
+                    ? "Send the API key as the X-Api-Key header (syncctl --api-key or SYNC_API_KEY); it is the Coordinator's Coordinator__ApiKey setting."
                     : "The X-Api-Key header does not match the Coordinator's Coordinator__ApiKey setting (a read-only key, Coordinator__ReadApiKey, does not change anything).");
     }
 
-    private static Refusal? ReadKeyRefusal(HttpRequest request, CoordinatorOptions settings)
+    private static Refusal? ReadKeyRefusal(HttpContext context, CoordinatorOptions settings)
     {
         if (string.IsNullOrEmpty(settings.ApiKey) && string.IsNullOrEmpty(settings.ReadApiKey))
         {
-            return null;
+            // No key at all: reads (dead letters are whole customer records) stay on this machine, as changes do.
+            var remote = context.Connection.RemoteIpAddress;
+            return remote is null || IPAddress.IsLoopback(remote)
+                ? null
+                : new Refusal(StatusCodes.Status401Unauthorized, "Reading the API needs a key.", "No API key is configured, so the API is read from this machine (loopback) only. Set Coordinator__ApiKey (or the read-only Coordinator__ReadApiKey) on the Coordinator and send it as the X-Api-Key header (syncctl --api-key or SYNC_API_KEY).");
         }
 
-        var sent = request.Headers[KeyHeader].ToString();
+        var sent = context.Request.Headers[KeyHeader].ToString();
         return (!string.IsNullOrEmpty(settings.ApiKey) && Matches(sent, settings.ApiKey))
             || (!string.IsNullOrEmpty(settings.ReadApiKey) && Matches(sent, settings.ReadApiKey))
             ? null
             : new Refusal(
                 StatusCodes.Status401Unauthorized,
                 "Reading the API needs a key.",
-                "A key is configured, so reads need it too: send Coordinator__ApiKey or the read-only Coordinator__ReadApiKey as the X-Api-Key header (sync --api-key or SYNC_API_KEY; in the dashboard, enter it in the key field).");
+                "A key is configured, so reads need it too: send Coordinator__ApiKey or the read-only Coordinator__ReadApiKey as the X-Api-Key header (syncctl --api-key or SYNC_API_KEY; in the dashboard, enter it in the key field).");
     }
 
     private static bool Matches(string sent, string key) =>
