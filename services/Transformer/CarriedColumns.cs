@@ -47,7 +47,7 @@ internal static class CarriedColumns
         var reader = new TupleReader(batch.Rows);
         for (var i = 0; reader.TryRead(fields, out _, out var tuple); i++)
         {
-            if (batch.Operations![i] != RowOperations.Upsert)
+            if (!RowOperations.IsUpsert(batch.Operations![i]))
             {
                 deletes.AppendTuple(batch.Rows.AsSpan(tuple));
                 operations.Add(batch.Operations[i]);

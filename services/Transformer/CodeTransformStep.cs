@@ -38,7 +38,7 @@ internal static class CodeTransformStep
         var operations = batch.Operations is null ? null : new List<byte>(batch.RowCount);
         while (reader.TryRead(fields, out _, out _))
         {
-            if (operations is not null && batch.Operations![index] != RowOperations.Upsert)
+            if (operations is not null && !RowOperations.IsUpsert(batch.Operations![index]))
             {
                 operations.Add(batch.Operations[index]);
                 output.BeginTuple(columns.Count);
@@ -70,7 +70,7 @@ internal static class CodeTransformStep
                 }
                 else if (error is null)
                 {
-                    operations?.Add(RowOperations.Upsert);
+                    operations?.Add(batch.Operations![index]);
                     output.BeginTuple(values.Length);
                     for (var i = 0; i < values.Length; i++)
                     {

@@ -78,7 +78,7 @@ internal sealed class ExpressionTransform
         while (reader.TryRead(fields, out _, out var tuple))
         {
             var keep = true;
-            var failed = operations is not null && batch.Operations![row.Index] != RowOperations.Upsert
+            var failed = operations is not null && !RowOperations.IsUpsert(batch.Operations![row.Index])
                 ? CopyKeys(row, values)
                 : Evaluate(row, values, out keep);
             if (failed is not null)

@@ -48,14 +48,7 @@ public sealed class PostgresDeleteSweep(ConnectionCatalog connections, Connector
             return new SweepResult(0, Replayed: false, Superseded: true);
         }
 
-        var destination = job.Destination;
-        var table = SqlIdentifier.QuoteQualified(destination.Table);
-        var matches = string.Join(" AND ", keys.Select(k => $"k.{SqlIdentifier.Quote(k.Name)} = d.{SqlIdentifier.Quote(k.Name)}"));
-        var unmarked = $"NOT EXISTS (SELECT 1 FROM {marks} k WHERE k.fence = $1 AND {matches})";
-        var sweep = destination.Deletes == DeleteMode.SoftDelete
-            ? $"UPDATE {table} d SET {SqlIdentifier.Quote(destination.SoftDeleteColumn!)} = now() WHERE d.{SqlIdentifier.Quote(destination.SoftDeleteColumn!)} IS NULL AND {unmarked}"
-            : $"DELETE FROM {table} d WHERE {unmarked}";
-        long count = await ExecuteAsync(connection, sweep, fence, cancellationToken);
+        long count = await ExecuteAsync(connection, SweepSql(job.Destination, marks, keys), fence, cancellationToken);
 
         // Under the fence's lock no other run marks keys (a later run's first batch waits to raise
         // it), so the whole table can go: TRUNCATE leaves no dead rows behind, unlike DELETE.
@@ -81,6 +74,21 @@ public sealed class PostgresDeleteSweep(ConnectionCatalog connections, Connector
 
         await transaction.CommitAsync(cancellationToken);
         return new SweepResult(count, Replayed: false, Superseded: false);
+    }
+
+    /// <summary>
+    /// The statement that deletes (or soft-deletes) every destination row whose key is not marked with
+    /// the fence <c>$1</c> in <paramref name="marks"/>; also the sweep of a cdc refresh
+    /// (<see cref="RefreshKeys.SweepAsync"/>).
+    /// </summary>
+    internal static string SweepSql(DestinationSpec destination, string marks, IReadOnlyList<TableColumn> keys)
+    {
+        var table = SqlIdentifier.QuoteQualified(destination.Table);
+        var matches = string.Join(" AND ", keys.Select(k => $"k.{SqlIdentifier.Quote(k.Name)} = d.{SqlIdentifier.Quote(k.Name)}"));
+        var unmarked = $"NOT EXISTS (SELECT 1 FROM {marks} k WHERE k.fence = $1 AND {matches})";
+        return destination.Deletes == DeleteMode.SoftDelete
+            ? $"UPDATE {table} d SET {SqlIdentifier.Quote(destination.SoftDeleteColumn!)} = now() WHERE d.{SqlIdentifier.Quote(destination.SoftDeleteColumn!)} IS NULL AND {unmarked}"
+            : $"DELETE FROM {table} d WHERE {unmarked}";
     }
 
     private static async Task<long?> FindAsync(NpgsqlConnection connection, Guid runId, CancellationToken cancellationToken)

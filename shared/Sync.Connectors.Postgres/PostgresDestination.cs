@@ -48,7 +48,13 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         // Before the transaction: a partitioned destination's merge needs it REPEATABLE READ (MergePlan.Create
         // says why), and the table is made or evolved by DDL of its own (DestinationTable).
         var (plan, changes) = await GetPlanAsync(connection, job, batch.Columns, cancellationToken);
-        var marks = fence > 0 && RefreshKeys.Applies(job) ? (await RefreshKeys.EnsureTableAsync(connection, job, cancellationToken)).Table : null;
+        string? marks = null;
+        IReadOnlyList<TableColumn> markKeys = [];
+        if ((fence > 0 && RefreshKeys.Applies(job)) || RefreshKeys.Refreshes(batch))
+        {
+            (marks, markKeys) = await RefreshKeys.EnsureTableAsync(connection, job, cancellationToken);
+        }
+
         var (discarded, kept) = DiscardedRows(job.Destination, plan, batch);
         var original = batch;
         if (discarded.Count > 0)
@@ -68,6 +74,7 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         // cursor batch (one run of upserts), the savepoint of its rows in one round trip rather than
         // four: a replayed or superseded batch rolls the staging table back with the transaction.
         var truncate = batch.Operations is [RowOperations.Truncate];
+        var sweep = batch.Operations is [RowOperations.Sweep];
         var savepointTaken = batch.Operations is null;
         await using (var begin = new NpgsqlBatch(connection, transaction))
         {
@@ -98,11 +105,14 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
         // A change batch goes in as consecutive runs of one operation, in its order (ChangeRows
         // says why); a batch of upserts only is one run. Fast path per run: one COPY and one merge.
         // Only when the destination refuses a record does the run go through row isolation, inside
-        // the same transaction. A truncate travels as a batch of its own.
-        var runs = truncate ? [] : ChangeRows.Split(batch, plan.KeyIndexes) ?? [new ChangeRun(Deletes: false, batch, Indexes: [])];
+        // the same transaction. A truncate travels as a batch of its own, and so does the sweep that
+        // ends a cdc refresh (its rows, marked as they load, are the whole source).
+        var runs = truncate || sweep ? [] : ChangeRows.Split(batch, plan.KeyIndexes) ?? [new ChangeRun(Deletes: false, batch, Indexes: [])];
         var rejected = new List<RowRejection>();
         var counts = new MergeCounts();
-        var deleted = truncate ? await ChangeDeletes.ApplyTruncateAsync(connection, plan, cancellationToken) : 0;
+        var deleted = truncate ? await ChangeDeletes.ApplyTruncateAsync(connection, plan, cancellationToken)
+            : sweep ? await RefreshKeys.SweepAsync(connection, destination, marks!, markKeys, fence, cancellationToken)
+            : 0;
         var isolated = false;
         for (var r = 0; r < runs.Count; r++)
         {
@@ -130,7 +140,7 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
             }
         }
 
-        if (marks is not null)
+        if (marks is not null && !sweep)
         {
             await RefreshKeys.MarkAsync(connection, marks, plan, batch, reloadStaging: isolated || runs is not [{ Deletes: false }], fence, cancellationToken);
         }

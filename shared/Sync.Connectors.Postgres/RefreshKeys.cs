@@ -23,6 +23,14 @@ public static class RefreshKeys
     /// <summary>Whether the job's runs mark keys: a full refresh that deletes or soft-deletes.</summary>
     public static bool Applies(JobSpec job) => job.Mode == SyncMode.FullRefresh && job.Destination.Deletes != DeleteMode.Keep;
 
+    /// <summary>
+    /// Whether a change batch takes part in a cdc refresh: its <see cref="RowOperations.Refresh"/> rows
+    /// are marked with the extraction's fence, and its <see cref="RowOperations.Sweep"/> removes what
+    /// they did not mark (<see cref="SweepAsync"/>).
+    /// </summary>
+    public static bool Refreshes(RecordBatch batch) =>
+        batch.Operations is { } operations && (operations is [RowOperations.Sweep] || Array.IndexOf(operations, RowOperations.Refresh) >= 0);
+
     /// <summary>The quoted name of the job's keys table for a destination table's key columns.</summary>
     public static string TableName(JobSpec job, IReadOnlyList<TableColumn> keyColumns)
     {
@@ -78,6 +86,28 @@ public static class RefreshKeys
         var definition = string.Join(", ", keys.Select(k => $"{SqlIdentifier.Quote(k.Name)} {k.TypeName} NOT NULL"));
         var primaryKey = string.Join(", ", keys.Select(k => SqlIdentifier.Quote(k.Name)));
         return $"CREATE TABLE IF NOT EXISTS {table} (fence bigint NOT NULL, {definition}, PRIMARY KEY (fence, {primaryKey}))";
+    }
+
+    /// <summary>
+    /// The sweep of a cdc refresh, in the load transaction of its batch (so applied once): the
+    /// destination rows whose key the refresh's rows, marked with <paramref name="fence"/>, did not
+    /// name go (or are stamped, under soft-delete); then the marks of this and older extractions.
+    /// Returns how many rows went.
+    /// </summary>
+    internal static async Task<int> SweepAsync(
+        NpgsqlConnection connection, DestinationSpec destination, string table, IReadOnlyList<TableColumn> keys, long fence, CancellationToken cancellationToken)
+    {
+        int deleted;
+        await using (var sweep = new NpgsqlCommand($"WITH x AS ({PostgresDeleteSweep.SweepSql(destination, table, keys)} RETURNING 1) SELECT count(*)::int FROM x", connection))
+        {
+            sweep.Parameters.Add(new NpgsqlParameter { Value = fence });
+            deleted = (int)(await sweep.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await using var forget = new NpgsqlCommand($"DELETE FROM {table} WHERE fence <= $1", connection);
+        forget.Parameters.Add(new NpgsqlParameter { Value = fence });
+        await forget.ExecuteNonQueryAsync(cancellationToken);
+        return deleted;
     }
 
     /// <summary>

@@ -337,6 +337,63 @@ public sealed class CdcSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_truncate_of_some_partitions_copies_the_table_again_after_the_changes_before_it_and_sweeps_only_what_the_source_no_longer_has()
+    {
+        // Region 1 is never truncated: a trigger records every row of it the destination ever loses, and any TRUNCATE of the destination.
+        await _scratch.ExecuteAsync("""
+            CREATE TABLE ptrunc (id bigint NOT NULL, region integer NOT NULL, qty integer, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+            CREATE TABLE ptrunc_p1 PARTITION OF ptrunc FOR VALUES IN (1);
+            CREATE TABLE ptrunc_p2 PARTITION OF ptrunc FOR VALUES IN (2);
+            CREATE TABLE ptrunc_p3 PARTITION OF ptrunc FOR VALUES IN (3);
+            CREATE TABLE ptrunc_copy (id bigint NOT NULL, region integer NOT NULL, qty integer, PRIMARY KEY (id, region));
+            CREATE TABLE ptrunc_lost (id bigint, region integer);
+            CREATE FUNCTION ptrunc_lost() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO ptrunc_lost VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.id END, CASE WHEN TG_OP = 'DELETE' THEN OLD.region END);
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER lost AFTER DELETE ON ptrunc_copy FOR EACH ROW EXECUTE FUNCTION ptrunc_lost();
+            CREATE TRIGGER emptied AFTER TRUNCATE ON ptrunc_copy FOR EACH STATEMENT EXECUTE FUNCTION ptrunc_lost();
+            INSERT INTO ptrunc SELECT g, 1 + g % 3, g FROM generate_series(1, 30) g;
+            """);
+        var job = Job("cdc_ptrunc_" + Suffix(), "deletes: delete\n  truncate: apply", "ptrunc", primaryKey: "[id, region]");
+        var snapshot = (await RunAsync(job, after: null)).High;
+        // Each in a transaction of its own (one command's statements would share one).
+        foreach (var statement in new[]
+        {
+            "INSERT INTO ptrunc VALUES (31, 2, 31)",
+            "DELETE FROM ptrunc WHERE id = 3",
+            "BEGIN; UPDATE ptrunc SET qty = -1 WHERE id = 1; TRUNCATE ptrunc_p2, ptrunc_p3; INSERT INTO ptrunc VALUES (101, 2, 101); COMMIT",
+            "UPDATE ptrunc SET qty = -6 WHERE id = 6",
+            "INSERT INTO ptrunc VALUES (102, 3, 102)",
+        })
+        {
+            await _scratch.ExecuteAsync(statement);
+        }
+
+        // The changes before the truncate's transaction, then the copy (whose snapshot has the truncate and what followed), then the sweep.
+        var kinds = new List<string>();
+        var refresh = await ExtractAsync(job, snapshot, load: true, kinds: kinds);
+        Assert.Equal(["ud", "r", "s"], kinds);
+        const string Rows = "SELECT string_agg(id || ':' || region || ':' || qty, ',' ORDER BY id) FROM {0}";
+        Assert.Equal(await ScalarAsync(Rows.Replace("{0}", "ptrunc", StringComparison.Ordinal)), await ScalarAsync(Rows.Replace("{0}", "ptrunc_copy", StringComparison.Ordinal)));
+        // Of region 1, only the row the source deleted ever left the destination, and it was never truncated.
+        Assert.Equal("3", await ScalarAsync("SELECT coalesce(string_agg(coalesce(id::text, 'truncate'), ',' ORDER BY id), '') FROM ptrunc_lost WHERE region IS NULL OR region = 1"));
+
+        // The job goes on from past the truncate: later changes stream, and nothing is copied again.
+        await _scratch.ExecuteAsync("INSERT INTO ptrunc VALUES (103, 2, 103); UPDATE ptrunc SET qty = -9 WHERE id = 9");
+        kinds.Clear();
+        var watermark = refresh.High;
+        while ((await ExtractAsync(job, watermark, load: true, kinds: kinds)) is { Rows: > 0 } run)
+        {
+            watermark = run.High;
+        }
+
+        Assert.DoesNotContain(kinds, k => k.Contains('r', StringComparison.Ordinal) || k.Contains('s', StringComparison.Ordinal));
+        Assert.Equal(await ScalarAsync(Rows.Replace("{0}", "ptrunc", StringComparison.Ordinal)), await ScalarAsync(Rows.Replace("{0}", "ptrunc_copy", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Partitions_whose_columns_are_in_another_order_stream_each_with_its_own_columns()
     {
         // p2 was made apart with its columns in another order, then attached: pgoutput describes each
@@ -448,7 +505,8 @@ public sealed class CdcSourceTests : IAsyncLifetime
 
     private async Task<(long Rows, CursorPosition? High)> RunAsync(JobSpec job, CursorPosition? after) => await ExtractAsync(job, after, load: true);
 
-    private async Task<(long Rows, CursorPosition? High)> ExtractAsync(JobSpec job, CursorPosition? after, bool load, long fence = 0)
+    /// <param name="kinds">Gets, per batch in order, the distinct operations of its rows (as "ud", "r", "s").</param>
+    private async Task<(long Rows, CursorPosition? High)> ExtractAsync(JobSpec job, CursorPosition? after, bool load, long fence = 0, List<string>? kinds = null)
     {
         var destination = new PostgresDestination(_connections, _resilience);
         var source = new PostgresChangeSource(_connections, _resilience, Options.Create(_options), NullLogger<PostgresChangeSource>.Instance);
@@ -456,6 +514,7 @@ public sealed class CdcSourceTests : IAsyncLifetime
         var summary = await source.ExtractAsync(job, after, fence, async (batch, _, ct) =>
         {
             seq++;
+            kinds?.Add(new string([.. (batch.Operations ?? []).Distinct().Select(o => (char)o)]));
             if (load)
             {
                 await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, seq, batch, Fence: 0), ct);

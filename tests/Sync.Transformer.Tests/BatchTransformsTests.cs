@@ -248,6 +248,55 @@ public sealed class BatchTransformsTests : IAsyncLifetime
         Assert.Equal(["id", "updated_at", "total"], outcome.Batch.Columns.Select(c => c.Name));
     }
 
+    /// <summary>
+    /// Issue 14, item 4: the copy a cdc job makes again after a TRUNCATE of some partitions travels as
+    /// <see cref="RowOperations.Refresh"/> rows, transformed as upserts (a filter may drop them), then one
+    /// <see cref="RowOperations.Sweep"/> row, passed unevaluated; each keeps its operation.
+    /// </summary>
+    [Fact]
+    public async Task A_refresh_copy_is_transformed_as_upserts_and_keeps_its_operations_and_its_sweep()
+    {
+        var job = Job("""
+            columns:
+              id: id
+              updated_at: updated_at
+              status: { expr: "upper(coalesce(status, 'new'))" }
+              total_cents: { expr: "round(total * 100)", cast: bigint }
+            filter: "status is null or status <> 'draft'"
+            """);
+        var changes = await ChangesAsync(deletes: [5]);
+        changes = changes with { Operations = [RowOperations.Refresh, RowOperations.Refresh, RowOperations.Refresh, RowOperations.Refresh, RowOperations.Sweep] };
+
+        var outcome = await Transforms().ApplyAsync(job, changes, CancellationToken.None);
+        await PgBatches.WriteAsync(_connection, "orders_out", outcome.Batch);
+
+        Assert.Equal([RowOperations.Refresh, RowOperations.Refresh, RowOperations.Refresh, RowOperations.Sweep], outcome.Batch.Operations ?? []);
+        Assert.Equal(1, outcome.Filtered);
+        Assert.Empty(outcome.Rejected);
+        Assert.Equal(
+            ["1|PAID|1234", "3|PAID|150050", "4|NEW|25000", "5|null|null"],
+            await PgBatches.RowsAsync(_connection, "SELECT id, status, total_cents FROM orders_out ORDER BY id"));
+    }
+
+    [Fact]
+    public async Task A_refresh_copy_through_a_csharp_transform_is_transformed_as_upserts_and_keeps_its_operations()
+    {
+        var job = Job("columns:\n  id: id\n  updated_at: updated_at\n  customer: customer\n  total: total\ntransform: { code: order_tier }\n");
+        var code = (CodeTransforms)new CodeTransforms().Add(typeof(OrderTier).Assembly);
+        // Row 4 the transform drops; row 5 (which it would reject) is the sweep here.
+        var changes = await ChangesAsync(deletes: [5]);
+        changes = changes with { Operations = [RowOperations.Refresh, RowOperations.Refresh, RowOperations.Refresh, RowOperations.Refresh, RowOperations.Sweep] };
+
+        var outcome = await Transforms(code).ApplyAsync(job, changes, CancellationToken.None);
+        await PgBatches.WriteAsync(_connection, "orders_out", outcome.Batch);
+
+        Assert.Equal([RowOperations.Refresh, RowOperations.Refresh, RowOperations.Refresh, RowOperations.Sweep], outcome.Batch.Operations ?? []);
+        Assert.Empty(outcome.Rejected);
+        Assert.Equal(
+            ["1|ann|bronze", "2|bob|bronze", "3|cid|gold", "5|null|null"],
+            await PgBatches.RowsAsync(_connection, "SELECT id, customer, tier FROM orders_out ORDER BY id"));
+    }
+
     [Fact]
     public async Task A_transform_name_nobody_registered_fails_the_batch()
     {

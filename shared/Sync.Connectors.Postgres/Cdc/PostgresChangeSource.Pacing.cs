@@ -86,7 +86,8 @@ public sealed partial class PostgresChangeSource
 
                 var elapsed = Stopwatch.GetElapsedTime(started);
                 var idle = lastTransaction is { } last ? Stopwatch.GetElapsedTime(last) : (TimeSpan?)null;
-                if (elapsed >= _options.RunDuration || (batchStarted is null && idle >= _options.IdleEnd) || reading.IsCompleted)
+                // The reader ends its channel when the stream cannot go on as changes (a TRUNCATE of some partitions).
+                if (elapsed >= _options.RunDuration || (batchStarted is null && idle >= _options.IdleEnd) || reading.IsCompleted || transactions.Completion.IsCompleted)
                 {
                     break;
                 }

@@ -77,7 +77,11 @@ public sealed partial class PostgresChangeSource(
                 await using var oid = new NpgsqlCommand("SELECT to_regclass($1)::oid", connection);
                 oid.Parameters.Add(new NpgsqlParameter { Value = Sync.Jobs.SqlIdentifier.QuoteQualified(source.Table) });
                 var tableOid = (uint)(await oid.ExecuteScalarAsync(cancellationToken))!;
-                await StreamAsync(job, plan, carries, tableOid, lsn, summary, onBatch, cancellationToken);
+                if (await StreamAsync(job, plan, carries, tableOid, lsn, summary, onBatch, cancellationToken) is { } truncated)
+                {
+                    LogRefreshing(truncated, job.Source.Table);
+                    await RefreshAsync(job, plan, carries, tableOid, summary, onBatch, cancellationToken);
+                }
             }
 
             return summary;
@@ -172,7 +176,12 @@ public sealed partial class PostgresChangeSource(
         }
     }
 
-    private async Task StreamAsync(
+    /// <summary>
+    /// Streams from the watermark. Returns null, or the partitions a TRUNCATE of some partitions
+    /// truncated (the stream stopped before that transaction, everything before it sent): the table
+    /// is then copied again (<see cref="RefreshAsync"/>).
+    /// </summary>
+    private async Task<string?> StreamAsync(
         JobSpec job, SourcePlan plan, ValueCarry[] carries, uint tableOid, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
@@ -195,7 +204,13 @@ public sealed partial class PostgresChangeSource(
             await EmitAsync(rest);
         }
 
+        if (reader.Truncated is { } truncated && channel.Reader.Completion.IsCompleted)
+        {
+            return truncated;
+        }
+
         summary.KeepAtLeast(CdcPosition.Of(QuietEnd(replication, reader, channel.Reader.TryPeek(out _), batcher.LastEnd ?? watermark)));
+        return null;
 
         async ValueTask<Gathered> TakeAsync(SourceTransaction transaction)
         {
@@ -295,11 +310,13 @@ public sealed partial class PostgresChangeSource(
                     // The destination cannot tell their rows apart (it need not be partitioned, and a bound read
                     // from today's catalog may not be the one the truncate met), so applying it as the whole
                     // table's would lose the other partitions' rows and leaving it would keep rows the source
-                    // no longer has, unnoticed. The run fails with the fix instead, before this transaction.
-                    throw new SourceSchemaException(
-                        $"A TRUNCATE of partition {string.Join(", ", truncate.Relations.Select(r => $"{r.Namespace}.{r.RelationName}"))} of {job.Source.Table} " +
-                        $"(in the WAL at {truncate.WalStart}) cannot be applied: the destination cannot tell that partition's rows apart, and truncating the whole destination table would lose the other partitions' rows. " +
-                        $"To copy the table again: pause the job, empty the destination table, reset the job's watermark (DELETE /api/jobs/{job.Name}/watermark), resume. Or set destination.truncate: ignore to go past it and keep that partition's rows in the destination.");
+                    // no longer has. The stream stops before this transaction (its changes so far are dropped
+                    // with the decoder) and the run copies the table again instead: the copy's snapshot has
+                    // this transaction and the ones after it up to the point the next run streams from.
+                    state.Truncated = $"{string.Join(", ", truncate.Relations.Select(r => $"{r.Namespace}.{r.RelationName}"))} (in the WAL at {truncate.WalStart})";
+                    writer.Complete();
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                    break;
                 case CommitMessage commit:
                     await writer.WriteAsync(new SourceTransaction(await decoder.CompleteAsync(cancellationToken), commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
                     state.InTransaction = false;
@@ -367,10 +384,61 @@ public sealed partial class PostgresChangeSource(
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
+    /// <summary>
+    /// A TRUNCATE of some partitions of the followed table (the stream cannot apply it): the run hands
+    /// over what it streamed before that transaction, then copies the whole table in the exported
+    /// snapshot of a temporary slot made now, whose consistent point L is past the truncate. The copy
+    /// travels as change batches after the stream's, so they apply after them: its rows as
+    /// <see cref="RowOperations.Refresh"/> (upserts the Loader marks), then one
+    /// <see cref="RowOperations.Sweep"/> that removes the destination rows the copy did not name. The
+    /// run's high mark is L: the next run streams from it, so the transactions up to L, the truncate's
+    /// among them, are in the copy and not streamed again. The destination never loses a row the
+    /// source still has (upserts, then one sweep transaction), and the job goes on by itself.
+    /// </summary>
+    private async Task RefreshAsync(
+        JobSpec job, SourcePlan plan, ValueCarry[] carries, uint tableOid, ExtractionSummary summary,
+        Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
+    {
+        // A temporary slot goes with its connection; it is made only for its snapshot (as in CopyAddedAsync).
+        await using var replication = new LogicalReplicationConnection(connections.GetConnectionString(job.Source.Connection));
+        await replication.Open(cancellationToken);
+        var slot = await replication.CreatePgOutputReplicationSlot(
+            $"sync_copy_{Guid.NewGuid():N}", temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.Export, cancellationToken: cancellationToken);
+        var high = CdcPosition.Of(slot.ConsistentPoint);
+        await using var connection = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
+        await CopyInSnapshotAsync(
+            connection,
+            slot.SnapshotName,
+            [new StreamPlan(job, plan, carries, tableOid)],
+            high,
+            summary,
+            (_, batch, position, ct) => onBatch(batch with { Operations = Enumerable.Repeat(RowOperations.Refresh, batch.RowCount).ToArray() }, position, ct),
+            cancellationToken);
+
+        var sweep = new TupleBuffer();
+        sweep.BeginTuple(plan.BatchColumns.Count);
+        for (var i = 0; i < plan.BatchColumns.Count; i++)
+        {
+            sweep.AppendField(default, isNull: true);
+        }
+
+        summary.Add(1, high);
+        await onBatch(new RecordBatch(plan.BatchColumns, 1, sweep.ToArray(), [RowOperations.Sweep]), high, cancellationToken);
+        summary.KeepAtLeast(high);
+    }
+
     /// <summary>Whether the reader holds a transaction not yet handed to the batcher (received in part, or its hand-over cut off).</summary>
     private sealed class ReaderState
     {
         private volatile bool _inTransaction;
+        private volatile string? _truncated;
+
+        /// <summary>The partitions a TRUNCATE of some partitions truncated: the reader stopped before its transaction.</summary>
+        public string? Truncated
+        {
+            get => _truncated;
+            set => _truncated = value;
+        }
 
         public bool InTransaction
         {
@@ -381,6 +449,9 @@ public sealed partial class PostgresChangeSource(
 
     [GeneratedRegex("^[0-9A-F]+(-[0-9A-F]+)+$")]
     private static partial Regex SnapshotName();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A TRUNCATE of partition {Partitions} of {Table} cannot be applied as a change; copying the table again, then sweeping the destination rows the copy does not have")]
+    private partial void LogRefreshing(string partitions, string table);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created replication slot {Slot} at {ConsistentPoint}; copying the table in its snapshot")]
     private partial void LogSlotCreated(string slot, string consistentPoint);
