@@ -17,6 +17,6 @@ internal sealed class LoadBatchConsumerDefinition : ConsumerDefinition<LoadBatch
         endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 8;
         endpointConfigurator.UseStageRetry(consumerConfigurator, context, LoaderRetry.Destination, (LoadBatch load, Exception exception) =>
-            new BatchFailed(load.RunId, load.JobName, load.BatchSeq, "load", exception.Message));
+            new BatchFailed(load.RunId, load.JobName, load.BatchSeq, "load", exception.Message, load.Job.Name == load.JobName ? null : load.Job.Name));
     }
 }

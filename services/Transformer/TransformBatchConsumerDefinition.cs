@@ -20,6 +20,6 @@ internal sealed class TransformBatchConsumerDefinition : ConsumerDefinition<Tran
         endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 16;
         endpointConfigurator.UseStageRetry(consumerConfigurator, context, Retry, (TransformBatch transform, Exception exception) =>
-            new BatchFailed(transform.RunId, transform.JobName, transform.BatchSeq, "transform", exception.Message));
+            new BatchFailed(transform.RunId, transform.JobName, transform.BatchSeq, "transform", exception.Message, transform.Job.Name == transform.JobName ? null : transform.Job.Name));
     }
 }

@@ -39,7 +39,7 @@ internal static class ExpressionSection
                 expression.Mark,
                 expression.Field,
                 $"is not a valid expression {exception.Describe()} (in {expression.Shown})",
-                "see the README's expression language: columns, 'text', numbers, + - * / %, ||, comparisons, and/or/not, is null, case, and its functions");
+                "see \"Expression language\" in docs/job-files.md: columns, 'text', numbers, + - * / %, ||, comparisons, and/or/not, is null, case, and its functions");
             return false;
         }
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Sync.Contracts.Jobs;
 using Sync.Coordinator.Jobs;
 using Sync.Jobs;
 
@@ -31,6 +32,27 @@ public sealed class JobCatalogTests : IDisposable
         Assert.Equal("Job \"broken\" does not run: jobs/broken.yml is invalid.", title);
         Assert.Contains("jobs/broken.yml:13:11: schedule: must be a cron schedule", detail, StringComparison.Ordinal);
         Assert.Equal(("Job \"nope\" is not defined.", "Known jobs: good."), catalog.NotRunnable("nope"));
+    }
+
+    [Fact]
+    public void A_job_that_is_not_defined_lists_a_resolved_cdc_streams_job_once()
+    {
+        var jobs = Directory.CreateDirectory(Path.Combine(_root, "jobs")).FullName;
+        File.WriteAllText(Path.Combine(jobs, "good.yml"), Yaml("good"));
+        File.WriteAllText(Path.Combine(jobs, "shop.yml"), """
+            name: shop
+            mode: cdc
+            source: { type: postgres, connection: source }
+            destination: { type: postgres, connection: destination }
+            streams: [public.*]
+            """);
+        var catalog = Catalog(jobs);
+        var good = catalog.Find("good")!;
+
+        // A cdc streams job resolves to one job of its own name, which is then both a streams job and a job.
+        catalog.Resolved([good with { Name = "shop", Mode = SyncMode.Cdc, Streams = [good with { Name = "shop.orders" }] }]);
+
+        Assert.Equal(("Job \"nope\" is not defined.", "Known jobs: good, shop."), catalog.NotRunnable("nope"));
     }
 
     [Fact]

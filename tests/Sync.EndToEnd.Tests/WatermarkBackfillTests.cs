@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Sync.EndToEnd.Tests.Infrastructure;
 
@@ -11,7 +12,7 @@ public sealed class WatermarkBackfillFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Deployment = await SyncDeployment.CreateAsync("wmark");
-        foreach (var (job, table) in new[] { ("orders-wm", "orders_wm"), ("orders-bf", "orders_bf") })
+        foreach (var (job, table) in new[] { ("orders-wm", "orders_wm"), ("orders-bf", "orders_bf"), ("orders-busy", "orders_busy") })
         {
             await OrdersTable.CreateAsync(Deployment.Source, $"public.{table}");
             await OrdersTable.CreateAsync(Deployment.Destination, $"public.{table}");
@@ -118,6 +119,30 @@ public sealed class WatermarkBackfillTests(WatermarkBackfillFixture fixture) : I
         Assert.Equal(string.Join(",", expected), present);
         Assert.Equal(await DigestAsync(Sync.Source, "orders_bf", "id >= 20 AND id < 40"), await DigestAsync(Sync.Destination, "orders_bf", "id >= 20 AND id < 40"));
         Assert.Equal(watermark, await OrdersTable.ScalarAsync(Sync.Control, "SELECT cursor::text FROM sync_watermarks WHERE key = 'orders-bf'"));
+    }
+
+    [Fact]
+    public async Task A_watermark_set_while_a_run_is_active_is_refused_and_changes_nothing()
+    {
+        Assert.Equal("Completed", (await Sync.RunAsync("orders-busy")).State);
+        var watermark = await OrdersTable.ScalarAsync(Sync.Control, "SELECT cursor::text FROM sync_watermarks WHERE key = 'orders-busy'");
+        Assert.NotNull(watermark);
+        // A new row whose batch the destination holds back: the next run stays active until the gate opens.
+        await OrdersTable.SeedAsync(Sync.Source, "public.orders_busy", 101, 1);
+        await using var gate = await Failures.DestinationGate.CloseOnNewestRowAsync(Sync.Source, Sync.Destination, "public.orders_busy");
+        var runId = await Sync.StartRunAsync("orders-busy");
+        await Sync.WaitUntilAsync(async () => await Sync.GetRunAsync(runId) is { State: "Extracting" or "Loading" }, "the run is under way");
+
+        using var refused = await Sync.Http.PutAsJsonAsync("/api/jobs/orders-busy/watermark", new { value = "10" });
+        var body = await refused.Content.ReadAsStringAsync();
+
+        Assert.True(refused.StatusCode == System.Net.HttpStatusCode.Conflict, $"{(int)refused.StatusCode}: {body}");
+        Assert.Equal($"Run {runId} of job \"orders-busy\" is still active.", JsonDocument.Parse(body).RootElement.GetProperty("title").GetString());
+        Assert.Equal(watermark, await OrdersTable.ScalarAsync(Sync.Control, "SELECT cursor::text FROM sync_watermarks WHERE key = 'orders-busy'"));
+        await gate.OpenAsync();
+        var run = await Sync.WaitForRunAsync(runId);
+        Assert.Equal(("Completed", 1L), (run.State, run.Inserted));
+        Assert.Equal("[\"101\"]", await OrdersTable.ScalarAsync(Sync.Control, "SELECT cursor->>'Values' FROM sync_watermarks WHERE key = 'orders-busy'"));
     }
 
     private static async Task<string?> DigestAsync(string connectionString, string table, string where) =>

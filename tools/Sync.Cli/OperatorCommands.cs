@@ -38,14 +38,16 @@ internal static class OperatorCommands
         var command = new Command("dead-letters", "Records and messages that failed: list, show, replay, discard");
 
         var job = new Option<string?>("--job") { Description = "Only this job's" };
+        var stream = new Option<string?>("--stream") { Description = "Only this stream's (JOB.STREAM) of a streams job" };
         var status = new Option<string?>("--status") { Description = "pending, replayed or resolved" };
         var limit = new Option<int>("--limit") { DefaultValueFactory = _ => 100, Description = "At most this many" };
-        var list = new Command("list", "List dead letters") { job, status, limit };
+        var list = new Command("list", "List dead letters") { job, stream, status, limit };
         list.SetAction(async (result, cancellationToken) =>
         {
             using var coordinator = client(result);
             var query = $"?limit={result.GetValue(limit)}"
                 + (result.GetValue(job) is { } j ? $"&job={Uri.EscapeDataString(j)}" : string.Empty)
+                + (result.GetValue(stream) is { } st ? $"&stream={Uri.EscapeDataString(st)}" : string.Empty)
                 + (result.GetValue(status) is { } s ? $"&status={Uri.EscapeDataString(s)}" : string.Empty);
             var letters = await coordinator.GetAsync($"/api/dead-letters{query}", cancellationToken);
             if (result.GetValue(json))
@@ -54,10 +56,10 @@ internal static class OperatorCommands
                 return 0;
             }
 
-            Console.WriteLine($"{"ID",-8} {"KIND",-8} {"JOB",-24} {"STATUS",-10} {"STAGE",-10} ERROR");
+            Console.WriteLine($"{"ID",-8} {"KIND",-8} {"JOB",-24} {"STREAM",-24} {"STATUS",-10} {"STAGE",-10} ERROR");
             foreach (var letter in letters.EnumerateArray())
             {
-                Console.WriteLine($"{letter.GetProperty("id").GetInt64(),-8} {SyncCommands.Text(letter, "kind"),-8} {SyncCommands.Text(letter, "jobName"),-24} {SyncCommands.Text(letter, "status"),-10} {SyncCommands.Text(letter, "stage"),-10} {SyncCommands.Text(letter, "error")}");
+                Console.WriteLine($"{letter.GetProperty("id").GetInt64(),-8} {SyncCommands.Text(letter, "kind"),-8} {SyncCommands.Text(letter, "jobName"),-24} {SyncCommands.Text(letter, "stream"),-24} {SyncCommands.Text(letter, "status"),-10} {SyncCommands.Text(letter, "stage"),-10} {SyncCommands.Text(letter, "error")}");
             }
 
             return 0;

@@ -24,10 +24,11 @@ internal static class DeadLettersApi
     }
 
     private static async Task<Ok<List<DeadLetterView>>> ListAsync(
-        CoordinatorDbContext dbContext, CancellationToken cancellationToken, string? job = null, string? status = null, string? kind = null, int limit = 100)
+        CoordinatorDbContext dbContext, CancellationToken cancellationToken, string? job = null, string? stream = null, string? status = null, string? kind = null, int limit = 100)
     {
         var query = dbContext.DeadLetters.AsNoTracking();
         query = job is null ? query : query.Where(d => d.JobName == job);
+        query = stream is null ? query : query.Where(d => d.Stream == stream);
         query = status is null ? query : query.Where(d => d.Status == status);
         query = kind is null ? query : query.Where(d => d.Kind == kind);
         var letters = await query.OrderBy(d => d.Id).Take(Math.Clamp(limit, 1, 1000)).ToListAsync(cancellationToken);
@@ -76,12 +77,16 @@ internal static class DeadLettersApi
 
     /// <summary>
     /// Starts a replay run of the job's pending record dead letters (all, or the body's ids). 202
-    /// with the run; 200 with no run when nothing is pending; 409 while a run of the job is active.
+    /// with the run; 200 with no run when nothing is pending; 409 while a run of the job is active, and
+    /// 409 when a dead letter to replay names no stream the job follows now (a cdc streams job's
+    /// dead letter recorded before streams were kept, or whose stream left the file): its table
+    /// would be a guess, so nothing is replayed until it is discarded or left out by id.
     /// </summary>
     private static async Task<Results<Accepted<ReplayStarted>, Ok<ReplayStarted>, NotFound<ProblemDetailsBody>, Conflict<ProblemDetailsBody>>> ReplayAsync(
         string name, ReplayRequest? request, JobCatalog jobs, CoordinatorDbContext dbContext, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
-        if (jobs.Find(name) is null)
+        var job = jobs.Find(name);
+        if (job is null)
         {
             var (title, detail) = jobs.NotRunnable(name);
             return TypedResults.NotFound(ProblemDetailsBody.Of(title, detail));
@@ -97,9 +102,21 @@ internal static class DeadLettersApi
         }
 
         var ids = request?.Ids is { Count: > 0 } wanted ? wanted.ToArray() : null;
-        var pending = await dbContext.DeadLetters.AsNoTracking()
+        var letters = await dbContext.DeadLetters.AsNoTracking()
             .Where(d => d.JobName == name && d.Kind == DeadLetterStates.Record && d.Status == DeadLetterStates.Pending && (ids == null || ids.Contains(d.Id)))
-            .CountAsync(cancellationToken);
+            .Select(d => new { d.Id, d.Stream })
+            .ToListAsync(cancellationToken);
+        var unplaced = letters.Where(d => DeadLetterStreams.ReplayJob(job, d.Stream) is null).Select(d => d.Id).Order().ToList();
+        if (unplaced.Count > 0)
+        {
+            return TypedResults.Conflict(ProblemDetailsBody.Of(
+                $"{unplaced.Count} dead letter(s) of job \"{name}\" name no stream the job follows now ({string.Join(", ", unplaced.Take(10))}{(unplaced.Count > 10 ? ", …" : "")}); "
+                + "their replay could load into the wrong table, so nothing was replayed.",
+                "Discard them (syncctl dead-letters discard ID) or replay the others by id (syncctl dead-letters replay JOB --id ID …); "
+                + "a stream removed from the job file can be added back to replay its dead letters."));
+        }
+
+        var pending = letters.Count;
         if (pending == 0)
         {
             return TypedResults.Ok(new ReplayStarted(null, name, 0));
@@ -141,6 +158,7 @@ internal sealed record DeadLetterView(
     long Id,
     string Kind,
     string JobName,
+    string? Stream,
     Guid RunId,
     Guid ExtractionId,
     int BatchSeq,
@@ -156,7 +174,7 @@ internal sealed record DeadLetterView(
     DateTimeOffset? ResolvedAt)
 {
     public static DeadLetterView Of(DeadLetter d) => new(
-        d.Id, d.Kind, d.JobName, d.RunId, d.ExtractionId, d.BatchSeq, d.RowIndex, d.Stage, d.Error, d.Queue,
+        d.Id, d.Kind, d.JobName, d.Stream, d.RunId, d.ExtractionId, d.BatchSeq, d.RowIndex, d.Stage, d.Error, d.Queue,
         d.RecordText is null ? null : JsonDocument.Parse(d.RecordText).RootElement.Clone(),
         d.Attempts, d.Status, d.ReplayRunId, d.CreatedAt, d.ResolvedAt);
 }

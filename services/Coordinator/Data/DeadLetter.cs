@@ -9,6 +9,9 @@ public sealed class DeadLetter
 
     public string JobName { get; set; } = null!;
 
+    /// <summary>The stream (<c>JOB.STREAM</c>) of a streams job the record belongs to; null for a job of one table (0015_dead_letter_stream.sql).</summary>
+    public string? Stream { get; set; }
+
     public Guid RunId { get; set; }
 
     public Guid ExtractionId { get; set; }

@@ -17,9 +17,10 @@ internal static class DeadLetterStore
     /// <summary>
     /// The rejects of a batch seen for the first time. In a normal run each becomes a pending dead
     /// letter. In a replay run a reject is a replayed record failing again: its dead letter goes
-    /// back to pending with one more attempt and the latest reason.
+    /// back to pending with one more attempt and the latest reason. <paramref name="stream"/>: the
+    /// stream of a streams job the batch loaded (<see cref="DeadLetterStreams.Of"/>), kept with each.
     /// </summary>
-    public static async Task RecordRejectsAsync(CoordinatorDbContext dbContext, SyncRunState run, BatchLoaded batch, CancellationToken cancellationToken)
+    public static async Task RecordRejectsAsync(CoordinatorDbContext dbContext, SyncRunState run, BatchLoaded batch, string? stream, CancellationToken cancellationToken)
     {
         foreach (var reject in batch.Rejected ?? [])
         {
@@ -36,8 +37,8 @@ internal static class DeadLetterStore
 
             var recorded = await dbContext.Database.ExecuteSqlAsync(
                 $"""
-                INSERT INTO dead_letters (kind, job_name, run_id, extraction_id, batch_seq, row_index, stage, error, record_columns, record_tuple, record_text)
-                VALUES ('record', {batch.JobName}, {batch.RunId}, {batch.ExtractionId}, {batch.BatchSeq}, {reject.RowIndex}, {reject.Stage}, {reject.Error},
+                INSERT INTO dead_letters (kind, job_name, stream, run_id, extraction_id, batch_seq, row_index, stage, error, record_columns, record_tuple, record_text)
+                VALUES ('record', {batch.JobName}, {stream}, {batch.RunId}, {batch.ExtractionId}, {batch.BatchSeq}, {reject.RowIndex}, {reject.Stage}, {reject.Error},
                         {RecordText.Columns(reject.Record)}::jsonb, {reject.Record.Rows}, {RecordText.Render(reject.Record)}::jsonb)
                 ON CONFLICT DO NOTHING
                 """,
@@ -87,12 +88,12 @@ internal static class DeadLetterStore
     /// per message (a repeated report adds nothing), pending again if it fails after being replayed.
     /// </summary>
     public static async Task RecordMessageAsync(
-        CoordinatorDbContext dbContext, string jobName, Guid runId, int batchSeq, string stage, string reason, string queue, CancellationToken cancellationToken)
+        CoordinatorDbContext dbContext, string jobName, string? stream, Guid runId, int batchSeq, string stage, string reason, string queue, CancellationToken cancellationToken)
     {
         var recorded = await dbContext.Database.ExecuteSqlAsync(
             $"""
-            INSERT INTO dead_letters (kind, job_name, run_id, extraction_id, batch_seq, row_index, stage, error, queue)
-            VALUES ('message', {jobName}, {runId}, {Guid.Empty}, {batchSeq}, -1, {stage}, {reason}, {queue})
+            INSERT INTO dead_letters (kind, job_name, stream, run_id, extraction_id, batch_seq, row_index, stage, error, queue)
+            VALUES ('message', {jobName}, {stream}, {runId}, {Guid.Empty}, {batchSeq}, -1, {stage}, {reason}, {queue})
             ON CONFLICT (run_id, extraction_id, batch_seq, stage, row_index) DO UPDATE
             SET status = 'pending', error = EXCLUDED.error, resolved_at = NULL
             WHERE dead_letters.status = 'replayed'

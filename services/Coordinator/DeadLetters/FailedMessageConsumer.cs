@@ -1,6 +1,7 @@
 using MassTransit;
 using Sync.Contracts;
 using Sync.Coordinator.Data;
+using Sync.Coordinator.Jobs;
 
 namespace Sync.Coordinator.DeadLetters;
 
@@ -9,18 +10,18 @@ namespace Sync.Coordinator.DeadLetters;
 /// _error queue), whatever state its run is in: the saga ignores a second BatchFailed of a run it
 /// already failed, this does not.
 /// </summary>
-internal sealed class FailedMessageConsumer(CoordinatorDbContext dbContext) : IConsumer<BatchFailed>, IConsumer<ExtractionFailed>
+internal sealed class FailedMessageConsumer(CoordinatorDbContext dbContext, JobCatalog jobs) : IConsumer<BatchFailed>, IConsumer<ExtractionFailed>
 {
     public Task Consume(ConsumeContext<BatchFailed> context)
     {
         var m = context.Message;
-        return DeadLetterStore.RecordMessageAsync(dbContext, m.JobName, m.RunId, m.BatchSeq, m.Stage, m.Reason, QueueOf(m.Stage), context.CancellationToken);
+        return DeadLetterStore.RecordMessageAsync(dbContext, m.JobName, DeadLetterStreams.Of(jobs, m.JobName, m.Stream), m.RunId, m.BatchSeq, m.Stage, m.Reason, QueueOf(m.Stage), context.CancellationToken);
     }
 
     public Task Consume(ConsumeContext<ExtractionFailed> context)
     {
         var m = context.Message;
-        return DeadLetterStore.RecordMessageAsync(dbContext, m.JobName, m.RunId, -1, "extract", m.Reason, "extract-batches", context.CancellationToken);
+        return DeadLetterStore.RecordMessageAsync(dbContext, m.JobName, DeadLetterStreams.Of(jobs, m.JobName, null), m.RunId, -1, "extract", m.Reason, "extract-batches", context.CancellationToken);
     }
 
     // The endpoint names the stages' consumers get from the kebab-case formatter.

@@ -90,11 +90,14 @@ public sealed partial class JobCatalog
     /// <summary>The invalid file that gives this job name, if any.</summary>
     public InvalidJobFile? FindInvalid(string name) => _current.Invalid.FirstOrDefault(f => f.Name == name);
 
-    /// <summary>What an API answer says about a job that does not run: its invalid file with the errors, or the known jobs.</summary>
+    /// <summary>
+    /// What an API answer says about a job that does not run: its invalid file with the errors, or the
+    /// known jobs, each once (a cdc streams job is both a streams job and the one job it resolves to).
+    /// </summary>
     public (string Title, string Detail) NotRunnable(string name) =>
         FindInvalid(name) is { } invalid
             ? ($"Job \"{name}\" does not run: {invalid.File} is invalid.", $"Fix the file; the Coordinator reads it again when it changes. {string.Join(" ", invalid.Errors)}")
-            : ($"Job \"{name}\" is not defined.", $"Known jobs: {string.Join(", ", All.Select(j => j.Name).Concat(_current.Streams.Keys).Order(StringComparer.Ordinal))}.");
+            : ($"Job \"{name}\" is not defined.", $"Known jobs: {string.Join(", ", All.Select(j => j.Name).Concat(_current.Streams.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))}.");
 
     /// <summary>
     /// Reads the jobs folder again. Jobs whose files are unchanged keep running as they are; an added,

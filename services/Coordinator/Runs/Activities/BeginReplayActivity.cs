@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Sync.Contracts;
+using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.DeadLetters;
 using Sync.Coordinator.Jobs;
@@ -16,7 +17,10 @@ namespace Sync.Coordinator.Runs.Activities;
 /// be read by key (http, files, code; see <see cref="ReplayKeys"/>) goes back as stored — a
 /// Transformer reject as a TransformBatch, a Loader reject as a LoadBatch. Each record travels as
 /// its own batch of the run, so a record failing again maps to its dead letter by batch number. No
-/// extraction and no high cursor: the watermark stays where it is.
+/// extraction and no high cursor: the watermark stays where it is. A record of a cdc streams job goes
+/// with its stream's job (<see cref="DeadLetterStreams"/>), so it is read from that stream's source
+/// table and loaded into its destination table; one that names no stream the job follows is left
+/// pending (the API refuses such a replay with the reason).
 /// </summary>
 internal sealed class BeginReplayActivity(JobCatalog jobs, CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState, ReplayDeadLetters>
 {
@@ -35,39 +39,47 @@ internal sealed class BeginReplayActivity(JobCatalog jobs, CoordinatorDbContext 
             return;
         }
 
-        var letters = await DeadLetterStore.ClaimPendingAsync(dbContext, job.Name, message.Ids, Limit, context.CancellationToken);
+        var letters = (await DeadLetterStore.ClaimPendingAsync(dbContext, job.Name, message.Ids, Limit, context.CancellationToken))
+            .Where(l => DeadLetterStreams.ReplayJob(job, l) is not null).ToList();
         var extractionId = NewId.NextGuid();
         run.ExtractionId = extractionId;
         run.Fence = await RunFences.NextAsync(dbContext, context.CancellationToken);
         run.ExpectedBatches = letters.Count;
         run.ExtractedRows = letters.Count;
-        var keys = new List<ReplayKey>();
+        // Keys to read again, per job they are read with (the job, or each stream of a cdc streams job).
+        var keys = new Dictionary<string, (JobSpec Job, List<ReplayKey> Keys)>(StringComparer.Ordinal);
         for (var seq = 0; seq < letters.Count; seq++)
         {
             var letter = letters[seq];
+            var recordJob = DeadLetterStreams.ReplayJob(job, letter)!;
             letter.Status = DeadLetterStates.Replaying;
             letter.ReplayRunId = run.CorrelationId;
             letter.ReplayBatchSeq = seq;
-            if (ReplayKeys.Of(job, letter) is { } key)
+            if (ReplayKeys.Of(recordJob, letter) is { } key)
             {
-                keys.Add(new ReplayKey(seq, key));
+                if (!keys.TryGetValue(recordJob.Name, out var reread))
+                {
+                    keys[recordJob.Name] = reread = (recordJob, []);
+                }
+
+                reread.Keys.Add(new ReplayKey(seq, key));
                 continue;
             }
 
             var record = RecordText.Restore(letter.RecordColumns!, letter.RecordTuple!);
             if (letter.Stage == "transform")
             {
-                await context.Publish(new TransformBatch(run.CorrelationId, job.Name, extractionId, seq, job, record, run.Fence), context.CancellationToken);
+                await context.Publish(new TransformBatch(run.CorrelationId, job.Name, extractionId, seq, recordJob, record, run.Fence), context.CancellationToken);
             }
             else
             {
-                await context.Publish(new LoadBatch(run.CorrelationId, job.Name, extractionId, seq, job, record, 0, Rejected: null, run.Fence), context.CancellationToken);
+                await context.Publish(new LoadBatch(run.CorrelationId, job.Name, extractionId, seq, recordJob, record, 0, Rejected: null, run.Fence), context.CancellationToken);
             }
         }
 
-        if (keys.Count > 0)
+        foreach (var (recordJob, streamKeys) in keys.Values)
         {
-            await context.Publish(new RereadRecords(run.CorrelationId, job.Name, extractionId, job, keys, run.Fence), context.CancellationToken);
+            await context.Publish(new RereadRecords(run.CorrelationId, job.Name, extractionId, recordJob, streamKeys, run.Fence), context.CancellationToken);
         }
 
         await next.Execute(context);

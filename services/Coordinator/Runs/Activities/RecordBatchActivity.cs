@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Sync.Contracts;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.DeadLetters;
+using Sync.Coordinator.Jobs;
 
 namespace Sync.Coordinator.Runs.Activities;
 
@@ -12,7 +13,7 @@ namespace Sync.Coordinator.Runs.Activities;
 /// once. Every batch recorded for the run is progress for the run timeout, also while its extraction
 /// still reads.
 /// </summary>
-internal sealed class RecordBatchActivity(CoordinatorDbContext dbContext, IOptions<CoordinatorOptions> options) : IStateMachineActivity<SyncRunState, BatchLoaded>
+internal sealed class RecordBatchActivity(CoordinatorDbContext dbContext, JobCatalog jobs, IOptions<CoordinatorOptions> options) : IStateMachineActivity<SyncRunState, BatchLoaded>
 {
     public async Task Execute(BehaviorContext<SyncRunState, BatchLoaded> context, IBehavior<SyncRunState, BatchLoaded> next)
     {
@@ -40,7 +41,7 @@ internal sealed class RecordBatchActivity(CoordinatorDbContext dbContext, IOptio
         // Dead letters once per batch, with the batch's record; none from an extraction the run did not take.
         if (recorded == 1 && (context.Saga.ExtractionId is null || context.Saga.ExtractionId == m.ExtractionId))
         {
-            await DeadLetterStore.RecordRejectsAsync(dbContext, context.Saga, m, context.CancellationToken);
+            await DeadLetterStore.RecordRejectsAsync(dbContext, context.Saga, m, DeadLetterStreams.Of(jobs, m.JobName, m.Stream), context.CancellationToken);
         }
 
         await next.Execute(context);
