@@ -9,8 +9,8 @@ namespace Sync.Jobs;
 /// </summary>
 internal static class RangeSizeRules
 {
-    /// <summary>The smallest range: a range is at least a batch's worth of keys, or its bookkeeping outweighs it.</summary>
-    public const long MinRangeSize = JobFile.MaxBatchSize;
+    /// <summary>The smallest range: ten of the smallest batches' worth of keys, below which a range's bookkeeping outweighs it.</summary>
+    public const long MinRangeSize = 10 * JobFile.MinBatchSize;
 
     public const long MaxRangeSize = 1_000_000_000_000;
 

@@ -17,7 +17,7 @@ public sealed class RangeSizeTests
     }
 
     [Theory]
-    [InlineData("  primary_key: id\n  range_size: 10", "must be a whole number of key values between 10000")]
+    [InlineData("  primary_key: id\n  range_size: 999", "must be a whole number of key values between 1000")]
     [InlineData("  primary_key: id\n  range_size: lots", "must be a whole number of key values")]
     [InlineData("  primary_key: [id, line]\n  range_size: 100000", "a single integer primary key; this one has 2 columns")]
     [InlineData("  primary_key: id\n  mode: cdc\n  range_size: 100000", "a cdc job's first copy is not split into ranges")]
