@@ -262,7 +262,12 @@ public sealed partial class PostgresSource(ConnectionCatalog connections, Connec
     internal static string BuildCopySql(SourceSpec source, SourcePlan plan, int afterValues, CursorBound bound, bool inRange, KeyRange? keyRange = null)
     {
         var select = SelectList(plan);
-        var orderBy = string.Join(", ", plan.Columns.Take(plan.PositionLength).Select(c => SqlIdentifier.Quote(c.Name)));
+        // A key range is read in key order: its run's watermark comes from the plan, not from the
+        // range's last row, and the primary key's index then serves the range alone (in cursor order
+        // each range scanned the whole cursor index: 2 Extractors took 56 s for 200,000 rows, bench/ranges.sh).
+        var orderBy = keyRange is null
+            ? string.Join(", ", plan.Columns.Take(plan.PositionLength).Select(c => SqlIdentifier.Quote(c.Name)))
+            : KeyColumn(plan, source);
         return $"COPY (SELECT {select} FROM {PostgresSchema.SourceRelation(source)}{Where(source, plan, afterValues, bound, inRange, keyRange)} ORDER BY {orderBy}) TO STDOUT (FORMAT BINARY)";
     }
 
