@@ -6,8 +6,8 @@
 #   one read:         the job without range_size, one Extractor (the baseline);
 #   ranges, 1 ext.:   range_size SYNC_BENCH_RANGE (default ROWS/20), one Extractor;
 #   ranges, 2 ext.:   the same with two Extractors;
-#   kill:             two Extractors, the first killed (SIGKILL) once a range is loaded; the run
-#                     completes on the other.
+#   kill:             two Extractors, the first killed (SIGKILL) once a range is extracted; the
+#                     run completes on the other.
 # Prints each load's time and rows/s, and for the kill the ranges read more than once and the rows
 # read again (sync_run_ranges), beside the whole table a load in one read would read again.
 # On 2 cores two Extractors are about correctness and overhead, not speed-up: the stages and
@@ -103,11 +103,12 @@ echo "== Ranges, two Extractors" >&2
 r2_s="$(timed_run ranges-2)"
 check ranges_2
 
-echo "== Ranges, two Extractors, the first killed once a range is loaded" >&2
+echo "== Ranges, two Extractors, the first killed once a range is extracted" >&2
 start="$(now)"
 id="$(cli run ranges-kill)"
 ranges=0
-until ((ranges > 0)) && (($(control "SELECT count(*) FROM sync_run_ranges WHERE run_id = '$id' AND loaded_at IS NOT NULL") > 0)); do
+# Extraction runs ahead of loading: once one range is extracted, the others are being read.
+until ((ranges > 0)) && (($(control "SELECT count(*) FROM sync_run_ranges WHERE run_id = '$id' AND extracted_at IS NOT NULL") > 0)); do
   ranges="$(control "SELECT coalesce(range_count, 0) FROM sync_runs WHERE correlation_id = '$id'")"
   sleep 0.1
 done
