@@ -3,7 +3,7 @@
 #
 #   start    infra up, dotnet build (Release; skipped with SYNC_NO_BUILD=1), create the control
 #            database (SYNC_CONTROL_DB, default sync_control), start Coordinator, Extractor, Transformer and Loader
-#            (SYNC_LOADER_COUNT=N starts N loaders), wait for the Coordinator's /health
+#            (SYNC_LOADER_COUNT=N starts N loaders, SYNC_EXTRACTOR_COUNT=N N extractors), wait for the Coordinator's /health
 #   stop     TERM, then KILL after 10 s
 #   status   which run
 #
@@ -38,9 +38,10 @@ die() { die_with_logs services "$@"; }
 
 # name → project folder under services/ and assembly name
 instances() {
-  local n=${SYNC_LOADER_COUNT:-1} i
+  local n=${SYNC_LOADER_COUNT:-1} e=${SYNC_EXTRACTOR_COUNT:-1} i
   echo coordinator Coordinator
   echo extractor Extractor
+  for ((i = 2; i <= e; i++)); do echo "extractor-$i Extractor"; done
   echo transformer Transformer
   echo loader Loader
   for ((i = 2; i <= n; i++)); do echo "loader-$i Loader"; done
@@ -189,14 +190,14 @@ stop_names() {
   done
 }
 
-# The services' pid files in $RUN (loaders of an earlier SYNC_LOADER_COUNT included), by name;
+# The services' pid files in $RUN (extractors and loaders of an earlier count included), by name;
 # the infrastructure keeps its own there too (s3rver.pid), which are not ours to stop.
 service_names() {
   local f name
   for f in "$RUN"/*.pid; do
     [[ -e $f ]] || continue
     name="$(basename "$f" .pid)"
-    [[ $name =~ ^(coordinator|extractor|transformer|loader(-[0-9]+)?)$ ]] && echo "$name"
+    [[ $name =~ ^(coordinator|transformer|(extractor|loader)(-[0-9]+)?)$ ]] && echo "$name"
   done
   return 0
 }

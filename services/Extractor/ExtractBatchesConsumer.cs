@@ -39,7 +39,7 @@ internal sealed partial class ExtractBatchesConsumer(
             {
                 if (fence is null)
                 {
-                    var response = await beginExtraction.GetResponse<ExtractionFenced>(new BeginExtraction(message.RunId, message.JobName, extractionId), cancellationToken);
+                    var response = await beginExtraction.GetResponse<ExtractionFenced>(new BeginExtraction(message.RunId, message.JobName, extractionId, message.KeyRange?.Index), cancellationToken);
                     fence = response.Message.Fence > 0 ? response.Message.Fence : throw new RunEndedException();
                 }
 
@@ -63,8 +63,27 @@ internal sealed partial class ExtractBatchesConsumer(
             }
 
             var kind = message.Job.Source.Kind;
+            if (message is { KeyRange: null, Range: null, After: null, Job: { Mode: SyncMode.Incremental or SyncMode.FullRefresh, Source.RangeSize: > 0 } }
+                && connectors.Source(kind) is IKeyRangeSource planner
+                && await planner.PlanRangesAsync(message.RunId, message.Job, context.CancellationToken) is { } plan)
+            {
+                // The ranges go out from the Coordinator, which records each one with the run.
+                await context.Publish(plan);
+                LogPlanned(plan.Ranges.Count);
+                return;
+            }
+
+            if (message.KeyRange is not null)
+            {
+                // Before reading: the Coordinator counts the read of the range, or refuses one already extracted.
+                await FenceAsync(context.CancellationToken);
+            }
+
             var summary = message switch
             {
+                { KeyRange: { } keyRange } => connectors.Source(kind) is IKeyRangeSource ranges
+                    ? await ranges.ExtractKeyRangeAsync(message.Job, keyRange, (batch, rejected, ct) => PublishAsync(batch, rejected, message.Job, ct), context.CancellationToken)
+                    : throw new SourceSchemaException($"Job \"{message.JobName}\" reads a {kind.ToString().ToLowerInvariant()} source, which is not read in key ranges."),
                 { Range: { } range } => connectors.Source(kind) is IRangeSource ranged
                     ? await ranged.ExtractRangeAsync(message.Job, range, (batch, rejected, ct) => PublishAsync(batch, rejected, message.Job, ct), context.CancellationToken)
                     : throw new SourceSchemaException($"A backfill reads a slice of a PostgreSQL table or query; job \"{message.JobName}\" reads a {kind.ToString().ToLowerInvariant()} source."),
@@ -78,7 +97,7 @@ internal sealed partial class ExtractBatchesConsumer(
             await Task.WhenAll(inFlight);
             var completedFence = await FenceAsync(context.CancellationToken);
             await context.Publish(new ExtractionCompleted(
-                message.RunId, message.JobName, extractionId, summary.BatchCount, summary.RowCount, summary.High, completedFence));
+                message.RunId, message.JobName, extractionId, summary.BatchCount, summary.RowCount, summary.High, completedFence, message.KeyRange?.Index));
             LogExtracted(summary.RowCount, summary.BatchCount);
         }
         catch (RunEndedException)
@@ -103,6 +122,9 @@ internal sealed partial class ExtractBatchesConsumer(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Extracted {Rows} rows in {Batches} batches")]
     private partial void LogExtracted(long rows, int batches);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Planned the load in {Ranges} key ranges")]
+    private partial void LogPlanned(int ranges);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Extraction stopped without a result: {Reason}")]
     private partial void LogDuplicate(string reason);

@@ -8,6 +8,7 @@ namespace Sync.Contracts;
 /// and a destination refuses batches of a run older than one it has already seen.
 /// <see cref="ProgressInterval"/>: how often the extraction reports <see cref="ExtractionProgressed"/>
 /// while it reads (the Coordinator sets it from its run timeout); null, never.
-/// A backfill reads <see cref="Range"/> instead of everything after a position (<see cref="After"/> is null).
+/// A backfill reads <see cref="Range"/> instead of everything after a position (<see cref="After"/> is null);
+/// one range of a ranged load reads <see cref="KeyRange"/> (<see cref="ExtractionPlanned"/>).
 /// </summary>
-public sealed record ExtractBatches(Guid RunId, string JobName, JobSpec Job, CursorPosition? After, long Fence = 0, TimeSpan? ProgressInterval = null, CursorRange? Range = null);
+public sealed record ExtractBatches(Guid RunId, string JobName, JobSpec Job, CursorPosition? After, long Fence = 0, TimeSpan? ProgressInterval = null, CursorRange? Range = null, KeyRange? KeyRange = null);

@@ -14,7 +14,7 @@ internal static partial class HttpSourceSection
 
     private static readonly string[] PaginationKeys = ["type", "param", "next", "start"];
     private static readonly string[] FieldKeys = ["path", "type"];
-    private static readonly string[] TableKeys = ["table", "query", "depends_on"];
+    private static readonly string[] TableKeys = ["table", "query", "depends_on", "range_size"];
 
     private static readonly IReadOnlyDictionary<string, string> PageKinds = new Dictionary<string, string>(StringComparer.Ordinal)
     {

@@ -93,6 +93,13 @@ public static class JobFile
             return JobFileResult.Invalid(errors.All, name, nameAt);
         }
 
+        if (sourceSpec.RangeSize > 0 && destination.Kind == DestinationKind.S3)
+        {
+            // The run manifest lists the objects of one extraction; a ranged run has one per range.
+            errors.Add(job.KeyMark("source"), "source.range_size", "an S3 destination's run manifest lists one extraction's objects, and a ranged load has one extraction per range", "remove range_size, or load into PostgreSQL or DuckDB");
+            return JobFileResult.Invalid(errors.All, name, nameAt);
+        }
+
         var spec = new JobSpec(name, sourceSpec, transform ?? new TransformSpec(columns), destination, batchSize, schedule, mode, retry, verify, batchBytes);
         if ((verify.AfterRun || verify.Schedule is not null) && VerifyRules.Refusal(spec) is { } refusal)
         {

@@ -3,17 +3,17 @@ using Sync.Contracts.Jobs;
 namespace Sync.Jobs;
 
 /// <summary>The <c>source:</c> section as far as it is valid; a null field was missing or reported as an error.</summary>
-internal sealed record SourceDraft(SourceKind? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, HttpSourceSpec? Http = null, FilesSourceSpec? Files = null, string? Query = null, SyncMode Mode = SyncMode.Incremental, IReadOnlyList<SourceDependency>? DependsOn = null)
+internal sealed record SourceDraft(SourceKind? Kind, string? Connection, string? Table, string? Cursor, IReadOnlyList<string>? PrimaryKey, TimeSpan Lookback, HttpSourceSpec? Http = null, FilesSourceSpec? Files = null, string? Query = null, SyncMode Mode = SyncMode.Incremental, IReadOnlyList<SourceDependency>? DependsOn = null, long RangeSize = 0)
 {
     public SourceSpec? ToSpec() =>
         Kind is not { } kind || Connection is null || (Table is null && Query is null) || Cursor is null || PrimaryKey is null
             ? null
-            : new SourceSpec(kind, Connection, Table ?? string.Empty, Cursor, PrimaryKey, Lookback, Http, Files, Query, DependsOn);
+            : new SourceSpec(kind, Connection, Table ?? string.Empty, Cursor, PrimaryKey, Lookback, Http, Files, Query, DependsOn, RangeSize);
 }
 
 internal static class SourceSection
 {
-    public static readonly string[] Keys = ["type", "connection", "table", "query", "cursor", "primary_key", "lookback", "mode", "depends_on"];
+    public static readonly string[] Keys = ["type", "connection", "table", "query", "cursor", "primary_key", "lookback", "mode", "depends_on", "range_size"];
 
     /// <summary>The longest look-back a job may ask for: every run re-reads that window.</summary>
     public static readonly TimeSpan MaxLookback = TimeSpan.FromDays(7);
@@ -69,7 +69,8 @@ internal static class SourceSection
         var lookback = source.Scalar("lookback", "10m") is { } l ? FieldRules.Duration(l, errors, MaxLookback, "10m") : null;
         CdcSourceRules.RefuseLookback(source, errors, mode, lookback);
         var dependsOn = DependsOnSection.Read(source, errors, mode, query, primaryKey);
-        return new SourceDraft(kind, connection, table, cursor, primaryKey, lookback ?? TimeSpan.Zero, Query: query, Mode: mode, DependsOn: dependsOn);
+        var rangeSize = RangeSizeRules.Read(source, errors, kind, query, primaryKey, mode);
+        return new SourceDraft(kind, connection, table, cursor, primaryKey, lookback ?? TimeSpan.Zero, Query: query, Mode: mode, DependsOn: dependsOn, RangeSize: rangeSize);
     }
 
     // A query source's cursor names an output column of the query; orders.updated_at is a column

@@ -5,6 +5,7 @@ internal static class ControlTables
 {
     public const string Runs = "sync_runs";
     public const string RunBatches = "sync_run_batches";
+    public const string RunRanges = "sync_run_ranges";
     public const string Watermarks = "sync_watermarks";
     public const string Metrics = "sync_metrics";
     public const string DeadLetters = "dead_letters";

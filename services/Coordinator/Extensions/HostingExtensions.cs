@@ -35,6 +35,8 @@ internal static class HostingExtensions
         builder.Services.AddScoped<BeginRunActivity>();
         builder.Services.AddScoped<BeginExtractionActivity>();
         builder.Services.AddScoped<AcceptExtractionActivity>();
+        builder.Services.AddScoped<PlanRangesActivity>();
+        builder.Services.AddScoped<BeginRangeReadActivity>();
         builder.Services.AddScoped<RecordBatchActivity>();
         builder.Services.AddScoped<CompleteRunActivity>();
         builder.Services.AddScoped<ContinueStreamActivity>();

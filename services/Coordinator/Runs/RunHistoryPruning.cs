@@ -7,7 +7,7 @@ namespace Sync.Coordinator.Runs;
 
 /// <summary>
 /// Forgets run history older than <see cref="CoordinatorOptions.RunHistoryRetention"/>: finished runs
-/// (sync_runs) with their loaded batches (sync_run_batches) and metrics rows (sync_metrics), and
+/// (sync_runs) with their loaded batches (sync_run_batches), key ranges (sync_run_ranges) and metrics rows (sync_metrics), and
 /// verifications (sync_verifications). A continuous cdc job alone adds thousands of runs a day. Each
 /// job's latest run and latest verification are kept whatever their age (what `syncctl jobs` and the
 /// dashboard show), and so is every active run. Watermarks, dead letters and pauses are not history
@@ -48,6 +48,7 @@ internal sealed partial class RunHistoryPruning(CoordinatorDbContext dbContext, 
                       AND r.correlation_id <> (SELECT l.correlation_id FROM sync_runs l WHERE l.job_name = r.job_name ORDER BY l.started_at DESC, l.correlation_id DESC LIMIT 1)
                     LIMIT {SliceSize}),
                 batches AS (DELETE FROM sync_run_batches b USING old WHERE b.run_id = old.correlation_id),
+                ranges AS (DELETE FROM sync_run_ranges r USING old WHERE r.run_id = old.correlation_id),
                 metrics AS (DELETE FROM sync_metrics m USING old WHERE m.run_id = old.correlation_id)
                 DELETE FROM sync_runs r USING old WHERE r.correlation_id = old.correlation_id
                 """,

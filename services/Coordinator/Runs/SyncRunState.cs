@@ -22,6 +22,12 @@ public sealed class SyncRunState : SagaStateMachineInstance
     /// <summary>The extraction whose batches the run waits for: the last to take the run's fence, once it completed.</summary>
     public Guid? ExtractionId { get; set; }
 
+    /// <summary>A load in key ranges (sync_run_ranges): how many; null for a run read in one extraction.</summary>
+    public int? RangeCount { get; set; }
+
+    /// <summary>Ranges whose extraction the run took; once all are, <see cref="ExpectedBatches"/> is the sum of their batches.</summary>
+    public int RangesExtracted { get; set; }
+
     public int? ExpectedBatches { get; set; }
 
     public int LoadedBatches { get; set; }

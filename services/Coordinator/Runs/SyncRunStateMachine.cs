@@ -10,7 +10,8 @@ namespace Sync.Coordinator.Runs;
 /// committed. Failed and Rejected leave the watermark where it was. A replay run of dead letters
 /// starts Loading with one batch per record and has no watermark to commit. A full refresh that
 /// deletes goes from Loading to Sweeping: the Loader removes the rows the run did not load, then
-/// the run completes.
+/// the run completes. A load in key ranges (source.range_size) stays Extracting until every range's
+/// extraction is taken (<see cref="RunRanges"/>), then waits for all their batches.
 /// </summary>
 public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
 {
@@ -26,6 +27,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
             e.CorrelateById(m => m.Message.RunId);
             e.OnMissingInstance(m => m.ExecuteAsync(x => x.RespondAsync(new ExtractionFenced(x.Message.RunId, x.Message.ExtractionId, 0))));
         });
+        Event(() => ExtractionPlanned, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => ExtractionProgressed, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => ExtractionCompleted, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
         Event(() => ExtractionFailed, e => { e.CorrelateById(m => m.Message.RunId); e.OnMissingInstance(m => m.Discard()); });
@@ -62,23 +64,29 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
 
         // The Extractor is still reading: progress for the run timeout. Once an extraction is accepted
         // (Loading), another one's reports are not the run's progress.
+        // A load in key ranges is planned once, while the run extracts (RunRanges).
         During(Extracting,
             When(ExtractionProgressed)
-                .Then(context => RunProgress.Touch(context.Saga)));
+                .Then(context => RunProgress.Touch(context.Saga)),
+            When(ExtractionPlanned)
+                .Activity(x => x.OfType<PlanRangesActivity>()));
 
         During(Loading, Sweeping,
-            Ignore(ExtractionProgressed));
+            Ignore(ExtractionProgressed),
+            Ignore(ExtractionPlanned));
 
         During(Extracting, Loading,
-            When(ExtractionRequested)
+            When(ExtractionRequested, context => context.Saga.RangeCount is null)
                 .Activity(x => x.OfType<BeginExtractionActivity>())
                 .TransitionTo(Extracting),
+            When(ExtractionRequested, context => context.Saga.RangeCount is not null)
+                .Activity(x => x.OfType<BeginRangeReadActivity>()),
             When(ExtractionCompleted)
                 .Activity(x => x.OfType<AcceptExtractionActivity>())
                 .IfElse(
                     context => context.Saga.IsFullyLoaded,
                     Finish,
-                    waiting => waiting.If(context => context.Saga.ExtractionId is not null, accepted => accepted.TransitionTo(Loading))),
+                    waiting => waiting.If(context => context.Saga.ExpectedBatches is not null, accepted => accepted.TransitionTo(Loading))),
             When(BatchLoaded)
                 .Activity(x => x.OfType<RecordBatchActivity>())
                 .If(
@@ -117,6 +125,7 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
             Ignore(ReplayRequested),
             Ignore(RepairRequested),
             Ignore(ExtractionProgressed),
+            Ignore(ExtractionPlanned),
             Ignore(ExtractionCompleted),
             Ignore(ExtractionFailed),
             Ignore(BatchLoaded),
@@ -170,6 +179,8 @@ public sealed class SyncRunStateMachine : MassTransitStateMachine<SyncRunState>
     public Event<RepairKeys> RepairRequested { get; private set; } = null!;
 
     public Event<BeginExtraction> ExtractionRequested { get; private set; } = null!;
+
+    public Event<ExtractionPlanned> ExtractionPlanned { get; private set; } = null!;
 
     public Event<ExtractionProgressed> ExtractionProgressed { get; private set; } = null!;
 

@@ -37,6 +37,7 @@ internal sealed class SyncRunStateMachineDefinition : SagaDefinition<SyncRunStat
         sagaConfigurator.Message<ReplayDeadLetters>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<RepairKeys>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<BeginExtraction>(x => x.UsePartitioner(partition, m => m.Message.RunId));
+        sagaConfigurator.Message<ExtractionPlanned>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<ExtractionProgressed>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<ExtractionCompleted>(x => x.UsePartitioner(partition, m => m.Message.RunId));
         sagaConfigurator.Message<ExtractionFailed>(x => x.UsePartitioner(partition, m => m.Message.RunId));

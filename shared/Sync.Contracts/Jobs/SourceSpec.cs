@@ -8,6 +8,8 @@ namespace Sync.Contracts.Jobs;
 /// cursor and primary key name its output columns.
 /// <see cref="DependsOn"/>, for a query with mode: cdc, lists the tables the query reads and how their
 /// changes map to the query's keys: the facts to derive again.
+/// <see cref="RangeSize"/> (<c>range_size</c>): when above zero, an initial load or full refresh of a PostgreSQL table reads
+/// it in ranges of that many primary-key values, each a unit of work any Extractor can take; zero reads it in one.
 /// For <c>type: http</c>, <see cref="Table"/> is the request path and <see cref="Http"/> says how to read the pages.
 /// </summary>
 public sealed record SourceSpec(
@@ -20,4 +22,5 @@ public sealed record SourceSpec(
     HttpSourceSpec? Http = null,
     FilesSourceSpec? Files = null,
     string? Query = null,
-    IReadOnlyList<SourceDependency>? DependsOn = null);
+    IReadOnlyList<SourceDependency>? DependsOn = null,
+    long RangeSize = 0);

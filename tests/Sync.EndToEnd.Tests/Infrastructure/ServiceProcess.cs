@@ -26,6 +26,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public bool HasExited => _process is null || _process.HasExited;
 
+    /// <summary>The operating system's id of the running process; null before it started.</summary>
+    public int? ProcessId => _process is { HasExited: false } process ? process.Id : null;
+
     public int? ExitCode => _process is { HasExited: true } process ? process.ExitCode : null;
 
     public string Output

@@ -8,7 +8,8 @@ namespace Sync.Coordinator.Runs.Activities;
 
 /// <summary>
 /// Takes the completion of the run's extraction (the one that took the run's fence last, <see cref="BeginExtractionActivity"/>);
-/// one of an extraction superseded since, or a second completion, is ignored.
+/// one of an extraction superseded since, or a second completion, is ignored. A run loaded in key ranges
+/// takes the first completion of each range instead (<see cref="RunRanges"/>).
 /// </summary>
 internal sealed class AcceptExtractionActivity(CoordinatorDbContext dbContext) : IStateMachineActivity<SyncRunState, ExtractionCompleted>
 {
@@ -16,7 +17,15 @@ internal sealed class AcceptExtractionActivity(CoordinatorDbContext dbContext) :
     {
         var run = context.Saga;
         var message = context.Message;
-        if (run.ExtractionId is null && (message.Fence == 0 || message.Fence == run.Fence))
+        if (run.RangeCount is not null)
+        {
+            // One range of a load in key ranges; a completion without a range is of no extraction the run took.
+            if (message.Range is { } index)
+            {
+                await RunRanges.AcceptAsync(dbContext, run, message, index, context.CancellationToken);
+            }
+        }
+        else if (message.Range is null && run.ExtractionId is null && (message.Fence == 0 || message.Fence == run.Fence))
         {
             run.ExtractionId = message.ExtractionId;
             run.ExpectedBatches = message.BatchCount;

@@ -27,7 +27,19 @@ internal sealed class RecordBatchActivity(CoordinatorDbContext dbContext, JobCat
             context.CancellationToken);
         // A batch of the accepted extraction seen for the first time adds to the counts; batches
         // that arrived before the extraction was accepted are summed when it is.
-        if (recorded == 1 && context.Saga.ExtractionId == m.ExtractionId)
+        if (recorded == 1 && context.Saga.RangeCount is not null)
+        {
+            // A load in key ranges: the batch counts when its range's extraction is taken; else when it is.
+            if (await RunRanges.CountBatchAsync(dbContext, m, context.CancellationToken))
+            {
+                RunProgress.Add(context.Saga, m);
+            }
+            else
+            {
+                RunProgress.Touch(context.Saga, options.Value.RunTimeout);
+            }
+        }
+        else if (recorded == 1 && context.Saga.ExtractionId == m.ExtractionId)
         {
             RunProgress.Add(context.Saga, m);
         }

@@ -35,8 +35,10 @@ internal sealed class RequestDeleteSweepActivity(JobCatalog jobs, CoordinatorDbC
             return;
         }
 
+        // A load in key ranges took one extraction per range.
+        List<Guid> extractions = run.RangeCount is null ? [run.ExtractionId ?? Guid.Empty] : await RunRanges.ExtractionsAsync(dbContext, run.CorrelationId, context.CancellationToken);
         var unmarked = await dbContext.DeadLetters.AsNoTracking()
-            .CountAsync(d => d.RunId == run.CorrelationId && d.ExtractionId == run.ExtractionId && d.Kind == "record" && d.Stage != "load", context.CancellationToken);
+            .CountAsync(d => d.RunId == run.CorrelationId && extractions.Contains(d.ExtractionId) && d.Kind == "record" && d.Stage != "load", context.CancellationToken);
         if (unmarked > 0)
         {
             run.FailureReason =
