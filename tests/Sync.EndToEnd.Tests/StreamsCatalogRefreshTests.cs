@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Sync.EndToEnd.Tests.Infrastructure;
 
 namespace Sync.EndToEnd.Tests;
@@ -71,6 +72,21 @@ public sealed class StreamsCatalogRefreshTests
             await sync.WaitForEqualAsync("changes after a followed table was dropped", [DigestComparison.Table("public.late", Order)]);
             Assert.Equal(early, await OrdersTable.ScalarAsync(sync.Destination, CdcDeployment.Digest("public.early", Order)));
             Assert.Equal(1L, await OrdersTable.ScalarAsync(sync.Source, "SELECT count(*) FROM pg_replication_slots WHERE database = current_database() AND NOT temporary"));
+
+            // syncctl runs lists each run's counts per stream, as syncctl run show does: the run that copied
+            // the new table shows it with its rows (issue 18).
+            var (runsCode, runs) = await sync.CliAsync(null, "runs", "follow", "--limit", "500");
+            Assert.True(runsCode == 0, runs);
+            Assert.Contains("  stream follow.late  batches ", runs, StringComparison.Ordinal);
+            Assert.Contains("  stream follow.early  batches ", runs, StringComparison.Ordinal);
+            var (jsonCode, json) = await sync.CliAsync(null, "runs", "follow", "--limit", "500", "--json");
+            Assert.True(jsonCode == 0, json);
+            var copied = JsonDocument.Parse(json).RootElement.EnumerateArray()
+                .Where(r => r.TryGetProperty("streams", out var streams) && streams.ValueKind == JsonValueKind.Array)
+                .SelectMany(r => r.GetProperty("streams").EnumerateArray())
+                .Where(s => s.GetProperty("stream").GetString() == "follow.late")
+                .Sum(s => s.GetProperty("rows").GetInt64());
+            Assert.True(copied >= 2000, $"rows of follow.late over the listed runs: {copied}\n{runs}");
         }
         finally
         {
