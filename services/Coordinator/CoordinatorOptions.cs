@@ -32,6 +32,14 @@ public sealed class CoordinatorOptions
     public TimeSpan CdcSlotCleanupRetry { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How often a continuous cdc streams job's <c>streams:</c> patterns are resolved again against the
+    /// source catalog, so that a table created since joins the streams (published, copied alone, then
+    /// followed) and a dropped one leaves them at the next run, without a reload. Default 00:00:30.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan StreamsRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// How long finished runs (with their batches and metrics rows) and verifications are kept; each
     /// job's latest run and verification are kept whatever their age. Zero keeps everything. Pruned
     /// hourly. Default 30 days.

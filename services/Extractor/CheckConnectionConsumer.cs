@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Sync.Connectors;
 using Sync.Connectors.Http;
 using Sync.Contracts;
+using Sync.ObjectStorage;
 
 namespace Sync.Extractor;
 
@@ -12,9 +13,10 @@ namespace Sync.Extractor;
 /// version, and what cdc needs (wal_level logical, a role with REPLICATION). A failure is the answer,
 /// with the connection's password masked wherever the message might repeat it. An http source's
 /// connection (HttpConnections__NAME__BaseUrl) is checked by a GET of its base address: any HTTP
-/// answer means the API answers.
+/// answer means the API answers. An S3 connection (S3Connections__NAME__Bucket) by listing one key of
+/// its bucket (<see cref="S3ConnectionCheck"/>), its keys masked.
 /// </summary>
-internal sealed class CheckConnectionConsumer(ConnectionCatalog connections, HttpConnections httpConnections, IConfiguration configuration) : IConsumer<CheckConnection>
+internal sealed class CheckConnectionConsumer(ConnectionCatalog connections, HttpConnections httpConnections, S3Connections s3Connections, IConfiguration configuration) : IConsumer<CheckConnection>
 {
     public async Task Consume(ConsumeContext<CheckConnection> context)
     {
@@ -22,6 +24,15 @@ internal sealed class CheckConnectionConsumer(ConnectionCatalog connections, Htt
         if (!connections.IsDefined(name) && configuration.GetSection(HttpConnections.SectionName).GetSection(name)["BaseUrl"] is { Length: > 0 })
         {
             await context.RespondAsync(await CheckHttpAsync(name, context.CancellationToken));
+            return;
+        }
+
+        if (!connections.IsDefined(name) && s3Connections.IsDefined(name))
+        {
+            var (ok, answer) = await S3ConnectionCheck.CheckAsync(s3Connections, configuration, name, context.CancellationToken);
+            await context.RespondAsync(ok
+                ? new ConnectionChecked(name, Known: true, Ok: true, Kind: "s3", ServerVersion: answer)
+                : new ConnectionChecked(name, Known: true, Ok: false, Kind: "s3", Error: answer));
             return;
         }
 

@@ -7,7 +7,8 @@ namespace Sync.Coordinator.Tests;
 /// <summary>
 /// Claims of scheduled starts on a real control database, as two Coordinator replicas make them
 /// (issue 19): an occurrence is claimed once; a continuous job's start is claimed once until its run
-/// exists and the job is quiet again, or the start was lost.
+/// exists and the job is quiet again, or the start was lost; a scheduled verification's occurrence is
+/// claimed once, apart from the job's run.
 /// </summary>
 public sealed class ScheduledStartsTests : IAsyncLifetime
 {
@@ -33,6 +34,18 @@ public sealed class ScheduledStartsTests : IAsyncLifetime
         Assert.False(await ScheduledStarts.ClaimOccurrenceAsync(second, "hourly", Occurrence, Guid.NewGuid(), CancellationToken.None));
         Assert.True(await ScheduledStarts.ClaimOccurrenceAsync(second, "other", Occurrence, Guid.NewGuid(), CancellationToken.None));
         Assert.True(await ScheduledStarts.ClaimOccurrenceAsync(second, "hourly", Occurrence.AddHours(1), Guid.NewGuid(), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_scheduled_verification_is_claimed_once_and_apart_from_the_jobs_run_at_the_same_occurrence()
+    {
+        await using var first = Control();
+        await using var second = Control();
+
+        Assert.True(await ScheduledStarts.ClaimOccurrenceAsync(first, "hourly", Occurrence, Guid.NewGuid(), CancellationToken.None));
+        Assert.True(await ScheduledStarts.ClaimVerificationAsync(first, "hourly", Occurrence, Guid.NewGuid(), CancellationToken.None));
+        Assert.False(await ScheduledStarts.ClaimVerificationAsync(second, "hourly", Occurrence, Guid.NewGuid(), CancellationToken.None));
+        Assert.True(await ScheduledStarts.ClaimVerificationAsync(second, "hourly", Occurrence.AddHours(1), Guid.NewGuid(), CancellationToken.None));
     }
 
     [Fact]

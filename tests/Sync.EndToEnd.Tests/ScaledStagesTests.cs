@@ -8,7 +8,7 @@ namespace Sync.EndToEnd.Tests;
 /// control database: a cron job fires once per occurrence, not once per Coordinator; each of its runs
 /// completes with every batch counted once; a continuous cdc job keeps one stream (one slot, one run
 /// at a time, no start refused because another Coordinator started it too) and its destination equals
-/// its source.
+/// its source. The cron job's scheduled verification (<c>verify.schedule</c>) is made once per occurrence too.
 /// </summary>
 public sealed class ScaledStagesTests(ITestOutputHelper output)
 {
@@ -34,7 +34,7 @@ public sealed class ScaledStagesTests(ITestOutputHelper output)
         await OrdersTable.CreateAsync(sync.Source, $"public.{CdcTable}");
         await OrdersTable.CreateAsync(sync.Destination, $"public.{CdcTable}");
         await OrdersTable.SeedAsync(sync.Source, $"public.{CdcTable}", 1, 2_000);
-        sync.WriteJob("cron.yml", OrdersTable.Job(CronJob, "orders_cron", CronBatchSize, extra: "schedule: \"@every_minute\""));
+        sync.WriteJob("cron.yml", OrdersTable.Job(CronJob, "orders_cron", CronBatchSize, extra: "schedule: \"@every_minute\"\nverify:\n  schedule: \"@every_minute\""));
         sync.WriteCdcJob("cdc.yml", CdcJob, CdcTable);
         var settledAt = DateTimeOffset.MaxValue;
         try
@@ -64,6 +64,10 @@ public sealed class ScaledStagesTests(ITestOutputHelper output)
             Assert.Equal(1L, mostSlots);
             Assert.Equal(1L, mostActive);
 
+            await sync.WaitUntilAsync(
+                async () => Convert.ToInt64(await OrdersTable.ScalarAsync(sync.Control, "SELECT count(*) FROM sync_verifications WHERE job_name = $1", CronJob)) > 0,
+                "the cron job's first scheduled verification");
+
             // A run of a later occurrence may be under way: let it end before the services are stopped.
             await sync.WaitUntilAsync(
                 async () => Convert.ToInt64(await OrdersTable.ScalarAsync(sync.Control,
@@ -82,6 +86,14 @@ public sealed class ScaledStagesTests(ITestOutputHelper output)
         }
 
         Assert.Equal(await OrdersTable.DigestAsync(sync.Source, "public.orders_cron"), await OrdersTable.DigestAsync(sync.Destination, "public.orders_cron"));
+
+        // Scheduled verifications are claimed as cron starts are (issue 19): one per occurrence, not one per
+        // Coordinator. The job's runs fire on the same schedule and are claimed once, so there are no more
+        // verifications than scheduled runs (before the fix, about twice as many: 3 finished in one minute).
+        // Counted, not grouped by minute: a verification queued behind another may finish in the next one.
+        var verified = Convert.ToInt64(await OrdersTable.ScalarAsync(sync.Control, "SELECT count(*) FROM sync_verifications WHERE job_name = $1", CronJob));
+        var scheduled = Convert.ToInt64(await OrdersTable.ScalarAsync(sync.Control, "SELECT count(*) FROM sync_runs WHERE job_name = $1 AND trigger = 'schedule'", CronJob));
+        Assert.True(verified >= 1 && verified <= scheduled, $"{verified} scheduled verifications for {scheduled} scheduled runs");
 
         // Once per occurrence: as many scheduled runs as minutes they were asked in, none refused
         // because the other Coordinator had started the same occurrence.

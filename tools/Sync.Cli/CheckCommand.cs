@@ -7,8 +7,8 @@ internal static class CheckCommand
 {
     public static Command Build(Func<ParseResult, CoordinatorClient> client, Option<bool> json)
     {
-        var connection = new Argument<string>("connection") { Description = "Connection name (Connections__NAME of the Extractor)" };
-        var command = new Command("check", "Open a connection and report the server (PostgreSQL: version, cdc readiness) or the error; exit 0 ok, 1 failed, 2 unknown") { connection };
+        var connection = new Argument<string>("connection") { Description = "Connection name (Connections__NAME, HttpConnections__NAME or S3Connections__NAME of the Extractor)" };
+        var command = new Command("check", "Open a connection and report the server (PostgreSQL: version, cdc readiness; S3: the bucket listed) or the error; exit 0 ok, 1 failed, 2 unknown") { connection };
         command.SetAction(async (result, cancellationToken) =>
         {
             using var coordinator = client(result);
@@ -19,10 +19,14 @@ internal static class CheckCommand
             {
                 Console.WriteLine(answer.GetRawText());
             }
+            else if (ok && SyncCommands.Text(answer, "kind") == "postgres")
+            {
+                Console.WriteLine($"{name}: ok  postgres {SyncCommands.Text(answer, "serverVersion")}  " +
+                    $"wal_level logical: {Yes(SyncCommands.Text(answer, "walLevelLogical"))}  role can replicate: {Yes(SyncCommands.Text(answer, "canReplicate"))}");
+            }
             else if (ok)
             {
-                Console.WriteLine($"{name}: ok  {SyncCommands.Text(answer, "kind")} {SyncCommands.Text(answer, "serverVersion")}  " +
-                    $"wal_level logical: {Yes(SyncCommands.Text(answer, "walLevelLogical"))}  role can replicate: {Yes(SyncCommands.Text(answer, "canReplicate"))}");
+                Console.WriteLine($"{name}: ok  {SyncCommands.Text(answer, "kind")} {SyncCommands.Text(answer, "serverVersion")}");
             }
             else
             {

@@ -123,13 +123,8 @@ internal static class RunsApi
         }
 
         var changes = await SchemaChangesAsync(dbContext, [id], cancellationToken);
-        var streams = await dbContext.RunBatches.AsNoTracking()
-            .Where(b => b.RunId == id && b.Stream != null && (run.ExtractionId == null || b.ExtractionId == run.ExtractionId))
-            .GroupBy(b => b.Stream!)
-            .Select(g => new StreamCountsView(g.Key, g.Count(), g.Sum(b => (long)b.Rows), g.Sum(b => (long)b.Inserted), g.Sum(b => (long)b.Updated),
-                g.Sum(b => (long)b.Skipped), g.Sum(b => (long)b.Deleted), g.Sum(b => (long)b.Failed)))
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(RunView.Of(run, changes.GetValueOrDefault(id)) with { Streams = streams.Count == 0 ? null : [.. streams.OrderBy(s => s.Stream, StringComparer.Ordinal)] });
+        var streams = await StreamCountsAsync(dbContext, [run], cancellationToken);
+        return TypedResults.Ok(RunView.Of(run, changes.GetValueOrDefault(id)) with { Streams = streams.GetValueOrDefault(id) });
     }
 
     private static async Task<Ok<List<RunView>>> ListRunsAsync(string name, CoordinatorDbContext dbContext, CancellationToken cancellationToken, int limit = 20)
@@ -140,7 +135,41 @@ internal static class RunsApi
             .Take(Math.Clamp(limit, 1, 500))
             .ToListAsync(cancellationToken);
         var changes = await SchemaChangesAsync(dbContext, [.. runs.Select(r => r.CorrelationId)], cancellationToken);
-        return TypedResults.Ok(runs.Select(r => RunView.Of(r, changes.GetValueOrDefault(r.CorrelationId))).ToList());
+        var streams = await StreamCountsAsync(dbContext, runs, cancellationToken);
+        return TypedResults.Ok(runs.Select(r => RunView.Of(r, changes.GetValueOrDefault(r.CorrelationId)) with { Streams = streams.GetValueOrDefault(r.CorrelationId) }).ToList());
+    }
+
+    // A cdc streams run's counts per stream, from the batches of its accepted extraction (a superseded
+    // extraction's batches are not the run's); runs without streams are absent.
+    private static async Task<Dictionary<Guid, IReadOnlyList<StreamCountsView>>> StreamCountsAsync(
+        CoordinatorDbContext dbContext, IReadOnlyList<SyncRunState> runs, CancellationToken cancellationToken)
+    {
+        var ids = runs.Select(r => r.CorrelationId).ToArray();
+        var counts = await dbContext.RunBatches.AsNoTracking()
+            .Where(b => ids.Contains(b.RunId) && b.Stream != null)
+            .GroupBy(b => new { b.RunId, b.ExtractionId, Stream = b.Stream! })
+            .Select(g => new
+            {
+                g.Key.RunId,
+                g.Key.ExtractionId,
+                g.Key.Stream,
+                Batches = g.Count(),
+                Rows = g.Sum(b => (long)b.Rows),
+                Inserted = g.Sum(b => (long)b.Inserted),
+                Updated = g.Sum(b => (long)b.Updated),
+                Skipped = g.Sum(b => (long)b.Skipped),
+                Deleted = g.Sum(b => (long)b.Deleted),
+                Failed = g.Sum(b => (long)b.Failed),
+            })
+            .ToListAsync(cancellationToken);
+        var accepted = runs.ToDictionary(r => r.CorrelationId, r => r.ExtractionId);
+        return counts
+            .Where(c => accepted[c.RunId] is not { } extraction || c.ExtractionId == extraction)
+            .GroupBy(c => c.RunId)
+            .ToDictionary(
+                g => g.Key,
+                g => (IReadOnlyList<StreamCountsView>)[.. g.OrderBy(c => c.Stream, StringComparer.Ordinal)
+                    .Select(c => new StreamCountsView(c.Stream, c.Batches, c.Rows, c.Inserted, c.Updated, c.Skipped, c.Deleted, c.Failed))]);
     }
 
     // Each change once per run, in the order its batches were loaded (a discard repeats on every batch it meets).

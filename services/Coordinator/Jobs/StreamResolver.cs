@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Sync.Contracts;
 using Sync.Jobs;
 
@@ -12,10 +13,13 @@ namespace Sync.Coordinator.Jobs;
 /// </summary>
 internal sealed class StreamResolver(JobCatalog jobs, StageRequests stages)
 {
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _resolvedAt = new(StringComparer.Ordinal);
+
     public async Task<StreamExpansionResult> ResolveAsync(StreamsJob job, CancellationToken cancellationToken)
     {
         var discovered = await stages.GetResponseAsync<DiscoverSourceTables, SourceTablesDiscovered>(
             new DiscoverSourceTables(job.Name, job.SourceConnection, job.Schemas), cancellationToken);
+        _resolvedAt[job.Name] = DateTimeOffset.UtcNow;
         if (discovered.Problem is { } problem)
         {
             return new StreamExpansionResult([], [new JobFileError(job.File, 0, 0, "source.connection", problem, $"check the connection Connections__{job.SourceConnection} of the Extractor")]);
@@ -29,4 +33,7 @@ internal sealed class StreamResolver(JobCatalog jobs, StageRequests stages)
 
         return result;
     }
+
+    /// <summary>When the Extractor last answered a resolution of <paramref name="job"/> (valid or not); null before the first.</summary>
+    public DateTimeOffset? ResolvedAt(string job) => _resolvedAt.TryGetValue(job, out var at) ? at : null;
 }

@@ -9,12 +9,16 @@ namespace Sync.Coordinator.Scheduling;
 /// control database start a due run once, not once each (issue 19: with two Coordinators every cron
 /// occurrence started two runs, the second refused or run again). A claim is made in the transaction
 /// that commits the start's outbox row: the replica whose claim commits first publishes, the others
-/// find the row taken and skip.
+/// find the row taken and skip. A scheduled verification's occurrence (<c>verify.schedule</c>) is
+/// claimed the same way under <c>verify:JOB</c>: a job name has no colon, so it never takes a run's.
 /// </summary>
 internal static class ScheduledStarts
 {
     /// <summary>How long a continuous job's start is held for a run that never appeared (its start was lost): the most a lost start delays the next.</summary>
     public static readonly TimeSpan LostStartTimeout = TimeSpan.FromMinutes(1);
+
+    /// <summary>What a scheduled verification's claim puts before the job's name.</summary>
+    public const string VerificationPrefix = "verify:";
 
     private static readonly string ClaimOccurrenceSql = $$"""
         INSERT INTO {{ControlTables.ScheduledStarts}} (job_name, occurrence, run_id, claimed_at) VALUES ({0}, {1}, {2}, now())
@@ -51,6 +55,10 @@ internal static class ScheduledStarts
         await dbContext.Database.ExecuteSqlRawAsync(PruneSql, [job, occurrence.AddDays(-1)], cancellationToken);
         return true;
     }
+
+    /// <summary>Claims scheduled verification <paramref name="occurrence"/> of <paramref name="job"/>; false when another replica has.</summary>
+    public static Task<bool> ClaimVerificationAsync(CoordinatorDbContext dbContext, string job, DateTimeOffset occurrence, Guid verificationId, CancellationToken cancellationToken) =>
+        ClaimOccurrenceAsync(dbContext, VerificationPrefix + job, occurrence, verificationId, cancellationToken);
 
     /// <summary>Claims the next start of continuous <paramref name="job"/> for <paramref name="runId"/>; false when another replica started it or it has a run since <paramref name="quietSince"/>.</summary>
     public static async Task<bool> ClaimContinuousAsync(CoordinatorDbContext dbContext, string job, Guid runId, DateTimeOffset quietSince, CancellationToken cancellationToken) =>

@@ -11,6 +11,7 @@ using Sync.Connectors.Postgres.Verification;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Extractor;
+using Sync.ObjectStorage;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -24,6 +25,7 @@ internal static class HostingExtensions
         builder.Services.AddSingleton<JobSchemaCheck>();
         builder.Services.AddSingleton<CursorValues>();
         builder.Services.AddSingleton<SourceCatalog>();
+        builder.Services.AddSingleton<S3Connections>();
         builder.Services.AddOptions<PostgresSourceOptions>().BindConfiguration(PostgresSourceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddChangeSource<PostgresChangeSource>(SourceKind.Postgres);
         builder.Services.AddOptions<CdcOptions>().BindConfiguration(CdcOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();

@@ -69,10 +69,10 @@ public static class S3Export
         }
     }
 
-    private static string Endpoint => Environment.GetEnvironmentVariable("SYNC_S3_ENDPOINT")
+    public static string Endpoint => Environment.GetEnvironmentVariable("SYNC_S3_ENDPOINT")
         ?? throw new InvalidOperationException("SYNC_S3_ENDPOINT is not set: run `eval \"$(scripts/infra.sh env)\"` after `./run infra up`.");
 
-    private static string AccessKey => Environment.GetEnvironmentVariable("SYNC_S3_ACCESS_KEY") ?? "S3RVER";
+    public static string AccessKey => Environment.GetEnvironmentVariable("SYNC_S3_ACCESS_KEY") ?? "S3RVER";
 
-    private static string SecretKey => Environment.GetEnvironmentVariable("SYNC_S3_SECRET_KEY") ?? "S3RVER";
+    public static string SecretKey => Environment.GetEnvironmentVariable("SYNC_S3_SECRET_KEY") ?? "S3RVER";
 }
