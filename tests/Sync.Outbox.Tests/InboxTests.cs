@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using MassTransit;
 using Sync.Outbox.Tests.Infrastructure;
 
@@ -23,6 +25,58 @@ public sealed class InboxTests : OutboxStorageTestBase
         Assert.Equal(1, await CountAsync("SELECT count(*) FROM orders WHERE id = $1", orderId));
         Assert.Equal([1, 2, 3], Log.ReceivedSeqs(orderId));
         Assert.Equal(1, await CountAsync("SELECT count(*) FROM inbox_state WHERE message_id = $1", messageId));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM outbox_message"));
+    }
+
+    [Fact]
+    public async Task A_message_whose_consumer_sends_nothing_takes_two_commands_in_one_transaction()
+    {
+        // Issue 16: the Coordinator books every BatchLoaded this way. MassTransit's design inserts the
+        // inbox row in a transaction of its own and locks it in a second pass (four commands, two commits).
+        var host = await StartHostAsync();
+        var orderId = Guid.NewGuid();
+        var messageId = NewId.NextGuid();
+        var commands = new ConcurrentQueue<string>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Npgsql",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            // This database's commands only (not the opening of a connection), the test's own look at the inbox left out.
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem("db.namespace") as string == Database && activity.GetTagItem("db.query.text") is string statement
+                    && !statement.Contains("receive_count, consumed IS NOT NULL", StringComparison.Ordinal))
+                {
+                    commands.Enqueue(statement);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        await host.PublishAsync(new RecordOrder(orderId, Publishes: 0), messageId);
+        await WaitUntilAsync(async () => await InboxAsync(messageId) is { Delivered: true }, "the message to be consumed");
+
+        // The inbox row inserted (or locked) and returned; then the order row and the inbox row's update, one batch.
+        Assert.True(commands.Count == 2, $"{commands.Count} commands: {string.Join(" | ", commands)}");
+        Assert.Equal(new InboxRow(1, true, true, null), await InboxAsync(messageId));
+        Assert.Equal(1, await CountAsync("SELECT count(*) FROM orders WHERE id = $1", orderId));
+    }
+
+    [Fact]
+    public async Task A_message_whose_consumer_always_fails_leaves_no_inbox_row()
+    {
+        // The row is inserted in the pass that runs the consumer, so the failed pass takes it back
+        // with the rest: nothing is left for the cleanup's longer window (OUTBOX.md, gap 1).
+        var host = await StartHostAsync(retries: 1);
+        var orderId = Guid.NewGuid();
+        var messageId = NewId.NextGuid();
+
+        await host.PublishAsync(new RecordOrder(orderId, Publishes: 1, FailTimes: 100), messageId);
+        await WaitUntilAsync(() => Task.FromResult(Log.AttemptsOf(orderId) >= 2), "both attempts");
+        await Task.Delay(500);
+
+        Assert.Null(await InboxAsync(messageId));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM orders WHERE id = $1", orderId));
         Assert.Equal(0, await CountAsync("SELECT count(*) FROM outbox_message"));
     }
 

@@ -2,23 +2,20 @@ using System.Data;
 using MassTransit;
 using MassTransit.Middleware;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace Sync.Outbox.Consumer;
 
 /// <summary>
 /// The storage half of MassTransit's consumer outbox (<see cref="OutboxConsumeFilter{TContext,TMessage}"/>
 /// and <see cref="OutboxMessagePipe{TMessage}"/> decide what each pass does): one transaction per
-/// pass, the inbox row of (original message id, consumer) locked with SELECT … FOR UPDATE, looped
-/// until the pipe says the message is done. A failed pass rolls back, so retry and redelivery
+/// pass, the inbox row of (original message id, consumer) locked, looped until the pipe says the
+/// message is done. The first pass inserts the row (or locks the one there) and consumes in one
+/// transaction, so a message whose consumer sends nothing takes one transaction in all. A failed pass rolls back, so retry and redelivery
 /// re-enter at the phase that last committed.
 /// </summary>
-internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
+internal sealed class PostgresOutboxContextFactory<TDbContext>(
     TDbContext dbContext,
-    IServiceProvider provider,
-    OutboxMetrics metrics,
-    ILogger<PostgresOutboxContextFactory<TDbContext>> logger) : IOutboxContextFactory<TDbContext>
+    IServiceProvider provider) : IOutboxContextFactory<TDbContext>
     where TDbContext : DbContext
 {
     public async Task Send<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next)
@@ -28,12 +25,14 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
         // one and keeps the first in MT-OriginalMessageId. Either way this is the message's first id.
         var messageId = context.GetOriginalMessageId() ?? throw new MessageException(typeof(T), "The outbox needs a MessageId.");
         var lockSql = OutboxSql.LockInbox(dbContext);
-        while (await PassAsync(context, options, next, messageId, lockSql))
+        var receiveSql = OutboxSql.ReceiveInbox(dbContext);
+        for (var pass = 0; await PassAsync(context, options, next, messageId, pass == 0 ? receiveSql : lockSql, receiveSql); pass++)
         {
         }
     }
 
-    private async Task<bool> PassAsync<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next, Guid messageId, string lockSql)
+    /// <param name="lockSql">The first pass inserts the inbox row or locks the one there (<see cref="OutboxSql.ReceiveInbox"/>), the later ones lock it.</param>
+    private async Task<bool> PassAsync<T>(ConsumeContext<T> context, OutboxConsumeOptions options, IPipe<OutboxConsumeContext<T>> next, Guid messageId, string lockSql, string receiveSql)
         where T : class
     {
         var cancellationToken = context.CancellationToken;
@@ -45,38 +44,24 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
         dbContext.Database.AutoSavepointsEnabled = false;
         await using var transaction = await dbContext.Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
 
-        var inbox = await dbContext.Set<InboxState>()
-            .FromSqlRaw(lockSql, messageId, options.ConsumerId)
-            .AsTracking()
-            .SingleOrDefaultAsync(cancellationToken);
+        // The message's inbox row, inserted and locked in this pass's transaction: a pass that fails
+        // (the consumer threw) rolls the new row back with the rest, and the retry inserts it again.
+        var inbox = ReferenceEquals(lockSql, receiveSql) ? null : await LockAsync(lockSql, messageId, options.ConsumerId, cancellationToken);
         if (inbox is null)
         {
-            dbContext.Add(new InboxState
-            {
-                MessageId = messageId,
-                ConsumerId = options.ConsumerId,
-                LockId = NewId.NextGuid(),
-                Received = DateTime.UtcNow,
-                ExpirationTime = context.ExpirationTime is { } expires ? OutboxMessageFactory.Utc(expires) : null,
-            });
-            try
-            {
-                await dbContext.SaveChangesAsync(cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-            }
-            catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-            {
-                // A duplicate delivered at the same moment inserted the row first; the next pass waits on its lock.
-                metrics.Conflict("inbox-insert");
-                LogInsertRace(messageId, options.ConsumerType);
-            }
-
-            return true;
+            var expiration = context.ExpirationTime is { } expires ? OutboxMessageFactory.Utc(expires) : (DateTime?)null;
+            inbox = (await dbContext.Set<InboxState>()
+                .FromSqlRaw(receiveSql, messageId, options.ConsumerId, NewId.NextGuid(), DateTime.UtcNow, expiration!)
+                .AsTracking()
+                .ToListAsync(cancellationToken)).Single();
+        }
+        else
+        {
+            inbox.LockId = NewId.NextGuid();
         }
 
         // Written with the pass's other changes: the row is locked already, and a pass that fails
         // rolls all of them back together.
-        inbox.LockId = NewId.NextGuid();
         inbox.ReceiveCount++;
         inbox.RowVersion++;
 
@@ -98,12 +83,15 @@ internal sealed partial class PostgresOutboxContextFactory<TDbContext>(
         return outboxContext.ContinueProcessing;
     }
 
+    private async Task<InboxState?> LockAsync(string lockSql, Guid messageId, Guid consumerId, CancellationToken cancellationToken) =>
+        await dbContext.Set<InboxState>()
+            .FromSqlRaw(lockSql, messageId, consumerId)
+            .AsTracking()
+            .SingleOrDefaultAsync(cancellationToken);
+
     public void Probe(ProbeContext context)
     {
         var scope = context.CreateFilterScope("outboxContextFactory");
         scope.Add("provider", "sync-postgres");
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Inbox row of message {MessageId} for {ConsumerType} was inserted concurrently; locking it instead")]
-    private partial void LogInsertRace(Guid messageId, string consumerType);
 }
