@@ -63,11 +63,6 @@ public sealed class ServiceProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        // The services ship without tiered compilation (services/Directory.Build.props: no re-JIT inside a
-        // measured run). The tests start about 250 service processes, and fully optimising every method at
-        // start costs each about 40% more CPU (a Coordinator 5.2-5.9 against 7.4-9.4 CPU-s to ready, 2 cores),
-        // so here they start tiered, which changes how code is compiled, not what it does. A test may set it.
-        start.Environment["DOTNET_TieredCompilation"] = "1";
         foreach (var (key, value) in _environment)
         {
             start.Environment[key] = value;
