@@ -9,11 +9,12 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// both complete with the destination equal to the source (a slow extraction failed by the timeout
 /// starts again from the old watermark on every run, for ever). The converse, a run whose Extractor
 /// is gone, still times out: <see cref="StalledExtractionTests"/>. One deployment with a run timeout
-/// of 5 s, a job and table per test.
+/// of 10 s (with 5 s, a report delayed by a loaded machine failed the run: the timeout is for a lost
+/// Extractor, not for a slow one), a job and table per test.
 /// </summary>
 public sealed class SlowExtractionTests(SlowExtractionTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<SlowExtractionTests.Fixture>
 {
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(10);
 
     [Fact]
     public async Task A_source_yielding_batches_slowly_for_several_run_timeouts_loads_every_row()
@@ -89,8 +90,8 @@ public sealed class SlowExtractionTests(SlowExtractionTests.Fixture fixture, ITe
 
         protected override async Task PrepareAsync()
         {
-            // 24 batches, a source that sleeps 1 s before each: about five run timeouts.
-            var trickle = await AddJobAsync(TrickleJob, rows: 2_400, batchSize: 100);
+            // 30 batches, a source that sleeps 1 s before each: about three run timeouts.
+            var trickle = await AddJobAsync(TrickleJob, rows: 3_000, batchSize: 100);
             Deployment.WriteJob($"{TrickleJob}.yml", QueryJob(TrickleJob, trickle, $"SELECT * FROM {trickle} WHERE test_trickle(id)"));
             var lateStart = await AddJobAsync(LateStartJob, rows: 300, batchSize: 100);
             Deployment.WriteJob($"{LateStartJob}.yml", QueryJob(LateStartJob, lateStart, $"SELECT * FROM {lateStart} WHERE test_source_gate(true)"));

@@ -53,7 +53,11 @@ public static class S3Export
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
         });
 
-    /// <summary>The object's bytes, or null while it does not exist.</summary>
+    /// <summary>
+    /// The object's bytes, or null while it does not exist or is being written: s3rver (unlike S3)
+    /// writes an object in place, so a GET during its PUT reads fewer bytes than the stored checksum
+    /// covers, and the SDK throws on the mismatch.
+    /// </summary>
     public static async Task<byte[]?> GetAsync(AmazonS3Client client, string bucket, string key)
     {
         try
@@ -64,6 +68,10 @@ public static class S3Export
             return memory.ToArray();
         }
         catch (AmazonS3Exception exception) when (exception.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (AmazonClientException exception) when (exception.Message.Contains("hash", StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }

@@ -46,8 +46,20 @@ public sealed class ServiceProcess : IAsyncDisposable
     public static string BuildConfiguration { get; } =
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
 
-    public static string DllPath(string service) =>
-        Path.Combine(TestInfrastructure.RepositoryRoot, "services", service, "bin", BuildConfiguration, "net10.0", $"Sync.{service}.dll");
+    public static string DllPath(string service) => AppPath(Path.Combine("services", service), $"Sync.{service}.dll");
+
+    /// <summary>
+    /// An application's assembly: from its ReadyToRun publish when SYNC_TEST_PUBLISHED_RID names the
+    /// runtime it was published for (`./run test` publishes the services and syncctl so, and a service
+    /// then starts in about half the CPU time: hundreds start in a run of the suite), else from its build.
+    /// </summary>
+    public static string AppPath(string projectFolder, string assembly)
+    {
+        var output = Path.Combine(TestInfrastructure.RepositoryRoot, projectFolder, "bin", BuildConfiguration, "net10.0");
+        return Environment.GetEnvironmentVariable("SYNC_TEST_PUBLISHED_RID") is { Length: > 0 } rid
+            ? Path.Combine(output, rid, "publish", assembly)
+            : Path.Combine(output, assembly);
+    }
 
     public void Start()
     {

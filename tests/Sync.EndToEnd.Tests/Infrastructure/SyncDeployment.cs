@@ -393,7 +393,7 @@ public sealed class SyncDeployment : IAsyncDisposable
     public async Task<(int Code, string Output)> CliAsync(string? apiKey, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        start.ArgumentList.Add(Path.Combine(TestInfrastructure.RepositoryRoot, "tools", "Sync.Cli", "bin", ServiceProcess.BuildConfiguration, "net10.0", "syncctl.dll"));
+        start.ArgumentList.Add(ServiceProcess.AppPath(Path.Combine("tools", "Sync.Cli"), "syncctl.dll"));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
