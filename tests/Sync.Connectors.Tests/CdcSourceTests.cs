@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -159,6 +160,51 @@ public sealed class CdcSourceTests : IAsyncLifetime
         Assert.All(again, l => Assert.True(l.Replayed));
         Assert.Equal(3, again.Sum(l => l.Deleted));
         Assert.Equal("0", await ScalarAsync("SELECT count(*)::text FROM items_copy WHERE id BETWEEN 70001 AND 70003"));
+    }
+
+    [Fact]
+    public async Task Every_change_batch_records_its_lag_from_its_oldest_source_commit()
+    {
+        var job = Job("cdc_lag_" + Suffix());
+        var snapshot = (await RunAsync(job, after: null)).High;
+        job = job with { BatchSize = 2 };
+        var before = DateTimeOffset.UtcNow;
+        // Three transactions of two changes: three batches of two, one per transaction.
+        await _scratch.ExecuteAsync("UPDATE items SET qty = 501 WHERE id IN (1, 2)");
+        await _scratch.ExecuteAsync("UPDATE items SET qty = 502 WHERE id IN (3, 4)");
+        await _scratch.ExecuteAsync("UPDATE items SET qty = 503 WHERE id IN (5, 6)");
+        var written = DateTimeOffset.UtcNow - before;
+
+        var lags = new System.Collections.Concurrent.ConcurrentQueue<double>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Sync" && instrument.Name == "sync.cdc.lag")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "job", Value: string name } && name == job.Name)
+                {
+                    lags.Enqueue(value);
+                }
+            }
+        });
+        listener.Start();
+        var kinds = new List<string>();
+        var read = Stopwatch.StartNew();
+        var changes = await ExtractAsync(job, snapshot, load: true, kinds: kinds);
+        read.Stop();
+
+        Assert.Equal((6, 3), (changes.Rows, kinds.Count));
+        // One figure per batch, each no shorter than the time since its commit was seen to end here
+        // (0) and no longer than the writes and the whole read.
+        Assert.Equal(3, lags.Count);
+        Assert.All(lags, lag => Assert.InRange(lag, 0, (written + read.Elapsed).TotalMilliseconds + 1_000));
     }
 
     [Fact]

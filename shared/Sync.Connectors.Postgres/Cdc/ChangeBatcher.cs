@@ -92,12 +92,21 @@ public sealed class ChangeBatcher(IReadOnlyList<BatchColumn> columns, int batchS
         return full;
     }
 
-    /// <summary>The gathered changes as one batch (null when there are none), last change per key only.</summary>
+    /// <summary>
+    /// The gathered changes as one batch (null when there are none), last change per key only. Records
+    /// the batch's lag (its oldest source commit to now, <see cref="CdcTelemetry"/>): here, because the
+    /// batch forgets its commit times once cut.
+    /// </summary>
     public RecordBatch? Take()
     {
         if (_changes.Count == 0)
         {
             return null;
+        }
+
+        if (OldestCommit is { } committed)
+        {
+            CdcTelemetry.RecordLag(jobName, DateTimeOffset.UtcNow - committed);
         }
 
         var shape = _shape ?? [.. columns];

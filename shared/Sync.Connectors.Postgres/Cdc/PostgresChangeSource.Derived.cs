@@ -129,7 +129,7 @@ public sealed partial class PostgresChangeSource
                 {
                     if (oldestCommit is { } committed)
                     {
-                        CdcTelemetry.RecordLag(DateTimeOffset.UtcNow - committed);
+                        CdcTelemetry.RecordLag(job.Name, DateTimeOffset.UtcNow - committed);
                     }
 
                     summary.Add(batch.RowCount, position);

@@ -260,10 +260,6 @@ public sealed partial class PostgresChangeSource
             async ValueTask EmitAsync(int stream, RecordBatch batch)
             {
                 var position = CdcStreamsPosition.Of(lastEnd ?? watermark, tables);
-                if (batchers[stream].OldestCommit is { } committed)
-                {
-                    CdcTelemetry.RecordLag(DateTimeOffset.UtcNow - committed);
-                }
 
                 summary.Add(batch.RowCount, position);
                 await onBatch(plans[stream].Job, batch, position, cancellationToken);

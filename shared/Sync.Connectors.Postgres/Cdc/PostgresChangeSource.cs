@@ -227,10 +227,6 @@ public sealed partial class PostgresChangeSource(
         async ValueTask EmitAsync(RecordBatch batch)
         {
             var position = CdcPosition.Of(batcher.LastEnd ?? watermark);
-            if (batcher.OldestCommit is { } committed)
-            {
-                CdcTelemetry.RecordLag(DateTimeOffset.UtcNow - committed);
-            }
 
             summary.Add(batch.RowCount, position);
             await onBatch(batch, position, cancellationToken);
