@@ -47,4 +47,8 @@ public sealed class StageRetryTests : IAsyncLifetime
         Assert.Equal(1, _bus.Log.AttemptsOf(ping.Id));
         Assert.Equal(1, _bus.Log.FailuresOf(ping.Id));
     }
+
+    [Fact]
+    public async Task An_error_queue_not_declared_yet_is_waited_for_as_empty() =>
+        Assert.Equal(0u, await _bus.WaitForErrorQueueDepthAsync("not_declared_yet_error", 1, TimeSpan.FromMilliseconds(500)));
 }

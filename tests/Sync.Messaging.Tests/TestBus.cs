@@ -69,16 +69,31 @@ public sealed class TestBus : IAsyncDisposable
     /// <summary>The signing key of the test buses, which every service needs to start.</summary>
     public const string JobSigningKey = "test-bus-job-signing-key-of-32-characters";
 
-    /// <summary>Waits until <paramref name="queue"/> holds <paramref name="expected"/> messages (asked of the queue itself, through RabbitMqConnections).</summary>
+    /// <summary>
+    /// Waits until <paramref name="queue"/> holds <paramref name="expected"/> messages (asked of the queue
+    /// itself, through RabbitMqConnections). A queue not there yet holds none: MassTransit declares an
+    /// error queue when it first moves a message to it, which may follow the failure event the test saw.
+    /// </summary>
     public async Task<uint> WaitForErrorQueueDepthAsync(string queue, uint expected, TimeSpan timeout)
     {
         var connections = Services.GetRequiredService<RabbitMqConnections>();
         await using var connection = await connections.OpenAsync("stage-retry-tests", automaticRecovery: false, CancellationToken.None);
-        await using var channel = await connection.CreateChannelAsync();
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var depth = (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+            uint depth = 0;
+            // A passive declare of a missing queue closes its channel: one channel per look.
+            await using (var channel = await connection.CreateChannelAsync())
+            {
+                try
+                {
+                    depth = (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+                }
+                catch (RabbitMQ.Client.Exceptions.OperationInterruptedException exception) when (exception.ShutdownReason?.ReplyCode == 404)
+                {
+                }
+            }
+
             if (depth >= expected || DateTime.UtcNow > deadline)
             {
                 return depth;
