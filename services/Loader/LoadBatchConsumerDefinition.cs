@@ -19,7 +19,7 @@ internal sealed class LoadBatchConsumerDefinition : ConsumerDefinition<LoadBatch
         endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 8;
         // Outside the retries: a batch retried holds its run's lane, so the next change batch cannot pass it.
-        consumerConfigurator.UseBatchLanes((LoadBatch load) => new BatchPlace(load.RunId, load.ExtractionId, load.BatchSeq, load.Batch));
+        endpointConfigurator.UseBatchLanes(consumerConfigurator, (LoadBatch load) => (load.RunId, load.BatchSeq, load.Batch));
         endpointConfigurator.UseStageRetry(consumerConfigurator, context, LoaderRetry.Destination, (LoadBatch load, Exception exception) =>
             new BatchFailed(load.RunId, load.JobName, load.BatchSeq, "load", exception.Message, load.Job.Name == load.JobName ? null : load.Job.Name));
     }

@@ -21,7 +21,7 @@ internal sealed class TransformBatchConsumerDefinition : ConsumerDefinition<Tran
         endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 16;
         // A run's change batches one at a time, so they reach the Loader in their order (BatchLanes).
-        consumerConfigurator.UseBatchLanes((TransformBatch transform) => new BatchPlace(transform.RunId, transform.ExtractionId, transform.BatchSeq, transform.Batch));
+        endpointConfigurator.UseBatchLanes(consumerConfigurator, (TransformBatch transform) => (transform.RunId, transform.BatchSeq, transform.Batch));
         endpointConfigurator.UseStageRetry(consumerConfigurator, context, Retry, (TransformBatch transform, Exception exception) =>
             new BatchFailed(transform.RunId, transform.JobName, transform.BatchSeq, "transform", exception.Message, transform.Job.Name == transform.JobName ? null : transform.Job.Name));
     }

@@ -9,7 +9,7 @@ namespace Sync.Messaging.Tests;
 /// <summary>
 /// BatchLanes on Sync's real bus (RabbitMQ, an endpoint taking four messages at once, as the Transformer's
 /// and the Loader's do): a run's change batches are consumed one at a time in the order they were
-/// published, while cursor batches still go side by side and one held holds no other.
+/// published, while cursor batches still go side by side.
 /// </summary>
 public sealed class BatchLanesTests : IAsyncLifetime
 {
@@ -34,47 +34,32 @@ public sealed class BatchLanesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_change_batch_whose_predecessor_never_comes_waits_briefly_and_goes_on()
+    public async Task Cursor_batches_of_a_run_are_consumed_side_by_side()
     {
         var run = Guid.NewGuid();
-        // The first went to another Loader, say.
-        await PublishAsync(run, changes: true, from: 2);
-
-        var consumed = await LaneLog.WaitForAsync(run, Batches - 1);
-
-        Assert.Equal(Enumerable.Range(2, Batches - 1), consumed.Order);
-    }
-
-    [Fact]
-    public async Task Cursor_batches_of_a_run_are_consumed_side_by_side_and_one_held_holds_no_other()
-    {
-        var run = Guid.NewGuid();
-        var held = LaneLog.Of(run).Hold(seq: 1);
         await PublishAsync(run, changes: false);
 
-        // Every other batch is consumed while the first is held (by a slow destination, say).
-        var others = await LaneLog.WaitForAsync(run, Batches - 1);
-        held.SetResult();
         var consumed = await LaneLog.WaitForAsync(run, Batches);
 
-        Assert.Equal(Enumerable.Range(2, Batches - 1), others.Order.Order());
         Assert.Equal(Enumerable.Range(1, Batches), consumed.Order.Order());
         Assert.True(consumed.MostAtOnce > 1, $"cursor batches were consumed one at a time ({consumed.MostAtOnce})");
     }
 
     [Fact]
-    public void A_change_batch_takes_its_runs_lane_and_a_cursor_batch_none()
+    public void A_change_batch_takes_its_runs_lane_and_a_cursor_batch_one_of_its_own()
     {
         var run = Guid.NewGuid();
+        RecordBatch Batch(bool changes) => new([], 0, [], changes ? [] : null);
 
-        Assert.True(new BatchPlace(run, run, 1, new RecordBatch([], 0, [], [])).TakesLane);
-        Assert.False(new BatchPlace(run, run, 1, new RecordBatch([], 0, [], null)).TakesLane);
+        Assert.Equal(BatchLanes.Key((run, 1, Batch(changes: true))), BatchLanes.Key((run, 2, Batch(changes: true))));
+        Assert.NotEqual(BatchLanes.Key((run, 1, Batch(changes: false))), BatchLanes.Key((run, 2, Batch(changes: false))));
+        Assert.NotEqual(BatchLanes.Key((run, 1, Batch(changes: true))), BatchLanes.Key((Guid.NewGuid(), 1, Batch(changes: true))));
     }
 
-    private async Task PublishAsync(Guid run, bool changes, int from = 1)
+    private async Task PublishAsync(Guid run, bool changes)
     {
         var publish = _bus.Services.GetRequiredService<IPublishEndpoint>();
-        for (var seq = from; seq <= Batches; seq++)
+        for (var seq = 1; seq <= Batches; seq++)
         {
             await publish.Publish(new LaneBatch(run, seq, new RecordBatch([], 0, [], changes ? [(byte)'u'] : null)));
         }
@@ -105,7 +90,6 @@ public static class LaneLog
     public sealed class Run
     {
         private readonly List<int> _order = [];
-        private readonly ConcurrentDictionary<int, TaskCompletionSource> _held = new();
         private int _atOnce;
         private int _most;
 
@@ -119,11 +103,6 @@ public static class LaneLog
                 }
             }
         }
-
-        /// <summary>Holds batch <paramref name="seq"/> in its consumer until the result is set.</summary>
-        public TaskCompletionSource Hold(int seq) => _held.GetOrAdd(seq, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-
-        public Task HeldAsync(int seq) => _held.TryGetValue(seq, out var held) ? held.Task : Task.CompletedTask;
 
         public void Begin()
         {
@@ -161,7 +140,6 @@ public sealed class LaneConsumer : IConsumer<LaneBatch>
     {
         var log = LaneLog.Of(context.Message.RunId);
         log.Begin();
-        await log.HeldAsync(context.Message.BatchSeq);
         await Task.Delay(TimeSpan.FromMilliseconds(20 + (context.Message.BatchSeq % 4 == 1 ? 60 : 0)));
         log.End(context.Message.BatchSeq);
     }
@@ -175,6 +153,6 @@ public sealed class LaneConsumerDefinition : ConsumerDefinition<LaneConsumer>
     {
         endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 8;
-        consumerConfigurator.UseBatchLanes((LaneBatch batch) => new BatchPlace(batch.RunId, batch.RunId, batch.BatchSeq, batch.Batch));
+        endpointConfigurator.UseBatchLanes(consumerConfigurator, (LaneBatch batch) => (batch.RunId, batch.BatchSeq, batch.Batch));
     }
 }
