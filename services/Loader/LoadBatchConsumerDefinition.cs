@@ -1,6 +1,5 @@
 using MassTransit;
 using Sync.Contracts;
-using Sync.Messaging.Ordering;
 
 namespace Sync.Loader;
 
@@ -11,15 +10,12 @@ internal sealed class LoadBatchConsumerDefinition : ConsumerDefinition<LoadBatch
         IConsumerConfigurator<LoadBatchConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        // Cursor batches of one run touch distinct keys, so loading several at once does not contend;
-        // a run's change batches go one at a time, in order (BatchLanes).
+        // Batches of one run touch distinct keys, so loading several at once does not contend.
         // On the endpoint, not the consumer: the endpoint's limit belongs to its channel, which a
         // reconnect replaces; a consumer limit outlives it, and deliveries stranded by a dropped
         // connection kept all its slots, so the new channel never consumed (Failures/BrokerOutageTests).
         endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 8;
-        // Outside the retries: a batch retried holds its run's lane, so the next change batch cannot pass it.
-        endpointConfigurator.UseBatchLanes(consumerConfigurator, (LoadBatch load) => (load.RunId, load.BatchSeq, load.Batch));
         endpointConfigurator.UseStageRetry(consumerConfigurator, context, LoaderRetry.Destination, (LoadBatch load, Exception exception) =>
             new BatchFailed(load.RunId, load.JobName, load.BatchSeq, "load", exception.Message, load.Job.Name == load.JobName ? null : load.Job.Name));
     }

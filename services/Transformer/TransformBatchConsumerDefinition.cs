@@ -1,7 +1,6 @@
 using MassTransit;
 using Sync.Connectors;
 using Sync.Contracts;
-using Sync.Messaging.Ordering;
 using Sync.Messaging.Redelivery;
 
 namespace Sync.Transformer;
@@ -20,8 +19,6 @@ internal sealed class TransformBatchConsumerDefinition : ConsumerDefinition<Tran
         // connection kept all its slots, so the new channel never consumed (Failures/BrokerOutageTests).
         endpointConfigurator.ConcurrentMessageLimit = 4;
         endpointConfigurator.PrefetchCount = 16;
-        // A run's change batches one at a time, so they reach the Loader in their order (BatchLanes).
-        endpointConfigurator.UseBatchLanes(consumerConfigurator, (TransformBatch transform) => (transform.RunId, transform.BatchSeq, transform.Batch));
         endpointConfigurator.UseStageRetry(consumerConfigurator, context, Retry, (TransformBatch transform, Exception exception) =>
             new BatchFailed(transform.RunId, transform.JobName, transform.BatchSeq, "transform", exception.Message, transform.Job.Name == transform.JobName ? null : transform.Job.Name));
     }

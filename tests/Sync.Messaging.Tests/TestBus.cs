@@ -28,7 +28,7 @@ public sealed class TestBus : IAsyncDisposable
 
     public string VirtualHost { get; }
 
-    public static async Task<TestBus> StartAsync(string prefix, string redeliveryIntervals, IDictionary<string, string?>? settings = null, Action<IBusRegistrationConfigurator>? consumers = null)
+    public static async Task<TestBus> StartAsync(string prefix, string redeliveryIntervals, IDictionary<string, string?>? settings = null)
     {
         var virtualHost = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
         await TestInfrastructure.CreateVirtualHostAsync(virtualHost);
@@ -45,7 +45,6 @@ public sealed class TestBus : IAsyncDisposable
         {
             bus.AddConsumer<FailingConsumer, FailingConsumerDefinition>();
             bus.AddConsumer<PingFailedCollector>();
-            consumers?.Invoke(bus);
         });
         var host = builder.Build();
         // MassTransit keeps the first host's logger factory process-wide.
