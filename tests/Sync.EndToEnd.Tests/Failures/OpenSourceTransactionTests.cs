@@ -41,6 +41,33 @@ public sealed class OpenSourceTransactionTests(OpenSourceTransactionTests.Fixtur
     }
 
     /// <summary>
+    /// The same for an initial load in key ranges (<c>source.range_size</c>, issue 19): every range is
+    /// read in the one snapshot the plan exported, and the run's watermark stays short of the open
+    /// transaction however many ranges read rows stamped after its start.
+    /// </summary>
+    [Fact]
+    public async Task Row_of_a_transaction_open_across_a_ranged_initial_load_arrives_with_the_next_run()
+    {
+        await using var sync = fixture.Sync(Fixture.RangedJob, output);
+
+        await using (var writer = await OpenTransaction.InsertAsync(sync.Deployment.Source, sync.Table, LateId))
+        {
+            await CommitLaterRowsAsync(sync);
+            var first = await sync.Deployment.RunAsync(sync.Job);
+            Assert.True(first.State == "Completed", $"{first}\n{sync.Deployment.Logs()}");
+            var ranges = Convert.ToInt64(await OrdersTable.ScalarAsync(sync.Deployment.Control, "SELECT count(*) FROM sync_run_ranges WHERE run_id = $1", first.RunId));
+            Assert.True(ranges >= Rows / Fixture.RangeSize, $"the initial load was read in {ranges} ranges");
+            await writer.CommitAsync();
+            output.WriteLine($"First run: {first.Processed} rows in {ranges} ranges, {first.DurationMs} ms; the transaction committed after it");
+        }
+
+        await AssertWatermarkBeforeTheLateRowAsync(sync);
+        var second = await sync.Deployment.RunAsync(sync.Job);
+        Assert.True(second.State == "Completed", $"{second}\n{sync.Deployment.Logs()}");
+        await AssertEveryRowArrivedAsync(sync, second);
+    }
+
+    /// <summary>
     /// The same with the usual least-privilege roles: Sync reads the source as a role of its own,
     /// the application writes as another. pg_stat_activity hides other roles' xact_start from a
     /// role without pg_read_all_stats, so the run must not take "no transaction visible" for "no
@@ -138,6 +165,8 @@ public sealed class OpenSourceTransactionTests(OpenSourceTransactionTests.Fixtur
     {
         public const string SameRoleJob = "opentx";
         public const string OtherRolesJob = "opentx-roles";
+        public const string RangedJob = "opentx-ranges";
+        public const int RangeSize = 4_000;
 
         public string ReaderRole => $"{Deployment.Id}_reader";
 
@@ -152,6 +181,8 @@ public sealed class OpenSourceTransactionTests(OpenSourceTransactionTests.Fixtur
         protected override async Task PrepareAsync()
         {
             await AddJobAsync(SameRoleJob, Rows, batchSize: 200);
+            var ranged = await AddJobAsync(RangedJob, Rows, batchSize: 200);
+            Deployment.WriteJob($"{RangedJob}.yml", OrdersTable.Job(RangedJob, ranged, 200).Replace("  primary_key: [id]", $"  primary_key: [id]\n  range_size: {RangeSize}", StringComparison.Ordinal));
             var table = await AddJobAsync(OtherRolesJob, Rows, batchSize: 200, sourceConnection: "source_reader");
             await OrdersTable.ExecuteAsync(Deployment.Source, $"""
                 CREATE ROLE "{ReaderRole}" LOGIN PASSWORD 'sync';
