@@ -21,22 +21,9 @@ public sealed class OpenSourceTransactionTests(OpenSourceTransactionTests.Fixtur
     {
         await using var sync = fixture.Sync(Fixture.SameRoleJob, output);
 
-        await using (var writer = await OpenTransaction.InsertAsync(sync.Deployment.Source, sync.Table, LateId))
-        {
-            await CommitLaterRowsAsync(sync);
-            var first = await sync.Deployment.RunAsync(sync.Job);
-            Assert.Equal("Completed", first.State);
-            Assert.Equal(Rows - LaterRows, first.Processed);
-            await writer.CommitAsync();
-            output.WriteLine($"First run: {first.Processed} rows in {first.DurationMs} ms; the transaction committed after it");
-        }
+        var (first, second) = await RunAcrossOpenTransactionAsync(sync);
 
-        await AssertWatermarkBeforeTheLateRowAsync(sync);
-        var second = await sync.Deployment.RunAsync(sync.Job);
-        Assert.Equal("Completed", second.State);
-        Assert.Equal(LaterRows + 1, second.Processed);
-        // Rows 1..LaterRows were stamped after the open transaction's start, so they too waited for this run.
-        Assert.Equal(LaterRows + 1, second.Inserted);
+        AssertLaterRowsWaitedForTheNextRun(first, second);
         await AssertEveryRowArrivedAsync(sync, second);
     }
 
@@ -50,21 +37,43 @@ public sealed class OpenSourceTransactionTests(OpenSourceTransactionTests.Fixtur
     {
         await using var sync = fixture.Sync(Fixture.RangedJob, output);
 
+        var (first, second) = await RunAcrossOpenTransactionAsync(sync);
+
+        var ranges = Convert.ToInt64(await OrdersTable.ScalarAsync(sync.Deployment.Control, "SELECT count(*) FROM sync_run_ranges WHERE run_id = $1", first.RunId));
+        Assert.True(ranges >= Rows / Fixture.RangeSize, $"the initial load was read in {ranges} ranges");
+        AssertLaterRowsWaitedForTheNextRun(first, second);
+        await AssertEveryRowArrivedAsync(sync, second);
+    }
+
+    /// <summary>
+    /// A writer holds a transaction open (its row stamped with the transaction's start) while others
+    /// commit later-stamped rows; a run; the transaction commits; the watermark is checked short of its
+    /// row; a second run.
+    /// </summary>
+    private async Task<(RunResult First, RunResult Second)> RunAcrossOpenTransactionAsync(OrdersSync sync)
+    {
+        RunResult first;
         await using (var writer = await OpenTransaction.InsertAsync(sync.Deployment.Source, sync.Table, LateId))
         {
             await CommitLaterRowsAsync(sync);
-            var first = await sync.Deployment.RunAsync(sync.Job);
+            first = await sync.Deployment.RunAsync(sync.Job);
             Assert.True(first.State == "Completed", $"{first}\n{sync.Deployment.Logs()}");
-            var ranges = Convert.ToInt64(await OrdersTable.ScalarAsync(sync.Deployment.Control, "SELECT count(*) FROM sync_run_ranges WHERE run_id = $1", first.RunId));
-            Assert.True(ranges >= Rows / Fixture.RangeSize, $"the initial load was read in {ranges} ranges");
             await writer.CommitAsync();
-            output.WriteLine($"First run: {first.Processed} rows in {ranges} ranges, {first.DurationMs} ms; the transaction committed after it");
+            output.WriteLine($"First run: {first.Processed} rows in {first.DurationMs} ms; the transaction committed after it");
         }
 
         await AssertWatermarkBeforeTheLateRowAsync(sync);
         var second = await sync.Deployment.RunAsync(sync.Job);
         Assert.True(second.State == "Completed", $"{second}\n{sync.Deployment.Logs()}");
-        await AssertEveryRowArrivedAsync(sync, second);
+        return (first, second);
+    }
+
+    // Rows 1..LaterRows were stamped after the open transaction's start, so they waited for the second run with its row.
+    private static void AssertLaterRowsWaitedForTheNextRun(RunResult first, RunResult second)
+    {
+        Assert.Equal(Rows - LaterRows, first.Processed);
+        Assert.Equal(LaterRows + 1, second.Processed);
+        Assert.Equal(LaterRows + 1, second.Inserted);
     }
 
     /// <summary>
