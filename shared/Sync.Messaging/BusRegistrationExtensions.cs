@@ -56,6 +56,7 @@ public static class BusRegistrationExtensions
                     host.Username(options.Username);
                     host.Password(options.Password);
                     host.PublisherConfirmation = true;
+                    host.MaxMessageSize(RabbitMqOptions.MaxMessageBytes);
                     var nodes = options.ClusterNodes();
                     if (nodes.Count > 0)
                     {

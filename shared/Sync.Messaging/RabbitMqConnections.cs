@@ -27,6 +27,7 @@ public sealed class RabbitMqConnections(IOptions<RabbitMqOptions> options)
             UserName = settings.Username,
             Password = settings.Password,
             ClientProvidedName = clientName,
+            MaxInboundMessageBodySize = RabbitMqOptions.MaxMessageBytes,
         };
         var nodes = settings.ClusterNodes();
         return nodes.Count == 0

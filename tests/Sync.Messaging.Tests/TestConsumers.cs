@@ -11,6 +11,7 @@ public sealed class TestLog
     private readonly ConcurrentDictionary<Guid, int> _deliveries = new();
     private readonly ConcurrentDictionary<Guid, int> _failures = new();
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource<PingFailed>> _failed = new();
+    private readonly ConcurrentDictionary<Guid, TaskCompletionSource<int>> _received = new();
 
     public int AttemptsOf(Guid id) => _attempts.GetValueOrDefault(id);
 
@@ -34,6 +35,14 @@ public sealed class TestLog
     }
 
     public Task<PingFailed> WaitForFailureAsync(Guid id, TimeSpan timeout) => Completion(id).Task.WaitAsync(timeout);
+
+    public void Received(Cargo cargo) => Receipt(cargo.Id).TrySetResult(cargo.Rows.Length);
+
+    /// <summary>The length of the rows <see cref="CargoConsumer"/> received in the cargo <paramref name="id"/>.</summary>
+    public Task<int> WaitForCargoAsync(Guid id, TimeSpan timeout) => Receipt(id).Task.WaitAsync(timeout);
+
+    private TaskCompletionSource<int> Receipt(Guid id) =>
+        _received.GetOrAdd(id, _ => new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously));
 
     private TaskCompletionSource<PingFailed> Completion(Guid id) =>
         _failed.GetOrAdd(id, _ => new TaskCompletionSource<PingFailed>(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -70,6 +79,16 @@ public sealed class PingFailedCollector(TestLog log) : IConsumer<PingFailed>
     public Task Consume(ConsumeContext<PingFailed> context)
     {
         log.Failed(context.Message);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Notes each cargo's size.</summary>
+public sealed class CargoConsumer(TestLog log) : IConsumer<Cargo>
+{
+    public Task Consume(ConsumeContext<Cargo> context)
+    {
+        log.Received(context.Message);
         return Task.CompletedTask;
     }
 }
