@@ -20,7 +20,7 @@ internal static class OperatorCommands
                 return 0;
             }
 
-            SyncCommands.PrintRun(metrics.GetProperty("run"));
+            SyncCommands.PrintRun(metrics.GetProperty("run"), withJob: true);
             Console.WriteLine($"  batches {metrics.GetProperty("batches").GetInt32()}  rows {metrics.GetProperty("batchRows").GetInt64()}  {metrics.GetProperty("rowsPerSecond").GetDouble():0} rows/s");
             foreach (var batch in metrics.GetProperty("batchDetails").EnumerateArray())
             {
