@@ -11,7 +11,8 @@ namespace Sync.EndToEnd.Tests;
 /// once the destination is fixed its replay reads that stream's source table as it is now and loads
 /// that stream's destination table, the other stream's table untouched; for a cdc streams job (one
 /// job, one slot for both tables) and for a streams job by cursor (a job per stream). A dead letter
-/// naming no stream the job follows is refused a replay rather than loaded into a guessed table.
+/// naming no stream the job follows is refused a replay rather than loaded into a guessed table; a
+/// cdc stream's dead letters replay alone by the stream's name (JOB.STREAM).
 /// </summary>
 public sealed class StreamsDeadLetterTests
 {
@@ -73,9 +74,20 @@ public sealed class StreamsDeadLetterTests
             // The fix, and a change to the row since it was set aside that no run has read: the replay loads the row as the source has it now.
             await OrdersTable.ExecuteAsync(sync.Destination, "ALTER TABLE public.tools DROP CONSTRAINT qty_not_negative");
             await OrdersTable.ExecuteAsync(sync.Source, "UPDATE public.tools SET label = 'tool 7 (fixed)' WHERE id = 7");
-            var replay = await ReplayAsync(sync, "shop");
+            // A stream's dead letters replay by its name (JOB.STREAM) as a replay run of the job: none are parts'.
+            using (var none = await sync.Http.PostAsJsonAsync("/api/jobs/shop.parts/dead-letters/replay", new { ids = Array.Empty<long>() }))
+            {
+                var body = await none.Content.ReadAsStringAsync();
+                Assert.True(none.StatusCode == HttpStatusCode.OK, $"{(int)none.StatusCode}: {body}");
+                Assert.Equal(JsonValueKind.Null, JsonDocument.Parse(body).RootElement.GetProperty("runId").ValueKind);
+            }
 
-            Assert.Equal(("Completed", 2L, 0L), (replay.State, replay.Inserted, replay.Errors));
+            Assert.All(await DeadLettersAsync(sync, "job=shop"), l => Assert.Equal("pending", l.Status));
+            var (replayCode, replayed) = await sync.CliAsync(null, "dead-letters", "replay", "shop", "--stream", "shop.tools");
+            Assert.True(replayCode == 0 && replayed.StartsWith("replay run ", StringComparison.Ordinal) && replayed.Contains(": 2 dead letter(s)", StringComparison.Ordinal), replayed);
+            var replay = await sync.WaitForRunAsync(Guid.Parse(replayed["replay run ".Length..replayed.IndexOf(':', StringComparison.Ordinal)]));
+
+            Assert.Equal(("shop", "Completed", 2L, 0L), (replay.JobName, replay.State, replay.Inserted, replay.Errors));
             await AssertTablesEqualAsync(sync);
             Assert.Equal("tool 7 (fixed)", await OrdersTable.ScalarAsync(sync.Destination, "SELECT label FROM public.tools WHERE id = 7"));
             Assert.All(await DeadLettersAsync(sync, "job=shop"), l => Assert.Equal(("replayed", replay.RunId), (l.Status, l.ReplayRunId)));

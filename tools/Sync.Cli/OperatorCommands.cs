@@ -81,12 +81,26 @@ internal static class OperatorCommands
 
         var replayJob = new Argument<string>("job") { Description = "Job whose pending record dead letters to replay" };
         var ids = new Option<long[]>("--id") { Description = "Only these dead letters", AllowMultipleArgumentsPerToken = true };
-        var replay = new Command("replay", "Replay a job's pending record dead letters through a replay run") { replayJob, ids };
+        var replayStream = new Option<string?>("--stream") { Description = "Only this stream's (JOB.STREAM, or STREAM) of a streams job" };
+        var replay = new Command("replay", "Replay a job's pending record dead letters through a replay run") { replayJob, ids, replayStream };
         replay.SetAction(async (result, cancellationToken) =>
         {
+            var name = result.GetValue(replayJob)!;
+            // A stream's dead letters are replayed by its name, JOB.STREAM (issue 18); --stream STREAM alone is taken as the job's.
+            if (result.GetValue(replayStream) is { } only)
+            {
+                if (only.Contains('.', StringComparison.Ordinal) && !only.StartsWith(name + ".", StringComparison.Ordinal))
+                {
+                    Console.Error.WriteLine($"--stream {only} is not a stream of job {name}: its streams are named {name}.STREAM.");
+                    return 2;
+                }
+
+                name = only.Contains('.', StringComparison.Ordinal) ? only : $"{name}.{only}";
+            }
+
             using var coordinator = client(result);
             var wanted = result.GetValue(ids) is { Length: > 0 } some ? JsonSerializer.Serialize(new { ids = some }) : null;
-            var started = await coordinator.PostAsync($"/api/jobs/{Uri.EscapeDataString(result.GetValue(replayJob)!)}/dead-letters/replay", cancellationToken, wanted);
+            var started = await coordinator.PostAsync($"/api/jobs/{Uri.EscapeDataString(name)}/dead-letters/replay", cancellationToken, wanted);
             Console.WriteLine(result.GetValue(json)
                 ? started.GetRawText()
                 : SyncCommands.Text(started, "runId") is { } runId
