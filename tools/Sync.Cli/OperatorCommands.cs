@@ -85,17 +85,11 @@ internal static class OperatorCommands
         var replay = new Command("replay", "Replay a job's pending record dead letters through a replay run") { replayJob, ids, replayStream };
         replay.SetAction(async (result, cancellationToken) =>
         {
-            var name = result.GetValue(replayJob)!;
-            // A stream's dead letters are replayed by its name, JOB.STREAM (issue 18); --stream STREAM alone is taken as the job's.
-            if (result.GetValue(replayStream) is { } only)
+            var jobName = result.GetValue(replayJob)!;
+            if (ReplayTarget(jobName, result.GetValue(replayStream)) is not { } name)
             {
-                if (only.Contains('.', StringComparison.Ordinal) && !only.StartsWith(name + ".", StringComparison.Ordinal))
-                {
-                    Console.Error.WriteLine($"--stream {only} is not a stream of job {name}: its streams are named {name}.STREAM.");
-                    return 2;
-                }
-
-                name = only.Contains('.', StringComparison.Ordinal) ? only : $"{name}.{only}";
+                Console.Error.WriteLine($"--stream {result.GetValue(replayStream)} is not a stream of job {jobName}: its streams are named {jobName}.STREAM.");
+                return 2;
             }
 
             using var coordinator = client(result);
@@ -123,6 +117,16 @@ internal static class OperatorCommands
         command.Subcommands.Add(discard);
         return command;
     }
+
+    /// <summary>
+    /// What <c>dead-letters replay JOB [--stream S]</c> replays: the job, or one stream by its name
+    /// JOB.STREAM (issue 18; S alone is taken as the job's); null when S names another job's stream.
+    /// </summary>
+    internal static string? ReplayTarget(string job, string? stream) =>
+        stream is null ? job
+        : !stream.Contains('.', StringComparison.Ordinal) ? $"{job}.{stream}"
+        : stream.StartsWith(job + ".", StringComparison.Ordinal) ? stream
+        : null;
 
     public static Command Pause(Func<ParseResult, CoordinatorClient> client, Option<bool> json, bool pause)
     {
