@@ -24,6 +24,7 @@ public sealed class CommandLineTests
     [InlineData("dead-letters", "list")]
     [InlineData("dead-letters", "show", "5")]
     [InlineData("dead-letters", "replay", "orders", "--id", "1", "2")]
+    [InlineData("dead-letters", "replay", "shop", "--stream", "shop.orders")]
     [InlineData("pause", "orders")]
     [InlineData("resume", "orders")]
     [InlineData("reset", "orders", "--yes")]
@@ -42,6 +43,16 @@ public sealed class CommandLineTests
     public void A_backfill_without_its_end_is_a_parse_error()
     {
         Assert.NotEmpty(SyncCommands.Build().Parse(["backfill", "orders", "--from", "1"]).Errors);
+    }
+
+    [Theory]
+    [InlineData("shop", null, "shop")]
+    [InlineData("shop", "shop.orders", "shop.orders")]
+    [InlineData("shop", "orders", "shop.orders")]
+    [InlineData("shop", "stock.orders", null)]
+    public void A_replay_of_one_stream_goes_to_the_streams_name(string job, string? stream, string? target)
+    {
+        Assert.Equal(target, OperatorCommands.ReplayTarget(job, stream));
     }
 
     [Fact]

@@ -11,7 +11,8 @@ namespace Sync.EndToEnd.Tests;
 /// once the destination is fixed its replay reads that stream's source table as it is now and loads
 /// that stream's destination table, the other stream's table untouched; for a cdc streams job (one
 /// job, one slot for both tables) and for a streams job by cursor (a job per stream). A dead letter
-/// naming no stream the job follows is refused a replay rather than loaded into a guessed table.
+/// naming no stream the job follows is refused a replay rather than loaded into a guessed table; a
+/// cdc stream's dead letters replay alone by the stream's name (JOB.STREAM).
 /// </summary>
 public sealed class StreamsDeadLetterTests
 {
@@ -73,12 +74,29 @@ public sealed class StreamsDeadLetterTests
             // The fix, and a change to the row since it was set aside that no run has read: the replay loads the row as the source has it now.
             await OrdersTable.ExecuteAsync(sync.Destination, "ALTER TABLE public.tools DROP CONSTRAINT qty_not_negative");
             await OrdersTable.ExecuteAsync(sync.Source, "UPDATE public.tools SET label = 'tool 7 (fixed)' WHERE id = 7");
-            var replay = await ReplayAsync(sync, "shop");
+            // A stream's dead letters replay by its name (JOB.STREAM) as a replay run of the job: none are parts'.
+            using (var none = await sync.Http.PostAsJsonAsync("/api/jobs/shop.parts/dead-letters/replay", new { ids = Array.Empty<long>() }))
+            {
+                var body = await none.Content.ReadAsStringAsync();
+                Assert.True(none.StatusCode == HttpStatusCode.OK, $"{(int)none.StatusCode}: {body}");
+                Assert.Equal(JsonValueKind.Null, JsonDocument.Parse(body).RootElement.GetProperty("runId").ValueKind);
+            }
 
-            Assert.Equal(("Completed", 2L, 0L), (replay.State, replay.Inserted, replay.Errors));
+            Assert.All(await DeadLettersAsync(sync, "job=shop"), l => Assert.Equal("pending", l.Status));
+            var (replayCode, replayed) = await sync.CliAsync(null, "dead-letters", "replay", "shop", "--stream", "shop.tools");
+            Assert.True(replayCode == 0 && replayed.StartsWith("replay run ", StringComparison.Ordinal) && replayed.Contains(": 2 dead letter(s)", StringComparison.Ordinal), replayed);
+            var replay = await sync.WaitForRunAsync(Guid.Parse(replayed["replay run ".Length..replayed.IndexOf(':', StringComparison.Ordinal)]));
+
+            Assert.Equal(("shop", "Completed", 2L, 0L), (replay.JobName, replay.State, replay.Inserted, replay.Errors));
             await AssertTablesEqualAsync(sync);
             Assert.Equal("tool 7 (fixed)", await OrdersTable.ScalarAsync(sync.Destination, "SELECT label FROM public.tools WHERE id = 7"));
             Assert.All(await DeadLettersAsync(sync, "job=shop"), l => Assert.Equal(("replayed", replay.RunId), (l.Status, l.ReplayRunId)));
+
+            // The whole job's verification keeps each cdc stream's result under its name; the latest is served for the job and for a stream.
+            var verified = await VerifyAsync(sync, "shop");
+            Assert.True(verified.Outcome == "Equal", string.Join("; ", verified.Streams.Select(s => $"{s.JobName}: {s.Outcome}")));
+            Assert.Equal(["shop.parts", "shop.tools"], verified.Streams.Select(s => s.JobName).Order(StringComparer.Ordinal));
+            await AssertLatestVerificationAsync(sync, "shop", verified);
         }
         finally
         {
@@ -115,6 +133,11 @@ public sealed class StreamsDeadLetterTests
         Assert.Equal("tool 7 (fixed)", await OrdersTable.ScalarAsync(sync.Destination, "SELECT label FROM public.tools WHERE id = 7"));
         var replayed = Assert.Single(await DeadLettersAsync(sync, "stream=stock.tools"));
         Assert.Equal(("replayed", replay.RunId), (replayed.Status, replayed.ReplayRunId));
+
+        var verified = await VerifyAsync(sync, "stock");
+        Assert.True(verified.Outcome == "Equal", string.Join("; ", verified.Streams.Select(s => $"{s.JobName}: {s.Outcome}")));
+        Assert.Equal(["stock.parts", "stock.tools"], verified.Streams.Select(s => s.JobName).Order(StringComparer.Ordinal));
+        await AssertLatestVerificationAsync(sync, "stock", verified);
     }
 
     private static async Task CreateTablesAsync(SyncDeployment sync)
@@ -156,8 +179,41 @@ public sealed class StreamsDeadLetterTests
         }
     }
 
+    private static async Task<StreamsVerification> VerifyAsync(SyncDeployment sync, string job)
+    {
+        using var response = await sync.Http.PostAsync($"/api/jobs/{job}/verify", content: null);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
+        return JsonSerializer.Deserialize<StreamsVerification>(body, Json)!;
+    }
+
+    // GET /api/jobs/JOB/verify answers each stream's latest result with the worst outcome, as the POST did; GET of a stream, its own.
+    private static async Task AssertLatestVerificationAsync(SyncDeployment sync, string job, StreamsVerification verified)
+    {
+        using (var response = await sync.Http.GetAsync($"/api/jobs/{job}/verify"))
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
+            var latest = JsonSerializer.Deserialize<StreamsVerification>(body, Json)!;
+            Assert.Equal((verified.JobName, verified.Outcome, verified.ExitCode), (latest.JobName, latest.Outcome, latest.ExitCode));
+            Assert.Equal(verified.Streams.OrderBy(s => s.JobName, StringComparer.Ordinal), latest.Streams.OrderBy(s => s.JobName, StringComparer.Ordinal));
+        }
+
+        foreach (var stream in verified.Streams)
+        {
+            using var response = await sync.Http.GetAsync($"/api/jobs/{stream.JobName}/verify");
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
+            Assert.Equal(stream, JsonSerializer.Deserialize<StreamVerification>(body, Json));
+        }
+    }
+
     private static async Task<List<StreamDeadLetter>> DeadLettersAsync(SyncDeployment sync, string query) =>
         (await sync.Http.GetFromJsonAsync<List<StreamDeadLetter>>($"/api/dead-letters?{query}", Json))!;
+
+    private sealed record StreamsVerification(string JobName, string Outcome, int ExitCode, List<StreamVerification> Streams);
+
+    private sealed record StreamVerification(Guid Id, string JobName, string Outcome, int ExitCode, long SourceRows, long DestinationRows);
 
     private sealed record StreamRuns(string JobName, List<RunStartedResult> Runs, List<string> StillActive);
 

@@ -82,6 +82,18 @@ public sealed class StreamsJobTests
         Assert.Equal(3, runOutput.Split("inserted 0  updated 0").Length - 1);
         Assert.Equal(moved, await WatermarksAsync(sync));
 
+        // The runs of a streams job by cursor are its streams' runs, newest first, each naming its stream.
+        var listed = JsonSerializer.Deserialize<List<ListedRun>>(await sync.Http.GetStringAsync("/api/jobs/shop/runs?limit=500"), Json)!;
+        Assert.Equal(9, listed.Count);
+        Assert.All(Tables, table => Assert.Equal(3, listed.Count(r => r.JobName == $"shop.{table}")));
+        Assert.Equal(listed.OrderByDescending(r => r.StartedAt).Select(r => r.RunId), listed.Select(r => r.RunId));
+        var (runsCode, runsOutput) = await sync.CliAsync(null, "runs", "shop", "--limit", "4");
+        var runLines = runsOutput.Split('\n').Where(l => l.StartsWith("run ", StringComparison.Ordinal)).ToList();
+        Assert.True(runsCode == 0 && runLines.Count == 4, runsOutput);
+        Assert.Equal(listed.Take(4).Select(r => $"run {r.RunId}  {r.JobName}  Completed  "), runLines.Select(l => l[..l.IndexOf("processed", StringComparison.Ordinal)]));
+        var (showCode, shown) = await sync.CliAsync(null, "run", "show", listed[0].RunId.ToString());
+        Assert.True(showCode == 0 && shown.StartsWith($"run {listed[0].RunId}  {listed[0].JobName}  Completed  ", StringComparison.Ordinal), shown);
+
         var (code, discovered) = await sync.CliAsync(null, "discover", "source", "--destination", "destination");
         Assert.Equal(0, code);
         Assert.Contains("  - public.customers", discovered, StringComparison.Ordinal);
@@ -133,6 +145,8 @@ public sealed class StreamsJobTests
         Assert.Null(await OrdersTable.ScalarAsync(sync.Control, "SELECT key FROM sync_watermarks WHERE key = 'shop.audit_log'"));
         return watermarks;
     }
+
+    private sealed record ListedRun(Guid RunId, string JobName, DateTimeOffset StartedAt);
 
     private sealed record StreamRuns(string JobName, List<RunStartedResult> Runs, List<string> StillActive);
 }

@@ -20,7 +20,7 @@ internal static class OperatorCommands
                 return 0;
             }
 
-            SyncCommands.PrintRun(metrics.GetProperty("run"));
+            SyncCommands.PrintRun(metrics.GetProperty("run"), withJob: true);
             Console.WriteLine($"  batches {metrics.GetProperty("batches").GetInt32()}  rows {metrics.GetProperty("batchRows").GetInt64()}  {metrics.GetProperty("rowsPerSecond").GetDouble():0} rows/s");
             foreach (var batch in metrics.GetProperty("batchDetails").EnumerateArray())
             {
@@ -81,12 +81,20 @@ internal static class OperatorCommands
 
         var replayJob = new Argument<string>("job") { Description = "Job whose pending record dead letters to replay" };
         var ids = new Option<long[]>("--id") { Description = "Only these dead letters", AllowMultipleArgumentsPerToken = true };
-        var replay = new Command("replay", "Replay a job's pending record dead letters through a replay run") { replayJob, ids };
+        var replayStream = new Option<string?>("--stream") { Description = "Only this stream's (JOB.STREAM, or STREAM) of a streams job" };
+        var replay = new Command("replay", "Replay a job's pending record dead letters through a replay run") { replayJob, ids, replayStream };
         replay.SetAction(async (result, cancellationToken) =>
         {
+            var jobName = result.GetValue(replayJob)!;
+            if (ReplayTarget(jobName, result.GetValue(replayStream)) is not { } name)
+            {
+                Console.Error.WriteLine($"--stream {result.GetValue(replayStream)} is not a stream of job {jobName}: its streams are named {jobName}.STREAM.");
+                return 2;
+            }
+
             using var coordinator = client(result);
             var wanted = result.GetValue(ids) is { Length: > 0 } some ? JsonSerializer.Serialize(new { ids = some }) : null;
-            var started = await coordinator.PostAsync($"/api/jobs/{Uri.EscapeDataString(result.GetValue(replayJob)!)}/dead-letters/replay", cancellationToken, wanted);
+            var started = await coordinator.PostAsync($"/api/jobs/{Uri.EscapeDataString(name)}/dead-letters/replay", cancellationToken, wanted);
             Console.WriteLine(result.GetValue(json)
                 ? started.GetRawText()
                 : SyncCommands.Text(started, "runId") is { } runId
@@ -109,6 +117,16 @@ internal static class OperatorCommands
         command.Subcommands.Add(discard);
         return command;
     }
+
+    /// <summary>
+    /// What <c>dead-letters replay JOB [--stream S]</c> replays: the job, or one stream by its name
+    /// JOB.STREAM (issue 18; S alone is taken as the job's); null when S names another job's stream.
+    /// </summary>
+    internal static string? ReplayTarget(string job, string? stream) =>
+        stream is null ? job
+        : !stream.Contains('.', StringComparison.Ordinal) ? $"{job}.{stream}"
+        : stream.StartsWith(job + ".", StringComparison.Ordinal) ? stream
+        : null;
 
     public static Command Pause(Func<ParseResult, CoordinatorClient> client, Option<bool> json, bool pause)
     {

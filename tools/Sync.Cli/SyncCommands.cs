@@ -217,9 +217,10 @@ internal static class SyncCommands
                 return 0;
             }
 
+            // A streams job by cursor lists its streams' runs: each names its stream.
             foreach (var run in runs.EnumerateArray())
             {
-                PrintRun(run);
+                PrintRun(run, withJob: Text(run, "jobName") != result.GetValue(job));
             }
 
             return 0;
@@ -229,10 +230,11 @@ internal static class SyncCommands
 
     private static CoordinatorClient Client(ParseResult result) => new(result.GetValue(Api)!, result.GetValue(ApiKey));
 
-    internal static void PrintRun(JsonElement run)
+    /// <param name="withJob">Name the run's job (a stream <c>JOB.STREAM</c>) after its id.</param>
+    internal static void PrintRun(JsonElement run, bool withJob = false)
     {
         Console.WriteLine(
-            $"run {run.GetProperty("runId").GetGuid()}  {run.GetProperty("state").GetString()}  " +
+            $"run {run.GetProperty("runId").GetGuid()}  {(withJob ? $"{Text(run, "jobName")}  " : string.Empty)}{run.GetProperty("state").GetString()}  " +
             $"processed {run.GetProperty("processed").GetInt64()}  inserted {run.GetProperty("inserted").GetInt64()}  " +
             $"updated {run.GetProperty("updated").GetInt64()}  skipped {run.GetProperty("skipped").GetInt64()}  " +
             $"errors {run.GetProperty("errors").GetInt64()}  " +

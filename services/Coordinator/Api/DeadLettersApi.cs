@@ -80,12 +80,27 @@ internal static class DeadLettersApi
     /// with the run; 200 with no run when nothing is pending; 409 while a run of the job is active, and
     /// 409 when a dead letter to replay names no stream the job follows now (a cdc streams job's
     /// dead letter recorded before streams were kept, or whose stream left the file): its table
-    /// would be a guess, so nothing is replayed until it is discarded or left out by id.
+    /// would be a guess, so nothing is replayed until it is discarded or left out by id. A stream of a
+    /// cdc streams job (<c>JOB.STREAM</c>, no job of its own) replays the job's dead letters of that
+    /// stream, by the same rules, in a replay run of the job.
     /// </summary>
     private static async Task<Results<Accepted<ReplayStarted>, Ok<ReplayStarted>, NotFound<ProblemDetailsBody>, Conflict<ProblemDetailsBody>>> ReplayAsync(
         string name, ReplayRequest? request, JobCatalog jobs, CoordinatorDbContext dbContext, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
         var job = jobs.Find(name);
+        string? stream = null;
+        if (job is null && jobs.FindStreams(name) is { } streamsJob && streamsJob.Name != name && jobs.Find(streamsJob.Name) is { Streams: { } followed } cdcJob)
+        {
+            // A stream the job no longer follows is still named by its dead letters, which are refused below with their ids.
+            if (!followed.Any(s => s.Name == name) && !await dbContext.DeadLetters.AnyAsync(d => d.JobName == cdcJob.Name && d.Stream == name, cancellationToken))
+            {
+                return TypedResults.NotFound(ProblemDetailsBody.Of(
+                    $"Job \"{cdcJob.Name}\" has no stream \"{name}\".", $"Its streams: {string.Join(", ", followed.Select(s => s.Name).Order(StringComparer.Ordinal))}."));
+            }
+
+            (job, stream) = (cdcJob, name);
+        }
+
         if (job is null)
         {
             var (title, detail) = jobs.NotRunnable(name);
@@ -93,17 +108,18 @@ internal static class DeadLettersApi
         }
 
         var active = await dbContext.Runs.AsNoTracking()
-            .Where(r => r.JobName == name && RunStates.Active.Contains(r.CurrentState))
+            .Where(r => r.JobName == job.Name && RunStates.Active.Contains(r.CurrentState))
             .Select(r => (Guid?)r.CorrelationId)
             .FirstOrDefaultAsync(cancellationToken);
         if (active is not null)
         {
-            return TypedResults.Conflict(ProblemDetailsBody.Of($"Run {active} of job \"{name}\" is still active.", "Wait for it to finish, then replay."));
+            return TypedResults.Conflict(ProblemDetailsBody.Of($"Run {active} of job \"{job.Name}\" is still active.", "Wait for it to finish, then replay."));
         }
 
         var ids = request?.Ids is { Count: > 0 } wanted ? wanted.ToArray() : null;
         var letters = await dbContext.DeadLetters.AsNoTracking()
-            .Where(d => d.JobName == name && d.Kind == DeadLetterStates.Record && d.Status == DeadLetterStates.Pending && (ids == null || ids.Contains(d.Id)))
+            .Where(d => d.JobName == job.Name && d.Kind == DeadLetterStates.Record && d.Status == DeadLetterStates.Pending && (ids == null || ids.Contains(d.Id))
+                && (stream == null || d.Stream == stream))
             .Select(d => new { d.Id, d.Stream })
             .ToListAsync(cancellationToken);
         var unplaced = letters.Where(d => DeadLetterStreams.ReplayJob(job, d.Stream) is null).Select(d => d.Id).Order().ToList();
@@ -119,12 +135,15 @@ internal static class DeadLettersApi
         var pending = letters.Count;
         if (pending == 0)
         {
-            return TypedResults.Ok(new ReplayStarted(null, name, 0));
+            return TypedResults.Ok(new ReplayStarted(null, job.Name, 0, stream));
         }
 
+        // The replay run claims the job's pending dead letters by id: a stream's are its ids.
+        var limit = Runs.Activities.BeginReplayActivity.Limit;
+        var claimed = stream is null ? ids : letters.Select(d => d.Id).Order().Take(limit).ToArray();
         var runId = NewId.NextGuid();
-        await publish.PublishDurablyAsync(dbContext, new ReplayDeadLetters(runId, name, ids, DateTimeOffset.UtcNow), cancellationToken);
-        return TypedResults.Accepted($"/api/runs/{runId}", new ReplayStarted(runId, name, Math.Min(pending, Runs.Activities.BeginReplayActivity.Limit)));
+        await publish.PublishDurablyAsync(dbContext, new ReplayDeadLetters(runId, job.Name, claimed, DateTimeOffset.UtcNow), cancellationToken);
+        return TypedResults.Accepted($"/api/runs/{runId}", new ReplayStarted(runId, job.Name, Math.Min(pending, limit), stream));
     }
 
     /// <summary>Moves the messages of <c>{queue}_error</c> back to <c>{queue}</c> (at most ?limit=, default 1000) and resolves their dead letters.</summary>
@@ -149,7 +168,8 @@ internal static class DeadLettersApi
 
 internal sealed record ReplayRequest(IReadOnlyList<long>? Ids);
 
-internal sealed record ReplayStarted(Guid? RunId, string JobName, int DeadLetters);
+/// <param name="Stream">The stream (<c>JOB.STREAM</c>) of a cdc streams job whose dead letters alone were replayed; null for the whole job.</param>
+internal sealed record ReplayStarted(Guid? RunId, string JobName, int DeadLetters, string? Stream = null);
 
 internal sealed record ErrorQueueReplayed(string Queue, int Moved, int DeadLettersResolved);
 

@@ -127,10 +127,21 @@ internal static class RunsApi
         return TypedResults.Ok(RunView.Of(run, changes.GetValueOrDefault(id)) with { Streams = streams.GetValueOrDefault(id) });
     }
 
-    private static async Task<Ok<List<RunView>>> ListRunsAsync(string name, CoordinatorDbContext dbContext, CancellationToken cancellationToken, int limit = 20)
+    /// <summary>
+    /// A job's recent runs, newest first; of a streams job by cursor, its streams' runs (each a job
+    /// <c>JOB.STREAM</c> of its own), each naming its stream.
+    /// </summary>
+    private static async Task<Ok<List<RunView>>> ListRunsAsync(string name, JobCatalog jobs, CoordinatorDbContext dbContext, CancellationToken cancellationToken, int limit = 20)
     {
-        var runs = await dbContext.Runs.AsNoTracking()
-            .Where(r => r.JobName == name)
+        var query = dbContext.Runs.AsNoTracking().Where(r => r.JobName == name);
+        if (jobs.FindStreams(name) is { } streamsJob && streamsJob.Name == name)
+        {
+            // Job and stream names hold no dot, so the prefix takes exactly its streams' runs, those of a stream it has left too.
+            var prefix = name + ".";
+            query = dbContext.Runs.AsNoTracking().Where(r => r.JobName == name || r.JobName.StartsWith(prefix));
+        }
+
+        var runs = await query
             .OrderByDescending(r => r.StartedAt)
             .Take(Math.Clamp(limit, 1, 500))
             .ToListAsync(cancellationToken);

@@ -37,10 +37,8 @@ internal static class VerifyApi
                 return invalid;
             }
 
-            var expansion = resolution.Expansion!;
-
             var views = new List<VerificationView>();
-            foreach (var stream in expansion.Jobs.SelectMany(j => j.Streams ?? [j]))
+            foreach (var stream in StreamsOf(resolution.Expansion!))
             {
                 views.Add(await verifications.VerifyAsync(stream, repair && stream.Mode != SyncMode.Cdc, cancellationToken) is var view && repair && stream.Mode == SyncMode.Cdc && view.ExitCode == 1
                     ? view with { RepairNote = CdcStreamRepairNote }
@@ -58,18 +56,60 @@ internal static class VerifyApi
         return TypedResults.Ok(await verifications.VerifyAsync(job, repair, cancellationToken));
     }
 
-    private static async Task<Results<Ok<VerificationView>, ProblemHttpResult>> LatestAsync(
-        string name, JobCatalog jobs, JobVerifications verifications, CancellationToken cancellationToken)
+    /// <summary>
+    /// The latest verification of a job or of a stream (<c>JOB.STREAM</c>: a cursor stream's own, or a cdc
+    /// stream's, kept under its name by the whole job's verification). Of a streams job as a whole, its
+    /// streams resolved as the POST does, the latest result of each with the worst outcome; a stream never
+    /// verified (a table joined since) is listed as not verified and makes the outcome Unverifiable, since
+    /// the job as a whole has not been proven.
+    /// </summary>
+    private static async Task<Results<Ok<VerificationView>, Ok<StreamsVerificationView>, UnprocessableEntity<ValidationView>, ProblemHttpResult>> LatestAsync(
+        string name, JobCatalog jobs, StreamResolver streams, JobVerifications verifications, CancellationToken cancellationToken)
     {
-        if (jobs.Find(name) is null)
+        if (jobs.FindStreams(name) is { } streamsJob && streamsJob.Name == name)
+        {
+            var resolution = await StreamsResolution.ResolveAsync(streams, streamsJob, "ask again", cancellationToken);
+            if (resolution.Unanswered is { } unanswered)
+            {
+                return unanswered;
+            }
+
+            if (resolution.Invalid is { } invalid)
+            {
+                return invalid;
+            }
+
+            var views = new List<VerificationView>();
+            var notVerified = new List<string>();
+            foreach (var stream in StreamsOf(resolution.Expansion!))
+            {
+                if (await verifications.LatestAsync(stream.Name, cancellationToken) is { } latest)
+                {
+                    views.Add(latest);
+                }
+                else
+                {
+                    notVerified.Add(stream.Name);
+                }
+            }
+
+            return views.Count > 0 ? TypedResults.Ok(StreamsVerificationView.Of(name, views, notVerified)) : NotVerifiedYet(name);
+        }
+
+        // A stream of a streams job (its own name, a job of its own or not) is found by its job.
+        if (jobs.Find(name) is null && jobs.FindStreams(name) is null)
         {
             return UnknownJob(name, jobs);
         }
 
-        return await verifications.LatestAsync(name, cancellationToken) is { } latest
-            ? TypedResults.Ok(latest)
-            : OperationsApi.Problem(StatusCodes.Status404NotFound, $"Job \"{name}\" has not been verified yet.", "Verify it with POST /api/jobs/{name}/verify (syncctl verify <job>).");
+        return await verifications.LatestAsync(name, cancellationToken) is { } found ? TypedResults.Ok(found) : NotVerifiedYet(name);
     }
+
+    private static ProblemHttpResult NotVerifiedYet(string name) =>
+        OperationsApi.Problem(StatusCodes.Status404NotFound, $"Job \"{name}\" has not been verified yet.", "Verify it with POST /api/jobs/{name}/verify (syncctl verify <job>).");
+
+    /// <summary>The streams a streams job resolved to: its stream jobs, or the streams inside its one cdc job.</summary>
+    private static IEnumerable<JobSpec> StreamsOf(StreamExpansionResult expansion) => expansion.Jobs.SelectMany(j => j.Streams ?? [j]);
 
     // A repair run reads keys by the job's name, and a cdc stream (JOB.STREAM) is no job of its own: it
     // is read through its streams job's one slot, which a repair run must not share with the running job.
@@ -83,12 +123,17 @@ internal static class VerifyApi
     }
 }
 
-/// <summary>A streams job's verification: each stream's, and the worst outcome (its exit code is the CLI's).</summary>
+/// <summary>
+/// A streams job's verification: each stream's, and the worst outcome (its exit code is the CLI's). Of
+/// the latest results (GET), <see cref="NotVerified"/> names the streams without one: they count as Unverifiable.
+/// </summary>
 internal sealed record StreamsVerificationView(string JobName, string Outcome, int ExitCode, IReadOnlyList<VerificationView> Streams)
 {
-    public static StreamsVerificationView Of(string jobName, IReadOnlyList<VerificationView> streams)
+    public IReadOnlyList<string>? NotVerified { get; init; }
+
+    public static StreamsVerificationView Of(string jobName, IReadOnlyList<VerificationView> streams, IReadOnlyList<string>? notVerified = null)
     {
-        var exitCode = streams.Count == 0 ? (int)VerifyOutcome.Unverifiable : streams.Max(s => s.ExitCode);
-        return new StreamsVerificationView(jobName, ((VerifyOutcome)exitCode).ToString(), exitCode, streams);
+        var exitCode = streams.Count == 0 || notVerified is { Count: > 0 } ? (int)VerifyOutcome.Unverifiable : streams.Max(s => s.ExitCode);
+        return new StreamsVerificationView(jobName, ((VerifyOutcome)exitCode).ToString(), exitCode, streams) { NotVerified = notVerified };
     }
 }
