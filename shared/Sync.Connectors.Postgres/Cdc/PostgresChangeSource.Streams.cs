@@ -1,11 +1,9 @@
-using System.Data;
 using System.Threading.Channels;
 using Npgsql;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
 using NpgsqlTypes;
-using Sync.Batches;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
 using Sync.Jobs;
@@ -16,19 +14,24 @@ namespace Sync.Connectors.Postgres.Cdc;
 /// A cdc job with streams (<see cref="JobSpec.Streams"/>): one replication slot and one publication
 /// follow all of its tables, and each change goes to its stream's batches, which travel with the
 /// stream's job (its destination table). The watermark is the job's (<see cref="CdcStreamsPosition"/>):
-/// an LSN and the tables copied.
+/// an LSN, the tables copied, and the copy point of a table copied after the slot's first copy.
 /// <list type="bullet">
 /// <item>First run: the publication holds every table; the slot's exported snapshot copies them all,
 /// so every copy meets the stream at the slot's consistent point.</item>
 /// <item>A run finding tables of the job the watermark has not copied (streams added to the file):
-/// the publication gets them, then a temporary slot's exported snapshot copies only them; that run
-/// streams nothing and keeps the LSN. The next run streams from it: a new table's changes since it was
-/// published replay over its copy (the overlap idempotent loading makes harmless), and the changes
-/// after the copy's snapshot come after the copy, so the copy never overwrites a newer value. Making
-/// the temporary slot waits for every transaction open when the table was published, so each of
-/// those is in the copy.</item>
+/// the publication gets them, then a temporary slot's exported snapshot copies only them, as a
+/// refresh (<see cref="CopyAgainAsync"/>: a destination table that held the stream before keeps no row
+/// the source no longer has); that run streams nothing and keeps the LSN, each copied table with the
+/// temporary slot's consistent point L. The next run streams from the LSN and passes over a copied
+/// table's changes in transactions that committed before L (they are in the copy), so the copy never
+/// overwrites a newer value and is never overwritten by an older one. Making the temporary slot waits
+/// for every transaction open when the table was published, so each of those is in the copy.</item>
 /// <item>Otherwise the run streams, as a job of one table does; a table gone from the streams is
-/// dropped from the publication first, and its changes still in the WAL are passed over.</item>
+/// dropped from the publication first, and its changes still in the WAL are passed over. A TRUNCATE of
+/// some partitions of a stream's table stops the stream before its transaction: the run hands over
+/// everything before it, of every stream, then copies that table again as a refresh, and keeps the LSN
+/// before the truncate with that table's copy point, so the other tables lose no change and the next
+/// run passes over the truncate (it is in the copy) instead of meeting it again.</item>
 /// </list>
 /// </summary>
 public sealed partial class PostgresChangeSource
@@ -71,12 +74,21 @@ public sealed partial class PostgresChangeSource
             else if (plans.Where(p => !position.Tables.Contains(p.Job.Source.Table)).ToList() is { Count: > 0 } added)
             {
                 await SetPublicationAsync(connection, job, tables, cancellationToken);
-                await CopyAddedAsync(job, added, CdcStreamsPosition.Of(position.Lsn, tables), summary, onBatch, cancellationToken);
+                await CopyAgainAsync(
+                    job, added, at => CdcStreamsPosition.Of(position.Lsn, tables, CdcStreamsPosition.With(position.CopiedAt, added.Select(p => p.Job.Source.Table), at)),
+                    summary, onBatch, cancellationToken);
             }
             else
             {
                 await SetPublicationAsync(connection, job, tables, cancellationToken);
-                await StreamStreamsAsync(job, plans, position.Lsn, summary, onBatch, cancellationToken);
+                if (await StreamStreamsAsync(job, plans, position.Lsn, position.CopiedAt, summary, onBatch, cancellationToken) is { } truncated)
+                {
+                    var again = truncated.Streams.Select(p => p.Job.Source.Table).ToList();
+                    LogRefreshing(truncated.Partitions, string.Join(", ", again));
+                    await CopyAgainAsync(
+                        job, truncated.Streams, at => CdcStreamsPosition.Of(truncated.End, tables, CdcStreamsPosition.With(position.CopiedAt, again, at)),
+                        summary, onBatch, cancellationToken);
+                }
             }
 
             return summary;
@@ -144,7 +156,7 @@ public sealed partial class PostgresChangeSource
             CdcSlot.NameOf(job.Name), slotSnapshotInitMode: LogicalSlotSnapshotInitMode.Export, cancellationToken: cancellationToken);
         LogSlotCreated(CdcSlot.NameOf(job.Name), slot.ConsistentPoint.ToString());
         var high = CdcStreamsPosition.Of(slot.ConsistentPoint, plans.Select(p => p.Job.Source.Table));
-        await CopyInSnapshotAsync(connection, slot.SnapshotName, plans, high, summary, onBatch, cancellationToken);
+        await CopyInSnapshotAsync(connection, slot.SnapshotName, plans, high, refresh: false, summary, onBatch, cancellationToken);
         if (fence > 0)
         {
             await CdcSlotClaim.MarkAsync(connection, job.Name, fence, copied: true, cancellationToken);
@@ -153,57 +165,15 @@ public sealed partial class PostgresChangeSource
         summary.KeepAtLeast(high);
     }
 
-    private async Task CopyAddedAsync(
-        JobSpec job, IReadOnlyList<StreamPlan> added, CursorPosition high, ExtractionSummary summary,
-        Func<JobSpec, RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
-    {
-        // A temporary slot goes with its connection; it is made only for its snapshot, and a name of its
-        // own per extraction keeps a redelivered one from meeting it.
-        await using var replication = new LogicalReplicationConnection(connections.GetConnectionString(job.Source.Connection));
-        await replication.Open(cancellationToken);
-        var slot = await replication.CreatePgOutputReplicationSlot(
-            $"sync_copy_{Guid.NewGuid():N}", temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.Export, cancellationToken: cancellationToken);
-        await using var connection = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
-        await CopyInSnapshotAsync(connection, slot.SnapshotName, added, high, summary, onBatch, cancellationToken);
-        summary.KeepAtLeast(high);
-    }
-
-    // The exported snapshot lives only while its replication connection stays open and idle: the caller keeps it so.
-    private static async Task CopyInSnapshotAsync(
-        NpgsqlConnection connection, string? snapshotName, IReadOnlyList<StreamPlan> plans, CursorPosition high, ExtractionSummary summary,
-        Func<JobSpec, RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
-    {
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        // SET TRANSACTION SNAPSHOT takes no parameter; the name is the server's, checked to be one.
-        var snapshot = snapshotName is { } name && SnapshotName().IsMatch(name)
-            ? name
-            : throw new InvalidOperationException($"The replication slot returned no usable snapshot name ({snapshotName}).");
-        await using (var set = new NpgsqlCommand($"SET TRANSACTION SNAPSHOT '{snapshot}'", connection, transaction))
-        {
-            await set.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        foreach (var stream in plans)
-        {
-            var rows = new TupleBuffer();
-            var sql = PostgresSource.BuildCopySql(stream.Job.Source with { Cursor = stream.Plan.Columns[0].Name, Lookback = TimeSpan.Zero }, stream.Plan, hasAfter: false, CursorBound.None);
-            await CopyBatches.ReadAsync(connection, sql, stream.Job, rows, EmitAsync, cancellationToken);
-
-            async ValueTask EmitAsync()
-            {
-                var batch = new RecordBatch(stream.Plan.BatchColumns, rows.RowCount, rows.ToArray());
-                rows.Clear();
-                summary.Add(batch.RowCount, high);
-                await onBatch(stream.Job, batch, high, cancellationToken);
-            }
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-    }
-
-    private async Task StreamStreamsAsync(
-        JobSpec job, IReadOnlyList<StreamPlan> plans, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
-        Func<JobSpec, RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Streams from the watermark, passing over each stream's changes its copy holds (<paramref name="copiedAt"/>).
+    /// Returns null, or the streams whose partitions a TRUNCATE of some partitions truncated: the stream
+    /// then stopped before that transaction, having sent everything before it (up to <see cref="Truncated.End"/>),
+    /// and those tables are copied again (<see cref="CopyAgainAsync"/>).
+    /// </summary>
+    private async Task<Truncated?> StreamStreamsAsync(
+        JobSpec job, IReadOnlyList<StreamPlan> plans, NpgsqlLogSequenceNumber watermark, IReadOnlyDictionary<string, NpgsqlLogSequenceNumber> copiedAt,
+        ExtractionSummary summary, Func<JobSpec, RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
         var tables = plans.Select(p => p.Job.Source.Table).ToList();
         var texts = new List<TextConversion?>(plans.Count);
@@ -223,12 +193,19 @@ public sealed partial class PostgresChangeSource
             var channel = Channel.CreateBounded<StreamsTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
             var decoders = plans.Select((p, i) => new ChangeDecoder(p.Plan, p.Job.Source, p.Carries, texts[i], readsEveryColumn: p.Job.Transform is { Columns.Count: 0, Code: null })).ToList();
             var batchers = plans.Select(p => new ChangeBatcher(p.Plan.BatchColumns, p.Job.BatchSize, p.Job.BatchBytes, p.Job.Name)).ToList();
+            var copies = tables.Select(t => copiedAt.TryGetValue(t, out var at) ? at : (NpgsqlLogSequenceNumber?)null).ToList();
             var reader = new ReaderState();
             NpgsqlLogSequenceNumber? lastEnd = null;
-            var reading = ReadStreamsAsync(replication, job, routing, decoders, watermark, channel.Writer, reader, stop.Token);
+            var reading = ReadStreamsAsync(replication, job, routing, decoders, copies, watermark, channel.Writer, reader, stop.Token);
             await PaceAsync(channel.Reader, reading, replication, stop, TakeAsync, FlushAsync, cancellationToken);
             await FlushAsync();
-            summary.KeepAtLeast(CdcStreamsPosition.Of(QuietEnd(replication, reader, channel.Reader.TryPeek(out _), lastEnd ?? watermark), tables));
+            if (reader is { Truncated: { } partitions, TruncatedStreams: { } truncated } && channel.Reader.Completion.IsCompleted)
+            {
+                return new Truncated(partitions, [.. truncated.Select(i => plans[i])], lastEnd ?? watermark);
+            }
+
+            summary.KeepAtLeast(CdcStreamsPosition.Of(QuietEnd(replication, reader, channel.Reader.TryPeek(out _), lastEnd ?? watermark), tables, copiedAt));
+            return null;
 
             async ValueTask<Gathered> TakeAsync(StreamsTransaction transaction)
             {
@@ -259,7 +236,7 @@ public sealed partial class PostgresChangeSource
 
             async ValueTask EmitAsync(int stream, RecordBatch batch)
             {
-                var position = CdcStreamsPosition.Of(lastEnd ?? watermark, tables);
+                var position = CdcStreamsPosition.Of(lastEnd ?? watermark, tables, copiedAt);
 
                 summary.Add(batch.RowCount, position);
                 await onBatch(plans[stream].Job, batch, position, cancellationToken);
@@ -274,14 +251,19 @@ public sealed partial class PostgresChangeSource
         }
     }
 
+    /// <param name="copiedAt">By stream, the consistent point of a copy made after the slot's: the stream's changes in transactions that committed before it are in the copy, and passed over.</param>
     private static async Task ReadStreamsAsync(
-        LogicalReplicationConnection replication, JobSpec job, StreamRouting routing, IReadOnlyList<ChangeDecoder> decoders, NpgsqlLogSequenceNumber from,
-        ChannelWriter<StreamsTransaction> writer, ReaderState state, CancellationToken cancellationToken)
+        LogicalReplicationConnection replication, JobSpec job, StreamRouting routing, IReadOnlyList<ChangeDecoder> decoders, IReadOnlyList<NpgsqlLogSequenceNumber?> copiedAt,
+        NpgsqlLogSequenceNumber from, ChannelWriter<StreamsTransaction> writer, ReaderState state, CancellationToken cancellationToken)
     {
         await Task.Yield();
         var slot = new PgOutputReplicationSlot(CdcSlot.NameOf(job.Name));
         var publication = new PgOutputReplicationOptions(CdcSlot.NameOf(job.Name), PgOutputProtocolVersion.V1, binary: true);
         var touched = new SortedSet<int>();
+        // Of the open transaction: the streams its changes are in the copy of, and those whose partitions it truncates.
+        var copied = new bool[decoders.Count];
+        var truncated = new SortedSet<int>();
+        var partitions = new List<string>();
         await foreach (var message in replication.StartReplication(slot, publication, cancellationToken, from))
         {
             switch (message)
@@ -293,55 +275,71 @@ public sealed partial class PostgresChangeSource
                     }
 
                     break;
-                case BeginMessage:
+                case BeginMessage begin:
                     state.InTransaction = true;
+                    // The copy's snapshot holds exactly the transactions whose commit record is before its
+                    // consistent point (those a slot made there passes over), and a Begin names that record.
+                    for (var i = 0; i < copied.Length; i++)
+                    {
+                        copied[i] = copiedAt[i] is { } at && begin.TransactionFinalLsn < at;
+                    }
+
                     break;
-                case InsertMessage insert when routing.Of(insert.Relation) is { } i:
+                case InsertMessage insert when Follow(insert.Relation) is { } i:
                     touched.Add(i);
                     decoders[i].AddUpsert(await decoders[i].ReadAsync(insert.Relation, insert.NewRow, null, cancellationToken));
                     break;
-                case FullUpdateMessage full when routing.Of(full.Relation) is { } i:
+                case FullUpdateMessage full when Follow(full.Relation) is { } i:
                     touched.Add(i);
                     var old = await decoders[i].ReadAsync(full.Relation, full.OldRow, null, cancellationToken);
                     decoders[i].AddUpdate(old.Values, await decoders[i].ReadAsync(full.Relation, full.NewRow, old.Values, cancellationToken));
                     break;
-                case IndexUpdateMessage keyed when routing.Of(keyed.Relation) is { } i:
+                case IndexUpdateMessage keyed when Follow(keyed.Relation) is { } i:
                     touched.Add(i);
                     var oldKey = await decoders[i].ReadAsync(keyed.Relation, keyed.Key, null, cancellationToken);
                     decoders[i].AddUpdate(oldKey.Values, await decoders[i].ReadAsync(keyed.Relation, keyed.NewRow, null, cancellationToken));
                     break;
-                case UpdateMessage update when routing.Of(update.Relation) is { } i:
+                case UpdateMessage update when Follow(update.Relation) is { } i:
                     touched.Add(i);
                     decoders[i].AddUpsert(await decoders[i].ReadAsync(update.Relation, update.NewRow, null, cancellationToken));
                     break;
-                case KeyDeleteMessage delete when routing.Of(delete.Relation) is { } i:
+                case KeyDeleteMessage delete when Follow(delete.Relation) is { } i:
                     touched.Add(i);
                     decoders[i].AddDelete(await decoders[i].ReadAsync(delete.Relation, delete.Key, null, cancellationToken));
                     break;
-                case FullDeleteMessage delete when routing.Of(delete.Relation) is { } i:
+                case FullDeleteMessage delete when Follow(delete.Relation) is { } i:
                     touched.Add(i);
                     decoders[i].AddDelete(await decoders[i].ReadAsync(delete.Relation, delete.OldRow, null, cancellationToken));
                     break;
                 case TruncateMessage truncate:
                     foreach (var relation in truncate.Relations)
                     {
-                        if (routing.Of(relation) is not { } t || routing.Stream(t).Destination.Truncate != TruncateMode.Apply)
+                        if (routing.Of(relation) is not { } t || copied[t] || routing.Stream(t).Destination.Truncate != TruncateMode.Apply)
                         {
                             continue;
                         }
 
                         if (relation.RelationId != routing.TableOid(t))
                         {
-                            // As for a job of one table (PostgresChangeSource.ReadAsync): the destination cannot tell a partition's rows apart.
-                            throw new SourceSchemaException(
-                                $"A TRUNCATE of partition {relation.Namespace}.{relation.RelationName} of {routing.Stream(t).Source.Table} (in the WAL at {truncate.WalStart}) cannot be applied: the destination cannot tell that partition's rows apart, and truncating the whole destination table would lose the other partitions' rows. " +
-                                $"To copy the tables again: pause the job, empty the destination tables, reset the job's watermark (DELETE /api/jobs/{job.Name}/watermark), resume.");
+                            // As for a job of one table (PostgresChangeSource.ReadAsync): the destination cannot tell a
+                            // partition's rows apart, so the table is copied again instead. The rest of this transaction
+                            // is read only for other such truncates; none of it is sent (it is read again by the next
+                            // run, past the copy for this table), so the other tables lose none of its changes.
+                            truncated.Add(t);
+                            partitions.Add($"{relation.Namespace}.{relation.RelationName} (in the WAL at {truncate.WalStart})");
+                            continue;
                         }
 
                         touched.Add(t);
                         decoders[t].AddTruncate();
                     }
 
+                    break;
+                case CommitMessage when truncated.Count > 0:
+                    state.Truncated = string.Join(", ", partitions);
+                    state.TruncatedStreams = [.. truncated];
+                    writer.Complete();
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
                     break;
                 case CommitMessage commit:
                     var changes = new List<(int Stream, IReadOnlyList<RowChange> Changes)>(touched.Count);
@@ -356,7 +354,14 @@ public sealed partial class PostgresChangeSource
                     break;
             }
         }
+
+        // The stream a change of the relation goes to: none for a relation of no stream, for a change the
+        // stream's copy holds, and once the transaction truncates some partitions (it is not sent).
+        int? Follow(RelationMessage relation) => routing.Of(relation) is { } i && !copied[i] && truncated.Count == 0 ? i : null;
     }
+
+    /// <summary>A TRUNCATE of some partitions: the partitions, their streams, and the end of the last transaction sent before it.</summary>
+    private sealed record Truncated(string Partitions, IReadOnlyList<StreamPlan> Streams, NpgsqlLogSequenceNumber End);
 
     /// <summary>A stream's job, the plan its table is read with, and the table's OID.</summary>
     private sealed record StreamPlan(JobSpec Job, SourcePlan Plan, ValueCarry[] Carries, uint TableOid);

@@ -391,49 +391,30 @@ public sealed partial class PostgresChangeSource(
     /// among them, are in the copy and not streamed again. The destination never loses a row the
     /// source still has (upserts, then one sweep transaction), and the job goes on by itself.
     /// </summary>
-    private async Task RefreshAsync(
+    private Task RefreshAsync(
         JobSpec job, SourcePlan plan, ValueCarry[] carries, uint tableOid, ExtractionSummary summary,
-        Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
-    {
-        // A temporary slot goes with its connection; it is made only for its snapshot (as in CopyAddedAsync).
-        await using var replication = new LogicalReplicationConnection(connections.GetConnectionString(job.Source.Connection));
-        await replication.Open(cancellationToken);
-        var slot = await replication.CreatePgOutputReplicationSlot(
-            $"sync_copy_{Guid.NewGuid():N}", temporarySlot: true, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.Export, cancellationToken: cancellationToken);
-        var high = CdcPosition.Of(slot.ConsistentPoint);
-        await using var connection = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
-        await CopyInSnapshotAsync(
-            connection,
-            slot.SnapshotName,
-            [new StreamPlan(job, plan, carries, tableOid)],
-            high,
-            summary,
-            (_, batch, position, ct) => onBatch(batch with { Operations = Enumerable.Repeat(RowOperations.Refresh, batch.RowCount).ToArray() }, position, ct),
-            cancellationToken);
-
-        var sweep = new TupleBuffer();
-        sweep.BeginTuple(plan.BatchColumns.Count);
-        for (var i = 0; i < plan.BatchColumns.Count; i++)
-        {
-            sweep.AppendField(default, isNull: true);
-        }
-
-        summary.Add(1, high);
-        await onBatch(new RecordBatch(plan.BatchColumns, 1, sweep.ToArray(), [RowOperations.Sweep]), high, cancellationToken);
-        summary.KeepAtLeast(high);
-    }
+        Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken) =>
+        CopyAgainAsync(job, [new StreamPlan(job, plan, carries, tableOid)], CdcPosition.Of, summary, (_, batch, position, ct) => onBatch(batch, position, ct), cancellationToken);
 
     /// <summary>Whether the reader holds a transaction not yet handed to the batcher (received in part, or its hand-over cut off).</summary>
     private sealed class ReaderState
     {
         private volatile bool _inTransaction;
         private volatile string? _truncated;
+        private volatile IReadOnlyList<int>? _truncatedStreams;
 
         /// <summary>The partitions a TRUNCATE of some partitions truncated: the reader stopped before its transaction.</summary>
         public string? Truncated
         {
             get => _truncated;
             set => _truncated = value;
+        }
+
+        /// <summary>Of a job with streams, the streams whose partitions <see cref="Truncated"/> names (indexes into the job's streams).</summary>
+        public IReadOnlyList<int>? TruncatedStreams
+        {
+            get => _truncatedStreams;
+            set => _truncatedStreams = value;
         }
 
         public bool InTransaction
