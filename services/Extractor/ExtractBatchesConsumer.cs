@@ -6,6 +6,7 @@ using Sync.Connectors.Postgres;
 using Sync.Connectors.Postgres.Cdc;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
+using Sync.Messaging;
 using Sync.ServiceDefaults;
 
 namespace Sync.Extractor;
@@ -21,9 +22,18 @@ namespace Sync.Extractor;
 internal sealed partial class ExtractBatchesConsumer(
     ConnectorRegistry connectors,
     IRequestClient<BeginExtraction> beginExtraction,
+    BatchMemory memory,
     ILogger<ExtractBatchesConsumer> logger) : IConsumer<ExtractBatches>
 {
     private const int SendsInFlight = 16;
+
+    private static async Task SentAsync(Task publish, BatchMemory.Lease lease)
+    {
+        using (lease)
+        {
+            await publish;
+        }
+    }
 
     public async Task Consume(ConsumeContext<ExtractBatches> context)
     {
@@ -50,10 +60,14 @@ internal sealed partial class ExtractBatchesConsumer(
             async ValueTask PublishAsync(RecordBatch batch, IReadOnlyList<RejectedRecord> rejected, JobSpec job, CancellationToken cancellationToken)
             {
                 var batchFence = await FenceAsync(cancellationToken);
+                // Its rows count against the service's batch memory until the broker has confirmed it.
+                var lease = await memory.AcquireAsync(batch.Rows.Length, cancellationToken);
                 batchSeq++;
-                inFlight.Enqueue(context.Publish(
-                    new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, job, batch, batchFence, rejected.Count == 0 ? null : rejected),
-                    cancellationToken));
+                inFlight.Enqueue(SentAsync(
+                    context.Publish(
+                        new TransformBatch(message.RunId, message.JobName, extractionId, batchSeq, job, batch, batchFence, rejected.Count == 0 ? null : rejected),
+                        cancellationToken),
+                    lease));
                 SyncTelemetry.RowsExtracted.Add(batch.RowCount, SyncTelemetry.JobTag(message.JobName));
                 heartbeat.Add(batch.RowCount);
                 while (inFlight.Count >= SendsInFlight)

@@ -6,12 +6,13 @@ using Sync.Batches;
 using Sync.Connectors;
 using Sync.Connectors.Postgres;
 using Sync.Contracts;
+using Sync.Messaging;
 using Sync.ServiceDefaults;
 
 namespace Sync.Loader;
 
 /// <summary>Applies a batch to the destination and reports its counts; a batch applied before reports its first counts again.</summary>
-internal sealed partial class LoadBatchConsumer(BatchDestinations destination, ILogger<LoadBatchConsumer> logger) : IConsumer<LoadBatch>
+internal sealed partial class LoadBatchConsumer(BatchDestinations destination, BatchMemory memory, ILogger<LoadBatchConsumer> logger) : IConsumer<LoadBatch>
 {
     private const string Stage = "load";
 
@@ -22,6 +23,8 @@ internal sealed partial class LoadBatchConsumer(BatchDestinations destination, I
         LoadResult result;
         try
         {
+            // The rows and what the load makes of them count against the service's batch memory while it loads.
+            using var lease = await memory.AcquireAsync(message.Batch.Rows.Length, context.CancellationToken);
             result = await destination.LoadAsync(message, context.CancellationToken);
         }
         catch (ChangeBatchOutOfOrderException)

@@ -15,7 +15,7 @@ internal sealed class LoadBatchConsumerDefinition : ConsumerDefinition<LoadBatch
         // reconnect replaces; a consumer limit outlives it, and deliveries stranded by a dropped
         // connection kept all its slots, so the new channel never consumed (Failures/BrokerOutageTests).
         endpointConfigurator.ConcurrentMessageLimit = 4;
-        endpointConfigurator.PrefetchCount = 8;
+        endpointConfigurator.PrefetchCount = 4;
         endpointConfigurator.UseStageRetry(consumerConfigurator, context, LoaderRetry.Destination, (LoadBatch load, Exception exception) =>
             new BatchFailed(load.RunId, load.JobName, load.BatchSeq, "load", exception.Message, load.Job.Name == load.JobName ? null : load.Job.Name));
     }

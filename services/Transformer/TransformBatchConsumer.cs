@@ -2,15 +2,18 @@ using System.Diagnostics;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Sync.Contracts;
+using Sync.Messaging;
 using Sync.ServiceDefaults;
 
 namespace Sync.Transformer;
 
-internal sealed partial class TransformBatchConsumer(BatchTransforms transforms, ILogger<TransformBatchConsumer> logger) : IConsumer<TransformBatch>
+internal sealed partial class TransformBatchConsumer(BatchTransforms transforms, BatchMemory memory, ILogger<TransformBatchConsumer> logger) : IConsumer<TransformBatch>
 {
     public async Task Consume(ConsumeContext<TransformBatch> context)
     {
         var message = context.Message;
+        // The rows, their transformed copy and the next message count against the service's batch memory until that is sent.
+        using var lease = await memory.AcquireAsync(message.Batch.Rows.Length, context.CancellationToken);
         var started = Stopwatch.GetTimestamp();
         var outcome = await transforms.ApplyAsync(message.Job, message.Batch, context.CancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started);

@@ -18,7 +18,7 @@ internal sealed class TransformBatchConsumerDefinition : ConsumerDefinition<Tran
         // reconnect replaces; a consumer limit outlives it, and deliveries stranded by a dropped
         // connection kept all its slots, so the new channel never consumed (Failures/BrokerOutageTests).
         endpointConfigurator.ConcurrentMessageLimit = 4;
-        endpointConfigurator.PrefetchCount = 16;
+        endpointConfigurator.PrefetchCount = 4;
         endpointConfigurator.UseStageRetry(consumerConfigurator, context, Retry, (TransformBatch transform, Exception exception) =>
             new BatchFailed(transform.RunId, transform.JobName, transform.BatchSeq, "transform", exception.Message, transform.Job.Name == transform.JobName ? null : transform.Job.Name));
     }

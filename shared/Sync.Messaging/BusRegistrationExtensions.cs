@@ -84,6 +84,8 @@ public static class BusRegistrationExtensions
         // need it), so with the former 30 s every outage cost at least 30 s without consuming
         // (BrokerOutageTests logs: "Consumer stop canceled" 30 s after the channel shutdown).
         // ConsumerStopTimeout cancels them earlier; the broker redelivers them.
+        builder.Services.AddOptions<BatchMemoryOptions>().BindConfiguration(BatchMemoryOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<BatchMemory>();
         builder.Services.AddOptions<MassTransitHostOptions>().Configure<IOptions<RabbitMqOptions>>((options, rabbit) =>
         {
             options.WaitUntilStarted = true;
