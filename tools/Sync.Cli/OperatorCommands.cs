@@ -95,11 +95,26 @@ internal static class OperatorCommands
             using var coordinator = client(result);
             var wanted = result.GetValue(ids) is { Length: > 0 } some ? JsonSerializer.Serialize(new { ids = some }) : null;
             var started = await coordinator.PostAsync($"/api/jobs/{Uri.EscapeDataString(name)}/dead-letters/replay", cancellationToken, wanted);
-            Console.WriteLine(result.GetValue(json)
-                ? started.GetRawText()
-                : SyncCommands.Text(started, "runId") is { } runId
-                    ? $"replay run {runId}: {started.GetProperty("deadLetters").GetInt32()} dead letter(s)"
-                    : "nothing pending to replay");
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(started.GetRawText());
+                return 0;
+            }
+
+            // A streams job by cursor replays each stream in a run of its own, named on its line.
+            var runs = started.TryGetProperty("runs", out var streamRuns) ? [.. streamRuns.EnumerateArray()] : new List<JsonElement> { started };
+            var lines = runs.Where(r => SyncCommands.Text(r, "runId") is not null)
+                .Select(r => $"replay run {SyncCommands.Text(r, "runId")}{(streamRuns.ValueKind == JsonValueKind.Array ? $"  {SyncCommands.Text(r, "jobName")}" : string.Empty)}: {r.GetProperty("deadLetters").GetInt32()} dead letter(s)")
+                .ToList();
+            Console.WriteLine(lines.Count > 0 ? string.Join(Environment.NewLine, lines) : "nothing pending to replay");
+            if (started.TryGetProperty("stillActive", out var stillActive))
+            {
+                foreach (var active in stillActive.EnumerateArray())
+                {
+                    Console.Error.WriteLine($"{active.GetString()}: a run is still active, not replayed");
+                }
+            }
+
             return 0;
         });
         command.Subcommands.Add(replay);

@@ -19,7 +19,8 @@ internal static class CdcSlotsApi
     private static async Task<Results<Ok<List<CdcSlotOutcome>>, ProblemHttpResult>> RemoveAsync(
         string name, JobCatalog jobs, CdcSlotCleanup cleanup, CancellationToken cancellationToken)
     {
-        if (jobs.Find(name) is not null)
+        // A cdc streams job is a job of the catalog only once resolved (not yet after a restart); its file defines it all the same.
+        if (jobs.Find(name) is not null || jobs.FindStreams(name)?.Name == name)
         {
             return OperationsApi.Problem(
                 StatusCodes.Status409Conflict,

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Sync.Contracts.Jobs;
 using Sync.Coordinator.Data;
 using Sync.Coordinator.Jobs;
 using Sync.Coordinator.Runs;
@@ -18,10 +19,21 @@ internal static class OperationsApi
         return app;
     }
 
-    private static async Task<Results<Ok<JobPauseView>, ProblemHttpResult>> PauseAsync(
-        string name, JobCatalog jobs, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pauses a job's schedule. A streams job is paused by its own name (the schedulers skip its
+    /// start), known from its file alone; a stream (<c>JOB.STREAM</c>) not resolved since the
+    /// Coordinator started is resolved first (503, 422 as a run's start).
+    /// </summary>
+    private static async Task<Results<Ok<JobPauseView>, UnprocessableEntity<ValidationView>, ProblemHttpResult>> PauseAsync(
+        string name, JobCatalog jobs, StreamResolver streams, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
     {
-        if (UnknownJob(name, jobs) is { } problem)
+        var unresolved = jobs.FindStreams(name)?.Name == name ? null : await StreamsResolution.ResolveIfMissingAsync(jobs, streams, name, "pause it again", cancellationToken);
+        if (unresolved?.Invalid is { } invalid)
+        {
+            return invalid;
+        }
+
+        if ((unresolved?.Unanswered ?? UnknownSchedule(name, jobs)) is { } problem)
         {
             return problem;
         }
@@ -37,10 +49,16 @@ internal static class OperationsApi
         return TypedResults.Ok(new JobPauseView(name, true, pause.PausedAt));
     }
 
-    private static async Task<Results<Ok<JobPauseView>, ProblemHttpResult>> ResumeAsync(
-        string name, JobCatalog jobs, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<JobPauseView>, UnprocessableEntity<ValidationView>, ProblemHttpResult>> ResumeAsync(
+        string name, JobCatalog jobs, StreamResolver streams, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
     {
-        if (UnknownJob(name, jobs) is { } problem)
+        var unresolved = jobs.FindStreams(name)?.Name == name ? null : await StreamsResolution.ResolveIfMissingAsync(jobs, streams, name, "resume it again", cancellationToken);
+        if (unresolved?.Invalid is { } invalid)
+        {
+            return invalid;
+        }
+
+        if ((unresolved?.Unanswered ?? UnknownSchedule(name, jobs)) is { } problem)
         {
             return problem;
         }
@@ -49,11 +67,20 @@ internal static class OperationsApi
         return TypedResults.Ok(new JobPauseView(name, false, null));
     }
 
-    /// <summary>Forgets the job's watermark, so its next run extracts from the start. Refused while a run is active.</summary>
-    private static async Task<Results<Ok<WatermarkReset>, ProblemHttpResult>> ResetWatermarkAsync(
-        string name, JobCatalog jobs, CoordinatorDbContext dbContext, CdcSlots slots, CancellationToken cancellationToken)
+    /// <summary>
+    /// Forgets the job's watermark, so its next run extracts from the start. Refused while a run is
+    /// active. A stream or a cdc streams job not resolved since the Coordinator started is resolved first.
+    /// </summary>
+    private static async Task<Results<Ok<WatermarkReset>, UnprocessableEntity<ValidationView>, ProblemHttpResult>> ResetWatermarkAsync(
+        string name, JobCatalog jobs, StreamResolver streams, CoordinatorDbContext dbContext, CdcSlots slots, CancellationToken cancellationToken)
     {
-        if (UnknownJob(name, jobs) is { } problem)
+        var unresolved = await StreamsResolution.ResolveIfMissingAsync(jobs, streams, name, "reset the watermark again", cancellationToken);
+        if (unresolved?.Invalid is { } invalid)
+        {
+            return invalid;
+        }
+
+        if ((unresolved?.Unanswered ?? NoWatermarkOf(name, jobs, "reset the watermark of")) is { } problem)
         {
             return problem;
         }
@@ -92,10 +119,27 @@ internal static class OperationsApi
             batches.Select(b => new BatchMetricsView(b.BatchSeq, b.Rows, b.Inserted, b.Updated, b.Skipped, b.Failed, b.LoadedAt, b.Deleted, b.Stream)).ToList()));
     }
 
-    private static ProblemHttpResult? UnknownJob(string name, JobCatalog jobs) =>
-        jobs.Find(name) is null && jobs.NotRunnable(name) is var (title, detail)
-            ? Problem(StatusCodes.Status404NotFound, title, detail)
-            : null;
+    private static ProblemHttpResult? UnknownSchedule(string name, JobCatalog jobs) =>
+        jobs.Find(name) is null && jobs.FindStreams(name)?.Name != name ? UnknownJob(name, jobs) : null;
+
+    public static ProblemHttpResult UnknownJob(string name, JobCatalog jobs)
+    {
+        var (title, detail) = jobs.NotRunnable(name);
+        return Problem(StatusCodes.Status404NotFound, title, detail);
+    }
+
+    /// <summary>
+    /// Why a watermark operation finds no job of this name, or null when it does: a streams job by
+    /// cursor as a whole has no watermark of its own, each of its streams has one (409); any other name is unknown (404).
+    /// </summary>
+    public static ProblemHttpResult? NoWatermarkOf(string name, JobCatalog jobs, string what) =>
+        jobs.Find(name) is not null ? null
+        : jobs.FindStreams(name) is { Defaults.Mode: not SyncMode.Cdc } streamsJob && streamsJob.Name == name
+            ? Problem(
+                StatusCodes.Status409Conflict,
+                $"Cannot {what} streams job \"{name}\" as a whole: each of its streams is a job of its own with its own watermark.",
+                $"Name one stream, {name}.STREAM (syncctl runs {name} lists them).")
+            : UnknownJob(name, jobs);
 
     public static ProblemHttpResult Problem(int status, string title, string detail) =>
         TypedResults.Problem(title: title, detail: detail, statusCode: status);

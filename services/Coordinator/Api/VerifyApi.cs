@@ -48,6 +48,18 @@ internal static class VerifyApi
             return TypedResults.Ok(StreamsVerificationView.Of(name, views));
         }
 
+        // A stream (JOB.STREAM) is found once its streams job is resolved, which a restart undoes.
+        var unresolved = await StreamsResolution.ResolveIfMissingAsync(jobs, streams, name, "verify again", cancellationToken);
+        if (unresolved?.Unanswered is { } notAnswered)
+        {
+            return notAnswered;
+        }
+
+        if (unresolved?.Invalid is { } notValid)
+        {
+            return notValid;
+        }
+
         if (jobs.Find(name) is not { } job)
         {
             return UnknownJob(name, jobs);

@@ -29,10 +29,16 @@ internal static class WatermarkApi
     /// Sets the watermark to a cursor value: the next run reads the rows whose cursor is greater.
     /// Refused while a run is active; the previous watermark and the time are kept in its metadata.
     /// </summary>
-    private static async Task<Results<Ok<WatermarkSet>, ProblemHttpResult>> SetWatermarkAsync(
-        string name, WatermarkValue body, JobCatalog jobs, StageRequests stages, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<WatermarkSet>, UnprocessableEntity<ValidationView>, ProblemHttpResult>> SetWatermarkAsync(
+        string name, WatermarkValue body, JobCatalog jobs, StreamResolver streams, StageRequests stages, CoordinatorDbContext dbContext, CancellationToken cancellationToken)
     {
-        if (Refusal(name, jobs, "set the watermark of") is { } refused)
+        var unresolved = await StreamsResolution.ResolveIfMissingAsync(jobs, streams, name, "set the watermark again", cancellationToken);
+        if (unresolved?.Invalid is { } invalid)
+        {
+            return invalid;
+        }
+
+        if ((unresolved?.Unanswered ?? Refusal(name, jobs, "set the watermark of")) is { } refused)
         {
             return refused;
         }
@@ -76,10 +82,16 @@ internal static class WatermarkApi
     /// Starts a backfill run: the rows with from ≤ cursor &lt; to go through the normal pipeline again;
     /// the job's watermark stays where it is. Refused for cdc and full-refresh jobs, with the reason.
     /// </summary>
-    private static async Task<Results<Accepted<BackfillStarted>, ProblemHttpResult>> BackfillAsync(
-        string name, BackfillRange body, JobCatalog jobs, StageRequests stages, CoordinatorDbContext dbContext, IPublishEndpoint publish, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<BackfillStarted>, UnprocessableEntity<ValidationView>, ProblemHttpResult>> BackfillAsync(
+        string name, BackfillRange body, JobCatalog jobs, StreamResolver streams, StageRequests stages, CoordinatorDbContext dbContext, IPublishEndpoint publish, CancellationToken cancellationToken)
     {
-        if (Refusal(name, jobs, "backfill") is { } refused)
+        var unresolved = await StreamsResolution.ResolveIfMissingAsync(jobs, streams, name, "start the backfill again", cancellationToken);
+        if (unresolved?.Invalid is { } invalid)
+        {
+            return invalid;
+        }
+
+        if ((unresolved?.Unanswered ?? Refusal(name, jobs, "backfill")) is { } refused)
         {
             return refused;
         }
@@ -110,8 +122,7 @@ internal static class WatermarkApi
     {
         if (jobs.Find(name) is not { } job)
         {
-            var (title, detail) = jobs.NotRunnable(name);
-            return OperationsApi.Problem(StatusCodes.Status404NotFound, title, detail);
+            return OperationsApi.NoWatermarkOf(name, jobs, what);
         }
 
         return job.Mode switch
