@@ -49,8 +49,8 @@ public sealed class StreamsPartitionTruncateTests
                 INSERT INTO customers SELECT g, g FROM generate_series(1, 500) g;
                 INSERT INTO payments SELECT g, 1 + g % 2, g FROM generate_series(1, 2000) g;
                 """);
-            sync.WriteJob("shop.yml", """
-                name: shop
+            sync.WriteJob("ptshop.yml", """
+                name: ptshop
                 mode: cdc
                 schedule: continuous
                 batch_size: 100
@@ -109,7 +109,7 @@ public sealed class StreamsPartitionTruncateTests
     }
 
     private static async Task<List<RunResult>> FailedRunsAsync(SyncDeployment sync) =>
-        (await sync.Http.GetFromJsonAsync<List<RunResult>>("/api/jobs/shop/runs?limit=500", Json))!.FindAll(r => r.State == "Failed");
+        (await sync.Http.GetFromJsonAsync<List<RunResult>>("/api/jobs/ptshop/runs?limit=500", Json))!.FindAll(r => r.State == "Failed");
 
     // The reasons the job's runs failed for, to say why a wait timed out.
     private static async Task<string> FailuresAsync(SyncDeployment sync) =>
