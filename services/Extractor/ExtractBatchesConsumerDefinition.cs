@@ -25,5 +25,6 @@ internal sealed class ExtractBatchesConsumerDefinition : ConsumerDefinition<Extr
         };
         endpointConfigurator.UseStageRetry(consumerConfigurator, context, retry, (ExtractBatches extract, Exception exception) =>
             new ExtractionFailed(extract.RunId, extract.JobName, exception.Message));
+        endpointConfigurator.ReportUnreadableMessages(context, (run, reason) => new ExtractionFailed(run.RunId, run.JobName, $"extract: {reason}"));
     }
 }

@@ -18,5 +18,7 @@ internal sealed class LoadBatchConsumerDefinition : ConsumerDefinition<LoadBatch
         endpointConfigurator.PrefetchCount = 4;
         endpointConfigurator.UseStageRetry(consumerConfigurator, context, LoaderRetry.Destination, (LoadBatch load, Exception exception) =>
             new BatchFailed(load.RunId, load.JobName, load.BatchSeq, "load", exception.Message, load.Job.Name == load.JobName ? null : load.Job.Name));
+        endpointConfigurator.ReportUnreadableMessages(context, (run, reason) =>
+            run.BatchSeq is { } seq ? new BatchFailed(run.RunId, run.JobName, seq, "load", reason, run.Stream) : null);
     }
 }

@@ -21,5 +21,7 @@ internal sealed class TransformBatchConsumerDefinition : ConsumerDefinition<Tran
         endpointConfigurator.PrefetchCount = 4;
         endpointConfigurator.UseStageRetry(consumerConfigurator, context, Retry, (TransformBatch transform, Exception exception) =>
             new BatchFailed(transform.RunId, transform.JobName, transform.BatchSeq, "transform", exception.Message, transform.Job.Name == transform.JobName ? null : transform.Job.Name));
+        endpointConfigurator.ReportUnreadableMessages(context, (run, reason) =>
+            run.BatchSeq is { } seq ? new BatchFailed(run.RunId, run.JobName, seq, "transform", reason, run.Stream) : null);
     }
 }

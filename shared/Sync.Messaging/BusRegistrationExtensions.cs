@@ -74,6 +74,8 @@ public static class BusRegistrationExtensions
                 rabbit.UseConsumeFilter(typeof(JobSignatureFilter<>), context);
                 rabbit.UseSendFilter(typeof(JobSigningFilter<>), context);
                 rabbit.UsePublishFilter(typeof(JobSigningFilter<>), context);
+                rabbit.UseSendFilter(typeof(RunHeadersFilter<>), context);
+                rabbit.UsePublishFilter(typeof(RunHeadersFilter<>), context);
                 rabbit.ConfigureEndpoints(context);
             });
         });

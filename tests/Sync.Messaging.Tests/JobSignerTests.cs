@@ -33,6 +33,20 @@ public sealed class JobSignerTests
     }
 
     [Fact]
+    public void Run_headers_hold_only_as_signed_and_with_this_key()
+    {
+        var run = new RunHeaders(Guid.NewGuid(), "streams", 3, "streams.public.orders");
+        var signed = run with { Signature = _signer.SignRun(run) };
+
+        Assert.True(_signer.IsSignedRun(signed));
+        Assert.False(_signer.IsSignedRun(run));
+        Assert.False(_signer.IsSignedRun(signed with { RunId = Guid.NewGuid() }));
+        Assert.False(_signer.IsSignedRun(signed with { BatchSeq = 4 }));
+        Assert.False(new JobSigner("another-key-0123456789abcdef0123456789").IsSignedRun(signed));
+        Assert.True(new JobSigner("another-key-0123456789abcdef0123456789", acceptedKey: Key).IsSignedRun(signed));
+    }
+
+    [Fact]
     public void Every_job_file_of_the_repository_holds_its_signature_after_a_round_trip()
     {
         var files = Directory.GetFiles(Path.Combine(TestInfrastructure.RepositoryRoot, "jobs"), "*.yml", SearchOption.AllDirectories);

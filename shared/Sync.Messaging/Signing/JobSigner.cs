@@ -77,6 +77,22 @@ public sealed class JobSigner
             : "its signature does not match (a changed job, or another Messaging:JobSigningKey)";
     }
 
+    /// <summary>The signature of a message's run headers (<see cref="RunHeaders"/>), so a receiver that cannot read the body can trust them.</summary>
+    public string SignRun(RunHeaders run) => Convert.ToBase64String(Mac(_key, run with { Signature = null }));
+
+    /// <summary>Whether <paramref name="run"/>'s signature was made with this installation's key (or the accepted one).</summary>
+    public bool IsSignedRun(RunHeaders run)
+    {
+        var given = new byte[HMACSHA256.HashSizeInBytes];
+        if (run.Signature is null || !Convert.TryFromBase64String(run.Signature, given, out var length) || length != given.Length)
+        {
+            return false;
+        }
+
+        var part = run with { Signature = null };
+        return Matches(_key, part, given) || (_acceptedKey is not null && Matches(_acceptedKey, part, given));
+    }
+
     private static bool Matches(byte[] key, object part, byte[] given) =>
         CryptographicOperations.FixedTimeEquals(Mac(key, part), given);
 
