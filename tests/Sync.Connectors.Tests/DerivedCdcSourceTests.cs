@@ -156,8 +156,59 @@ public sealed class DerivedCdcSourceTests : IAsyncLifetime
         Assert.Contains(problems, p => p.Message.Contains("Table public.customers of depends_on does not exist", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_truncate_of_a_dependency_derives_every_fact_again_after_the_changes_before_it_and_sweeps_only_the_facts_gone()
+    {
+        var job = Job("derived_trunc_" + Suffix());
+        var snapshot = await RunAsync(job, after: null);
+        // A trigger records every fact the destination ever loses, and any TRUNCATE of it.
+        await _scratch.ExecuteAsync("""
+            CREATE TABLE orders_fact_lost (order_id bigint);
+            CREATE FUNCTION orders_fact_lost() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO orders_fact_lost VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.order_id END);
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER lost AFTER DELETE ON orders_fact FOR EACH ROW EXECUTE FUNCTION orders_fact_lost();
+            CREATE TRIGGER emptied AFTER TRUNCATE ON orders_fact FOR EACH STATEMENT EXECUTE FUNCTION orders_fact_lost();
+            """);
+        // Each in a transaction of its own; the truncate's also changes orders, before and after it.
+        foreach (var statement in new[]
+        {
+            "INSERT INTO order_items VALUES (101, 1, 2, 3.00)",
+            "BEGIN; UPDATE orders SET status = 'paid' WHERE id = 2; TRUNCATE order_items; DELETE FROM orders WHERE id = 9; INSERT INTO order_items VALUES (201, 3, 1, 9.99); COMMIT",
+            "UPDATE orders SET status = 'sent' WHERE id = 4",
+            "INSERT INTO orders VALUES (11, 1, 'new')",
+        })
+        {
+            await _scratch.ExecuteAsync(statement);
+        }
+
+        // The fact of the change before the truncate's transaction, then every fact again (whose snapshot has the truncate and what followed), then the sweep.
+        var kinds = new List<string>();
+        var refresh = await RunAsync(job, snapshot.High, kinds: kinds);
+        Assert.Equal(["u", "r", "s"], kinds);
+        Assert.Equal(await DigestAsync(Query), await DigestAsync("SELECT * FROM orders_fact"));
+        // Only the fact the query no longer returns (order 9 is gone) ever left the destination, and it was never truncated.
+        Assert.Equal("9", await ScalarAsync("SELECT coalesce(string_agg(coalesce(order_id::text, 'truncate'), ',' ORDER BY order_id), '') FROM orders_fact_lost"));
+
+        // The job goes on from past the truncate: later changes are derived, and nothing is copied again.
+        await _scratch.ExecuteAsync("UPDATE order_items SET quantity = 5 WHERE id = 201; INSERT INTO order_items VALUES (202, 11, 1, 1.00)");
+        kinds.Clear();
+        var watermark = refresh.High;
+        while ((await RunAsync(job, watermark, kinds: kinds)) is { Rows: > 0 } run)
+        {
+            watermark = run.High;
+        }
+
+        Assert.NotEmpty(kinds);
+        Assert.DoesNotContain(kinds, k => k.Contains('r', StringComparison.Ordinal) || k.Contains('s', StringComparison.Ordinal));
+        Assert.Equal(await DigestAsync(Query), await DigestAsync("SELECT * FROM orders_fact"));
+        Assert.Equal("9", await ScalarAsync("SELECT coalesce(string_agg(coalesce(order_id::text, 'truncate'), ',' ORDER BY order_id), '') FROM orders_fact_lost"));
+    }
+
     private async Task<(long Rows, CursorPosition? High)> RunAsync(
-        JobSpec job, CursorPosition? after, List<(long Key, char Operation)>? changes = null, List<int>? sizes = null, List<int>? bytes = null)
+        JobSpec job, CursorPosition? after, List<(long Key, char Operation)>? changes = null, List<int>? sizes = null, List<int>? bytes = null, List<string>? kinds = null)
     {
         var destination = new PostgresDestination(_connections, _resilience);
         var source = new PostgresChangeSource(_connections, _resilience, Options.Create(_options), NullLogger<PostgresChangeSource>.Instance);
@@ -168,6 +219,7 @@ public sealed class DerivedCdcSourceTests : IAsyncLifetime
             changes?.AddRange(KeysOf(batch));
             sizes?.Add(batch.RowCount);
             bytes?.Add(batch.Rows.Length);
+            kinds?.Add(new string([.. (batch.Operations ?? []).Distinct().Select(o => (char)o)]));
             await destination.LoadAsync(new BatchToLoad(job, runId, extractionId, seq, batch, Fence: 0), ct);
         }, CancellationToken.None);
         return (summary.RowCount, summary.High);
@@ -186,6 +238,14 @@ public sealed class DerivedCdcSourceTests : IAsyncLifetime
         }
 
         return keys;
+    }
+
+    private async Task<string> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_scratch.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (string)(await command.ExecuteScalarAsync())!;
     }
 
     private async Task<string> DigestAsync(string query)

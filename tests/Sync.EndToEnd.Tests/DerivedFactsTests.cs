@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Npgsql;
 using Sync.EndToEnd.Tests.Infrastructure;
 
@@ -9,7 +11,8 @@ namespace Sync.EndToEnd.Tests;
 /// to another order, a user's email, a deleted order, an order committed late — and orders_fact ends
 /// equal to the same aggregate computed in SQL on the source. The incremental job by
 /// GREATEST(updated_at…) kept the old total of an order whose item was deleted or moved away, and the
-/// fact of a deleted order.
+/// fact of a deleted order. Then a TRUNCATE of order_items: the job derives every fact again by itself
+/// and goes on (issue 14, item 4), where before every run failed at it until a person reset the job.
 /// </summary>
 public sealed class DerivedFactsTests : IAsyncLifetime
 {
@@ -22,6 +25,8 @@ public sealed class DerivedFactsTests : IAsyncLifetime
         """;
 
     private const string Actual = "SELECT order_id, user_email, total_amount, item_count, status, order_date FROM public.orders_fact";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private SyncDeployment _sync = null!;
 
@@ -126,6 +131,25 @@ public sealed class DerivedFactsTests : IAsyncLifetime
         await WaitForEqualAsync();
         Assert.Equal(0L, await OrdersTable.ScalarAsync(_sync.Destination, "SELECT count(*) FROM orders_fact WHERE order_id = 11"));
         Assert.Equal("renamed@example.com", await OrdersTable.ScalarAsync(_sync.Destination, "SELECT min(user_email) FROM orders_fact WHERE order_id % 100 = 9"));
+
+        // A TRUNCATE of a dependency, in a transaction that also changes orders: every fact is derived again.
+        await OrdersTable.ExecuteAsync(_sync.Source, """
+            BEGIN;
+            UPDATE orders SET status = 'paid' WHERE id = 12;
+            TRUNCATE order_items;
+            DELETE FROM orders WHERE id = 13;
+            INSERT INTO order_items (id, order_id, quantity, unit_price) VALUES (700001, 14, 2, 4.00);
+            COMMIT;
+            """);
+        await WaitForEqualAsync();
+        Assert.Equal(0L, await OrdersTable.ScalarAsync(_sync.Destination, "SELECT count(*) FROM orders_fact WHERE order_id = 13"));
+
+        // The job goes on by itself: a later change arrives, and no run failed.
+        await OrdersTable.ExecuteAsync(_sync.Source, "INSERT INTO order_items (id, order_id, quantity, unit_price) VALUES (700002, 15, 1, 2.50)");
+        await WaitForEqualAsync();
+        Assert.Equal(1L, await OrdersTable.ScalarAsync(_sync.Destination, "SELECT item_count::bigint FROM orders_fact WHERE order_id = 15"));
+        var runs = (await _sync.Http.GetFromJsonAsync<List<RunResult>>("/api/jobs/orders_fact/runs?limit=500", Json))!;
+        Assert.Empty(runs.FindAll(r => r.State == "Failed"));
     }
 
     private async Task WaitForEqualAsync()

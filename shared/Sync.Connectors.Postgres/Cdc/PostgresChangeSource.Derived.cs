@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
@@ -17,7 +18,8 @@ namespace Sync.Connectors.Postgres.Cdc;
 /// only, <see cref="FactKeyReader"/>), gather the facts they name up to a transaction boundary, and
 /// derive exactly those again (<see cref="DerivedFacts"/>); the batch's position is the end LSN of the
 /// last transaction gathered, committed by the Coordinator after the load and confirmed to the slot
-/// by the next run, as for a table.
+/// by the next run, as for a table. A TRUNCATE of a dependency names no rows: the run stops before its
+/// transaction and derives every fact again in a new snapshot, as refresh rows and a sweep (<see cref="RefreshAsync"/>).
 /// </summary>
 public sealed partial class PostgresChangeSource
 {
@@ -43,9 +45,10 @@ public sealed partial class PostgresChangeSource
         {
             await CopyFirstAsync(connection, job, plan, fence, summary, onBatch, cancellationToken);
         }
-        else
+        else if (await StreamDerivedAsync(connection, job, plan, new FactKeyReader(job.Source.DependsOn!, dependencyOf), lsn, summary, onBatch, cancellationToken) is { } truncated)
         {
-            await StreamDerivedAsync(connection, job, plan, new FactKeyReader(job.Source.DependsOn!, dependencyOf), lsn, summary, onBatch, cancellationToken);
+            LogDerivingAll(truncated, job.Name);
+            await RefreshAsync(job, plan, [], 0, summary, onBatch, cancellationToken);
         }
 
         return summary;
@@ -71,7 +74,11 @@ public sealed partial class PostgresChangeSource
         return oids;
     }
 
-    private async Task StreamDerivedAsync(
+    /// <summary>
+    /// Streams from the watermark. Returns null, or the tables a TRUNCATE of a dependency truncated (the
+    /// stream stopped before that transaction, the facts of everything before it sent).
+    /// </summary>
+    private async Task<string?> StreamDerivedAsync(
         NpgsqlConnection connection, JobSpec job, SourcePlan plan, FactKeyReader keys, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
@@ -94,7 +101,13 @@ public sealed partial class PostgresChangeSource
             await DeriveAsync();
         }
 
+        if (reader.Truncated is { } truncated && channel.Reader.Completion.IsCompleted)
+        {
+            return truncated;
+        }
+
         summary.KeepAtLeast(CdcPosition.Of(QuietEnd(replication, reader, channel.Reader.TryPeek(out _), lastEnd ?? watermark)));
+        return null;
 
         async ValueTask<Gathered> TakeAsync(KeyTransaction transaction)
         {
@@ -186,10 +199,14 @@ public sealed partial class PostgresChangeSource
                     changes.Add(await keys.ReadAsync(delete.Relation, delete.OldRow, null, cancellationToken));
                     break;
                 case TruncateMessage truncate:
-                    // A truncated table names no rows, so the facts it fed cannot be told apart.
-                    throw new SourceSchemaException(
-                        $"A TRUNCATE of {string.Join(", ", truncate.Relations.Select(r => $"{r.Namespace}.{r.RelationName}"))} (in the WAL at {truncate.WalStart}), which job {job.Name} depends on, names no rows, so the facts it fed cannot be derived again one by one. " +
-                        $"To copy the query again: pause the job, reset the job's watermark (DELETE /api/jobs/{job.Name}/watermark), resume.");
+                    // A truncated table names no rows, so the facts it fed cannot be told apart and derived
+                    // again one by one. The stream stops before this transaction (its keys so far are dropped)
+                    // and the run derives every fact again instead: the new snapshot has this transaction and
+                    // the ones after it up to the point the next run streams from.
+                    state.Truncated = $"{string.Join(", ", truncate.Relations.Select(r => $"{r.Namespace}.{r.RelationName}"))} (in the WAL at {truncate.WalStart})";
+                    writer.Complete();
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                    break;
                 case CommitMessage commit:
                     await writer.WriteAsync(new KeyTransaction([.. changes], commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
                     changes.Clear();
@@ -198,4 +215,7 @@ public sealed partial class PostgresChangeSource
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A TRUNCATE of {Tables}, which job {Job} depends on, names no rows; deriving every fact again, then sweeping the facts the query no longer returns")]
+    private partial void LogDerivingAll(string tables, string job);
 }

@@ -54,6 +54,12 @@ public sealed partial class PostgresChangeSource
             await set.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        // A copy never writes; a query is the operator's SQL, so a mistaken one cannot write to the source.
+        await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction))
+        {
+            await readOnly.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         foreach (var stream in plans)
         {
             var rows = new TupleBuffer();

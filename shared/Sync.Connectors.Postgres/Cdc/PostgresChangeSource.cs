@@ -1,4 +1,3 @@
-using System.Data;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
@@ -9,7 +8,6 @@ using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
 using Npgsql.Replication.PgOutput.Messages;
 using NpgsqlTypes;
-using Sync.Batches;
 using Sync.Connectors.Resilience;
 using Sync.Contracts;
 using Sync.Contracts.Jobs;
@@ -138,42 +136,14 @@ public sealed partial class PostgresChangeSource(
         var high = CdcPosition.Of(slot.ConsistentPoint);
         LogSlotCreated(CdcSlot.NameOf(job.Name), slot.ConsistentPoint.ToString());
 
-        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
-        // SET TRANSACTION SNAPSHOT takes no parameter; the name is the server's, checked to be one.
-        var snapshot = slot.SnapshotName is { } name && SnapshotName().IsMatch(name)
-            ? name
-            : throw new InvalidOperationException($"The replication slot returned no usable snapshot name ({slot.SnapshotName}).");
-        await using (var set = new NpgsqlCommand($"SET TRANSACTION SNAPSHOT '{snapshot}'", connection, transaction))
-        {
-            await set.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        if (job.Source.Query is not null)
-        {
-            // The query is the operator's SQL: read-only, so a mistaken one cannot write to the source.
-            await using var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", connection, transaction);
-            await readOnly.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        var rows = new TupleBuffer();
-        var sql = PostgresSource.BuildCopySql(job.Source with { Cursor = plan.Columns[0].Name, Lookback = TimeSpan.Zero }, plan, hasAfter: false, CursorBound.None);
-        await CopyBatches.ReadAsync(connection, sql, job, rows, EmitAsync, cancellationToken);
-
-        await transaction.CommitAsync(cancellationToken);
+        // The same copy as a later refresh's (PostgresChangeSource.StreamsCopy.cs), as plain rows.
+        await CopyInSnapshotAsync(connection, slot.SnapshotName, [new StreamPlan(job, plan, [], 0)], high, refresh: false, summary, (_, batch, position, ct) => onBatch(batch, position, ct), cancellationToken);
         if (fence > 0)
         {
             await CdcSlotClaim.MarkAsync(connection, job.Name, fence, copied: true, cancellationToken);
         }
 
         summary.KeepAtLeast(high);
-
-        async ValueTask EmitAsync()
-        {
-            var batch = new RecordBatch(plan.BatchColumns, rows.RowCount, rows.ToArray());
-            rows.Clear();
-            summary.Add(batch.RowCount, high);
-            await onBatch(batch, high, cancellationToken);
-        }
     }
 
     /// <summary>
@@ -381,7 +351,8 @@ public sealed partial class PostgresChangeSource(
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>
-    /// A TRUNCATE of some partitions of the followed table (the stream cannot apply it): the run hands
+    /// A TRUNCATE of some partitions of the followed table (the stream cannot apply it), or of any table a
+    /// derived job depends on (the whole query is copied, its facts derived again): the run hands
     /// over what it streamed before that transaction, then copies the whole table in the exported
     /// snapshot of a temporary slot made now, whose consistent point L is past the truncate. The copy
     /// travels as change batches after the stream's, so they apply after them: its rows as
