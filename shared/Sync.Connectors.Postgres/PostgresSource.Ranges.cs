@@ -72,6 +72,22 @@ public sealed partial class PostgresSource
         return high;
     }
 
+    /// <summary>Throws <see cref="SourceSchemaException"/> when the table cannot be copied in chunks by its key.</summary>
+    internal static void CheckChunkKey(SourceSpec source, SourcePlan plan) => _ = KeyColumn(plan, source);
+
+    /// <summary>
+    /// One chunk of a cdc job's chunked first copy: the next <paramref name="limit"/> rows in key order,
+    /// after the key in the transaction-local setting <c>sync.key_from</c> when <paramref name="hasAfter"/>.
+    /// </summary>
+    internal static string BuildChunkSql(SourceSpec source, SourcePlan plan, bool hasAfter, long limit)
+    {
+        var key = KeyColumn(plan, source);
+        var where = hasAfter ? $" WHERE {key} > CAST(current_setting('sync.key_from') AS bigint)" : string.Empty;
+        return string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"COPY (SELECT {SelectList(plan)} FROM {PostgresSchema.SourceRelation(source)}{where} ORDER BY {key} LIMIT {limit}) TO STDOUT (FORMAT BINARY)");
+    }
+
     private static string KeyColumn(SourcePlan plan, SourceSpec source)
     {
         var key = plan.Columns.Single(c => c.Name == source.PrimaryKey[0]);

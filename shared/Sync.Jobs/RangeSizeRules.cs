@@ -5,7 +5,8 @@ namespace Sync.Jobs;
 
 /// <summary>
 /// <c>source.range_size</c>: an initial load or full refresh of a PostgreSQL table split into ranges of
-/// that many primary-key values (issue 19, item 1). Refused where a range cannot be cut by one key.
+/// that many primary-key values, or a cdc job's first copy into chunks of that many rows in key order
+/// (issue 19, item 1). Refused where a range cannot be cut by one key.
 /// </summary>
 internal static class RangeSizeRules
 {
@@ -30,7 +31,6 @@ internal static class RangeSizeRules
 
         var refusal = kind != SourceKind.Postgres ? "ranges split a PostgreSQL table by its primary key; this source is not one"
             : query is not null ? "ranges split a table by its primary key; a query has none to split by"
-            : mode == SyncMode.Cdc ? "a cdc job's first copy is not split into ranges yet"
             : primaryKey is { Count: > 1 } ? $"ranges split a table by a single integer primary key; this one has {primaryKey.Count} columns ({string.Join(", ", primaryKey)})"
             : null;
         if (refusal is not null)

@@ -15,7 +15,7 @@ internal static partial class StreamsFile
 
     public static readonly string[] Keys = ["name", "schedule", "batch_size", "batch_bytes", "mode", "source", "destination", "streams", "exclude", "retry", .. OneTableKeys];
 
-    private static readonly string[] SourceKeys = ["type", "connection", "cursor", "primary_key", "lookback", "mode", "table", "query"];
+    private static readonly string[] SourceKeys = ["type", "connection", "cursor", "primary_key", "lookback", "mode", "table", "query", "range_size"];
 
     private static readonly string[] DestinationKeys = ["type", "connection", "schema", "conflict", "deletes", "table", "key"];
 
@@ -126,6 +126,12 @@ internal static partial class StreamsFile
         {
             errors.Add(source.KeyMark(key), source.FieldOf(key), "is not used with streams:, which names the tables this job reads",
                 "list the table under streams: (- table: public.orders, with its own settings if needed), and remove it here");
+        }
+
+        if (source.Has("range_size"))
+        {
+            errors.Add(source.KeyMark("range_size"), source.FieldOf("range_size"), "is not used with streams: each stream's table is read whole (a cdc streams job copies every table in its slot's snapshot)",
+                "remove range_size, or give the large table a job file of its own with range_size");
         }
 
         if (source.Scalar("mode", "incremental") is { } sourceMode)

@@ -147,6 +147,16 @@ public sealed class StreamsJobTests
         """;
 
     [Fact]
+    public void Range_size_is_refused_with_streams_naming_the_fix()
+    {
+        var result = JobFile.Parse(CdcShop.Replace("  connection: demo_source\n", "  connection: demo_source\n  range_size: 10000\n", StringComparison.Ordinal), "jobs/shop.yml");
+
+        var error = Assert.Single(result.Errors, e => e.Field == "source.range_size");
+        Assert.Contains("is not used with streams:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("a job file of its own with range_size", error.Suggestion, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_cdc_streams_job_expands_to_one_job_whose_streams_share_its_slot()
     {
         var result = StreamExpansion.Expand(ParseStreams(CdcShop), Catalog);

@@ -49,6 +49,7 @@ public sealed partial class PostgresChangeSource
     /// old; ends at <see cref="CdcOptions.RunDuration"/>, after <see cref="CdcOptions.IdleEnd"/> without a
     /// transaction while nothing is gathered, or when the reader ends. Then confirms the watermark at
     /// once and stops the reader: a transaction it cut off was not sent and comes with the next run.
+    /// While <paramref name="busy"/> says so (a chunked first copy still copying), a quiet slot does not end the run.
     /// </summary>
     private async Task PaceAsync<T>(
         ChannelReader<T> transactions,
@@ -57,7 +58,8 @@ public sealed partial class PostgresChangeSource
         CancellationTokenSource stop,
         Func<T, ValueTask<Gathered>> take,
         Func<ValueTask> flush,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<bool>? busy = null)
     {
         var started = Stopwatch.GetTimestamp();
         long? batchStarted = null;
@@ -87,7 +89,7 @@ public sealed partial class PostgresChangeSource
                 var elapsed = Stopwatch.GetElapsedTime(started);
                 var idle = lastTransaction is { } last ? Stopwatch.GetElapsedTime(last) : (TimeSpan?)null;
                 // The reader ends its channel when the stream cannot go on as changes (a TRUNCATE of some partitions).
-                if (elapsed >= _options.RunDuration || (batchStarted is null && idle >= _options.IdleEnd) || reading.IsCompleted || transactions.Completion.IsCompleted)
+                if (elapsed >= _options.RunDuration || (batchStarted is null && idle >= _options.IdleEnd && busy?.Invoke() != true) || reading.IsCompleted || transactions.Completion.IsCompleted)
                 {
                     break;
                 }
@@ -97,7 +99,7 @@ public sealed partial class PostgresChangeSource
                 {
                     wait = Min(wait, _options.FlushInterval - Stopwatch.GetElapsedTime(open));
                 }
-                else if (idle is { } quiet)
+                else if (idle is { } quiet && busy?.Invoke() != true)
                 {
                     wait = Min(wait, _options.IdleEnd - quiet);
                 }

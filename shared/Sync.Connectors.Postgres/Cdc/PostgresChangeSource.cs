@@ -66,15 +66,17 @@ public sealed partial class PostgresChangeSource(
 
             await WarnOnLagAsync(connection, job.Name, cancellationToken);
             var summary = new ExtractionSummary();
-            if (CdcPosition.TryRead(after) is not { } lsn)
+            if (source.RangeSize > 0)
+            {
+                await ExtractChunkedAsync(connection, job, plan, carries, after, fence, summary, onBatch, cancellationToken);
+            }
+            else if (CdcPosition.TryRead(after) is not { } lsn)
             {
                 await CopyFirstAsync(connection, job, plan, fence, summary, onBatch, cancellationToken);
             }
             else
             {
-                await using var oid = new NpgsqlCommand("SELECT to_regclass($1)::oid", connection);
-                oid.Parameters.Add(new NpgsqlParameter { Value = Sync.Jobs.SqlIdentifier.QuoteQualified(source.Table) });
-                var tableOid = (uint)(await oid.ExecuteScalarAsync(cancellationToken))!;
+                var tableOid = await TableOidAsync(connection, source, cancellationToken);
                 if (await StreamAsync(job, plan, carries, tableOid, lsn, summary, onBatch, cancellationToken) is { } truncated)
                 {
                     LogRefreshing(truncated, job.Source.Table);
@@ -84,6 +86,13 @@ public sealed partial class PostgresChangeSource(
 
             return summary;
         }
+    }
+
+    private static async Task<uint> TableOidAsync(NpgsqlConnection connection, SourceSpec source, CancellationToken cancellationToken)
+    {
+        await using var oid = new NpgsqlCommand("SELECT to_regclass($1)::oid", connection);
+        oid.Parameters.Add(new NpgsqlParameter { Value = Sync.Jobs.SqlIdentifier.QuoteQualified(source.Table) });
+        return (uint)(await oid.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>
@@ -228,13 +237,20 @@ public sealed partial class PostgresChangeSource(
         return received > sent ? received : sent;
     }
 
+    /// <param name="markers">
+    /// For a chunked first copy: the prefix of its chunks' markers, sent as logical decoding messages
+    /// (pgoutput sends those only when asked to); each transaction then carries its id and its marker.
+    /// </param>
     private static async Task ReadAsync(
         LogicalReplicationConnection replication, JobSpec job, uint tableOid, NpgsqlLogSequenceNumber from, ChangeDecoder decoder,
-        ChannelWriter<SourceTransaction> writer, ReaderState state, CancellationToken cancellationToken)
+        ChannelWriter<SourceTransaction> writer, ReaderState state, CancellationToken cancellationToken, string? markers = null)
     {
         await Task.Yield();
         var slot = new PgOutputReplicationSlot(CdcSlot.NameOf(job.Name));
-        var publication = new PgOutputReplicationOptions(CdcSlot.NameOf(job.Name), PgOutputProtocolVersion.V1, binary: true);
+        var publication = new PgOutputReplicationOptions(
+            CdcSlot.NameOf(job.Name), PgOutputProtocolVersion.V1, binary: true, messages: markers is null ? null : true);
+        uint xid = 0;
+        string? marker = null;
         await foreach (var message in replication.StartReplication(slot, publication, cancellationToken, from))
         {
             switch (message)
@@ -242,8 +258,13 @@ public sealed partial class PostgresChangeSource(
                 case RelationMessage relation:
                     decoder.Map(relation);
                     break;
-                case BeginMessage:
+                case BeginMessage begin:
                     state.InTransaction = true;
+                    xid = begin.TransactionXid;
+                    marker = null;
+                    break;
+                case LogicalDecodingMessage { Prefix: var prefix } when markers is not null && prefix.StartsWith(markers, StringComparison.Ordinal):
+                    marker = prefix;
                     break;
                 case InsertMessage insert:
                     decoder.AddUpsert(await decoder.ReadAsync(insert.Relation, insert.NewRow, null, cancellationToken));
@@ -284,7 +305,9 @@ public sealed partial class PostgresChangeSource(
                     await Task.Delay(Timeout.Infinite, cancellationToken);
                     break;
                 case CommitMessage commit:
-                    await writer.WriteAsync(new SourceTransaction(await decoder.CompleteAsync(cancellationToken), commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
+                    await writer.WriteAsync(
+                        new SourceTransaction(await decoder.CompleteAsync(cancellationToken), commit.TransactionEndLsn, commit.TransactionCommitTimestamp, xid, marker),
+                        cancellationToken);
                     state.InTransaction = false;
                     break;
             }

@@ -35,5 +35,9 @@ public sealed record RowTruncated(byte[]?[] Values, BatchColumn?[] Shape) : RowC
     public override byte Operation => RowOperations.Truncate;
 }
 
-/// <summary>The changes of one committed source transaction, with the LSN its commit record ends at.</summary>
-public sealed record SourceTransaction(IReadOnlyList<RowChange> Changes, NpgsqlTypes.NpgsqlLogSequenceNumber EndLsn, DateTimeOffset CommittedAt);
+/// <summary>
+/// The changes of one committed source transaction, with the LSN its commit record ends at, its
+/// transaction id, and the chunk marker it wrote, if any (a chunked first copy's high watermark).
+/// </summary>
+public sealed record SourceTransaction(
+    IReadOnlyList<RowChange> Changes, NpgsqlTypes.NpgsqlLogSequenceNumber EndLsn, DateTimeOffset CommittedAt, uint Xid = 0, string? Marker = null);
