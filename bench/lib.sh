@@ -8,6 +8,9 @@
 #   bench_databases DB…     drop (FORCE) and create each database
 #   bench_orders_table DB…  the orders table of the pg benches in each database
 #   bench_seed_orders DB N  N orders-like rows (about 150 bytes each), cursor index, VACUUM ANALYZE
+#   bench_same DB1 DB2 TABLE [TABLE2]  whether two tables hold the same rows (count and md5 of each
+#                           row's md5 in id order); a query that fails ends the bench, so an
+#                           error never compares as equal
 #   bench_connection NAME DB        Connections__NAME for the services
 #   bench_services_start NAME       the four services under a state of their own (below)
 #   cli ARGS…               the sync CLI against those services
@@ -65,6 +68,13 @@ bench_seed_orders() { # DB ROWS
   # An incremental source has its cursor indexed: the limit and Sync read in cursor order.
   sql "$1" "CREATE INDEX orders_updated_at_id ON orders (updated_at, id)"
   sql "$1" "VACUUM ANALYZE orders"
+}
+
+bench_same() { # DB1 DB2 TABLE [TABLE2]
+  local query="SELECT count(*) || ' ' || coalesce(md5(string_agg(md5(t::text), '' ORDER BY id)), '') FROM" a b
+  a="$(sql "$1" "$query $3 t")" || { echo "bench: could not read $3 in $1" >&2; exit 1; }
+  b="$(sql "$2" "$query ${4:-$3} t")" || { echo "bench: could not read ${4:-$3} in $2" >&2; exit 1; }
+  [[ -n $a && $a == "$b" ]]
 }
 
 bench_connection() { # NAME DB

@@ -69,9 +69,8 @@ YAML
   start="$(now)"
   cli run memory-wide --follow --json >"$BENCH_STATE/run-$bytes.json" 2>/dev/null
   s="$(secs "$start" "$(now)")"
-  digest="SELECT count(*) || ' ' || md5(string_agg(md5(w::text), '' ORDER BY id)) FROM public.wide w"
   equal="equal"
-  [[ "$(sql sync_memory_source "$digest")" == "$(sql sync_memory_destination "$digest")" ]] || equal="DIFFERS"
+  bench_same sync_memory_source sync_memory_destination public.wide || equal="DIFFERS"
   echo "  batch_bytes $bytes ($((bytes / 1048576)) MiB): $s s ($(awk -v m="$mb" -v s="$s" 'BEGIN { printf "%.0f", m / s }') MB/s), destination $equal; peak RSS (target ≤ 250 MB each):"
   peak_rss
   bench_services_stop >/dev/null 2>&1

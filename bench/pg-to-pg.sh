@@ -177,8 +177,7 @@ start="$(now)"
 cli run bench-orders --follow --json >/dev/null
 incremental_s="$(secs "$start" "$(now)")"
 
-digest="SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM orders o"
-[[ "$(sql sync_bench_source "$digest")" == "$(sql sync_bench_destination "$digest")" ]] || {
+bench_same sync_bench_source sync_bench_destination orders || {
   echo "bench: the destination differs from the source" >&2
   exit 1
 }

@@ -76,9 +76,8 @@ timed_run() { # JOB → "seconds"
   wait_run "$id"
   secs "$start" "$(now)"
 }
-digest() { sql "$1" "SELECT md5(string_agg(o::text, '|' ORDER BY id)) FROM $2 o"; }
 check() { # TABLE
-  [[ "$(digest sync_ranges_source orders)" == "$(digest sync_ranges_destination "$1")" ]] || {
+  bench_same sync_ranges_source sync_ranges_destination orders "$1" || {
     echo "bench: $1 differs from the source" >&2
     exit 1
   }
