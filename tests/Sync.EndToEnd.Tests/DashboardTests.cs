@@ -108,8 +108,26 @@ public sealed class DashboardTests(OperationsFixture fixture)
     private static Task ClickAsync(IPage page, string selector) =>
         page.EvaluateFunctionAsync("s => document.querySelector(s).click()", selector);
 
-    private static Task<string> TextAsync(IPage page, string selector) =>
-        page.EvaluateFunctionAsync<string>("s => document.querySelector(s).textContent.trim()", selector);
+    // The dashboard renders its tables again on each refresh, so an element found a moment ago can be
+    // missing between two renders (CI, 7 December: "Cannot read properties of null"): read it again.
+    private static async Task<string> TextAsync(IPage page, string selector)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var text = await page.EvaluateFunctionAsync<string?>("s => document.querySelector(s)?.textContent.trim() ?? null", selector);
+            if (text is not null)
+            {
+                return text;
+            }
+
+            if (attempt == 50)
+            {
+                throw new InvalidOperationException($"The dashboard shows no {selector}.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
 
     private async Task<int> AttemptsAsync(long letterId) =>
         (int)(await OrdersTable.ScalarAsync(Deployment.Control, "SELECT attempts FROM dead_letters WHERE id = $1", letterId))!;
