@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Linq.Expressions;
 using MassTransit;
 using Microsoft.Extensions.Logging;
+using Sync.Messaging.Signing;
 using Sync.ServiceDefaults;
 
 namespace Sync.Messaging;
@@ -14,7 +14,7 @@ namespace Sync.Messaging;
 internal sealed class RunContextFilter<T>(ILogger<RunContext> logger) : IFilter<ConsumeContext<T>>
     where T : class
 {
-    private static readonly Func<T, RunContext>? Read = CompileReader();
+    private static readonly Func<T, RunHeaders>? Read = MessageRun<T>.Read;
 
     public async Task Send(ConsumeContext<T> context, IPipe<ConsumeContext<T>> next)
     {
@@ -24,7 +24,8 @@ internal sealed class RunContextFilter<T>(ILogger<RunContext> logger) : IFilter<
             return;
         }
 
-        var run = Read(context.Message);
+        var message = Read(context.Message);
+        var run = new RunContext(message.JobName, message.RunId, message.BatchSeq);
         run.Tag(Activity.Current);
         using (logger.BeginScope(run))
         {
@@ -33,27 +34,4 @@ internal sealed class RunContextFilter<T>(ILogger<RunContext> logger) : IFilter<
     }
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("run-context");
-
-    // Sync's messages are records with these properties by convention (Sync.Contracts); read once per type.
-    private static Func<T, RunContext>? CompileReader()
-    {
-        var runId = typeof(T).GetProperty("RunId");
-        var job = typeof(T).GetProperty("JobName");
-        if (runId?.PropertyType != typeof(Guid) || job?.PropertyType != typeof(string))
-        {
-            return null;
-        }
-
-        var message = Expression.Parameter(typeof(T), "message");
-        var batchSeq = typeof(T).GetProperty("BatchSeq");
-        Expression seq = batchSeq?.PropertyType == typeof(int)
-            ? Expression.Convert(Expression.Property(message, batchSeq), typeof(int?))
-            : Expression.Constant(null, typeof(int?));
-        var create = Expression.New(
-            typeof(RunContext).GetConstructor([typeof(string), typeof(Guid), typeof(int?)])!,
-            Expression.Coalesce(Expression.Property(message, job), Expression.Constant(string.Empty)),
-            Expression.Property(message, runId),
-            seq);
-        return Expression.Lambda<Func<T, RunContext>>(create, message).Compile();
-    }
 }
