@@ -7,7 +7,7 @@ namespace Sync.Batches;
 /// Where a stream of rows is cut into batches by size: a batch holds at most the job's
 /// <c>batch_bytes</c> of encoded rows, except that a single larger row still goes, alone; a row
 /// larger than a message can carry stops the extraction (issue 16: 1,000 rows of 150 KB made one
-/// 150 MB batch, over RabbitMQ's 128 MiB message limit once base64-encoded).
+/// 150 MB batch, over RabbitMQ's 128 MiB message limit).
 /// </summary>
 public static class BatchCut
 {
@@ -22,7 +22,7 @@ public static class BatchCut
         {
             throw new BatchTooLargeException(
                 $"Job {jobName}: a row is {Describe(rowBytes)} encoded, more than the {Describe(BatchLimits.MaxBytes)} one batch message can carry " +
-                "(RabbitMQ's 128 MiB max_message_size, rows travel base64-encoded); leave the large column out with columns:, or shorten the value at the source.");
+                "(RabbitMQ's 128 MiB max_message_size; a replayed batch travels base64-encoded); leave the large column out with columns:, or shorten the value at the source.");
         }
     }
 

@@ -44,7 +44,7 @@ internal static partial class ByteSize
         if (bytes is < BatchLimits.MinBytes or > BatchLimits.MaxBytes)
         {
             var why = bytes > BatchLimits.MaxBytes
-                ? "a batch travels in one RabbitMQ message, base64-encoded, under the broker's 128 MiB limit"
+                ? "a batch travels in one RabbitMQ message (base64-encoded when a dead letter is replayed), under the broker's 128 MiB limit"
                 : "smaller batches of ordinary rows would hold only a handful each";
             errors.Add(value.Mark, value.Field, $"must be {range} (got {Show(bytes)}): {why}", $"use {Show(Math.Clamp(bytes, BatchLimits.MinBytes, BatchLimits.MaxBytes))}");
             return BatchLimits.DefaultBytes;

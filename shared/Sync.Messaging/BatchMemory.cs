@@ -15,8 +15,8 @@ public sealed class BatchMemoryOptions
     /// <summary>
     /// Bytes of rows in flight: the Extractor's batches sent and not yet confirmed by the broker, the
     /// Transformer's and the Loader's batches being worked on. A batch larger than this is taken
-    /// alone. Each byte of rows in flight costs a stage several (the message body, its base64 in
-    /// JSON, the decoded rows, the next message), so a service's memory grows with this, not with
+    /// alone. Each byte of rows in flight costs a stage several (the message body, the rows read
+    /// from it, the transformed rows, the next message), so a service's memory grows with this, not with
     /// row counts or batch counts. Default 16 MiB, from 1 MiB to 1 GiB.
     /// </summary>
     [Range(1L << 20, 1L << 30)]

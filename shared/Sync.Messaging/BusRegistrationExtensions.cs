@@ -70,6 +70,7 @@ public static class BusRegistrationExtensions
                     }
                 });
                 rabbit.PrefetchCount = options.PrefetchCount;
+                rabbit.UseBatchBodies();
                 rabbit.UseConsumeFilter(typeof(RunContextFilter<>), context);
                 rabbit.UseConsumeFilter(typeof(JobSignatureFilter<>), context);
                 rabbit.UseSendFilter(typeof(JobSigningFilter<>), context);

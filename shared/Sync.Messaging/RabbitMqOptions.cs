@@ -11,7 +11,7 @@ public sealed class RabbitMqOptions : IValidatableObject
     /// The largest message body a service accepts from the broker: RabbitMQ's own default
     /// <c>max_message_size</c> (128 MiB), which every message the broker delivers already passed. The
     /// RabbitMQ client's default, 64 MiB, is smaller than a batch of <c>batch_bytes</c>' largest
-    /// (64 MiB of rows, about 85 MiB as base64 in JSON): over it the client closes its connection,
+    /// (64 MiB of rows, and about 85 MiB as base64 in JSON when replayed): over it the client closes its connection,
     /// the broker delivers the message again on the next, and the stage stops consuming its queue for ever.
     /// </summary>
     public const uint MaxMessageBytes = 128 * 1024 * 1024;

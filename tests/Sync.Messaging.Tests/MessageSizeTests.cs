@@ -6,7 +6,7 @@ namespace Sync.Messaging.Tests;
 
 /// <summary>
 /// A batch as large as <c>batch_bytes</c> allows (<see cref="BatchLimits.MaxBytes"/>, 64 MiB of
-/// rows, about 85 MiB once base64-encoded) is a message the broker takes (its max_message_size is
+/// rows, about 85 MiB once base64-encoded, as a replayed batch is) is a message the broker takes (its max_message_size is
 /// 128 MiB); the consuming stage must take it too. The RabbitMQ client's own limit is 64 MiB: over
 /// it, the client closes its connection, reconnects, is sent the message again, and the stage
 /// never consumes anything from that queue again.

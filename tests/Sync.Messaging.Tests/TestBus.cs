@@ -46,6 +46,7 @@ public sealed class TestBus : IAsyncDisposable
             bus.AddConsumer<FailingConsumer, FailingConsumerDefinition>();
             bus.AddConsumer<PingFailedCollector>();
             bus.AddConsumer<CargoConsumer>();
+            bus.AddConsumer<BatchConsumer, BatchConsumerDefinition>();
         });
         var host = builder.Build();
         // MassTransit keeps the first host's logger factory process-wide.

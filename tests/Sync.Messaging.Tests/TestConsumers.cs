@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MassTransit;
+using Sync.Contracts;
 using Sync.Messaging.Redelivery;
 
 namespace Sync.Messaging.Tests;
@@ -35,6 +36,29 @@ public sealed class TestLog
     }
 
     public Task<PingFailed> WaitForFailureAsync(Guid id, TimeSpan timeout) => Completion(id).Task.WaitAsync(timeout);
+
+    private readonly ConcurrentDictionary<Guid, ConcurrentQueue<ReceivedBatch>> _batches = new();
+    private readonly ConcurrentDictionary<Guid, TaskCompletionSource<ReceivedBatch>> _batchDone = new();
+
+    /// <summary>Notes a delivered batch of run <paramref name="runId"/>; returns which delivery of that run it is (1 for the first).</summary>
+    public int Batch(Guid runId, ReceivedBatch batch)
+    {
+        var deliveries = _batches.GetOrAdd(runId, _ => new ConcurrentQueue<ReceivedBatch>());
+        deliveries.Enqueue(batch);
+        var delivery = deliveries.Count;
+        if (batch.Message is not TransformBatch { JobName: BatchConsumer.FailOnce } || delivery > 1)
+        {
+            BatchDone(runId).TrySetResult(batch with { Delivery = delivery });
+        }
+
+        return delivery;
+    }
+
+    /// <summary>The batch of run <paramref name="runId"/> that a consumer took without failing.</summary>
+    public Task<ReceivedBatch> WaitForBatchAsync(Guid runId, TimeSpan timeout) => BatchDone(runId).Task.WaitAsync(timeout);
+
+    private TaskCompletionSource<ReceivedBatch> BatchDone(Guid id) =>
+        _batchDone.GetOrAdd(id, _ => new TaskCompletionSource<ReceivedBatch>(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public void Received(Cargo cargo) => Receipt(cargo.Id).TrySetResult(cargo.Rows.Length);
 
@@ -91,4 +115,40 @@ public sealed class CargoConsumer(TestLog log) : IConsumer<Cargo>
         log.Received(context.Message);
         return Task.CompletedTask;
     }
+}
+
+/// <summary>A stage batch as a consumer received it: the message, the delivery's content type and body length.</summary>
+public sealed record ReceivedBatch(object Message, string? ContentType, int BodyBytes, int Delivery);
+
+/// <summary>
+/// Notes every stage batch it is handed, per run; a batch of the job <see cref="FailOnce"/> fails
+/// its first delivery with a transient error, so it comes back through delayed redelivery.
+/// </summary>
+public sealed class BatchConsumer(TestLog log) : IConsumer<TransformBatch>, IConsumer<LoadBatch>
+{
+    public const string FailOnce = "fail-once";
+
+    public Task Consume(ConsumeContext<TransformBatch> context) => Note(context, context.Message.RunId, context.Message.JobName);
+
+    public Task Consume(ConsumeContext<LoadBatch> context) => Note(context, context.Message.RunId, context.Message.JobName);
+
+    private Task Note<T>(ConsumeContext<T> context, Guid runId, string jobName)
+        where T : class
+    {
+        var delivery = log.Batch(runId, new ReceivedBatch(context.Message, context.ReceiveContext.ContentType?.MediaType, context.ReceiveContext.Body.GetBytes().Length, 0));
+        return jobName == FailOnce && delivery == 1 ? throw new TimeoutException("the destination did not answer") : Task.CompletedTask;
+    }
+}
+
+/// <summary>Batches are redelivered on a transient error, as the stages' are; no in-process retry.</summary>
+public sealed class BatchConsumerDefinition : ConsumerDefinition<BatchConsumer>
+{
+    private static readonly StageRetry Retry = new(
+        Redeliver: exception => exception is TimeoutException,
+        RetryInProcess: _ => false,
+        InProcessIntervals: retry => retry.None());
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<BatchConsumer> consumerConfigurator, IRegistrationContext context) =>
+        endpointConfigurator.UseStageRetry(consumerConfigurator, context, Retry, (TransformBatch batch, Exception exception) => new PingFailed(batch.RunId, exception.Message));
 }

@@ -33,6 +33,8 @@ internal sealed class BusProbe : IAsyncDisposable
                 host.Password(TestInfrastructure.RabbitPassword);
                 host.PublisherConfirmation = true;
             });
+            // Batches as the services write and read them.
+            rabbit.UseBatchBodies();
             rabbit.ReceiveEndpoint($"test-probe-{Guid.NewGuid():N}", endpoint =>
             {
                 endpoint.Durable = false;
