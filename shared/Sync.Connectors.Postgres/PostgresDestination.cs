@@ -196,7 +196,8 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
                 await copy.WriteAsync(CopyFormat.Trailer.ToArray(), cancellationToken);
             }
 
-            await using (var merge = new NpgsqlCommand(plan.Merge, connection))
+            var sql = plan.MergeOfDistinctKeys is { } distinct && BatchKeys.AreDistinct(rows.Span, plan.ColumnCount, plan.KeyIndexes[0]) ? distinct : plan.Merge;
+            await using (var merge = new NpgsqlCommand(sql, connection))
             await using (var reader = await merge.ExecuteReaderAsync(cancellationToken))
             {
                 await reader.ReadAsync(cancellationToken);

@@ -97,5 +97,34 @@ public sealed class MergePlanTests
         Assert.DoesNotContain("\"total\"", plan.Merge, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_batch_without_a_repeated_key_has_a_merge_without_the_DISTINCT_ON_that_keeps_a_repeated_keys_last_row()
+    {
+        var table = Table.Select(c => c.Name == "id" ? c with { TypeOid = 23, TypeName = "integer" } : c).ToArray();
+
+        var plan = MergePlan.Create(Destination(ConflictStrategy.LatestWins), "updated_at", Batch, table);
+
+        Assert.Contains("DISTINCT ON", plan.Merge, StringComparison.Ordinal);
+        Assert.NotNull(plan.MergeOfDistinctKeys);
+        Assert.DoesNotContain("DISTINCT ON", plan.MergeOfDistinctKeys, StringComparison.Ordinal);
+        // Still in batch order (a secondary unique index is checked row by row), with the same conflict handling and counts.
+        Assert.Contains("ORDER BY s.\"sync ordinal\"", plan.MergeOfDistinctKeys, StringComparison.Ordinal);
+        Assert.Equal(plan.Merge[plan.Merge.IndexOf("ORDER BY s.\"sync ordinal\"\n", StringComparison.Ordinal)..], plan.MergeOfDistinctKeys[plan.MergeOfDistinctKeys.IndexOf("ORDER BY s.\"sync ordinal\"", StringComparison.Ordinal)..]);
+    }
+
+    [Theory]
+    [InlineData("numeric key (1.0 and 1.00 are equal, their bytes are not)", "total")]
+    [InlineData("text key (a collation may equate other bytes)", "status")]
+    [InlineData("key of two columns", "id,status")]
+    [InlineData("key cast to the destination's type (the batch's int4 id into bigint)", "id")]
+    public void Only_a_key_whose_equal_values_have_equal_bytes_and_are_written_uncast_has_the_merge_without_DISTINCT_ON(string why, string key)
+    {
+        var destination = Destination(ConflictStrategy.LatestWins) with { Key = key.Split(',') };
+
+        var plan = MergePlan.Create(destination, "updated_at", Batch, Table);
+
+        Assert.True(plan.MergeOfDistinctKeys is null, why);
+    }
+
     private static DestinationSpec Destination(ConflictStrategy conflict) => new(DestinationKind.Postgres, "warehouse", "public.orders", ["id"], conflict);
 }

@@ -59,6 +59,35 @@ public sealed class RepeatedKeyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Batches_with_and_without_a_repeated_key_in_turn_on_one_connection_each_load_as_a_merge_of_their_own()
+    {
+        // A batch without a repeated key merges without DISTINCT ON (MergePlan.MergeOfDistinctKeys);
+        // the next batch of the same shape, with one, must still keep only the key's last row.
+        var job = await JobAsync("dst_turns", ConflictStrategy.SourceWins);
+        var distinct = SampleBatch.Of(
+            ["3", "2026-01-01T00:00:00+00:00", "3", "3 only", null],
+            ["1", "2026-01-01T00:00:00+00:00", "1", "1 only", null],
+            ["2", "2026-01-01T00:00:00+00:00", "2", "2 only", null]);
+        var repeated = SampleBatch.Of(
+            ["2", "2026-01-02T00:00:00+00:00", "2", "2 first", null],
+            ["4", "2026-01-02T00:00:00+00:00", "4", "4 only", null],
+            ["2", "2026-01-02T00:00:00+00:00", "2", "2 last", null]);
+        var then = SampleBatch.Of(
+            ["5", "2026-01-03T00:00:00+00:00", "5", "5 only", null],
+            ["1", "2026-01-03T00:00:00+00:00", "1", "1 again", null]);
+        var run = Guid.NewGuid();
+
+        var one = await _destination.LoadAsync(new BatchToLoad(job, run, run, 1, distinct, Fence: 1), CancellationToken.None);
+        var two = await _destination.LoadAsync(new BatchToLoad(job, run, run, 2, repeated, Fence: 1), CancellationToken.None);
+        var three = await _destination.LoadAsync(new BatchToLoad(job, run, run, 3, then, Fence: 1), CancellationToken.None);
+
+        Assert.Equal((3, 3, 0, 0), (one.Rows, one.Inserted, one.Updated, one.Skipped));
+        Assert.Equal((3, 1, 1, 1), (two.Rows, two.Inserted, two.Updated, two.Skipped));
+        Assert.Equal((2, 1, 1, 0), (three.Rows, three.Inserted, three.Updated, three.Skipped));
+        Assert.Equal("1:1 again|2:2 last|3:3 only|4:4 only|5:5 only", await NotesAsync("dst_turns"));
+    }
+
+    [Fact]
     public async Task A_repeated_key_in_a_batch_with_a_refused_record_keeps_the_last_row_of_each_key()
     {
         var job = await JobAsync("dst_isolated", ConflictStrategy.SourceWins);
