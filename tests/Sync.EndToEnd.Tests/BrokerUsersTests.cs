@@ -4,6 +4,7 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using RabbitMQ.Client.Exceptions;
 using Sync.EndToEnd.Tests.Infrastructure;
+using Sync.Messaging.Serialization;
 
 namespace Sync.EndToEnd.Tests;
 
@@ -62,10 +63,14 @@ public sealed class BrokerUsersTests
         await using (var channel = await admin.CreateChannelAsync())
         {
             var copy = await channel.BasicGetAsync(CopyQueue, autoAck: true) ?? throw new InvalidOperationException("No LoadBatch was copied.");
-            var envelope = JsonNode.Parse(copy.Body.Span)!.AsObject();
-            envelope["messageId"] = Guid.NewGuid().ToString();
-            envelope["message"]!["batchSeq"] = 1_000;
-            forged = Encoding.UTF8.GetBytes(envelope.ToJsonString());
+            // A batch travels as its rows' bytes after the JSON envelope (BatchBodySerializer): only the envelope changes.
+            forged = BatchBodySerializer.EditEnvelope(copy.Body.ToArray(), json =>
+            {
+                var envelope = JsonNode.Parse(json.Span)!.AsObject();
+                envelope["messageId"] = Guid.NewGuid().ToString();
+                envelope["message"]!["batchSeq"] = 1_000;
+                return Encoding.UTF8.GetBytes(envelope.ToJsonString());
+            });
             properties = new BasicProperties { ContentType = copy.BasicProperties.ContentType, Persistent = true, Headers = copy.BasicProperties.Headers };
             await channel.QueueDeleteAsync(CopyQueue);
         }

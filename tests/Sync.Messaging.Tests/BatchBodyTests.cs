@@ -117,6 +117,23 @@ public sealed class BatchBodyTests : IAsyncLifetime
             new BatchBodySerializer().Deserialize(new BytesMessageBody(damaged), new DictionarySendHeaders()));
     }
 
+    [Fact]
+    public void An_edited_envelope_keeps_the_rows_and_operations()
+    {
+        var body = new SyncBodyOfOneBatch().Bytes;
+
+        var edited = BatchBodySerializer.EditEnvelope(body, json => System.Text.Encoding.UTF8.GetBytes(
+            System.Text.Encoding.UTF8.GetString(json.Span).Replace("\"batchSeq\":1,", "\"batchSeq\":1000,", StringComparison.Ordinal)));
+
+        var context = new BatchBodySerializer().Deserialize(new BytesMessageBody(body), new DictionarySendHeaders());
+        var editedContext = new BatchBodySerializer().Deserialize(new BytesMessageBody(edited), new DictionarySendHeaders());
+        Assert.True(context.TryGetMessage<LoadBatch>(out var original));
+        Assert.True(editedContext.TryGetMessage<LoadBatch>(out var message));
+        Assert.Equal(1_000, message!.BatchSeq);
+        Assert.Equal(original!.Batch.Rows, message.Batch.Rows);
+        Assert.Equal(original.Batch.Operations, message.Batch.Operations);
+    }
+
     private static RecordBatch Batch(int rows, bool operations)
     {
         var bytes = new byte[rows];

@@ -90,6 +90,28 @@ public sealed class BatchBodySerializer : ISerializerFactory, IMessageSerializer
     // Text is what an outbox stores, and it stores JSON.
     public MessageBody GetMessageBody(string text) => new StringMessageBody(text);
 
+    /// <summary>
+    /// A batch body with its envelope's JSON replaced by what <paramref name="edit"/> makes of it, the
+    /// rows and operations as they were: for a tool that rewrites a delivery (a test forging one).
+    /// </summary>
+    public static byte[] EditEnvelope(byte[] body, Func<ReadOnlyMemory<byte>, byte[]> edit)
+    {
+        if (!body.AsSpan().StartsWith(Mark))
+        {
+            throw new SerializationException("Not a batch body: it does not start with SYB1.");
+        }
+
+        var offset = Mark.Length;
+        var json = edit(Section(body, ref offset, "envelope") ?? throw new SerializationException("A batch body has no envelope."));
+        var rest = body.AsSpan(offset);
+        var edited = new byte[Mark.Length + HeaderBytes + json.Length + rest.Length];
+        Mark.CopyTo(edited);
+        BinaryPrimitives.WriteInt32LittleEndian(edited.AsSpan(Mark.Length), json.Length);
+        json.CopyTo(edited, Mark.Length + HeaderBytes);
+        rest.CopyTo(edited.AsSpan(Mark.Length + HeaderBytes + json.Length));
+        return edited;
+    }
+
     /// <summary>The next section: its int32 length, then that many bytes; null for length -1.</summary>
     private static ReadOnlyMemory<byte>? Section(byte[] bytes, ref int offset, string what)
     {
