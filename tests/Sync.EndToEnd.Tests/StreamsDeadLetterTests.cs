@@ -118,6 +118,15 @@ public sealed class StreamsDeadLetterTests
             Assert.True(verified.Outcome == "Equal", string.Join("; ", verified.Streams.Select(s => $"{s.JobName}: {s.Outcome}")));
             Assert.Equal(["shop.parts", "shop.tools"], verified.Streams.Select(s => s.JobName).Order(StringComparer.Ordinal));
             await AssertLatestVerificationAsync(sync, "shop", verified);
+            // One cdc stream verifies alone by its name, although it is no job of its own.
+            using (var one = await sync.Http.PostAsync("/api/jobs/shop.tools/verify", content: null))
+            {
+                var body = await one.Content.ReadAsStringAsync();
+                Assert.True(one.StatusCode == HttpStatusCode.OK, $"{(int)one.StatusCode}: {body}");
+                var stream = JsonSerializer.Deserialize<StreamVerification>(body, Json)!;
+                Assert.Equal(("shop.tools", "Equal"), (stream.JobName, stream.Outcome));
+                Assert.Equal(await OrdersTable.CountAsync(sync.Source, "public.tools"), stream.SourceRows);
+            }
         }
         finally
         {

@@ -40,9 +40,7 @@ internal static class VerifyApi
             var views = new List<VerificationView>();
             foreach (var stream in StreamsOf(resolution.Expansion!))
             {
-                views.Add(await verifications.VerifyAsync(stream, repair && stream.Mode != SyncMode.Cdc, cancellationToken) is var view && repair && stream.Mode == SyncMode.Cdc && view.ExitCode == 1
-                    ? view with { RepairNote = CdcStreamRepairNote }
-                    : view);
+                views.Add(await VerifyStreamAsync(verifications, stream, repair, cancellationToken));
             }
 
             return TypedResults.Ok(StreamsVerificationView.Of(name, views));
@@ -60,13 +58,40 @@ internal static class VerifyApi
             return notValid;
         }
 
-        if (jobs.Find(name) is not { } job)
+        if (jobs.Find(name) is { } job)
         {
-            return UnknownJob(name, jobs);
+            return TypedResults.Ok(await verifications.VerifyAsync(job, repair, cancellationToken));
         }
 
-        return TypedResults.Ok(await verifications.VerifyAsync(job, repair, cancellationToken));
+        // A cdc stream (JOB.STREAM) is no job of its own, its changes coming through its streams job's
+        // one slot: it is verified as that job's stream, alone.
+        if (jobs.FindStreams(name) is { } parent && parent.Name != name)
+        {
+            var resolution = await StreamsResolution.ResolveAsync(streams, parent, "verify again", cancellationToken);
+            if (resolution.Unanswered is { } unanswered)
+            {
+                return unanswered;
+            }
+
+            if (resolution.Invalid is { } invalid)
+            {
+                return invalid;
+            }
+
+            if (StreamsOf(resolution.Expansion!).FirstOrDefault(s => s.Name == name) is { } stream)
+            {
+                return TypedResults.Ok(await VerifyStreamAsync(verifications, stream, repair, cancellationToken));
+            }
+        }
+
+        return UnknownJob(name, jobs);
     }
+
+    // A cdc stream is compared but not repaired by key (CdcStreamRepairNote says why).
+    private static async Task<VerificationView> VerifyStreamAsync(JobVerifications verifications, JobSpec stream, bool repair, CancellationToken cancellationToken) =>
+        await verifications.VerifyAsync(stream, repair && stream.Mode != SyncMode.Cdc, cancellationToken) is var view && repair && stream.Mode == SyncMode.Cdc && view.ExitCode == 1
+            ? view with { RepairNote = CdcStreamRepairNote }
+            : view;
 
     /// <summary>
     /// The latest verification of a job or of a stream (<c>JOB.STREAM</c>: a cursor stream's own, or a cdc
