@@ -184,6 +184,19 @@ public sealed class StreamsDeadLetterTests
         await sync.StartServiceAsync("Extractor");
         await WaitForStreamsAsync(sync, "stock");
 
+        // The job's listing shows its streams paused while the whole job is, and not after it resumes.
+        foreach (var (call, paused) in new[] { ("pause", true), ("resume", false) })
+        {
+            using (var response = await sync.Http.PostAsync($"/api/jobs/stock/{call}", content: null))
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+
+            var listed = (await sync.Http.GetFromJsonAsync<List<ListedJob>>("/api/jobs", Json))!.Where(j => j.Name.StartsWith("stock.", StringComparison.Ordinal)).ToList();
+            Assert.Equal(["stock.parts", "stock.tools"], listed.Select(j => j.Name).Order(StringComparer.Ordinal));
+            Assert.All(listed, j => Assert.True(j.Paused == paused, $"{j.Name} after {call}: paused {j.Paused}"));
+        }
+
         await OrdersTable.ExecuteAsync(sync.Destination, "ALTER TABLE public.tools DROP CONSTRAINT qty_not_negative; ALTER TABLE public.parts DROP CONSTRAINT qty_not_13_14;");
         await OrdersTable.ExecuteAsync(sync.Source, "UPDATE public.tools SET label = 'tool 7 (fixed)' WHERE id = 7");
 
@@ -339,6 +352,8 @@ public sealed class StreamsDeadLetterTests
 
     private static async Task<List<StreamDeadLetter>> DeadLettersAsync(SyncDeployment sync, string query) =>
         (await sync.Http.GetFromJsonAsync<List<StreamDeadLetter>>($"/api/dead-letters?{query}", Json))!;
+
+    private sealed record ListedJob(string Name, bool Paused);
 
     private sealed record StreamsVerification(string JobName, string Outcome, int ExitCode, List<StreamVerification> Streams);
 

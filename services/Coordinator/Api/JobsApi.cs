@@ -54,7 +54,12 @@ internal static class JobsApi
         JobView View(string name, JobSpec? job, InvalidJobFile? invalid)
         {
             watermarks.TryGetValue(name, out var watermark);
-            pauses.TryGetValue(name, out var pause);
+            // A stream (JOB.STREAM) is paused by its own pause or by its streams job's, which the schedulers skip as a whole.
+            if (!pauses.TryGetValue(name, out var pause) && jobs.FindStreams(name) is { } parent && parent.Name != name)
+            {
+                pauses.TryGetValue(parent.Name, out pause);
+            }
+
             lastRuns.TryGetValue(name, out var lastRun);
             verifications.TryGetValue(name, out var verification);
             return new JobView(
