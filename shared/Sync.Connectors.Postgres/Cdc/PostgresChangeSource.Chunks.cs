@@ -90,9 +90,7 @@ public sealed partial class PostgresChangeSource
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
         await using var text = await TextConversion.OpenAsync(connections.Get(job.Source.Connection), job.Source.Table, plan, carries, cancellationToken);
-        await using var replication = await OpenReplicationAsync(job, cancellationToken);
-        replication.SetReplicationStatus(watermark);
-        replication.WalReceiverStatusInterval = TimeSpan.FromSeconds(1);
+        await using var replication = await OpenReplicationAsync(job, watermark, cancellationToken);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<SourceTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });

@@ -82,10 +82,7 @@ public sealed partial class PostgresChangeSource
         NpgsqlConnection connection, JobSpec job, SourcePlan plan, FactKeyReader keys, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
-        await using var replication = await OpenReplicationAsync(job, cancellationToken);
-        // What the Coordinator committed is loaded: the slot may let go of the WAL before it.
-        replication.SetReplicationStatus(watermark);
-        replication.WalReceiverStatusInterval = TimeSpan.FromSeconds(1);
+        await using var replication = await OpenReplicationAsync(job, watermark, cancellationToken);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<KeyTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });

@@ -185,9 +185,7 @@ public sealed partial class PostgresChangeSource
                 texts.Add(await TextConversion.OpenAsync(connections.Get(job.Source.Connection), stream.Job.Source.Table, stream.Plan, stream.Carries, cancellationToken));
             }
 
-            await using var replication = await OpenReplicationAsync(job, cancellationToken);
-            replication.SetReplicationStatus(watermark);
-            replication.WalReceiverStatusInterval = TimeSpan.FromSeconds(1);
+            await using var replication = await OpenReplicationAsync(job, watermark, cancellationToken);
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var channel = Channel.CreateBounded<StreamsTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });

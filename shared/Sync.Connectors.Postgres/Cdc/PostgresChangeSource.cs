@@ -165,10 +165,7 @@ public sealed partial class PostgresChangeSource(
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
         await using var text = await TextConversion.OpenAsync(connections.Get(job.Source.Connection), job.Source.Table, plan, carries, cancellationToken);
-        await using var replication = await OpenReplicationAsync(job, cancellationToken);
-        // What the Coordinator committed is loaded: the slot may let go of the WAL before it.
-        replication.SetReplicationStatus(watermark);
-        replication.WalReceiverStatusInterval = TimeSpan.FromSeconds(1);
+        await using var replication = await OpenReplicationAsync(job, watermark, cancellationToken);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<SourceTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
@@ -315,8 +312,10 @@ public sealed partial class PostgresChangeSource(
     }
 
     // The slot stays active for a moment after the previous run's connection closed (55006, "is
-    // active for PID"); the next run waits for it rather than failing.
-    private async Task<LogicalReplicationConnection> OpenReplicationAsync(JobSpec job, CancellationToken cancellationToken)
+    // active for PID"); the next run waits for it rather than failing. The connection reports the
+    // watermark as flushed, every second: what the Coordinator committed is loaded, so the slot may
+    // let go of the WAL before it.
+    private async Task<LogicalReplicationConnection> OpenReplicationAsync(JobSpec job, NpgsqlLogSequenceNumber watermark, CancellationToken cancellationToken)
     {
         var name = CdcSlot.NameOf(job.Name);
         for (var attempt = 1; ; attempt++)
@@ -342,6 +341,8 @@ public sealed partial class PostgresChangeSource(
                     continue;
                 }
 
+                replication.SetReplicationStatus(watermark);
+                replication.WalReceiverStatusInterval = TimeSpan.FromSeconds(1);
                 return replication;
             }
             catch (PostgresException exception) when (exception.SqlState == ObjectInUse && attempt < 50)
