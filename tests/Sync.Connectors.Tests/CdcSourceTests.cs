@@ -494,6 +494,52 @@ public sealed class CdcSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_streams_its_whole_time_after_the_server_decodes_again_the_WAL_its_slot_keeps_before_the_watermark()
+    {
+        var job = Job("cdc_redecode_" + Suffix());
+        var watermark = (await RunAsync(job, after: null)).High;
+        // In another database a transaction that wrote and stays open holds the slot's restart point
+        // (decoding keeps WAL back to the oldest open transaction of any database); 150 MB written there
+        // after it is what every new replication connection decodes again before the watermark.
+        var busy = await ScratchDatabase.CreateAsync("cdc_busy");
+        try
+        {
+            await busy.ExecuteAsync("CREATE TABLE held (id integer); CREATE TABLE pad (id integer, note text);");
+            await using var holder = new NpgsqlConnection(busy.ConnectionString);
+            await holder.OpenAsync();
+            await using var open = await holder.BeginTransactionAsync();
+            await using (var write = new NpgsqlCommand("INSERT INTO held VALUES (1)", holder, open))
+            {
+                await write.ExecuteNonQueryAsync();
+            }
+
+            await busy.ExecuteAsync("INSERT INTO pad SELECT g, repeat('x', 1000) FROM generate_series(1, 150000) g");
+            await _scratch.ExecuteAsync("UPDATE items SET note = 'past the pad' WHERE id = 1");
+            for (var runs = 0; await ScalarAsync("SELECT note FROM items_copy WHERE id = 1") != "past the pad"; runs++)
+            {
+                Assert.True(runs < 10, "the change after the pad did not arrive in 10 runs");
+                watermark = (await RunAsync(job, watermark)).High;
+            }
+
+            var before = CdcPosition.TryRead(watermark)!.Value;
+            var kept = await ScalarAsync($"SELECT pg_wal_lsn_diff('{before}', restart_lsn)::bigint::text FROM pg_replication_slots WHERE slot_name = '{CdcSlot.NameOf(job.Name)}'");
+            Assert.True(long.Parse(kept, System.Globalization.CultureInfo.InvariantCulture) > 100L << 20, $"the slot keeps only {kept} bytes before the watermark");
+
+            // A run far shorter than that decoding still streams its time once the server has caught up.
+            await _scratch.ExecuteAsync("UPDATE items SET note = 'after the decoding' WHERE id = 2");
+            var run = await ExtractAsync(job, watermark, load: true, options: new CdcOptions { RunDuration = TimeSpan.FromMilliseconds(10), IdleEnd = _options.IdleEnd, FlushInterval = _options.FlushInterval });
+
+            Assert.Equal("after the decoding", await ScalarAsync("SELECT note FROM items_copy WHERE id = 2"));
+            Assert.True(CdcPosition.TryRead(run.High)!.Value > before, $"the run ended at {run.High} (from {before})");
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await busy.DropAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_role_without_replication_is_refused_with_the_fix()
     {
         var role = "cdc_norepl_" + Suffix();
@@ -552,10 +598,11 @@ public sealed class CdcSourceTests : IAsyncLifetime
     private async Task<(long Rows, CursorPosition? High)> RunAsync(JobSpec job, CursorPosition? after) => await ExtractAsync(job, after, load: true);
 
     /// <param name="kinds">Gets, per batch in order, the distinct operations of its rows (as "ud", "r", "s").</param>
-    private async Task<(long Rows, CursorPosition? High)> ExtractAsync(JobSpec job, CursorPosition? after, bool load, long fence = 0, List<string>? kinds = null)
+    private async Task<(long Rows, CursorPosition? High)> ExtractAsync(
+        JobSpec job, CursorPosition? after, bool load, long fence = 0, List<string>? kinds = null, CdcOptions? options = null)
     {
         var destination = new PostgresDestination(_connections, _resilience);
-        var source = new PostgresChangeSource(_connections, _resilience, Options.Create(_options), NullLogger<PostgresChangeSource>.Instance);
+        var source = new PostgresChangeSource(_connections, _resilience, Options.Create(options ?? _options), NullLogger<PostgresChangeSource>.Instance);
         var (runId, extractionId, seq) = (Guid.NewGuid(), Guid.NewGuid(), 0);
         var summary = await source.ExtractAsync(job, after, fence, async (batch, _, ct) =>
         {

@@ -24,6 +24,13 @@ public sealed class CdcOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan IdleEnd { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a run waits for the server to decode again the WAL its slot keeps before the watermark
+    /// before its <see cref="RunDuration"/> starts anyway (the server sends nothing meanwhile). Default 1 min.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan CatchUpLimit { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Retained WAL of a slot past which each run logs a warning, in bytes. Default 1 GiB.</summary>
     [Range(1L, long.MaxValue)]
     public long RetainedWalWarningBytes { get; set; } = 1L << 30;

@@ -90,7 +90,8 @@ public sealed partial class PostgresChangeSource
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
         await using var text = await TextConversion.OpenAsync(connections.Get(job.Source.Connection), job.Source.Table, plan, carries, cancellationToken);
-        await using var replication = await OpenReplicationAsync(job, watermark, cancellationToken);
+        var clock = new RunClock();
+        await using var replication = await OpenReplicationAsync(job, watermark, clock, cancellationToken);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<SourceTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
@@ -102,8 +103,8 @@ public sealed partial class PostgresChangeSource
         var window = new CopyWindow();
         var copy = new ChunkedCopy(start);
         LogCopyingChunks(job.Source.Table, start.LastKey?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "the first key", job.Source.RangeSize);
-        var copier = CopyChunksAsync(job, plan, markers, copy, stop);
-        await PaceAsync(channel.Reader, reading, replication, stop, TakeAsync, FlushAsync, cancellationToken, busy: () => copy.Progress is not null);
+        var copier = CopyChunksAsync(job, plan, markers, copy, clock, stop);
+        await PaceAsync(channel.Reader, reading, replication, stop, TakeAsync, FlushAsync, cancellationToken, clock, busy: () => copy.Progress is not null);
         await stop.CancelAsync();
         try
         {
@@ -173,12 +174,11 @@ public sealed partial class PostgresChangeSource
     /// run's time is up (the pacer ends a run only between the transactions it is handed, and a chunk is
     /// always there to hand); a failure stops the run's stream.
     /// </summary>
-    private async Task CopyChunksAsync(JobSpec job, SourcePlan plan, string markers, ChunkedCopy copy, CancellationTokenSource stop)
+    private async Task CopyChunksAsync(JobSpec job, SourcePlan plan, string markers, ChunkedCopy copy, RunClock clock, CancellationTokenSource stop)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            while (copy.Progress is { } at && System.Diagnostics.Stopwatch.GetElapsedTime(started) < _options.RunDuration)
+            while (copy.Progress is { } at && clock.Elapsed < _options.RunDuration)
             {
                 // The low watermark: a chunk is read only once the stream has caught up with it, so its
                 // high watermark comes soon after. A stream still working through a backlog reads no

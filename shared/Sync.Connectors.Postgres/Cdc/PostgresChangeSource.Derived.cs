@@ -82,7 +82,8 @@ public sealed partial class PostgresChangeSource
         NpgsqlConnection connection, JobSpec job, SourcePlan plan, FactKeyReader keys, NpgsqlLogSequenceNumber watermark, ExtractionSummary summary,
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
-        await using var replication = await OpenReplicationAsync(job, watermark, cancellationToken);
+        var clock = new RunClock();
+        await using var replication = await OpenReplicationAsync(job, watermark, clock, cancellationToken);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<KeyTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
@@ -91,7 +92,7 @@ public sealed partial class PostgresChangeSource
         var changed = new ChangedKeySet(job.Source.DependsOn!.Count);
         NpgsqlLogSequenceNumber? lastEnd = null;
         DateTimeOffset? oldestCommit = null;
-        await PaceAsync(channel.Reader, reading, replication, stop, TakeAsync, DeriveAsync, cancellationToken);
+        await PaceAsync(channel.Reader, reading, replication, stop, TakeAsync, DeriveAsync, cancellationToken, clock);
 
         if (lastEnd is not null)
         {

@@ -185,7 +185,8 @@ public sealed partial class PostgresChangeSource
                 texts.Add(await TextConversion.OpenAsync(connections.Get(job.Source.Connection), stream.Job.Source.Table, stream.Plan, stream.Carries, cancellationToken));
             }
 
-            await using var replication = await OpenReplicationAsync(job, watermark, cancellationToken);
+            var clock = new RunClock();
+            await using var replication = await OpenReplicationAsync(job, watermark, clock, cancellationToken);
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var channel = Channel.CreateBounded<StreamsTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
@@ -195,7 +196,7 @@ public sealed partial class PostgresChangeSource
             var reader = new ReaderState();
             NpgsqlLogSequenceNumber? lastEnd = null;
             var reading = ReadStreamsAsync(replication, job, routing, decoders, copies, watermark, channel.Writer, reader, stop.Token);
-            await PaceAsync(channel.Reader, reading, replication, stop, TakeAsync, FlushAsync, cancellationToken);
+            await PaceAsync(channel.Reader, reading, replication, stop, TakeAsync, FlushAsync, cancellationToken, clock);
             await FlushAsync();
             if (reader is { Truncated: { } partitions, TruncatedStreams: { } truncated } && channel.Reader.Completion.IsCompleted)
             {

@@ -165,7 +165,8 @@ public sealed partial class PostgresChangeSource(
         Func<RecordBatch, CursorPosition, CancellationToken, ValueTask> onBatch, CancellationToken cancellationToken)
     {
         await using var text = await TextConversion.OpenAsync(connections.Get(job.Source.Connection), job.Source.Table, plan, carries, cancellationToken);
-        await using var replication = await OpenReplicationAsync(job, watermark, cancellationToken);
+        var clock = new RunClock();
+        await using var replication = await OpenReplicationAsync(job, watermark, clock, cancellationToken);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<SourceTransaction>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
@@ -173,7 +174,7 @@ public sealed partial class PostgresChangeSource(
         var reader = new ReaderState();
         var reading = ReadAsync(replication, job, tableOid, watermark, decoder, channel.Writer, reader, stop.Token);
         var batcher = new ChangeBatcher(plan.BatchColumns, job.BatchSize, job.BatchBytes, job.Name);
-        await PaceAsync(channel.Reader, reading, replication, stop, TakeAsync, () => EmitAsync(batcher.Take()!), cancellationToken);
+        await PaceAsync(channel.Reader, reading, replication, stop, TakeAsync, () => EmitAsync(batcher.Take()!), cancellationToken, clock);
 
         if (batcher.Take() is { } rest)
         {
@@ -314,8 +315,9 @@ public sealed partial class PostgresChangeSource(
     // The slot stays active for a moment after the previous run's connection closed (55006, "is
     // active for PID"); the next run waits for it rather than failing. The connection reports the
     // watermark as flushed, every second: what the Coordinator committed is loaded, so the slot may
-    // let go of the WAL before it.
-    private async Task<LogicalReplicationConnection> OpenReplicationAsync(JobSpec job, NpgsqlLogSequenceNumber watermark, CancellationToken cancellationToken)
+    // let go of the WAL before it. The run's clock starts now unless the slot keeps much WAL before
+    // the watermark (RunClock).
+    private async Task<LogicalReplicationConnection> OpenReplicationAsync(JobSpec job, NpgsqlLogSequenceNumber watermark, RunClock clock, CancellationToken cancellationToken)
     {
         var name = CdcSlot.NameOf(job.Name);
         for (var attempt = 1; ; attempt++)
@@ -325,20 +327,26 @@ public sealed partial class PostgresChangeSource(
             {
                 await replication.Open(cancellationToken);
                 await using var probe = await connections.Get(job.Source.Connection).OpenConnectionAsync(cancellationToken);
-                await using var command = new NpgsqlCommand("SELECT active FROM pg_replication_slots WHERE slot_name = $1", probe);
+                await using var command = new NpgsqlCommand("SELECT active, coalesce(pg_wal_lsn_diff($2, restart_lsn), 0)::bigint FROM pg_replication_slots WHERE slot_name = $1", probe);
                 command.Parameters.Add(new NpgsqlParameter { Value = name });
-                var active = await command.ExecuteScalarAsync(cancellationToken);
-                if (active is null)
+                command.Parameters.Add(new NpgsqlParameter { Value = watermark, NpgsqlDbType = NpgsqlDbType.PgLsn });
+                await using var slot = await command.ExecuteReaderAsync(cancellationToken);
+                if (!await slot.ReadAsync(cancellationToken))
                 {
                     throw new SourceSchemaException(
                         $"Replication slot {name} of job {job.Name} is gone (dropped by hand, or the source was restored); reset the job's watermark (DELETE /api/jobs/{job.Name}/watermark) to copy the table again.");
                 }
 
-                if (active is true && attempt < 50)
+                if (slot.GetBoolean(0) && attempt < 50)
                 {
                     await replication.DisposeAsync();
                     await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
                     continue;
+                }
+
+                if (slot.GetInt64(1) < RunClock.RedecodedAtOnce)
+                {
+                    clock.Start();
                 }
 
                 replication.SetReplicationStatus(watermark);
