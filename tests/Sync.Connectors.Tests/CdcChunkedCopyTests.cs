@@ -22,11 +22,11 @@ namespace Sync.Connectors.Tests;
 /// </summary>
 public sealed class CdcChunkedCopyTests : IAsyncLifetime
 {
-    private const int Rows = 20_000;
+    private const int Rows = 60_000;
     private const string Digest = "SELECT count(*) || ' ' || coalesce(md5(string_agg(r::text, '|' ORDER BY r.id)), '') FROM (SELECT id, qty, note FROM {0}) r";
 
-    // Short runs, so the copy spans several of them, as it spans many 10 s runs of a large table.
-    private readonly CdcOptions _options = new() { RunDuration = TimeSpan.FromSeconds(1), IdleEnd = TimeSpan.FromMilliseconds(300), FlushInterval = TimeSpan.FromMilliseconds(50) };
+    // Short runs, so the copy of 60 chunks spans several of them, as it spans many 10 s runs of a large table.
+    private readonly CdcOptions _options = new() { RunDuration = TimeSpan.FromMilliseconds(300), IdleEnd = TimeSpan.FromMilliseconds(300), FlushInterval = TimeSpan.FromMilliseconds(50) };
     private ScratchDatabase _scratch = null!;
     private ConnectionCatalog _connections = null!;
     private ConnectorResilience _resilience = null!;
