@@ -102,8 +102,8 @@ public sealed class PostgresDestination(ConnectionCatalog connections, Connector
             }
         }
 
-        // A change batch goes in as consecutive runs of one operation, in its order (ChangeRows
-        // says why); a batch of upserts only is one run. Fast path per run: one COPY and one merge.
+        // A change batch goes in as its deletes, then its upserts (ChangeRows says why); a batch of
+        // upserts only is one run. Fast path per run: one COPY and one merge (or DELETE).
         // Only when the destination refuses a record does the run go through row isolation, inside
         // the same transaction. A truncate travels as a batch of its own, and so does the sweep that
         // ends a cdc refresh (its rows, marked as they load, are the whole source).

@@ -79,6 +79,47 @@ public sealed class SecondaryUniqueKeyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_insert_that_takes_the_email_of_a_row_the_batch_deletes_later_loads()
+    {
+        var job = await JobAsync("dst_insert_delete");
+        await _scratch.ExecuteAsync("INSERT INTO dst_insert_delete (id, note) VALUES (1, 'x')");
+        // At the source: id 1 frees x, id 2 takes it, id 1 is deleted. Only id 1's delete is kept, after id 2's insert.
+        var batch = SampleBatch.Of(
+            ["1", "2026-01-01T00:00:00+00:00", "1", "q", null],
+            ["2", "2026-01-01T00:00:00+00:00", "2", "x", null],
+            ["1", null, null, null, null]) with
+        {
+            Operations = [RowOperations.Upsert, RowOperations.Upsert, RowOperations.Delete],
+        };
+
+        var result = await _destination.LoadAsync(new BatchToLoad(job, Guid.NewGuid(), Guid.NewGuid(), 1, batch, Fence: 1), CancellationToken.None);
+
+        Assert.Empty(result.Rejected);
+        Assert.Equal((3, 1, 0, 1, 1), (result.Rows, result.Inserted, result.Updated, result.Deleted, result.Skipped));
+        Assert.Equal("2:x", await NotesAsync("dst_insert_delete"));
+    }
+
+    [Fact]
+    public void A_change_batch_whose_changes_alternate_goes_in_as_its_deletes_then_its_upserts()
+    {
+        var batch = SampleBatch.Of(
+            ["10", "2026-01-01T00:00:00+00:00", "1", "a", null],
+            ["11", null, null, null, null],
+            ["12", "2026-01-01T00:00:00+00:00", "1", "b", null],
+            ["13", null, null, null, null],
+            ["14", "2026-01-01T00:00:00+00:00", "1", "c", null],
+            ["15", null, null, null, null]) with
+        {
+            Operations = [RowOperations.Upsert, RowOperations.Delete, RowOperations.Upsert, RowOperations.Delete, RowOperations.Upsert, RowOperations.Delete],
+        };
+
+        var runs = ChangeRows.Split(batch, [0])!;
+
+        Assert.Equal([(true, 3), (false, 3)], runs.Select(r => (r.Deletes, r.Rows.RowCount)));
+        Assert.Equal([[1, 3, 5], [0, 2, 4]], runs.Select(r => r.Indexes));
+    }
+
+    [Fact]
     public async Task A_record_refused_in_a_later_run_of_a_change_batch_is_reported_under_its_batch_index()
     {
         var job = await JobAsync("dst_refused_run");
