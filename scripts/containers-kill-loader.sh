@@ -22,7 +22,15 @@ check() { # DESCRIPTION COMMAND…
   shift
   if "$@"; then echo "CHECK ok:     $what"; else echo "CHECK FAILED: $what"; FAILED=1; fi
 }
-api() { curl -sf -m 10 "http://127.0.0.1:$SYNC_CT_API_PORT$1"; }
+# Reads need the key too (issue 20); it goes in a header read from a file descriptor, so it is on no
+# command line. Exit code 22 is an HTTP error, whose answer goes to standard error.
+api() { # PATH
+  local body rc=0
+  body="$(curl -sS -m 10 --fail-with-body -H @<(printf 'X-Api-Key: %s\n' "$SYNC_API_KEY") \
+    "http://127.0.0.1:$SYNC_CT_API_PORT$1")" || rc=$?
+  if ((rc == 0)); then printf '%s\n' "$body"; else printf '%s\n' "$body" >&2; fi
+  return "$rc"
+}
 # The host's psql when there is one: polling through `exec` into the container is too slow to
 # catch the run in its middle.
 dest_sql() { # SQL
@@ -60,7 +68,7 @@ before_services() {
   say "Trace collector on $SYNC_OTLP_ENDPOINT (spans in $SPANS)"
 }
 
-apt_install jq:jq
+apt_install jq:jq python3:python3
 # A new stack: service containers that get the collector's address and two of each, and a control
 # database with no run of an earlier, interrupted try still active.
 cmd_down -v
@@ -95,7 +103,11 @@ check "the kill came mid-run ($applied of $BATCHES batches applied)" test "$appl
 
 state=""
 for ((i = 0; i < 900; i++)); do
-  state="$(api "/api/runs/$run" | jq -r .state)" || state=""
+  rc=0
+  json="$(api "/api/runs/$run")" || rc=$?
+  ((rc != 22)) || die "the Coordinator refused GET /api/runs/$run (above)"
+  state=""
+  [[ -z $json ]] || state="$(jq -r .state <<<"$json")"
   [[ $state == Completed || $state == Failed || $state == Rejected ]] && break
   sleep 1
 done

@@ -279,9 +279,11 @@ cmd_up() {
   wait_healthy postgres 120
   wait_healthy rabbitmq 180
   # The role sync's password is the secret's, also in a volume made before it (or before a new secret);
-  # psql reads it from the secret file in the container, so it is on no command line.
+  # psql reads it from the secret file in the container, so it is on no command line. As the
+  # superuser (local socket, trust): PostgreSQL 15 lets only a superuser alter a REPLICATION role,
+  # even its own password.
   printf '%s\n' "\\set password \`cat /run/secrets/postgres-sync\`" "ALTER ROLE sync PASSWORD :'password';" |
-    "$ENGINE" exec -i "$(container_ids postgres | sed -n 1p)" psql -qtA -v ON_ERROR_STOP=1 -U sync -d postgres >/dev/null ||
+    "$ENGINE" exec -i "$(container_ids postgres | sed -n 1p)" psql -qtA -v ON_ERROR_STOP=1 -U postgres -d postgres >/dev/null ||
     die "could not set the password of the database role sync"
   # A database volume made before the role sync lost its superuser (issue 20) keeps it: say so.
   if [[ $(psql_in postgres "SELECT rolsuper FROM pg_roles WHERE rolname = 'sync'") == t ]]; then
