@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# scripts/containers.sh up|down|status|demo|logs — Sync in containers (docker-compose.yml).
+# scripts/containers.sh up|prepare|down|status|demo|logs — Sync in containers (docker-compose.yml).
 #
 #   up       install what is missing (podman, podman-compose, runc, debootstrap from Debian's
-#            packages; none of it where a Docker engine answers), make the Debian base images
-#            once when the public registries are unreachable, publish the four services
-#            self-contained for linux-x64, build the six images one at a time, start PostgreSQL and
+#            packages; none of it where a Docker engine answers), make the base images once when
+#            the public registries are unreachable (a debootstrapped Debian, and on it the host's
+#            .NET runtime), publish the four services (ReadyToRun, framework-dependent, the publish
+#            `./run test` makes too), build the six images one at a time, start PostgreSQL and
 #            RabbitMQ, wait for their health checks, start the services, wait for the Coordinator
+#   prepare  the steps of up that need no build of Sync: the installs, the base images and the
+#            PostgreSQL and RabbitMQ images (`./run test` runs it beside its build)
 #   down     stop and remove the stack's containers (down -v also its database volume)
 #   status   the stack's containers and the Coordinator's readiness
 #   demo     up, then the job `orders` (jobs/orders.yml) through the containers on
@@ -29,7 +32,7 @@ STATE="$REPO/.sync/containers"
 PROJECT="${SYNC_CT_PROJECT:-sync-containers}"
 SERVICES=(Coordinator Extractor Transformer Loader)
 LOCAL_DEBIAN=localhost/sync-debian:bookworm
-LOCAL_RUNTIME_DEPS=localhost/sync-runtime-deps:bookworm
+LOCAL_RUNTIME=localhost/sync-dotnet-runtime
 export SYNC_CT_API_PORT="${SYNC_CT_API_PORT:-56080}" SYNC_CT_PG_PORT="${SYNC_CT_PG_PORT:-56432}"
 export SYNC_CT_RABBIT_PORT="${SYNC_CT_RABBIT_PORT:-56672}" SYNC_CT_RABBIT_MGMT_PORT="${SYNC_CT_RABBIT_MGMT_PORT:-56673}"
 # No public default key (issue 20): one is made at the first start, kept readable by this user only.
@@ -150,7 +153,8 @@ setup() {
     COMPOSE=(docker compose -p "$PROJECT" -f "$REPO/docker-compose.yml")
   fi
   if local_base; then
-    export SYNC_DEBIAN_IMAGE="$LOCAL_DEBIAN" SYNC_BASE_IMAGE="$LOCAL_RUNTIME_DEPS"
+    # SYNC_BASE_IMAGE (the local runtime image, tagged with the runtime's version) is set when it is built.
+    export SYNC_DEBIAN_IMAGE="$LOCAL_DEBIAN"
   fi
   # Every compose command reads the secrets' files.
   make_secrets
@@ -171,6 +175,33 @@ debian_base() {
   rm -rf "$rootfs"
 }
 
+# The host's .NET runtimes (the newest 10.0 of Microsoft.NETCore.App and of Microsoft.AspNetCore.App,
+# the ones the SDK runs apps on) copied with deploy/dotnet-runtime/Dockerfile into a build context;
+# prints the image's tag, which names the version.
+runtime_context() {
+  local line name version path root="" netcore="" aspnet="" context="$STATE/dotnet-runtime"
+  while read -r name version path; do
+    [[ $version == 10.0.* ]] || continue
+    path="${path#[}"
+    path="${path%]}"
+    case "$name" in
+      Microsoft.NETCore.App) netcore="$version" root="$(dirname "$(dirname "$path")")" ;;
+      Microsoft.AspNetCore.App) aspnet="$version" ;;
+    esac
+  done < <(dotnet --list-runtimes | sort -V)
+  [[ -n $netcore && -n $aspnet && -x $root/dotnet ]] ||
+    die "no .NET 10.0 runtime (Microsoft.NETCore.App and Microsoft.AspNetCore.App) in 'dotnet --list-runtimes'"
+  rm -rf "$context"
+  mkdir -p "$context/dotnet/shared"
+  cp deploy/dotnet-runtime/Dockerfile "$context/"
+  cp -a "$root/dotnet" "$root/host" "$context/dotnet/"
+  for line in LICENSE.txt ThirdPartyNotices.txt; do [[ ! -e $root/$line ]] || cp "$root/$line" "$context/dotnet/"; done
+  mkdir -p "$context/dotnet/shared/Microsoft.NETCore.App" "$context/dotnet/shared/Microsoft.AspNetCore.App"
+  cp -a "$root/shared/Microsoft.NETCore.App/$netcore" "$context/dotnet/shared/Microsoft.NETCore.App/"
+  cp -a "$root/shared/Microsoft.AspNetCore.App/$aspnet" "$context/dotnet/shared/Microsoft.AspNetCore.App/"
+  echo "$LOCAL_RUNTIME:$netcore"
+}
+
 REPLACED=()
 build_image() { # TAG CONTEXT [BUILD-ARG…]
   local tag=$1 context=$2 arg args=() old new
@@ -188,25 +219,47 @@ build_image() { # TAG CONTEXT [BUILD-ARG…]
   if [[ -n $old && $old != "$new" ]]; then REPLACED+=("$old"); fi
 }
 
-# Self-contained for linux-x64 on the host: the runtime packs come from NuGet, which these
-# machines reach, while no .NET SDK image does (see Dockerfile).
+# On the host, for linux-x64 (or linux-arm64), ReadyToRun and framework-dependent: the command
+# `./run test` publishes the services with for the end-to-end tests, so after it this step finds
+# everything up to date. NuGet is reachable here where no .NET SDK image is (see Dockerfile).
 publish() {
-  local s
+  local s rid
+  case "$(uname -m)" in
+    x86_64) rid=linux-x64 ;;
+    aarch64 | arm64) rid=linux-arm64 ;;
+    *) die "no .NET runtime identifier for $(uname -m)" ;;
+  esac
+  say "Publishing the services (ReadyToRun, $rid)"
+  dotnet publish tests/services.slnf -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true \
+    -v q -nologo >"$STATE/publish.log" 2>&1 || {
+    tail -n 30 "$STATE/publish.log" >&2
+    die "dotnet publish failed; see $STATE/publish.log"
+  }
   for s in "${SERVICES[@]}"; do
-    say "Publishing $s (self-contained, linux-x64)"
-    dotnet publish "services/$s/Sync.$s.csproj" -c Release -r linux-x64 --self-contained \
-      -o "$STATE/publish/$s" -v q -nologo >/dev/null
+    rm -rf "$STATE/publish/$s"
+    mkdir -p "$STATE/publish"
+    cp -a "services/$s/bin/Release/net10.0/$rid/publish" "$STATE/publish/$s"
   done
 }
 
-build_all() {
+# The images that need no build of Sync: the local base images (when the registries are
+# unreachable), PostgreSQL and RabbitMQ.
+build_bases() {
   if local_base; then
     debian_base
-    build_image "$LOCAL_RUNTIME_DEPS" deploy/runtime-deps "DEBIAN_IMAGE=$LOCAL_DEBIAN"
+    local runtime
+    runtime="$(runtime_context)" || exit 1
+    build_image "$runtime" "$STATE/dotnet-runtime" "DEBIAN_IMAGE=$LOCAL_DEBIAN"
+    export SYNC_BASE_IMAGE="$runtime"
   fi
-  local debian="${SYNC_DEBIAN_IMAGE:-debian:bookworm}" base="${SYNC_BASE_IMAGE:-mcr.microsoft.com/dotnet/runtime-deps:10.0}" s
+  local debian="${SYNC_DEBIAN_IMAGE:-debian:bookworm}"
   build_image localhost/sync-postgres:latest deploy/postgres "DEBIAN_IMAGE=$debian"
   build_image localhost/sync-rabbitmq:latest deploy/rabbitmq "DEBIAN_IMAGE=$debian"
+}
+
+build_all() {
+  build_bases
+  local base="${SYNC_BASE_IMAGE:-mcr.microsoft.com/dotnet/aspnet:10.0}" s
   if [[ ${SYNC_NO_BUILD:-0} == 1 ]] && "$ENGINE" image inspect localhost/sync-loader:latest >/dev/null 2>&1; then
     say "SYNC_NO_BUILD=1: the service images as they are"
     return 0
@@ -302,6 +355,12 @@ cmd_up() {
    PostgreSQL                  127.0.0.1:$SYNC_CT_PG_PORT  (user sync, password in $SECRETS/postgres-sync)
    RabbitMQ                    127.0.0.1:$SYNC_CT_RABBIT_PORT, management http://127.0.0.1:$SYNC_CT_RABBIT_MGMT_PORT  (user sync, password in $SECRETS/rabbitmq-admin)
 EOF
+}
+
+cmd_prepare() {
+  setup
+  say "Engine: $ENGINE; base images: $(local_base && echo "local, $LOCAL_DEBIAN" || echo public)"
+  build_bases
 }
 
 cmd_down() {
@@ -407,11 +466,12 @@ main() {
   shift || true
   case "$cmd" in
     up) cmd_up ;;
+    prepare) cmd_prepare ;;
     down) cmd_down "$@" ;;
     status) cmd_status ;;
     demo) cmd_demo ;;
     logs) cmd_logs "$@" ;;
-    *) die "usage: ./run containers up|down [-v]|status|demo|logs SERVICE" ;;
+    *) die "usage: ./run containers up|prepare|down [-v]|status|demo|logs SERVICE" ;;
   esac
 }
 
