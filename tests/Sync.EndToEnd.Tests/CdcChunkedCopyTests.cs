@@ -144,10 +144,12 @@ public sealed class CdcChunkedCopyTests(ITestOutputHelper output) : IAsyncLifeti
             """, copiedAtKill, touchedBefore);
         Assert.True($"{copiedAtKill - touchedBefore.Length} rows, 0 offered more than once" == (string?)offered, $"{offered}, the first: {await OfferedTwiceAsync(copiedAtKill, touchedBefore)}");
 
-        // The copy spanned several runs, and its key never went back: no run started over. (The runs
-        // after the restart may copy the rest at once: the watermark then goes from copied:KEY to a plain LSN.)
+        // The copy spanned several runs, and its key never went back: no run started over. Two keys
+        // and the end mean three runs at least. (The runs after the restart may copy the rest at once:
+        // the watermark then goes from copied:KEY to a plain LSN; in CI on 7 December the runs before
+        // the kill recorded 2004 and 10243, and the one after it finished the copy.)
         var keys = progress.OfType<long>().ToList();
-        Assert.True(keys.Distinct().Count() >= 3, $"the copy's progress over its runs: {string.Join(", ", progress)}");
+        Assert.True(keys.Distinct().Count() >= 2, $"the copy's progress over its runs: {string.Join(", ", progress)}");
         Assert.Equal(keys.Order(), keys);
 
         // The run the kill interrupted is extracted again by the new Extractor (its ExtractBatches was
