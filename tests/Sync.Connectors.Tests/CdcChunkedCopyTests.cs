@@ -3,6 +3,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
 using NpgsqlTypes;
 using Sync.Batches;
 using Sync.Connectors.Postgres;
@@ -141,6 +143,35 @@ public sealed class CdcChunkedCopyTests : IAsyncLifetime
 
         Assert.Contains("remove range_size", refused.Message, StringComparison.Ordinal);
         Assert.Equal("0", await ScalarAsync($"SELECT count(*)::text FROM pg_replication_slots WHERE slot_name = '{CdcSlot.NameOf(job.Name)}'"));
+    }
+
+    /// <summary>
+    /// A run confirms its watermark as its stream ends. The stream may be ending already (the chunk
+    /// copier stops it when a chunk read fails), and Npgsql fails a status update then: the run must
+    /// report what ended the stream, not that (CI, 7 December: a run failed with Npgsql's
+    /// NullReferenceException from the status update).
+    /// </summary>
+    [Fact]
+    public async Task Confirming_the_watermark_of_a_stream_that_has_just_stopped_does_not_fail_the_run()
+    {
+        var name = "cdc_confirm_" + Suffix();
+        await _scratch.ExecuteAsync($"CREATE PUBLICATION {name} FOR TABLE items");
+        await _scratch.ExecuteAsync($"SELECT pg_create_logical_replication_slot('{name}', 'pgoutput')");
+        await using var replication = new LogicalReplicationConnection(_scratch.ConnectionString);
+        await replication.Open();
+        using var stop = new CancellationTokenSource();
+        var stream = replication.StartReplication(new PgOutputReplicationSlot(name), new PgOutputReplicationOptions(name, PgOutputProtocolVersion.V1), stop.Token);
+        await using var messages = stream.GetAsyncEnumerator(stop.Token);
+        var next = messages.MoveNextAsync().AsTask();
+        await Task.Delay(300);
+        Assert.False(next.IsCompleted, "the slot has nothing to send, so the stream waits");
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => next);
+
+        // Npgsql fails a status update on a stream it has stopped; the run's confirmation does not.
+        Assert.NotNull(await Record.ExceptionAsync(() => replication.SendStatusUpdate(CancellationToken.None)));
+        await PostgresChangeSource.ConfirmAsync(replication);
     }
 
     private async Task CatchUpAsync(JobSpec job, CursorPosition? watermark)

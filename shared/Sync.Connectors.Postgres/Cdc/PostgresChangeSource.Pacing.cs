@@ -68,6 +68,7 @@ public sealed partial class PostgresChangeSource
     {
         long? batchStarted = null;
         long? lastTransaction = null;
+        var paced = false;
         try
         {
             while (true)
@@ -102,6 +103,7 @@ public sealed partial class PostgresChangeSource
                 // The reader ends its channel when the stream cannot go on as changes (a TRUNCATE of some partitions).
                 if (elapsed >= _options.RunDuration || (batchStarted is null && idle >= _options.IdleEnd && busy?.Invoke() != true) || reading.IsCompleted || transactions.Completion.IsCompleted)
                 {
+                    paced = true;
                     break;
                 }
 
@@ -128,10 +130,10 @@ public sealed partial class PostgresChangeSource
         }
         finally
         {
-            if (!reading.IsCompleted)
+            // Not when the run is failing: nothing it read is loaded, and the failure is what it reports.
+            if (paced && !reading.IsCompleted)
             {
-                // Confirms the watermark now rather than at the next periodic status update.
-                await replication.SendStatusUpdate(CancellationToken.None);
+                await ConfirmAsync(replication);
             }
 
             await stop.CancelAsync();
@@ -176,6 +178,27 @@ public sealed partial class PostgresChangeSource
         public TimeSpan Waited => Stopwatch.GetElapsedTime(_opened);
 
         public void Start() => Interlocked.CompareExchange(ref _started, Stopwatch.GetTimestamp(), 0);
+    }
+
+    /// <summary>
+    /// Confirms the watermark now rather than at the next periodic status update; nothing depends on
+    /// it (the next run confirms it too). The stream may be ending meanwhile: the chunk copier stops it
+    /// when a chunk read fails, and the reader's task completes only after Npgsql has stopped its feedback
+    /// timers, when a status update fails with a NullReferenceException (Npgsql 10.0.3), or with an
+    /// InvalidOperationException once the connection has left replication. Such a failure must not
+    /// stand for the run's: what ended the stream shows when the reader, or the copier, is awaited
+    /// (CI, 7 December: a run failed with that NullReferenceException instead).
+    /// </summary>
+    internal static async Task ConfirmAsync(LogicalReplicationConnection replication)
+    {
+        try
+        {
+            await replication.SendStatusUpdate(CancellationToken.None);
+        }
+        catch (Exception exception) when (exception is NullReferenceException or InvalidOperationException or ObjectDisposedException or NpgsqlException)
+        {
+            // The stream had ended: there is nothing to confirm on it.
+        }
     }
 
     /// <summary>Whether the reader failed because the run's stop cancelled it, whatever layer reported it.</summary>
