@@ -16,6 +16,7 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// run cannot have completed before the outage however fast the machine.
 /// </summary>
 [Collection(ExclusiveInfrastructure.Name)]
+[Trait("Category", ExclusiveInfrastructure.Category)]
 public sealed class BrokerOutageTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Rows = 21_000;

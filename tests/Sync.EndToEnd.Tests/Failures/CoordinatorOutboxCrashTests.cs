@@ -13,6 +13,7 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// released; it commits, its send blocks, and the test kills it once the inbox row says consumed.
 /// </summary>
 [Collection(ExclusiveInfrastructure.Name)]
+[Trait("Category", ExclusiveInfrastructure.Category)]
 public sealed class CoordinatorOutboxCrashTests(ITestOutputHelper output)
 {
     private const int Rows = 4_000;

@@ -10,6 +10,7 @@ namespace Sync.EndToEnd.Tests.Failures;
 /// releases (it ends the session holding it), so the run is still loading when PostgreSQL stops.
 /// </summary>
 [Collection(ExclusiveInfrastructure.Name)]
+[Trait("Category", ExclusiveInfrastructure.Category)]
 public sealed class DatabaseRestartTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Rows = 10_000;
