@@ -144,12 +144,13 @@ public sealed class CdcChunkedCopyTests(ITestOutputHelper output) : IAsyncLifeti
             """, copiedAtKill, touchedBefore);
         Assert.True($"{copiedAtKill - touchedBefore.Length} rows, 0 offered more than once" == (string?)offered, $"{offered}, the first: {await OfferedTwiceAsync(copiedAtKill, touchedBefore)}");
 
-        // The copy spanned several runs, and its key never went back: no run started over. Two keys
-        // and the end mean three runs at least. (The runs after the restart may copy the rest at once:
-        // the watermark then goes from copied:KEY to a plain LSN; in CI on 7 December the runs before
-        // the kill recorded 2004 and 10243, and the one after it finished the copy.)
+        // The copy spanned runs before and after the kill (a run committed a copied key, and the copy
+        // finished after the restart), and its key never went back: no run started over. How many runs
+        // came before the kill is the machine's speed: in CI on 7 December the one before it recorded 8023,
+        // another time two recorded 2004 and 10243; the run after the restart may copy the rest at once
+        // (the watermark then goes from copied:KEY to a plain LSN). The connector test counts runs.
         var keys = progress.OfType<long>().ToList();
-        Assert.True(keys.Distinct().Count() >= 2, $"the copy's progress over its runs: {string.Join(", ", progress)}");
+        Assert.True(keys.Count > 0, $"the copy's progress over its runs: {string.Join(", ", progress)}; killed at {copiedAtKill}");
         Assert.Equal(keys.Order(), keys);
 
         // The run the kill interrupted is extracted again by the new Extractor (its ExtractBatches was
