@@ -179,7 +179,7 @@ debian_base() {
 # the ones the SDK runs apps on) copied with deploy/dotnet-runtime/Dockerfile into a build context;
 # prints the image's tag, which names the version.
 runtime_context() {
-  local line name version path root="" netcore="" aspnet="" context="$STATE/dotnet-runtime"
+  local file name version path root="" netcore="" aspnet="" context="$STATE/dotnet-runtime"
   while read -r name version path; do
     [[ $version == 10.0.* ]] || continue
     path="${path#[}"
@@ -195,7 +195,7 @@ runtime_context() {
   mkdir -p "$context/dotnet/shared"
   cp deploy/dotnet-runtime/Dockerfile "$context/"
   cp -a "$root/dotnet" "$root/host" "$context/dotnet/"
-  for line in LICENSE.txt ThirdPartyNotices.txt; do [[ ! -e $root/$line ]] || cp "$root/$line" "$context/dotnet/"; done
+  for file in LICENSE.txt ThirdPartyNotices.txt; do [[ ! -e $root/$file ]] || cp "$root/$file" "$context/dotnet/"; done
   mkdir -p "$context/dotnet/shared/Microsoft.NETCore.App" "$context/dotnet/shared/Microsoft.AspNetCore.App"
   cp -a "$root/shared/Microsoft.NETCore.App/$netcore" "$context/dotnet/shared/Microsoft.NETCore.App/"
   cp -a "$root/shared/Microsoft.AspNetCore.App/$aspnet" "$context/dotnet/shared/Microsoft.AspNetCore.App/"
@@ -219,19 +219,14 @@ build_image() { # TAG CONTEXT [BUILD-ARG…]
   if [[ -n $old && $old != "$new" ]]; then REPLACED+=("$old"); fi
 }
 
-# On the host, for linux-x64 (or linux-arm64), ReadyToRun and framework-dependent: the command
-# `./run test` publishes the services with for the end-to-end tests, so after it this step finds
-# everything up to date. NuGet is reachable here where no .NET SDK image is (see Dockerfile).
+# On the host, ReadyToRun and framework-dependent: the publish `./run test` makes for the end-to-end
+# tests (scripts/publish-services.sh), so after it this step finds everything up to date. NuGet is
+# reachable here where no .NET SDK image is (see Dockerfile).
 publish() {
   local s rid
-  case "$(uname -m)" in
-    x86_64) rid=linux-x64 ;;
-    aarch64 | arm64) rid=linux-arm64 ;;
-    *) die "no .NET runtime identifier for $(uname -m)" ;;
-  esac
+  rid="$("$SCRIPTS/publish-services.sh" rid)" || die "no .NET runtime identifier for $(uname -m)"
   say "Publishing the services (ReadyToRun, $rid)"
-  dotnet publish tests/services.slnf -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true \
-    -v q -nologo >"$STATE/publish.log" 2>&1 || {
+  "$SCRIPTS/publish-services.sh" publish -v q -nologo >"$STATE/publish.log" 2>&1 || {
     tail -n 30 "$STATE/publish.log" >&2
     die "dotnet publish failed; see $STATE/publish.log"
   }
