@@ -71,7 +71,9 @@ _up() {
   (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '+/=\n' >"$dir/.erlang.cookie")
   if ((EUID == 0)); then chown -R rabbitmq:rabbitmq "$dir"; fi
   for n in 1 2 3; do _start "$dir" "$n"; done
-  for n in 1 2 3; do _ctl "$dir" "$n" -q await_startup --timeout 120; done
+  # await_startup fails at once while a node has not yet registered with epmd (as node 1 often has
+  # not, a second after it was started); wait waits for its pid file first, then for the app.
+  for n in 1 2 3; do _ctl "$dir" "$n" -q wait "$dir/node$n/pid" --timeout 120; done
   for n in 2 3; do
     _ctl "$dir" "$n" -q stop_app
     _ctl "$dir" "$n" -q join_cluster "$(_node "$dir" 1)"
@@ -93,6 +95,8 @@ _down() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done
+  # A node that failed before writing its pid file: find its VM by its home folder.
+  pkill -KILL -f -- "-home $dir -" 2>/dev/null || true
   # The nodes' own epmd (started by the first node on PORT+20), not the shared one.
   ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT=$((port + 20)) timeout 10 epmd -kill >/dev/null 2>&1 || true
   rm -rf "$dir"
